@@ -1,0 +1,279 @@
+//! The tier tables, machine types and per-cloud capacity rules, as embedded
+//! data (`catalog/*.yaml`). No logic here beyond lookups: every number is
+//! copied from a named source, and the plan derives from it.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::Cloud;
+
+const TIERS_YAML: &str = include_str!("../catalog/tiers.yaml");
+const MACHINES_YAML: &str = include_str!("../catalog/machines.yaml");
+const CLOUDS_YAML: &str = include_str!("../catalog/clouds.yaml");
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PerCloud {
+    pub gcp: String,
+    pub aws: String,
+    pub azure: String,
+}
+
+impl PerCloud {
+    pub fn get(&self, cloud: Cloud) -> &str {
+        match cloud {
+            Cloud::Gcp => &self.gcp,
+            Cloud::Aws => &self.aws,
+            Cloud::Azure => &self.azure,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub vcpu: u32,
+    pub memory_gb: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoderdRow {
+    pub capacity: Capacity,
+    pub replicas: Range,
+    pub machine_type: PerCloud,
+    pub footnotes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionerRow {
+    pub capacity: Capacity,
+    pub nodes: u32,
+    pub per_node: u32,
+    pub machine_type: PerCloud,
+    pub footnotes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceRow {
+    pub capacity: Capacity,
+    pub nodes: u32,
+    pub per_node: u32,
+    pub memory_per_user_gb: u32,
+    pub max_pods_per_node: u32,
+    pub machine_type: PerCloud,
+    pub footnotes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseRow {
+    pub capacity: Capacity,
+    pub nodes: u32,
+    pub storage_gb: u32,
+    pub instance_class: PerCloud,
+    pub read_replica_builds_per_day: Option<u32>,
+    pub footnotes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub id: String,
+    pub max_users: u32,
+    pub source: String,
+    pub target_api_rps: u32,
+    pub high_availability: String,
+    pub coderd: CoderdRow,
+    pub provisioners: ProvisionerRow,
+    pub workspaces: WorkspaceRow,
+    pub database: DatabaseRow,
+    pub observability: bool,
+    pub observability_note: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MachineKind {
+    Node,
+    Database,
+    /// Azure sizes name both VMs and flexible-server SKUs.
+    Any,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    pub name: String,
+    pub vcpu: u32,
+    pub memory_mib: u32,
+    pub kind: MachineKind,
+    #[serde(default)]
+    pub burstable: bool,
+    #[serde(default)]
+    pub eni_max_pods: Option<u32>,
+}
+
+/// `tiered`: a list of `[amount, rate]` bands applied in order (CPU: cores and
+/// millicores per core; memory: MiB and percent). `per_pod`: linear in max pods.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReserveRule {
+    Tiered { tiers: Vec<(f64, f64)> },
+    PerPod { per_pod_mib: u32, base_mib: u32 },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudRules {
+    pub service: String,
+    pub source: String,
+    pub cpu_reserve: ReserveRule,
+    pub memory_reserve: ReserveRule,
+    pub eviction_mib: u32,
+    pub max_pods_limit: u32,
+    pub max_pods_source: String,
+    pub daemonsets: Overhead,
+}
+
+/// Per-node requests of system daemonsets, subtracted from allocatable.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overhead {
+    pub cpu_millis: u32,
+    pub memory_mib: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerCloudMap<T> {
+    gcp: T,
+    aws: T,
+    azure: T,
+}
+
+/// The whole catalog, parsed once.
+#[derive(Debug)]
+pub struct Catalog {
+    pub tiers: Vec<Tier>,
+    machines: BTreeMap<Cloud, Vec<Machine>>,
+    clouds: BTreeMap<Cloud, CloudRules>,
+}
+
+impl Catalog {
+    /// The embedded catalog. Its YAML is checked by this crate's tests, so a
+    /// parse failure here is a build defect, not a user error.
+    pub fn embedded() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| Catalog::parse().expect("embedded catalog is valid (tested)"))
+    }
+
+    fn parse() -> Result<Catalog, serde_saphyr::Error> {
+        let tiers: Vec<Tier> = serde_saphyr::from_str(TIERS_YAML)?;
+        let m: PerCloudMap<Vec<Machine>> = serde_saphyr::from_str(MACHINES_YAML)?;
+        let c: PerCloudMap<CloudRules> = serde_saphyr::from_str(CLOUDS_YAML)?;
+        Ok(Catalog {
+            tiers,
+            machines: BTreeMap::from([(Cloud::Gcp, m.gcp), (Cloud::Aws, m.aws), (Cloud::Azure, m.azure)]),
+            clouds: BTreeMap::from([(Cloud::Gcp, c.gcp), (Cloud::Aws, c.aws), (Cloud::Azure, c.azure)]),
+        })
+    }
+
+    pub fn tier(&self, id: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.id == id)
+    }
+
+    /// The smallest tier whose user limit is at least `users`.
+    pub fn smallest_tier_for(&self, users: u32) -> Option<&Tier> {
+        self.tiers.iter().filter(|t| t.max_users >= users).min_by_key(|t| t.max_users)
+    }
+
+    pub fn machine(&self, cloud: Cloud, name: &str) -> Option<&Machine> {
+        self.machines.get(&cloud)?.iter().find(|m| m.name == name)
+    }
+
+    /// Machines of `kind` (or `Any`) on `cloud`, for "did you mean" help.
+    pub fn machine_names(&self, cloud: Cloud, kind: MachineKind) -> Vec<&str> {
+        self.machines
+            .get(&cloud)
+            .map(|ms| ms.iter().filter(|m| m.kind == kind || m.kind == MachineKind::Any).map(|m| m.name.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn cloud(&self, cloud: Cloud) -> &CloudRules {
+        &self.clouds[&cloud]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_parses() {
+        let c = Catalog::parse().unwrap();
+        assert_eq!(c.tiers.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["1k", "2k", "3k"]);
+    }
+
+    #[test]
+    fn every_named_machine_type_is_in_the_machine_table() {
+        let c = Catalog::embedded();
+        for t in &c.tiers {
+            for cloud in [Cloud::Gcp, Cloud::Aws, Cloud::Azure] {
+                for (name, kind) in [
+                    (t.coderd.machine_type.get(cloud), MachineKind::Node),
+                    (t.provisioners.machine_type.get(cloud), MachineKind::Node),
+                    (t.workspaces.machine_type.get(cloud), MachineKind::Node),
+                    (t.database.instance_class.get(cloud), MachineKind::Database),
+                ] {
+                    let m = c.machine(cloud, name).unwrap_or_else(|| panic!("{} {cloud}: {name} missing", t.id));
+                    assert!(m.kind == kind || m.kind == MachineKind::Any, "{name} has kind {:?}", m.kind);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn seed_numbers_are_recorded_exactly() {
+        // Spot-check the seeds' tables (../shared/seeds) so an edit to the data
+        // that drifts from them fails here.
+        let c = Catalog::embedded();
+        let k1 = c.tier("1k").unwrap();
+        assert_eq!((k1.target_api_rps, k1.coderd.replicas.min, k1.coderd.replicas.max), (180, 1, 2));
+        assert_eq!((k1.provisioners.nodes, k1.provisioners.per_node), (2, 30));
+        assert_eq!((k1.workspaces.nodes, k1.workspaces.per_node, k1.workspaces.max_pods_per_node), (64, 16, 256));
+        assert_eq!((k1.database.nodes, k1.database.storage_gb), (1, 512));
+        assert_eq!(k1.database.instance_class.get(Cloud::Gcp), "db-custom-2-7680");
+        let k3 = c.tier("3k").unwrap();
+        assert_eq!((k3.target_api_rps, k3.coderd.replicas.max), (550, 4));
+        assert_eq!(k3.coderd.capacity, Capacity { vcpu: 8, memory_gb: 32 });
+        assert_eq!(k3.coderd.machine_type.get(Cloud::Aws), "t3.xlarge");
+        assert_eq!((k3.provisioners.nodes, k3.workspaces.nodes, k3.workspaces.per_node), (8, 256, 12));
+        assert_eq!((k3.database.nodes, k3.database.storage_gb, k3.database.read_replica_builds_per_day), (2, 1536, Some(1500)));
+        assert!(k3.observability);
+        let k2 = c.tier("2k").unwrap();
+        assert_eq!((k2.target_api_rps, k2.coderd.replicas.max, k2.provisioners.nodes, k2.workspaces.nodes), (300, 2, 4, 128));
+        assert_eq!(k2.database.instance_class.get(Cloud::Aws), "db.t3.xlarge");
+    }
+
+    #[test]
+    fn tier_choice_by_users() {
+        let c = Catalog::embedded();
+        let pick = |u| c.smallest_tier_for(u).map(|t| t.id.as_str());
+        assert_eq!(
+            [pick(1), pick(1000), pick(1001), pick(2000), pick(2001), pick(3000), pick(3001)],
+            [Some("1k"), Some("1k"), Some("2k"), Some("2k"), Some("3k"), Some("3k"), None]
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! coder-gen: render a Coder deployment sized by Coder's reference
+//! architectures. The pipeline runs one way:
+//!
+//! spec (parse + validate) -> plan (pure sizing) -> render (Plan -> Tree) -> output (disk)
+//!
+//! The binary is a thin shell over [`cli::run`]; tests and benchmarks drive
+//! the same functions in-process. The library API is for this project's own
+//! binary and tests and carries no semver promise.
+
+pub mod catalog;
+pub mod cli;
+pub mod digest;
+pub mod error;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod spec;
+pub mod tree;
+
+use std::path::Path;
+
+pub use error::Error;
+
+/// Read a spec file. `display` is how the file is named in messages.
+pub fn read_spec(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })
+}
+
+/// Spec text -> Plan, with the embedded catalog.
+pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, error::SpecError> {
+    let spec = spec::Spec::parse(file, text)?;
+    plan::plan(&spec, catalog::Catalog::embedded())
+}
+
+/// Spec text -> Tree: the whole pipeline short of the disk.
+pub fn render_str(file: &str, text: &str) -> Result<tree::Tree, error::SpecError> {
+    Ok(render::render(&plan_from_str(file, text)?))
+}

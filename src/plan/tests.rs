@@ -1,0 +1,210 @@
+use super::*;
+use crate::spec::Spec;
+
+fn plan_for(users: u32, cloud: &str, extra: &str) -> Plan {
+    let text = format!("name: acme\nusers: {users}\ncloud: {cloud}\nregion: r1\naccess_url: https://coder.acme.com\n{extra}");
+    let spec = Spec::parse("spec.yaml", &text).unwrap();
+    plan(&spec, Catalog::embedded()).unwrap()
+}
+
+fn plan_err(users: u32, extra: &str) -> SpecError {
+    let text = format!("name: acme\nusers: {users}\ncloud: gcp\nregion: r1\naccess_url: https://coder.acme.com\n{extra}");
+    let spec = Spec::parse("spec.yaml", &text).unwrap();
+    plan(&spec, Catalog::embedded()).unwrap_err()
+}
+
+#[test]
+fn tier_boundaries() {
+    for (users, tier) in [(1, "1k"), (1000, "1k"), (1001, "2k"), (2000, "2k"), (2001, "3k"), (3000, "3k")] {
+        assert_eq!(plan_for(users, "gcp", "").tier, tier, "{users} users");
+    }
+}
+
+#[test]
+fn explicit_tier_smaller_than_needed_is_located_error() {
+    let e = plan_err(1500, "tier: 1k\n");
+    let first = &e.errors()[0];
+    assert_eq!((first.line, first.column), (6, 7));
+    assert!(first.help.contains("tier: 2k"), "{}", first.help);
+    assert_eq!(plan_for(500, "gcp", "tier: 3k\n").tier, "3k");
+}
+
+#[test]
+fn seed_machine_types_node_counts_and_database_per_cloud() {
+    // (tier users, cloud, coderd, provisioner, workspace, db class, coderd replicas, prov nodes, ws nodes, storage, ha)
+    let cases = [
+        (1000, "gcp", "n1-standard-2", "t2d-standard-8", "t2d-standard-8", "db-custom-2-7680", 2, 2, 64, 512, false),
+        (1000, "aws", "t3.large", "t3.2xlarge", "t3.2xlarge", "db.t3.large", 2, 2, 64, 512, false),
+        (1000, "azure", "Standard_D2s_v3", "Standard_D8s_v3", "Standard_D8s_v3", "Standard_D2s_v3", 2, 2, 64, 512, false),
+        (2000, "gcp", "n1-standard-4", "t2d-standard-8", "t2d-standard-8", "db-custom-4-15360", 2, 4, 128, 1024, false),
+        (2000, "aws", "t3.xlarge", "t3.2xlarge", "t3.2xlarge", "db.t3.xlarge", 2, 4, 128, 1024, false),
+        (2000, "azure", "Standard_D4s_v3", "Standard_D8s_v3", "Standard_D8s_v3", "Standard_D4s_v3", 2, 4, 128, 1024, false),
+        (3000, "gcp", "n1-standard-4", "t2d-standard-8", "t2d-standard-8", "db-custom-8-30720", 4, 8, 256, 1536, true),
+        (3000, "aws", "t3.xlarge", "t3.2xlarge", "t3.2xlarge", "db.t3.2xlarge", 4, 8, 256, 1536, true),
+        (3000, "azure", "Standard_D4s_v3", "Standard_D8s_v3", "Standard_D8s_v3", "Standard_D8s_v3", 4, 8, 256, 2048, true),
+    ];
+    for (users, cloud, coderd, prov, ws, db, replicas, pnodes, wnodes, storage, ha) in cases {
+        let p = plan_for(users, cloud, "");
+        let ctx = format!("{users} {cloud}");
+        assert_eq!(p.pool(Role::Coderd).machine_type, coderd, "{ctx}");
+        assert_eq!(p.pool(Role::Provisioner).machine_type, prov, "{ctx}");
+        assert_eq!(p.pool(Role::Workspace).machine_type, ws, "{ctx}");
+        assert_eq!(p.database.instance_class, db, "{ctx}");
+        assert_eq!(p.coderd.replicas, replicas, "{ctx}");
+        assert_eq!(p.pool(Role::Coderd).max_nodes, replicas, "{ctx}");
+        assert_eq!(p.pool(Role::Provisioner).max_nodes, pnodes, "{ctx}");
+        assert_eq!(p.total_provisioners(), pnodes * 30, "{ctx}");
+        assert_eq!(p.pool(Role::Workspace).max_nodes, wnodes, "{ctx}");
+        assert_eq!(p.database.storage_gb, storage, "{ctx}");
+        assert_eq!(p.database.ha, ha, "{ctx}");
+        assert_eq!(p.database.nodes, if ha { 2 } else { 1 }, "{ctx}");
+    }
+}
+
+#[test]
+fn pods_fit_their_nodes() {
+    for cloud in ["gcp", "aws", "azure"] {
+        for users in [50, 1000, 2000, 3000] {
+            let p = plan_for(users, cloud, "");
+            let c = p.pool(Role::Coderd);
+            assert!(p.coderd.resources.requests.cpu_millis <= c.schedulable.cpu_millis);
+            assert!(p.coderd.resources.requests.memory_mib <= c.schedulable.memory_mib);
+            let pp = p.pool(Role::Provisioner);
+            let per_node = p.total_provisioners().div_ceil(pp.max_nodes);
+            let r = p.provisioners[0].resources.requests;
+            assert!(r.cpu_millis * per_node <= pp.schedulable.cpu_millis, "{cloud} {users}");
+            assert!(r.memory_mib * per_node <= pp.schedulable.memory_mib, "{cloud} {users}");
+            let w = p.pool(Role::Workspace);
+            let tier = Catalog::embedded().tier(&p.tier).unwrap();
+            let d = p.workspaces[0].default_request;
+            assert!(d.memory_mib * tier.workspaces.per_node <= w.schedulable.memory_mib, "{cloud} {users}");
+            assert!(d.cpu_millis * tier.workspaces.per_node <= w.schedulable.cpu_millis, "{cloud} {users}");
+            assert!(d.memory_mib <= 2048);
+        }
+    }
+}
+
+#[test]
+fn seed_self_contradictions_are_warned() {
+    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code).collect::<Vec<_>>();
+    let p3 = plan_for(3000, "gcp", "");
+    assert!(codes(&p3).contains(&"seed-capacity-mismatch"));
+    assert!(!codes(&p3).contains(&"max-pods-clamped"), "GKE allows 256");
+    // 16 x 2 GB on a 32 GB node leaves no room for the system reserve.
+    assert!(codes(&plan_for(1000, "gcp", "")).contains(&"workspace-memory-headroom"));
+    // 12 per node at 3k fits.
+    assert!(!codes(&p3).contains(&"workspace-memory-headroom"));
+    let aws = plan_for(2000, "aws", "");
+    assert!(codes(&aws).contains(&"burstable-machine-type"));
+    assert!(codes(&aws).contains(&"max-pods-clamped"));
+    assert_eq!(aws.pool(Role::Workspace).max_pods, 110);
+    let az = plan_for(3000, "azure", "");
+    assert!(codes(&az).contains(&"azure-storage-rounded"));
+    assert_eq!(az.pool(Role::Workspace).max_pods, 250);
+    // Non-burstable overrides silence the burstable warning.
+    let m5 = plan_for(
+        2000,
+        "aws",
+        "machine_types:\n  coderd: m5.xlarge\n  provisioner: c5.2xlarge\n  workspace: m5.2xlarge\n  database: db.m5.xlarge\n",
+    );
+    assert!(!codes(&m5).contains(&"burstable-machine-type"));
+    assert_eq!(m5.pool(Role::Coderd).machine_type, "m5.xlarge");
+}
+
+#[test]
+fn unknown_machine_type_is_located_and_lists_choices() {
+    let e = plan_err(500, "machine_types:\n  workspace: n9-huge\n");
+    let first = &e.errors()[0];
+    assert_eq!((first.line, first.column), (7, 14));
+    assert!(first.help.contains("t2d-standard-8"));
+    // A database class is not a node type.
+    assert!(plan_err(500, "machine_types:\n  coderd: db-custom-2-7680\n").errors()[0].message.contains("not a known gcp node type"));
+}
+
+#[test]
+fn provisioners_are_shared_across_namespaces_and_coderd_runs_none() {
+    let p = plan_for(
+        2500,
+        "gcp",
+        "provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n    tags: { cloud: aws }\n  - namespace: prov-c\n",
+    );
+    assert_eq!(p.provisioners.iter().map(|g| g.replicas).collect::<Vec<_>>(), [80, 80, 80]);
+    assert_eq!(p.coderd.provisioner_daemons, 0);
+    assert_eq!(p.provisioners[1].tags["cloud"], "aws");
+}
+
+#[test]
+fn read_replicas_follow_builds_per_day() {
+    assert_eq!(plan_for(3000, "gcp", "database:\n  builds_per_day: 1500\n").database.read_replicas, 0);
+    assert_eq!(plan_for(3000, "gcp", "database:\n  builds_per_day: 1501\n").database.read_replicas, 1);
+    assert_eq!(plan_for(2000, "gcp", "database:\n  builds_per_day: 501\n").database.read_replicas, 1);
+    assert_eq!(plan_for(900, "gcp", "database:\n  builds_per_day: 5000\n").database.read_replicas, 0);
+    assert_eq!(plan_for(900, "gcp", "database:\n  read_replicas: 2\n").database.read_replicas, 2);
+}
+
+#[test]
+fn observability_auto_follows_the_tier() {
+    assert!(plan_for(3000, "gcp", "").observability.enabled);
+    assert!(!plan_for(2000, "gcp", "").observability.enabled);
+    assert!(plan_for(2000, "gcp", "observability: true\n").observability.enabled);
+    let off = plan_for(3000, "gcp", "observability: false\n");
+    assert!(off.warnings.iter().any(|w| w.code == "observability-disabled"));
+}
+
+#[test]
+fn small_deployments_run_one_coderd() {
+    assert_eq!(plan_for(100, "gcp", "").coderd.replicas, 1);
+    assert_eq!(plan_for(101, "gcp", "").coderd.replicas, 2);
+}
+
+/// Every number in the JSON plan has a reason in the nearest enclosing
+/// object's `reasons`, keyed by the field it sits under.
+#[test]
+fn every_number_has_a_reason() {
+    fn walk(
+        v: &serde_json::Value,
+        reasons: Option<&serde_json::Map<String, serde_json::Value>>,
+        field: Option<&str>,
+        path: &str,
+        missing: &mut Vec<String>,
+    ) {
+        match v {
+            serde_json::Value::Number(_) => {
+                let ok = matches!((reasons, field), (Some(r), Some(f)) if r.contains_key(f));
+                if !ok && !path.ends_with(".format_version") {
+                    missing.push(path.to_string());
+                }
+            }
+            serde_json::Value::Object(m) => {
+                let own = m.get("reasons").and_then(|r| r.as_object());
+                for (k, child) in m {
+                    if k == "reasons" {
+                        continue;
+                    }
+                    let (r, f) = if own.is_some() { (own, Some(k.as_str())) } else { (reasons, field) };
+                    walk(child, r, f, &format!("{path}.{k}"), missing);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, reasons, field, &format!("{path}[{i}]"), missing);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (users, cloud) in [(50, "gcp"), (2000, "aws"), (3000, "azure")] {
+        let p = plan_for(users, cloud, "database:\n  builds_per_day: 2000\n");
+        let json = serde_json::to_value(&p).unwrap();
+        let mut missing = Vec::new();
+        walk(&json, None, None, "", &mut missing);
+        assert!(missing.is_empty(), "numbers without a reason: {missing:?}");
+    }
+}
+
+#[test]
+fn plan_is_deterministic() {
+    let a = serde_json::to_string(&plan_for(1234, "azure", "")).unwrap();
+    let b = serde_json::to_string(&plan_for(1234, "azure", "")).unwrap();
+    assert_eq!(a, b);
+}

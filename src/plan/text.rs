@@ -1,0 +1,118 @@
+//! `coder-gen plan` as a readable table (the default format).
+
+use std::fmt::Write;
+
+use super::{Plan, Resources};
+
+fn res(r: Resources) -> String {
+    format!("{}m / {}", r.cpu_millis, mib(r.memory_mib))
+}
+
+/// `1536Mi`-style, or whole `Gi` when exact: the same spelling as the tree.
+pub fn mib(m: u32) -> String {
+    if m.is_multiple_of(1024) { format!("{}Gi", m / 1024) } else { format!("{m}Mi") }
+}
+
+/// The plan as text: a summary, one table per concern, notes and warnings.
+pub fn to_text(plan: &Plan) -> String {
+    let mut o = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_text(plan, &mut o);
+    o
+}
+
+fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "coder-gen plan for `{}` ({})", p.name, p.spec_file)?;
+    writeln!(o, "  tier        {} (up to {} users; {})", p.tier, p.max_users, p.reasons["tier"])?;
+    writeln!(o, "  users       {}", p.users)?;
+    writeln!(o, "  target API  {} RPS", p.target_api_rps)?;
+    writeln!(o, "  cloud       {} {} (cluster {}, Kubernetes {})", p.cloud, p.region, p.kubernetes.cluster_name, p.kubernetes.version)?;
+    writeln!(o, "  access URL  {}", p.access_url)?;
+    writeln!(
+        o,
+        "  charts      {}/{} and {}/{} {}",
+        p.chart.repository_name, p.chart.coder_chart, p.chart.repository_name, p.chart.provisioner_chart, p.chart.version
+    )?;
+    writeln!(o)?;
+    writeln!(o, "Node pools")?;
+    writeln!(
+        o,
+        "  {:<12} {:<18} {:>5} {:>8} {:>9} {:>8} {:>18}",
+        "role", "machine", "vCPU", "memory", "nodes", "max pods", "schedulable/node"
+    )?;
+    for pool in &p.pools {
+        let nodes = if pool.autoscaling { format!("{}-{}", pool.min_nodes, pool.max_nodes) } else { pool.max_nodes.to_string() };
+        writeln!(
+            o,
+            "  {:<12} {:<18} {:>5} {:>7}G {:>9} {:>8} {:>18}",
+            pool.role.as_str(),
+            pool.machine_type,
+            pool.vcpu,
+            pool.memory_gib,
+            nodes,
+            pool.max_pods,
+            res(pool.schedulable)
+        )?;
+    }
+    writeln!(o)?;
+    writeln!(o, "Workloads")?;
+    let c = &p.coderd;
+    writeln!(
+        o,
+        "  coderd        ns {:<22} replicas {:>4}  requests {}  limits {}",
+        c.namespace,
+        c.replicas,
+        res(c.resources.requests),
+        res(c.resources.limits)
+    )?;
+    writeln!(o, "                {}", c.reasons["replicas"])?;
+    for g in &p.provisioners {
+        writeln!(
+            o,
+            "  provisioners  ns {:<22} replicas {:>4}  requests {}  limits {}",
+            g.namespace,
+            g.replicas,
+            res(g.resources.requests),
+            res(g.resources.limits)
+        )?;
+    }
+    if let Some(g) = p.provisioners.first() {
+        writeln!(o, "                {}", g.reasons["replicas"])?;
+    }
+    for w in &p.workspaces {
+        writeln!(
+            o,
+            "  workspaces    ns {:<22} users {:>7}  default request {}  quota {} memory",
+            w.namespace,
+            w.users,
+            res(w.default_request),
+            mib(w.quota.requests_memory_mib)
+        )?;
+    }
+    writeln!(o)?;
+    let d = &p.database;
+    writeln!(o, "Database (PostgreSQL {})", d.postgres_version)?;
+    writeln!(o, "  instance        {} ({} vCPU, {} GiB)", d.instance_class, d.vcpu, d.memory_gib)?;
+    writeln!(o, "  storage         {} GB ({})", d.storage_gb, d.reasons["storage_gb"])?;
+    writeln!(o, "  HA              {} ({} node(s))", if d.ha { "yes" } else { "no" }, d.nodes)?;
+    writeln!(o, "  read replicas   {} ({})", d.read_replicas, d.reasons["read_replicas"])?;
+    writeln!(o, "  max_connections {}", d.max_connections)?;
+    writeln!(o, "  backups         {} days, point-in-time recovery", d.backup_retention_days)?;
+    writeln!(o)?;
+    writeln!(o, "Observability     {}", if p.observability.enabled { "on (Prometheus metrics, ServiceMonitor)" } else { "off" })?;
+    if !p.notes.is_empty() {
+        writeln!(o)?;
+        writeln!(o, "Notes from the reference architecture")?;
+        for n in &p.notes {
+            writeln!(o, "  - [{}] {}", n.topic, n.text)?;
+        }
+    }
+    if !p.warnings.is_empty() {
+        writeln!(o)?;
+        writeln!(o, "Warnings")?;
+        for w in &p.warnings {
+            writeln!(o, "  ! {}: {}", w.code, w.message)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Plan -> Tree. Each submodule renders one kind of output and reads only
+//! the Plan; none touches the disk.
+
+pub mod paths;
+pub mod readme;
+pub mod yaml;
+
+use crate::plan::Plan;
+use crate::tree::Tree;
+
+/// Render the whole deployment tree for `plan`.
+pub fn render(plan: &Plan) -> Tree {
+    let mut tree = Tree::new();
+    readme::render(plan, &mut tree);
+    tree
+}

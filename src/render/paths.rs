@@ -1,0 +1,28 @@
+//! Where each piece lives in the output tree. One place, so the README, the
+//! renderers and the tests agree.
+
+use crate::spec::Cloud;
+
+pub const README: &str = "README.md";
+pub const CODER_VALUES: &str = "helm/coder/values.yaml";
+pub const KUSTOMIZE_ROOT: &str = "kustomize";
+
+pub fn provisioner_values(namespace: &str) -> String {
+    format!("helm/coder-provisioner/{namespace}/values.yaml")
+}
+
+pub fn coder_overlay() -> String {
+    format!("{KUSTOMIZE_ROOT}/overlays/coder")
+}
+
+pub fn provisioner_overlay(namespace: &str) -> String {
+    format!("{KUSTOMIZE_ROOT}/overlays/provisioners-{namespace}")
+}
+
+pub fn workspace_overlay(namespace: &str) -> String {
+    format!("{KUSTOMIZE_ROOT}/overlays/workspaces-{namespace}")
+}
+
+pub fn terraform_dir(cloud: Cloud) -> String {
+    format!("terraform/{cloud}")
+}

@@ -1,0 +1,745 @@
+//! The user's spec (v1): strict parse, defaults, validation with locations.
+//!
+//! Unknown keys are rejected at every depth (`deny_unknown_fields`), and every
+//! semantic error points at the line and column of the offending value, so a
+//! user never has to guess which of two `namespace:` lines is wrong.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::error::{Located, SpecError};
+
+/// Users above this have no validated architecture (the seeds stop at 3,000).
+pub const MAX_USERS: u64 = 3000;
+
+/// Spec files are short; anything this large is a mistake (or hostile).
+pub const MAX_SPEC_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Gcp,
+    Aws,
+    Azure,
+}
+
+impl Cloud {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Gcp => "gcp",
+            Cloud::Aws => "aws",
+            Cloud::Azure => "azure",
+        }
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum TierChoice {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "1k")]
+    OneK,
+    #[serde(rename = "2k")]
+    TwoK,
+    #[serde(rename = "3k")]
+    ThreeK,
+}
+
+impl TierChoice {
+    /// The catalog id of an explicit tier.
+    pub fn id(self) -> Option<&'static str> {
+        match self {
+            TierChoice::Auto => None,
+            TierChoice::OneK => Some("1k"),
+            TierChoice::TwoK => Some("2k"),
+            TierChoice::ThreeK => Some("3k"),
+        }
+    }
+}
+
+/// `auto`, `true` or `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoBool {
+    #[default]
+    Auto,
+    Set(bool),
+}
+
+impl<'de> Deserialize<'de> for AutoBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AutoBool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`auto`, `true` or `false`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<AutoBool, E> {
+                Ok(AutoBool::Set(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AutoBool, E> {
+                match v {
+                    "auto" => Ok(AutoBool::Auto),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `auto` or a whole number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoCount {
+    #[default]
+    Auto,
+    Set(u32),
+}
+
+impl<'de> Deserialize<'de> for AutoCount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AutoCount;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`auto` or a whole number from 0 to 5")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AutoCount, E> {
+                match u32::try_from(v) {
+                    Ok(n) if n <= 5 => Ok(AutoCount::Set(n)),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AutoCount, E> {
+                match u64::try_from(v) {
+                    Ok(u) => self.visit_u64(u),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AutoCount, E> {
+                match v {
+                    "auto" => Ok(AutoCount::Auto),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The raw document, exactly as written. Field order is the order the
+/// reference in the README documents.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    name: Spanned<String>,
+    users: Spanned<u64>,
+    cloud: Cloud,
+    region: Spanned<String>,
+    access_url: Spanned<String>,
+    #[serde(default)]
+    wildcard_access_url: Option<Spanned<String>>,
+    #[serde(default)]
+    tier: Option<Spanned<TierChoice>>,
+    #[serde(default)]
+    kubernetes: Option<RawKubernetes>,
+    #[serde(default)]
+    coder: Option<RawCoder>,
+    #[serde(default)]
+    database: Option<RawDatabase>,
+    #[serde(default)]
+    provisioners: Option<Spanned<Vec<RawProvisioners>>>,
+    #[serde(default)]
+    workspaces: Option<Spanned<Vec<RawWorkspaces>>>,
+    #[serde(default)]
+    observability: AutoBool,
+    #[serde(default)]
+    machine_types: Option<RawMachineTypes>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKubernetes {
+    #[serde(default)]
+    cluster_name: Option<Spanned<String>>,
+    #[serde(default)]
+    version: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCoder {
+    #[serde(default)]
+    chart_version: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    #[serde(default)]
+    postgres_version: Option<Spanned<u32>>,
+    #[serde(default)]
+    ha: AutoBool,
+    #[serde(default)]
+    read_replicas: AutoCount,
+    #[serde(default)]
+    builds_per_day: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvisioners {
+    namespace: Spanned<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkspaces {
+    namespace: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMachineTypes {
+    #[serde(default)]
+    coderd: Option<Spanned<String>>,
+    #[serde(default)]
+    provisioner: Option<Spanned<String>>,
+    #[serde(default)]
+    workspace: Option<Spanned<String>>,
+    #[serde(default)]
+    database: Option<Spanned<String>>,
+}
+
+/// A value from the spec together with where it was written, so that later
+/// stages (the plan's machine-type lookup, tier choice) can still point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl<T> At<T> {
+    fn from_spanned(s: Spanned<T>) -> Self {
+        At { line: s.defined.line(), column: s.defined.column(), value: s.value }
+    }
+
+    /// A value that the spec did not write (a default).
+    pub fn default_value(value: T) -> Self {
+        At { value, line: 0, column: 0 }
+    }
+}
+
+/// The validated spec with every default filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// The spec file's name as the user gave it (for headers and messages).
+    pub file: String,
+    pub name: String,
+    pub users: At<u32>,
+    pub cloud: Cloud,
+    pub region: String,
+    pub access_url: String,
+    pub wildcard_access_url: Option<String>,
+    pub tier: At<TierChoice>,
+    pub kubernetes: Kubernetes,
+    pub coder: Coder,
+    pub database: Database,
+    pub provisioners: Vec<ProvisionerGroup>,
+    pub workspaces: Vec<WorkspaceGroup>,
+    pub observability: AutoBool,
+    pub machine_types: MachineTypes,
+    /// sha256 of the spec's bytes, for the manifest.
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kubernetes {
+    pub cluster_name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coder {
+    pub chart_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    pub postgres_version: u32,
+    pub ha: AutoBool,
+    pub read_replicas: AutoCount,
+    pub builds_per_day: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionerGroup {
+    pub namespace: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceGroup {
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MachineTypes {
+    pub coderd: Option<At<String>>,
+    pub provisioner: Option<At<String>>,
+    pub workspace: Option<At<String>>,
+    pub database: Option<At<String>>,
+}
+
+pub const DEFAULT_KUBERNETES_VERSION: &str = "1.33";
+/// Coder's docs name 2.33.6 as the stable chart (coder-facts.md section 3).
+pub const DEFAULT_CHART_VERSION: &str = "2.33.6";
+pub const DEFAULT_POSTGRES_VERSION: u32 = 16;
+pub const DEFAULT_PROVISIONER_NAMESPACE: &str = "coder-provisioners";
+pub const DEFAULT_WORKSPACE_NAMESPACE: &str = "coder-workspaces";
+/// coderd's own namespace; user groups may not reuse it.
+pub const CODER_NAMESPACE: &str = "coder";
+pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
+
+impl Spec {
+    /// Parse and validate a spec. `file` is used only in messages.
+    pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
+        if text.len() > MAX_SPEC_BYTES {
+            return Err(SpecError::new(
+                file,
+                None,
+                format!("the spec is {} bytes; a spec is at most {MAX_SPEC_BYTES} bytes", text.len()),
+                "a coder-gen spec is a few lines of YAML; check that the right file was given",
+            ));
+        }
+        let options = serde_saphyr::options! { strict_booleans: true };
+        let raw: RawSpec = serde_saphyr::from_str_with_options(text, options).map_err(|e| SpecError::from_yaml(file, &e))?;
+        let digest = crate::digest::sha256_hex(text.as_bytes());
+        Validator { file, errors: Vec::new() }.validate(raw, digest)
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    errors: Vec<Located>,
+}
+
+impl Validator<'_> {
+    fn err<T>(&mut self, at: &Spanned<T>, message: String, help: &str) {
+        self.errors.push(Located { line: at.defined.line(), column: at.defined.column(), message, help: help.to_string() });
+    }
+
+    fn dns_label<'s>(&mut self, what: &str, s: &'s Spanned<String>) -> &'s str {
+        if let Some(problem) = dns1123_label_problem(&s.value) {
+            self.err(
+                s,
+                format!("{what} `{}` is not a DNS-1123 label: {problem}", s.value.escape_debug()),
+                "use 1 to 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
+            );
+        }
+        &s.value
+    }
+
+    fn validate(mut self, raw: RawSpec, digest: String) -> Result<Spec, SpecError> {
+        self.dns_label("name", &raw.name);
+        // Cloud resource names are `<name>-<role>` (longest role: `provisioners`,
+        // plus a replica suffix); Azure node pools allow only 12 characters, so
+        // the name must stay short for everything to fit.
+        if raw.name.value.len() > 20 {
+            self.err(
+                &raw.name,
+                format!("name `{}` is {} characters long", raw.name.value, raw.name.value.len()),
+                "use at most 20 characters: it prefixes cloud resource names, which have tight length limits",
+            );
+        }
+
+        let users = match u32::try_from(raw.users.value) {
+            Ok(u) if (1..=MAX_USERS).contains(&raw.users.value) => u,
+            _ => {
+                let help = if raw.users.value > MAX_USERS {
+                    "Coder's validated architectures stop at 3,000 users; size a larger deployment with Coder's guidance, not this tool"
+                } else {
+                    "set users to a whole number from 1 to 3000"
+                };
+                self.err(&raw.users, format!("users is {}, outside 1..=3000", raw.users.value), help);
+                1
+            }
+        };
+
+        if raw.region.value.trim().is_empty() || raw.region.value.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+            self.err(
+                &raw.region,
+                format!("region `{}` is not a region name", raw.region.value.escape_debug()),
+                "use the cloud's region id, e.g. us-east-1 (aws), us-central1 (gcp), eastus (azure)",
+            );
+        }
+
+        let access_url = self.https_url("access_url", &raw.access_url, false);
+        let wildcard_access_url = raw.wildcard_access_url.as_ref().map(|w| self.https_url("wildcard_access_url", w, true));
+
+        let tier = raw.tier.map(At::from_spanned).unwrap_or_else(|| At::default_value(TierChoice::Auto));
+
+        let kubernetes = {
+            let k = raw.kubernetes;
+            let cluster_name = match k.as_ref().and_then(|k| k.cluster_name.as_ref()) {
+                Some(c) => self.dns_label("kubernetes.cluster_name", c).to_string(),
+                None => raw.name.value.clone(),
+            };
+            let version = match k.as_ref().and_then(|k| k.version.as_ref()) {
+                Some(v) => {
+                    if !is_k8s_minor(&v.value) {
+                        self.err(
+                            v,
+                            format!("kubernetes.version `{}` is not a supported minor version", v.value.escape_debug()),
+                            "quote a minor version from \"1.30\" to \"1.37\", e.g. version: \"1.33\"",
+                        );
+                    }
+                    v.value.clone()
+                }
+                None => DEFAULT_KUBERNETES_VERSION.to_string(),
+            };
+            Kubernetes { cluster_name, version }
+        };
+
+        let coder = Coder {
+            chart_version: match raw.coder.and_then(|c| c.chart_version) {
+                Some(v) => {
+                    if !is_semver(&v.value) {
+                        self.err(
+                            &v,
+                            format!("coder.chart_version `{}` is not a release version", v.value.escape_debug()),
+                            "quote a Coder release like \"2.33.6\" (see helm search repo coder-v2/coder --versions)",
+                        );
+                    }
+                    v.value
+                }
+                None => DEFAULT_CHART_VERSION.to_string(),
+            },
+        };
+
+        let database = match raw.database {
+            Some(d) => {
+                let postgres_version = match d.postgres_version {
+                    Some(v) => {
+                        if !SUPPORTED_POSTGRES.contains(&v.value) {
+                            self.err(
+                                &v,
+                                format!("database.postgres_version {} is not supported", v.value),
+                                "use 14, 15, 16 or 17: versions every managed service here offers",
+                            );
+                        }
+                        v.value
+                    }
+                    None => DEFAULT_POSTGRES_VERSION,
+                };
+                Database { postgres_version, ha: d.ha, read_replicas: d.read_replicas, builds_per_day: d.builds_per_day }
+            }
+            None => Database {
+                postgres_version: DEFAULT_POSTGRES_VERSION,
+                ha: AutoBool::Auto,
+                read_replicas: AutoCount::Auto,
+                builds_per_day: None,
+            },
+        };
+
+        let mut seen: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let provisioners = match raw.provisioners {
+            Some(list) => {
+                if list.value.is_empty() {
+                    self.err(
+                        &list,
+                        "provisioners is an empty list".into(),
+                        "remove the key for one default group, or list at least one namespace",
+                    );
+                }
+                let mut out = Vec::new();
+                for p in list.value {
+                    self.namespace(&p.namespace, &mut seen);
+                    let mut tags = BTreeMap::new();
+                    for (k, v) in p.tags {
+                        if !is_tag_part(&k) {
+                            self.err(
+                                &v,
+                                format!("provisioner tag key `{}` is not allowed", k.escape_debug()),
+                                "use letters, digits, '-', '_' and '.' (at most 63)",
+                            );
+                        }
+                        if !is_tag_part(&v.value) {
+                            self.err(
+                                &v,
+                                format!("provisioner tag value `{}` is not allowed", v.value.escape_debug()),
+                                "use letters, digits, '-', '_' and '.' (at most 63)",
+                            );
+                        }
+                        tags.insert(k, v.value);
+                    }
+                    out.push(ProvisionerGroup { namespace: p.namespace.value, tags });
+                }
+                out
+            }
+            None => vec![ProvisionerGroup { namespace: DEFAULT_PROVISIONER_NAMESPACE.into(), tags: BTreeMap::new() }],
+        };
+        let workspaces = match raw.workspaces {
+            Some(list) => {
+                if list.value.is_empty() {
+                    self.err(&list, "workspaces is an empty list".into(), "remove the key for one default namespace, or list at least one");
+                }
+                let mut out = Vec::new();
+                for w in list.value {
+                    self.namespace(&w.namespace, &mut seen);
+                    out.push(WorkspaceGroup { namespace: w.namespace.value });
+                }
+                out
+            }
+            None => vec![WorkspaceGroup { namespace: DEFAULT_WORKSPACE_NAMESPACE.into() }],
+        };
+        if provisioners.len() > 16 || workspaces.len() > 16 {
+            self.errors.push(Located {
+                line: 1,
+                column: 1,
+                message: "more than 16 provisioner or workspace namespaces".into(),
+                help: "group namespaces: each one gets its own quota, RBAC and Helm release".into(),
+            });
+        }
+
+        let machine_types = match raw.machine_types {
+            Some(m) => {
+                let check = |s: Option<Spanned<String>>| s.map(At::from_spanned);
+                MachineTypes {
+                    coderd: check(m.coderd),
+                    provisioner: check(m.provisioner),
+                    workspace: check(m.workspace),
+                    database: check(m.database),
+                }
+            }
+            None => MachineTypes::default(),
+        };
+
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|e| (e.line, e.column));
+            return Err(SpecError::Invalid { file: self.file.to_string(), errors: self.errors });
+        }
+        Ok(Spec {
+            file: self.file.to_string(),
+            name: raw.name.value,
+            users: At { value: users, line: raw.users.defined.line(), column: raw.users.defined.column() },
+            cloud: raw.cloud,
+            region: raw.region.value,
+            access_url,
+            wildcard_access_url,
+            tier,
+            kubernetes,
+            coder,
+            database,
+            provisioners,
+            workspaces,
+            observability: raw.observability,
+            machine_types,
+            digest,
+        })
+    }
+
+    fn namespace(&mut self, ns: &Spanned<String>, seen: &mut BTreeMap<String, (u64, u64)>) {
+        self.dns_label("namespace", ns);
+        if ns.value == CODER_NAMESPACE {
+            self.err(
+                ns,
+                "namespace `coder` is coderd's own".into(),
+                "give provisioners and workspaces namespaces of their own (zero-trust)",
+            );
+        }
+        if let Some((l, c)) = seen.get(&ns.value).copied() {
+            self.err(
+                ns,
+                format!("namespace `{}` is already used at line {l}, column {c}", ns.value),
+                "every provisioner and workspace group needs a namespace of its own",
+            );
+        } else {
+            seen.insert(ns.value.clone(), (ns.defined.line(), ns.defined.column()));
+        }
+    }
+
+    fn https_url(&mut self, what: &str, s: &Spanned<String>, wildcard: bool) -> String {
+        let v = s.value.trim_end_matches('/');
+        let host = v.strip_prefix("https://");
+        let ok = match host {
+            Some(h) if !h.is_empty() && !h.contains(['/', '?', '#', ' ', '@']) => {
+                let h = h.split(':').next().unwrap_or("");
+                let h = if wildcard { h.strip_prefix("*.").unwrap_or("") } else { h };
+                !h.is_empty()
+                    && h.split('.')
+                        .all(|l| dns1123_label_problem(&l.to_ascii_lowercase()).is_none() || l.chars().all(|c| c.is_ascii_digit()))
+            }
+            _ => false,
+        };
+        if !ok {
+            let help = if wildcard {
+                "use an https URL with a leading wildcard, e.g. https://*.coder.example.com"
+            } else {
+                "use the https URL users open, e.g. https://coder.example.com (no path)"
+            };
+            self.err(s, format!("{what} `{}` is not an https URL", s.value.escape_debug()), help);
+        }
+        v.to_string()
+    }
+}
+
+/// Why `s` is not an RFC 1123 label, or `None` if it is one.
+pub fn dns1123_label_problem(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        return Some("it is empty");
+    }
+    if s.len() > 63 {
+        return Some("it is longer than 63 characters");
+    }
+    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Some("only lower-case letters, digits and '-' are allowed");
+    }
+    if !s.as_bytes()[0].is_ascii_lowercase() {
+        return Some("it must start with a letter");
+    }
+    if s.ends_with('-') {
+        return Some("it must end with a letter or digit");
+    }
+    None
+}
+
+fn is_k8s_minor(s: &str) -> bool {
+    match s.split_once('.') {
+        Some(("1", minor)) => minor.parse::<u32>().is_ok_and(|m| (30..=37).contains(&m)) && !minor.starts_with('0'),
+        _ => false,
+    }
+}
+
+fn is_semver(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_tag_part(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+    fn parse(s: &str) -> Result<Spec, SpecError> {
+        Spec::parse("spec.yaml", s)
+    }
+
+    fn first_error(s: &str) -> Located {
+        match parse(s) {
+            Err(SpecError::Invalid { errors, .. }) => errors[0].clone(),
+            Err(SpecError::Yaml { error, .. }) => error,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_spec_gets_defaults() {
+        let s = parse(MIN).unwrap();
+        assert_eq!(s.users.value, 1800);
+        assert_eq!(s.kubernetes.cluster_name, "acme");
+        assert_eq!(s.kubernetes.version, "1.33");
+        assert_eq!(s.coder.chart_version, DEFAULT_CHART_VERSION);
+        assert_eq!(s.provisioners[0].namespace, "coder-provisioners");
+        assert_eq!(s.workspaces[0].namespace, "coder-workspaces");
+        assert_eq!(s.tier.value, TierChoice::Auto);
+        assert_eq!(s.digest.len(), 64);
+    }
+
+    #[test]
+    fn unknown_nested_key_is_located_and_lists_valid_keys() {
+        let e = first_error(&format!("{MIN}database:\n  ha: true\n  replicas: 2\n"));
+        assert_eq!((e.line, e.column), (8, 3));
+        assert!(e.message.contains("replicas"), "{}", e.message);
+        assert!(e.message.contains("read_replicas"), "{}", e.message);
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_rejected() {
+        let e = first_error(&format!("{MIN}userz: 3\n"));
+        assert_eq!(e.line, 6);
+        assert!(e.message.contains("userz"));
+    }
+
+    #[test]
+    fn users_out_of_range_points_at_value() {
+        let e = first_error(&MIN.replace("1800", "3001"));
+        assert_eq!((e.line, e.column), (2, 8));
+        assert!(e.help.contains("3,000"));
+        let e = first_error(&MIN.replace("1800", "0"));
+        assert!(e.message.contains("outside"));
+    }
+
+    #[test]
+    fn names_and_namespaces_are_dns_labels_and_distinct() {
+        let e = first_error(&MIN.replace("acme", "Acme"));
+        assert_eq!((e.line, e.column), (1, 7));
+        let spec = format!("{MIN}provisioners:\n  - namespace: a\nworkspaces:\n  - namespace: a\n");
+        let e = first_error(&spec);
+        assert_eq!(e.line, 9);
+        assert!(e.message.contains("already used at line 7"), "{}", e.message);
+        let e = first_error(&format!("{MIN}workspaces:\n  - namespace: coder\n"));
+        assert!(e.message.contains("coderd's own"));
+    }
+
+    #[test]
+    fn access_url_must_be_https() {
+        let e = first_error(&MIN.replace("https://coder.acme.com", "http://coder.acme.com"));
+        assert_eq!(e.line, 5);
+        assert!(first_error(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")).message.contains("wildcard"));
+        assert!(parse(&format!("{MIN}wildcard_access_url: https://*.coder.acme.com\n")).is_ok());
+    }
+
+    #[test]
+    fn bad_cloud_and_yaml11_booleans_are_rejected() {
+        assert!(first_error(&MIN.replace("aws", "ibm")).message.contains("ibm"));
+        assert!(parse(&format!("{MIN}observability: yes\n")).is_err());
+        assert_eq!(parse(&format!("{MIN}observability: true\n")).unwrap().observability, AutoBool::Set(true));
+    }
+
+    #[test]
+    fn every_error_is_reported_not_just_the_first() {
+        match parse(&MIN.replace("acme", "ACME").replace("1800", "9000")) {
+            Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        for input in ["", "---", "[]", "~", "name: [", "a: &a [*a]", "\u{0}", "users: 1e999", "name: !!binary aGk="] {
+            let _ = parse(input);
+        }
+        let big = "x".repeat(MAX_SPEC_BYTES + 1);
+        assert!(parse(&big).is_err());
+    }
+
+    #[test]
+    fn label_rules() {
+        assert!(dns1123_label_problem("coder-ws-1").is_none());
+        assert!(dns1123_label_problem("1abc").is_some());
+        assert!(dns1123_label_problem("abc-").is_some());
+        assert!(dns1123_label_problem(&"a".repeat(64)).is_some());
+        assert!(is_k8s_minor("1.33") && !is_k8s_minor("1.3") && !is_k8s_minor("2.0") && !is_k8s_minor("1.033"));
+        assert!(is_semver("2.33.6") && !is_semver("2.33") && !is_semver("v2.33.6"));
+    }
+}

@@ -1,0 +1,5 @@
+//! One integration-test binary (ripgrep-style): `mod` per concern.
+
+mod cli;
+mod golden;
+mod util;
