@@ -36,18 +36,26 @@ impl SpecError {
         if let Some(rest) = message.strip_prefix("error: ") {
             message = rest.to_string();
         }
-        let prefix = format!("line {line} column {column}: ");
-        if let Some(rest) = message.strip_prefix(&prefix) {
-            message = rest.to_string();
+        for prefix in [format!("line {line} column {column}: "), format!("line {line}, column {column}: ")] {
+            if let Some(rest) = message.strip_prefix(&prefix) {
+                message = rest.to_string();
+            }
+        }
+        for suffix in [format!(" at line {line}, column {column}"), format!(" at line {line} column {column}")] {
+            if let Some(rest) = message.strip_suffix(&suffix) {
+                message = rest.to_string();
+            }
         }
         let help = if message.contains("unknown field") {
-            "remove the key or fix its spelling; the valid keys are listed above (see README, 'Spec reference')"
+            "remove the key or fix its spelling; the valid keys are listed in the message (see README, 'The spec')"
         } else if message.contains("missing field") {
-            "add the required key (see README, 'Spec reference')"
-        } else if message.contains("unknown variant") {
-            "use one of the values listed above"
+            "add the required key (see README, 'The spec')"
+        } else if message.contains("invalid type") {
+            "give this key a value of the type the message names (see README, 'The spec')"
+        } else if message.contains("unknown variant") || message.contains("invalid value") {
+            "use one of the values listed in the message"
         } else {
-            "fix the YAML at this place (see README, 'Spec reference')"
+            "fix the YAML at this place (see README, 'The spec')"
         };
         SpecError::Yaml { file: file.to_string(), error: Located { line, column, message, help: help.into() } }
     }
