@@ -597,6 +597,15 @@ impl<'a> Planner<'a> {
         let ws_cpu = floor_to(ws_cap.schedulable.cpu_millis / ws_per_node, 10);
         let ws_nodes_max = tier.workspaces.nodes;
         let ws_groups = u32::try_from(spec.workspaces.len()).unwrap_or(1).max(1);
+        if ws_groups > users {
+            // Each namespace's quota is its share of users x 2 GB; a share of
+            // zero users would be a quota that admits no workspace at all.
+            return Err(self.err(
+                &spec.users,
+                format!("{ws_groups} workspace namespaces for {users} users leaves a namespace without users"),
+                "list at most as many workspace namespaces as there are users",
+            ));
+        }
         let workspaces = spec
             .workspaces
             .iter()

@@ -208,3 +208,9 @@ fn plan_is_deterministic() {
     let b = serde_json::to_string(&plan_for(1234, "azure", "")).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn more_workspace_namespaces_than_users_is_an_error() {
+    let e = plan_err(1, "workspaces:\n  - namespace: a\n  - namespace: b\n");
+    assert_eq!(e.errors()[0].line, 2);
+}
