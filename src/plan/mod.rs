@@ -124,6 +124,9 @@ pub struct Provisioners {
     /// --tag`); the chart refuses tags next to a key.
     pub tags: BTreeMap<String, String>,
     pub key_secret: SecretRef,
+    /// The namespace's ResourceQuota: room for its replicas plus a rolling
+    /// update's surge pods.
+    pub quota: Quota,
     pub reasons: Reasons,
 }
 
@@ -131,6 +134,8 @@ pub struct Provisioners {
 pub struct Quota {
     pub requests_cpu_millis: u32,
     pub requests_memory_mib: u32,
+    /// Memory limits are capped like requests: no overcommit.
+    pub limits_memory_mib: u32,
     pub pods: u32,
 }
 
@@ -174,6 +179,9 @@ pub struct Observability {
     pub enabled: bool,
     pub prometheus_port: u16,
     pub collect_db_metrics: bool,
+    /// Namespace whose Prometheus may scrape coderd and provisioners (the
+    /// NetworkPolicies admit metrics traffic only from it).
+    pub scrape_namespace: String,
     pub reasons: Reasons,
 }
 
@@ -529,6 +537,13 @@ impl<'a> Planner<'a> {
                         prov_m.name, prov_cap.schedulable.cpu_millis, prov_cap.schedulable.memory_mib
                     ),
                 );
+                // Kubernetes' default rolling update surges 25% (rounded up);
+                // a quota without that room would stall every upgrade.
+                let pods = replicas + replicas.div_ceil(4);
+                r.insert(
+                    "quota",
+                    format!("{replicas} replicas + {} surge pods of a rolling update (25%, rounded up), each at its requests; memory limits = requests", replicas.div_ceil(4)),
+                );
                 Provisioners {
                     namespace: g.namespace.clone(),
                     release: "coder-provisioner".into(),
@@ -537,6 +552,12 @@ impl<'a> Planner<'a> {
                     resources: PodResources { requests: prov_req, limits: prov_lim },
                     tags: g.tags.clone(),
                     key_secret: SecretRef { name: "coder-provisioner-key".into(), key: "key".into() },
+                    quota: Quota {
+                        requests_cpu_millis: pods * prov_req.cpu_millis,
+                        requests_memory_mib: pods * prov_req.memory_mib,
+                        limits_memory_mib: pods * prov_lim.memory_mib,
+                        pods,
+                    },
                     reasons: r,
                 }
             })
@@ -633,6 +654,7 @@ impl<'a> Planner<'a> {
                     quota: Quota {
                         requests_cpu_millis: group_users * ws_cpu,
                         requests_memory_mib: group_users * per_user_mib,
+                        limits_memory_mib: group_users * per_user_mib,
                         pods: group_users,
                     },
                     default_request: Resources { cpu_millis: ws_cpu, memory_mib: ws_mem },
@@ -788,7 +810,18 @@ impl<'a> Planner<'a> {
                 AutoBool::Set(_) => "observability in the spec".into(),
             },
         );
-        let observability = Observability { enabled: obs_on, prometheus_port: 2112, collect_db_metrics: obs_on, reasons: obr };
+        obr.insert(
+            "scrape_namespace",
+            "the namespace Coder's observability chart (coder/observability) installs into; NetworkPolicies admit port 2112 only from it"
+                .into(),
+        );
+        let observability = Observability {
+            enabled: obs_on,
+            prometheus_port: 2112,
+            collect_db_metrics: obs_on,
+            scrape_namespace: "coder-observability".into(),
+            reasons: obr,
+        };
 
         // --- burstable types (Coder's later docs) ---------------------------
         let burstable: Vec<String> =
@@ -825,6 +858,18 @@ impl<'a> Planner<'a> {
                 topic: "coderd".into(),
                 text: "More than one coderd replica (high availability) needs a Coder Premium license.".into(),
                 source: "coder chart values.yaml, coder.replicaCount".into(),
+            });
+        }
+        if coderd_replicas < 4 {
+            // The chart's Deployment keeps Kubernetes' default rolling update
+            // (25% surge, 25% unavailable); below 4 replicas 25% unavailable
+            // rounds to 0, and every coderd fills a node of a fixed pool.
+            notes.push(Note {
+                topic: "upgrades".into(),
+                text: format!(
+                    "{coderd_replicas} coderd replica(s) fill the {coderd_replicas} coderd node(s), and the coder chart rolls out with 0 pods unavailable below 4 replicas, so a new coderd has no node to start on during `helm upgrade`. Delete one old coderd pod after the upgrade starts (`kubectl -n {CODER_NAMESPACE} delete pod <oldest coderd pod>`), or grow the coderd pool by one node for the upgrade."
+                ),
+                source: "Kubernetes Deployment defaults; coder chart (no strategy key)".into(),
             });
         }
         notes.append(&mut self.notes);

@@ -1,6 +1,9 @@
 //! Plan -> Tree. Each submodule renders one kind of output and reads only
 //! the Plan; none touches the disk.
 
+pub mod helm;
+pub mod k8s;
+pub mod kustomize;
 pub mod paths;
 pub mod readme;
 pub mod yaml;
@@ -12,5 +15,7 @@ use crate::tree::Tree;
 pub fn render(plan: &Plan) -> Tree {
     let mut tree = Tree::new();
     readme::render(plan, &mut tree);
+    helm::render(plan, &mut tree);
+    kustomize::render(plan, &mut tree);
     tree
 }

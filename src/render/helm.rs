@@ -1,0 +1,232 @@
+//! Helm values for the `coder` chart and one `coder-provisioner` release per
+//! provisioner namespace. Only keys the real charts have are written (checked
+//! against key lists derived from the charts' values.yaml, see
+//! `tests/data/chart-keys/`); Kubernetes-typed values (env, resources,
+//! tolerations, affinity, security context) are k8s-openapi types, so their
+//! field names are right by construction.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Affinity, EnvVar, EnvVarSource, PodAffinityTerm, PodAntiAffinity, ResourceRequirements, SecretKeySelector, SecurityContext, Toleration,
+    TopologySpreadConstraint,
+};
+use serde::Serialize;
+
+use super::k8s;
+use super::paths;
+use super::yaml;
+use crate::plan::{Plan, Provisioners, Role};
+use crate::tree::{Comment, Tree, header};
+
+/// The chart's service account settings. Workspace RBAC is written by the
+/// workspace overlays (one Role per workspace namespace), so the charts create
+/// none of their own.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceAccount {
+    workspace_perms: bool,
+    enable_deployments: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CoderSection {
+    replica_count: u32,
+    env: Vec<EnvVar>,
+    resources: ResourceRequirements,
+    node_selector: BTreeMap<String, String>,
+    tolerations: Vec<Toleration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affinity: Option<Affinity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pod_annotations: BTreeMap<String, String>,
+    security_context: SecurityContext,
+    service_account: ServiceAccount,
+}
+
+#[derive(Serialize)]
+struct CoderValues {
+    coder: CoderSection,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProvisionerDaemon {
+    /// Empty: authenticate with the scoped provisioner key, not the global
+    /// PSK (the chart fails when both are set; Coder docs call PSK "not
+    /// recommended").
+    psk_secret_name: String,
+    key_secret_name: String,
+    key_secret_key: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProvisionerValues {
+    coder: CoderSection,
+    provisioner_daemon: ProvisionerDaemon,
+}
+
+fn env(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar { name: name.into(), value: Some(value.into()), ..EnvVar::default() }
+}
+
+fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector { name: secret.into(), key: key.into(), optional: None }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }
+}
+
+/// Annotations the coder/observability chart scrapes by.
+fn scrape_annotations(plan: &Plan) -> BTreeMap<String, String> {
+    if !plan.observability.enabled {
+        return BTreeMap::new();
+    }
+    BTreeMap::from([
+        ("prometheus.io/port".to_string(), plan.observability.prometheus_port.to_string()),
+        ("prometheus.io/scrape".to_string(), "true".to_string()),
+    ])
+}
+
+fn coder_values(plan: &Plan) -> CoderValues {
+    let c = &plan.coderd;
+    let pool = plan.pool(Role::Coderd);
+    let mut env_vars = vec![env("CODER_ACCESS_URL", plan.access_url.clone())];
+    if let Some(w) = &plan.wildcard_access_url {
+        env_vars.push(env("CODER_WILDCARD_ACCESS_URL", w.clone()));
+    }
+    env_vars.push(env_from_secret("CODER_PG_CONNECTION_URL", &plan.database.url_secret.name, &plan.database.url_secret.key));
+    env_vars.push(env("CODER_PG_CONN_MAX_OPEN", c.pg_conn_max_open.to_string()));
+    env_vars.push(env("CODER_PROVISIONER_DAEMONS", c.provisioner_daemons.to_string()));
+    // Coder's install docs recommend turning the default GitHub OAuth app off
+    // in production.
+    env_vars.push(env("CODER_OAUTH2_GITHUB_DEFAULT_PROVIDER_ENABLE", "false"));
+    if plan.observability.enabled {
+        // The chart opens the metrics port only for the literal "true".
+        env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
+        if plan.observability.collect_db_metrics {
+            env_vars.push(env("CODER_PROMETHEUS_COLLECT_DB_METRICS", "true"));
+        }
+    }
+
+    let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
+    let (affinity, spread) = if c.replicas >= 2 {
+        // One coderd per node (the reference architecture's "1 coderd each"),
+        // spread over zones where the pool has several.
+        let anti = Affinity {
+            pod_anti_affinity: Some(PodAntiAffinity {
+                required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                    label_selector: Some(k8s::selector(pod_labels.clone())),
+                    topology_key: "kubernetes.io/hostname".into(),
+                    ..PodAffinityTerm::default()
+                }]),
+                ..PodAntiAffinity::default()
+            }),
+            ..Affinity::default()
+        };
+        let zones = TopologySpreadConstraint {
+            label_selector: Some(k8s::selector(pod_labels)),
+            max_skew: 1,
+            topology_key: "topology.kubernetes.io/zone".into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            ..TopologySpreadConstraint::default()
+        };
+        (Some(anti), Some(vec![zones]))
+    } else {
+        (None, None)
+    };
+
+    let mut annotations = scrape_annotations(plan);
+    // Coder's scale-testing guidance: the cluster autoscaler must not evict
+    // coderd to compact nodes.
+    annotations.insert("cluster-autoscaler.kubernetes.io/safe-to-evict".into(), "false".into());
+
+    CoderValues {
+        coder: CoderSection {
+            replica_count: c.replicas,
+            env: env_vars,
+            resources: k8s::resources(c.resources),
+            node_selector: k8s::node_selector(pool),
+            tolerations: k8s::tolerations(pool),
+            affinity,
+            topology_spread_constraints: spread,
+            pod_annotations: annotations,
+            security_context: k8s::restricted_security_context(),
+            service_account: ServiceAccount {
+                workspace_perms: c.provisioner_daemons > 0,
+                enable_deployments: c.provisioner_daemons > 0,
+                name: None,
+            },
+        },
+    }
+}
+
+fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
+    let pool = plan.pool(Role::Provisioner);
+    let mut env_vars = vec![env("CODER_URL", plan.coderd.service_url.clone())];
+    if plan.observability.enabled {
+        env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
+    }
+    ProvisionerValues {
+        coder: CoderSection {
+            replica_count: g.replicas,
+            env: env_vars,
+            resources: k8s::resources(g.resources),
+            node_selector: k8s::node_selector(pool),
+            tolerations: k8s::tolerations(pool),
+            affinity: None,
+            topology_spread_constraints: None,
+            pod_annotations: scrape_annotations(plan),
+            security_context: k8s::restricted_security_context(),
+            service_account: ServiceAccount { workspace_perms: false, enable_deployments: false, name: Some(g.service_account.clone()) },
+        },
+        provisioner_daemon: ProvisionerDaemon {
+            psk_secret_name: String::new(),
+            key_secret_name: g.key_secret.name.clone(),
+            key_secret_key: g.key_secret.key.clone(),
+        },
+    }
+}
+
+/// `# ` comment lines after the header: how this file is applied.
+fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -> String {
+    format!(
+        "# Apply from the tree's root:\n#   helm upgrade --install {release} {}/{chart} \\\n#     --namespace {namespace} --version {} -f {path}\n",
+        plan.chart.repository_name, plan.chart.version
+    )
+}
+
+pub fn render(plan: &Plan, tree: &mut Tree) {
+    let c = &plan.coderd;
+    let path = paths::CODER_VALUES;
+    let text = format!(
+        "{}{}{}",
+        header(Comment::Hash, &plan.spec_file),
+        usage(plan, &c.release, &plan.chart.coder_chart, &c.namespace, path),
+        yaml::to_yaml(&coder_values(plan))
+    );
+    tree.insert(path, text);
+
+    for g in &plan.provisioners {
+        let path = paths::provisioner_values(&g.namespace);
+        let mut comment = usage(plan, &g.release, &plan.chart.provisioner_chart, &g.namespace, &path);
+        if !g.tags.is_empty() {
+            // The chart refuses `provisionerDaemon.tags` next to a key: the
+            // tags are bound to the key when it is created.
+            let tags: Vec<String> = g.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            comment.push_str(&format!("# Provisioner tags {} are bound to the key in secret {}.\n", tags.join(","), g.key_secret.name));
+        }
+        let text = format!("{}{}{}", header(Comment::Hash, &plan.spec_file), comment, yaml::to_yaml(&provisioner_values(plan, g)));
+        tree.insert(path, text);
+    }
+}

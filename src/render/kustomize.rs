@@ -1,0 +1,378 @@
+//! Kustomize: a namespace per concern (coderd, each provisioner group, each
+//! workspace group) with Pod Security labels, default-deny ingress plus the
+//! few flows Coder needs, quotas, and the workspace RBAC that lets the
+//! provisioners create workspaces. Objects are k8s-openapi types (the
+//! ServiceMonitor CRD excepted), one object per file; `kustomize/
+//! kustomization.yaml` builds every overlay at once with plain `kubectl
+//! kustomize` (no Helm needed).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota, ResourceQuotaSpec, Service, ServicePort, ServiceSpec,
+};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Serialize;
+
+use super::k8s::{self, meta};
+use super::{paths, yaml};
+use crate::plan::{Plan, Quota};
+use crate::tree::Tree;
+
+/// coderd's HTTP port inside the pod (the chart fixes
+/// `CODER_HTTP_ADDRESS=0.0.0.0:8080`; its Service maps 80 to it).
+const CODERD_HTTP_PORT: i32 = 8080;
+const DEFAULT_DENY: &str = "default-deny-ingress";
+const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    resources: Vec<String>,
+}
+
+impl Kustomization {
+    fn new(namespace: Option<&str>, resources: Vec<String>) -> Kustomization {
+        Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            namespace: namespace.map(str::to_string),
+            resources,
+        }
+    }
+}
+
+/// The Prometheus Operator's ServiceMonitor (a CRD, so not in k8s-openapi):
+/// only the fields written here.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceMonitor {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: ServiceMonitorSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceMonitorSpec {
+    endpoints: Vec<Endpoint>,
+    namespace_selector: NamespaceSelector,
+    selector: LabelSelector,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Endpoint {
+    interval: &'static str,
+    port: String,
+    scrape_timeout: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NamespaceSelector {
+    match_names: Vec<String>,
+}
+
+/// One overlay directory: its files in the order they are listed.
+struct Overlay {
+    dir: String,
+    namespace: String,
+    files: Vec<(String, String)>,
+}
+
+impl Overlay {
+    fn new(dir: String, namespace: &str) -> Overlay {
+        Overlay { dir, namespace: namespace.to_string(), files: Vec::new() }
+    }
+
+    fn add<T: Serialize>(&mut self, plan: &Plan, file: &str, object: &T) {
+        self.files.push((file.to_string(), yaml::document(&plan.spec_file, object)));
+    }
+
+    fn write(self, plan: &Plan, tree: &mut Tree) {
+        let mut resources = vec![format!("../../{BASE_DEFAULT_DENY}")];
+        resources.extend(self.files.iter().map(|(f, _)| f.clone()));
+        // `namespace:` places the base's namespace-less default-deny policy;
+        // every object here already names this namespace.
+        let k = Kustomization::new(Some(&self.namespace), resources);
+        tree.insert(format!("{}/kustomization.yaml", self.dir), yaml::document(&plan.spec_file, &k));
+        for (file, text) in self.files {
+            tree.insert(format!("{}/{file}", self.dir), text);
+        }
+    }
+}
+
+fn namespace(plan: &Plan, name: &str, pod_security: &str) -> Namespace {
+    let mut m = meta(name, None);
+    let version = format!("v{}", plan.kubernetes.version);
+    let labels = m.labels.get_or_insert_with(BTreeMap::new);
+    for mode in ["enforce", "audit", "warn"] {
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), pod_security.to_string());
+        labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
+    }
+    Namespace { metadata: m, ..Namespace::default() }
+}
+
+fn tcp(port: i32) -> NetworkPolicyPort {
+    NetworkPolicyPort { port: Some(IntOrString::Int(port)), protocol: Some("TCP".into()), ..NetworkPolicyPort::default() }
+}
+
+fn namespaces_peer(names: Vec<String>) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "kubernetes.io/metadata.name".into(),
+                operator: "In".into(),
+                values: Some(names),
+            }]),
+            ..LabelSelector::default()
+        }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
+/// Admit `from` to `port` of the pods matching `pods`.
+fn allow(name: &str, ns: &str, pods: BTreeMap<String, String>, from: Vec<NetworkPolicyPeer>, port: i32) -> NetworkPolicy {
+    NetworkPolicy {
+        metadata: meta(name, Some(ns)),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(k8s::selector(pods)),
+            ingress: Some(vec![NetworkPolicyIngressRule { from: Some(from), ports: Some(vec![tcp(port)]) }]),
+            policy_types: Some(vec!["Ingress".into()]),
+            ..NetworkPolicySpec::default()
+        }),
+    }
+}
+
+fn quota(name: &str, ns: &str, q: &Quota) -> ResourceQuota {
+    let hard = BTreeMap::from([
+        ("limits.memory".to_string(), k8s::memory(q.limits_memory_mib)),
+        ("pods".to_string(), k8s_openapi::apimachinery::pkg::api::resource::Quantity(q.pods.to_string())),
+        ("requests.cpu".to_string(), k8s::cpu(q.requests_cpu_millis)),
+        ("requests.memory".to_string(), k8s::memory(q.requests_memory_mib)),
+    ]);
+    ResourceQuota {
+        metadata: meta(name, Some(ns)),
+        spec: Some(ResourceQuotaSpec { hard: Some(hard), ..ResourceQuotaSpec::default() }),
+        ..ResourceQuota::default()
+    }
+}
+
+/// Metrics for `pods` on the Prometheus port: a headless Service (Coder's
+/// Prometheus docs: the charts expose no metrics Service of their own), the
+/// ServiceMonitor that selects it, and the NetworkPolicy that admits the
+/// scraper's namespace.
+fn metrics(plan: &Plan, o: &mut Overlay, name: &str, pods: &BTreeMap<String, String>) {
+    let port_name = "prom-http";
+    let port = i32::from(plan.observability.prometheus_port);
+    let ns = o.namespace.clone();
+    let svc_labels = BTreeMap::from([("coder-gen/metrics".to_string(), name.to_string())]);
+    let mut svc_meta = meta(&format!("{name}-metrics"), Some(&ns));
+    svc_meta.labels.get_or_insert_with(BTreeMap::new).extend(svc_labels.clone());
+    let svc = Service {
+        metadata: svc_meta,
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            selector: Some(pods.clone()),
+            ports: Some(vec![ServicePort {
+                name: Some(port_name.into()),
+                port,
+                protocol: Some("TCP".into()),
+                target_port: Some(IntOrString::Int(port)),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    o.add(plan, "service-metrics.yaml", &svc);
+    let sm = ServiceMonitor {
+        api_version: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: meta(name, Some(&ns)),
+        spec: ServiceMonitorSpec {
+            endpoints: vec![Endpoint { interval: "10s", port: port_name.into(), scrape_timeout: "10s" }],
+            namespace_selector: NamespaceSelector { match_names: vec![ns.clone()] },
+            selector: k8s::selector(svc_labels),
+        },
+    };
+    o.add(plan, "servicemonitor.yaml", &sm);
+    let scraper = namespaces_peer(vec![plan.observability.scrape_namespace.clone()]);
+    o.add(plan, "networkpolicy-allow-metrics-scrape.yaml", &allow("allow-metrics-scrape", &ns, pods.clone(), vec![scraper], port));
+}
+
+/// The shared default-deny ingress policy; each overlay places it in its
+/// namespace.
+fn base(plan: &Plan, tree: &mut Tree) {
+    let dir = format!("{}/{BASE_DEFAULT_DENY}", paths::KUSTOMIZE_ROOT);
+    let policy = NetworkPolicy {
+        metadata: meta(DEFAULT_DENY, None),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into()]),
+            ..NetworkPolicySpec::default()
+        }),
+    };
+    let file = "networkpolicy.yaml";
+    tree.insert(format!("{dir}/kustomization.yaml"), yaml::document(&plan.spec_file, &Kustomization::new(None, vec![file.into()])));
+    tree.insert(format!("{dir}/{file}"), yaml::document(&plan.spec_file, &policy));
+}
+
+fn coder_overlay(plan: &Plan) -> Overlay {
+    let c = &plan.coderd;
+    let ns = c.namespace.as_str();
+    let mut o = Overlay::new(paths::coder_overlay(), ns);
+    let pods = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
+    o.add(plan, "namespace.yaml", &namespace(plan, ns, "restricted"));
+
+    // Users reach coderd through its LoadBalancer from anywhere.
+    let anywhere = ["0.0.0.0/0", "::/0"]
+        .iter()
+        .map(|cidr| NetworkPolicyPeer { ip_block: Some(IPBlock { cidr: (*cidr).into(), except: None }), ..NetworkPolicyPeer::default() })
+        .collect();
+    o.add(plan, "networkpolicy-allow-users.yaml", &allow("allow-users", ns, pods.clone(), anywhere, CODERD_HTTP_PORT));
+
+    // Provisioners (their API) and workspace agents connect to coderd.
+    let clients: Vec<String> =
+        plan.provisioners.iter().map(|g| g.namespace.clone()).chain(plan.workspaces.iter().map(|w| w.namespace.clone())).collect();
+    o.add(
+        plan,
+        "networkpolicy-allow-provisioners-and-workspaces.yaml",
+        &allow("allow-provisioners-and-workspaces", ns, pods.clone(), vec![namespaces_peer(clients)], CODERD_HTTP_PORT),
+    );
+
+    if c.replicas >= 2 {
+        // Replicas relay DERP traffic and coordinate over each other's pod
+        // IPs (the chart sets CODER_DERP_SERVER_RELAY_URL=http://<pod IP>:8080).
+        let peers = NetworkPolicyPeer { pod_selector: Some(k8s::selector(pods.clone())), ..NetworkPolicyPeer::default() };
+        o.add(plan, "networkpolicy-allow-coderd-peers.yaml", &allow("allow-coderd-peers", ns, pods.clone(), vec![peers], CODERD_HTTP_PORT));
+        let pdb = PodDisruptionBudget {
+            metadata: meta(&c.release, Some(ns)),
+            spec: Some(PodDisruptionBudgetSpec {
+                max_unavailable: Some(IntOrString::Int(1)),
+                selector: Some(k8s::selector(pods.clone())),
+                ..PodDisruptionBudgetSpec::default()
+            }),
+            ..PodDisruptionBudget::default()
+        };
+        o.add(plan, "poddisruptionbudget.yaml", &pdb);
+    }
+    if plan.observability.enabled {
+        metrics(plan, &mut o, &c.release, &pods);
+    }
+    o
+}
+
+fn provisioner_overlays(plan: &Plan) -> Vec<Overlay> {
+    plan.provisioners
+        .iter()
+        .map(|g| {
+            let ns = g.namespace.as_str();
+            let mut o = Overlay::new(paths::provisioner_overlay(ns), ns);
+            o.add(plan, "namespace.yaml", &namespace(plan, ns, "restricted"));
+            o.add(plan, "resourcequota.yaml", &quota("provisioners", ns, &g.quota));
+            if plan.observability.enabled {
+                let pods = k8s::chart_pod_labels(&plan.chart.provisioner_chart, &g.release);
+                metrics(plan, &mut o, &g.release, &pods);
+            }
+            o
+        })
+        .collect()
+}
+
+/// The verbs Coder's own chart grants for workspace RBAC (libcoder
+/// `_rbac.yaml`): its Kubernetes templates create a Deployment and a PVC.
+fn workspace_rules() -> Vec<PolicyRule> {
+    let verbs: Vec<String> =
+        ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"].iter().map(|v| (*v).to_string()).collect();
+    vec![
+        PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["pods".into(), "persistentvolumeclaims".into()]),
+            verbs: verbs.clone(),
+            ..PolicyRule::default()
+        },
+        PolicyRule { api_groups: Some(vec!["apps".into()]), resources: Some(vec!["deployments".into()]), verbs, ..PolicyRule::default() },
+    ]
+}
+
+fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
+    let role_name = "coder-workspaces";
+    plan.workspaces
+        .iter()
+        .map(|w| {
+            let ns = w.namespace.as_str();
+            let mut o = Overlay::new(paths::workspace_overlay(ns), ns);
+            // Workspaces run developer images (often as root, with sudo):
+            // `baseline`, not `restricted`.
+            o.add(plan, "namespace.yaml", &namespace(plan, ns, "baseline"));
+            o.add(plan, "role.yaml", &Role { metadata: meta(role_name, Some(ns)), rules: Some(workspace_rules()) });
+            let mut subjects: Vec<Subject> = plan
+                .provisioners
+                .iter()
+                .map(|g| Subject {
+                    kind: "ServiceAccount".into(),
+                    name: g.service_account.clone(),
+                    namespace: Some(g.namespace.clone()),
+                    api_group: None,
+                })
+                .collect();
+            if plan.coderd.provisioner_daemons > 0 {
+                subjects.push(Subject {
+                    kind: "ServiceAccount".into(),
+                    name: plan.coderd.service_account.clone(),
+                    namespace: Some(plan.coderd.namespace.clone()),
+                    api_group: None,
+                });
+            }
+            let binding = RoleBinding {
+                metadata: meta(role_name, Some(ns)),
+                role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "Role".into(), name: role_name.into() },
+                subjects: Some(subjects),
+            };
+            o.add(plan, "rolebinding.yaml", &binding);
+            o.add(plan, "resourcequota.yaml", &quota("workspaces", ns, &w.quota));
+            let limits = LimitRange {
+                metadata: meta("workspace-defaults", Some(ns)),
+                spec: Some(LimitRangeSpec {
+                    limits: vec![LimitRangeItem {
+                        type_: "Container".into(),
+                        default: Some(k8s::resource_list(w.default_limit)),
+                        default_request: Some(k8s::resource_list(w.default_request)),
+                        ..LimitRangeItem::default()
+                    }],
+                }),
+            };
+            o.add(plan, "limitrange.yaml", &limits);
+            o
+        })
+        .collect()
+}
+
+pub fn render(plan: &Plan, tree: &mut Tree) {
+    base(plan, tree);
+    let mut overlays = vec![coder_overlay(plan)];
+    overlays.extend(provisioner_overlays(plan));
+    overlays.extend(workspace_overlays(plan));
+    let prefix = format!("{}/", paths::KUSTOMIZE_ROOT);
+    let resources = overlays.iter().map(|o| o.dir.strip_prefix(&prefix).unwrap_or(&o.dir).to_string()).collect();
+    tree.insert(
+        format!("{}/kustomization.yaml", paths::KUSTOMIZE_ROOT),
+        yaml::document(&plan.spec_file, &Kustomization::new(None, resources)),
+    );
+    for o in overlays {
+        o.write(plan, tree);
+    }
+}

@@ -1,0 +1,131 @@
+//! The Helm values use only keys the real charts have.
+//!
+//! `tests/data/chart-keys/*.txt` lists every key path of the charts'
+//! `values.yaml` (coder-facts.md: `helm/coder/values.yaml` @7d30b778 and
+//! `helm/provisioner/values.yaml` @d6299c01). A path marked `*` takes any
+//! value below it (lists, free-form maps, and Kubernetes objects the chart
+//! passes through with `toYaml`); the others are the chart's own structure.
+//! The lists are derived from `../shared/reference/*.yaml` by
+//! `chart_key_lists_match_the_reference_charts` (bless with
+//! `UPDATE_GOLDEN=1`), so they cannot drift from the charts we checked.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::util::{examples, repo_root};
+
+/// Maps with chart defaults that are nevertheless Kubernetes objects passed
+/// through verbatim (libcoder `_coder.yaml`: `toYaml .Values.coder.affinity`,
+/// `toYaml .Values.coder.securityContext`).
+const PASS_THROUGH: &[&str] = &["coder.affinity", "coder.securityContext"];
+
+const CHARTS: &[(&str, &str)] = &[("coder", "coder-chart-values.yaml"), ("coder-provisioner", "provisioner-chart-values.yaml")];
+
+fn derive(prefix: &str, v: &Value, out: &mut BTreeMap<String, bool>) {
+    let Value::Object(map) = v else { return };
+    for (k, child) in map {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let structured = matches!(child, Value::Object(m) if !m.is_empty()) && !PASS_THROUGH.contains(&path.as_str());
+        out.insert(path.clone(), !structured);
+        if structured {
+            derive(&path, child, out);
+        }
+    }
+}
+
+fn list_text(keys: &BTreeMap<String, bool>, source: &str) -> String {
+    let mut s = format!("# Key paths of the chart's values.yaml, derived from {source}.\n# `*`: any value below this key.\n");
+    for (k, open) in keys {
+        s.push_str(k);
+        if *open {
+            s.push_str(" *");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn load_list(chart: &str) -> BTreeMap<String, bool> {
+    let path = repo_root().join("tests/data/chart-keys").join(format!("{chart}.txt"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| match l.strip_suffix(" *") {
+            Some(k) => (k.to_string(), true),
+            None => (l.to_string(), false),
+        })
+        .collect()
+}
+
+#[test]
+fn chart_key_lists_match_the_reference_charts() {
+    let reference = repo_root().join("../shared/reference");
+    if !reference.exists() {
+        eprintln!("SKIP: {} is not here; the committed key lists are used as they are", reference.display());
+        return;
+    }
+    for (chart, file) in CHARTS {
+        let text = std::fs::read_to_string(reference.join(file)).unwrap();
+        let values: Value = serde_saphyr::from_str(&text).unwrap();
+        let mut keys = BTreeMap::new();
+        derive("", &values, &mut keys);
+        let expected = list_text(&keys, &format!("../shared/reference/{file}"));
+        let path = repo_root().join("tests/data/chart-keys").join(format!("{chart}.txt"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(committed, expected, "{} is stale: rerun with UPDATE_GOLDEN=1", path.display());
+    }
+}
+
+/// Every key path in `v` must be in `keys`; descend only below structured keys.
+fn unknown_keys(prefix: &str, v: &Value, keys: &BTreeMap<String, bool>, out: &mut Vec<String>) {
+    let Value::Object(map) = v else {
+        out.push(format!("{prefix} (expected a map)"));
+        return;
+    };
+    for (k, child) in map {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match keys.get(&path) {
+            None => out.push(path),
+            Some(true) => {}
+            Some(false) => unknown_keys(&path, child, keys, out),
+        }
+    }
+}
+
+#[test]
+fn helm_values_use_only_chart_keys() {
+    let mut checked = 0;
+    for spec in examples() {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let tree = coder_gen::render_str(&spec.display().to_string(), &text).unwrap();
+        for (path, bytes) in tree.iter() {
+            let chart = if path == "helm/coder/values.yaml" {
+                "coder"
+            } else if path.starts_with("helm/coder-provisioner/") {
+                "coder-provisioner"
+            } else {
+                continue;
+            };
+            let values: Value = serde_saphyr::from_str(std::str::from_utf8(bytes).unwrap()).unwrap();
+            let mut bad = Vec::new();
+            unknown_keys("", &values, &load_list(chart), &mut bad);
+            assert!(bad.is_empty(), "{}: {path} uses keys the {chart} chart does not have: {bad:?}", spec.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} values files checked");
+}
+
+#[test]
+fn an_unknown_key_is_caught() {
+    let keys = load_list("coder");
+    let mut bad = Vec::new();
+    let v: Value =
+        serde_json::json!({"coder": {"replicaCount": 2, "resources": {"x": 1}, "serviceAccount": {"workspacePerm": false}}, "nope": 1});
+    unknown_keys("", &v, &keys, &mut bad);
+    assert_eq!(bad, ["coder.serviceAccount.workspacePerm", "nope"]);
+}
