@@ -230,3 +230,84 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         tree.insert(path, text);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::plan::Role;
+
+    fn render(spec: &str) -> (crate::plan::Plan, crate::tree::Tree) {
+        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+        let tree = super::super::render(&plan);
+        (plan, tree)
+    }
+
+    fn values(tree: &crate::tree::Tree, path: &str) -> Value {
+        serde_saphyr::from_str(tree.get_str(path).unwrap()).unwrap()
+    }
+
+    fn env<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+        v["coder"]["env"].as_array().unwrap().iter().find(|e| e["name"] == name)
+    }
+
+    const SPEC: &str = "name: acme\nusers: 2500\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+    #[test]
+    fn coder_values_follow_the_plan() {
+        let (plan, tree) = render(SPEC);
+        let v = values(&tree, "helm/coder/values.yaml");
+        let c = &v["coder"];
+        assert_eq!(c["replicaCount"], 4);
+        let pool = plan.pool(Role::Coderd);
+        assert_eq!(c["nodeSelector"]["coder-gen/pool"], pool.labels["coder-gen/pool"]);
+        let t = &c["tolerations"][0];
+        assert_eq!(
+            (t["key"].as_str(), t["value"].as_str(), t["effect"].as_str()),
+            (Some("coder-gen/pool"), Some("coderd"), Some("NoSchedule"))
+        );
+        let r = plan.coderd.resources.requests;
+        assert_eq!(c["resources"]["requests"]["cpu"], format!("{}m", r.cpu_millis));
+        assert_eq!(c["resources"]["limits"], c["resources"]["requests"]);
+        assert_eq!(env(&v, "CODER_PROVISIONER_DAEMONS").unwrap()["value"], "0");
+        assert_eq!(env(&v, "CODER_PG_CONN_MAX_OPEN").unwrap()["value"], "10");
+        let db = &env(&v, "CODER_PG_CONNECTION_URL").unwrap()["valueFrom"]["secretKeyRef"];
+        assert_eq!((db["name"].as_str(), db["key"].as_str()), (Some("coder-db-url"), Some("url")));
+        assert!(env(&v, "CODER_WILDCARD_ACCESS_URL").is_none());
+        // 3k: observability on by default.
+        assert_eq!(env(&v, "CODER_PROMETHEUS_ENABLE").unwrap()["value"], "true");
+        assert_eq!(c["serviceAccount"]["workspacePerms"], false);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+        assert!(c["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_array());
+    }
+
+    #[test]
+    fn single_replica_keeps_chart_affinity_and_small_tiers_no_metrics() {
+        let (_, tree) = render(&SPEC.replace("2500", "80").replace("aws", "gcp").replace("us-east-1", "us-central1"));
+        let v = values(&tree, "helm/coder/values.yaml");
+        assert_eq!(v["coder"]["replicaCount"], 1);
+        assert!(v["coder"].get("affinity").is_none());
+        assert!(v["coder"].get("topologySpreadConstraints").is_none());
+        assert!(env(&v, "CODER_PROMETHEUS_ENABLE").is_none());
+    }
+
+    #[test]
+    fn provisioner_values_per_namespace_use_a_key_and_reach_coderd() {
+        let spec = format!("{SPEC}provisioners:\n  - namespace: prov-a\n    tags: {{ cloud: aws }}\n  - namespace: prov-b\n");
+        let (plan, tree) = render(&spec);
+        let mut total = 0;
+        for g in &plan.provisioners {
+            let path = format!("helm/coder-provisioner/{}/values.yaml", g.namespace);
+            let v = values(&tree, &path);
+            total += v["coder"]["replicaCount"].as_u64().unwrap();
+            assert_eq!(env(&v, "CODER_URL").unwrap()["value"], "http://coder.coder.svc.cluster.local");
+            assert_eq!(v["provisionerDaemon"]["pskSecretName"], "");
+            assert_eq!(v["provisionerDaemon"]["keySecretName"], "coder-provisioner-key");
+            // The chart refuses tags next to a key.
+            assert!(v["provisionerDaemon"].get("tags").is_none());
+            assert_eq!(v["coder"]["nodeSelector"]["coder-gen/pool"], "provisioner");
+        }
+        assert_eq!(total, 240);
+        assert!(tree.get_str("helm/coder-provisioner/prov-a/values.yaml").unwrap().contains("# Provisioner tags cloud=aws"));
+    }
+}

@@ -376,3 +376,104 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         o.write(plan, tree);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn render(spec: &str) -> crate::tree::Tree {
+        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+        super::super::render(&plan)
+    }
+
+    fn object(tree: &crate::tree::Tree, path: &str) -> Value {
+        serde_saphyr::from_str(tree.get_str(path).unwrap_or_else(|| panic!("no {path}"))).unwrap()
+    }
+
+    const SPEC: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
+        provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\nworkspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n";
+
+    #[test]
+    fn every_overlay_is_listed_and_every_namespace_has_pod_security() {
+        let tree = render(SPEC);
+        let top = object(&tree, "kustomize/kustomization.yaml");
+        let listed: Vec<&str> = top["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert_eq!(
+            listed,
+            [
+                "overlays/coder",
+                "overlays/provisioners-prov-a",
+                "overlays/provisioners-prov-b",
+                "overlays/workspaces-ws-a",
+                "overlays/workspaces-ws-b"
+            ]
+        );
+        for (dir, level) in [("coder", "restricted"), ("provisioners-prov-a", "restricted"), ("workspaces-ws-b", "baseline")] {
+            let ns = object(&tree, &format!("kustomize/overlays/{dir}/namespace.yaml"));
+            assert_eq!(ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], level, "{dir}");
+            let k = object(&tree, &format!("kustomize/overlays/{dir}/kustomization.yaml"));
+            // Every file of the overlay is listed in it, and nothing else.
+            let files: Vec<String> = tree
+                .paths()
+                .filter_map(|p| p.strip_prefix(&format!("kustomize/overlays/{dir}/")))
+                .filter(|f| *f != "kustomization.yaml")
+                .map(str::to_string)
+                .collect();
+            let mut listed: Vec<String> = k["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
+            assert_eq!(listed.remove(0), "../../base/default-deny-ingress");
+            listed.sort();
+            let mut files = files;
+            files.sort();
+            assert_eq!(listed, files, "{dir}");
+        }
+    }
+
+    #[test]
+    fn workspace_rbac_binds_every_provisioner_and_never_a_cluster_role() {
+        let tree = render(SPEC);
+        for ws in ["ws-a", "ws-b"] {
+            let b = object(&tree, &format!("kustomize/overlays/workspaces-{ws}/rolebinding.yaml"));
+            let subjects: Vec<(&str, &str)> =
+                b["subjects"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap(), s["namespace"].as_str().unwrap())).collect();
+            assert_eq!(subjects, [("coder-provisioner", "prov-a"), ("coder-provisioner", "prov-b")]);
+            assert_eq!(b["roleRef"]["kind"], "Role");
+        }
+        for (path, text) in tree.iter() {
+            let text = std::str::from_utf8(text).unwrap();
+            assert!(!text.contains("kind: ClusterRole"), "{path}");
+        }
+    }
+
+    #[test]
+    fn coderd_flows_pdb_and_metrics_follow_the_plan() {
+        let tree = render(SPEC);
+        let clients = object(&tree, "kustomize/overlays/coder/networkpolicy-allow-provisioners-and-workspaces.yaml");
+        let names = &clients["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"];
+        assert_eq!(names, &serde_json::json!(["prov-a", "prov-b", "ws-a", "ws-b"]));
+        assert_eq!(object(&tree, "kustomize/overlays/coder/poddisruptionbudget.yaml")["spec"]["maxUnavailable"], 1);
+        let sm = object(&tree, "kustomize/overlays/coder/servicemonitor.yaml");
+        assert_eq!(sm["spec"]["endpoints"][0]["port"], "prom-http");
+        assert!(tree.get("kustomize/overlays/provisioners-prov-b/servicemonitor.yaml").is_some());
+        let deny = object(&tree, "kustomize/base/default-deny-ingress/networkpolicy.yaml");
+        assert_eq!(deny["spec"]["podSelector"], serde_json::json!({}));
+        assert_eq!(deny["spec"]["policyTypes"], serde_json::json!(["Ingress"]));
+
+        // 1 replica, observability off: no PDB, no peers policy, no metrics.
+        let small = render("name: acme\nusers: 80\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n");
+        for f in ["poddisruptionbudget.yaml", "networkpolicy-allow-coderd-peers.yaml", "servicemonitor.yaml", "service-metrics.yaml"] {
+            assert!(small.get(&format!("kustomize/overlays/coder/{f}")).is_none(), "{f}");
+        }
+    }
+
+    #[test]
+    fn quotas_come_from_the_plan() {
+        let plan = crate::plan_from_str("spec.yaml", SPEC).unwrap();
+        let tree = super::super::render(&plan);
+        let q = object(&tree, "kustomize/overlays/workspaces-ws-a/resourcequota.yaml");
+        assert_eq!(q["spec"]["hard"]["pods"], plan.workspaces[0].quota.pods.to_string());
+        assert_eq!(q["spec"]["hard"]["requests.memory"], format!("{}Gi", plan.workspaces[0].users * 2));
+        let p = object(&tree, "kustomize/overlays/provisioners-prov-a/resourcequota.yaml");
+        // 120 replicas + 30 surge.
+        assert_eq!(p["spec"]["hard"]["pods"], "150");
+    }
+}
