@@ -120,9 +120,12 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         o,
         "- observability: {}.",
         if p.observability.enabled {
-            "Prometheus metrics on port 2112 and a ServiceMonitor"
+            format!(
+                "Prometheus metrics on port {} from coderd and provisioners, ServiceMonitors, and NetworkPolicies that admit scrapes from namespace `{}` only (where Coder's `coder/observability` chart installs)",
+                p.observability.prometheus_port, p.observability.scrape_namespace
+            )
         } else {
-            "off (set `observability: true` in the spec to turn it on)"
+            "off (set `observability: true` in the spec to turn it on)".to_string()
         }
     )?;
     writeln!(o)?;
