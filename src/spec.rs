@@ -313,6 +313,9 @@ pub const DEFAULT_PROVISIONER_NAMESPACE: &str = "coder-provisioners";
 pub const DEFAULT_WORKSPACE_NAMESPACE: &str = "coder-workspaces";
 /// coderd's own namespace; user groups may not reuse it.
 pub const CODER_NAMESPACE: &str = "coder";
+/// Where Coder's observability chart installs Prometheus (its README's
+/// `--namespace coder-observability`); metrics NetworkPolicies admit it.
+pub const SCRAPE_NAMESPACE: &str = "coder-observability";
 pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
 
 impl Spec {
@@ -562,6 +565,16 @@ impl Validator<'_> {
                 "give provisioners and workspaces namespaces of their own (zero-trust)",
             );
         }
+        // coder-gen labels, quotas and default-denies every group namespace:
+        // never do that to Kubernetes' own namespaces or to the observability
+        // stack's (Coder's coder/observability chart installs there).
+        if ns.value == "default" || ns.value.starts_with("kube-") || ns.value == SCRAPE_NAMESPACE {
+            self.err(
+                ns,
+                format!("namespace `{}` is not coder-gen's to manage", ns.value),
+                "choose a namespace of its own for this group (`default`, `kube-*` and `coder-observability` are reserved)",
+            );
+        }
         if let Some((l, c)) = seen.get(&ns.value).copied() {
             self.err(
                 ns,
@@ -699,6 +712,11 @@ mod tests {
         assert!(e.message.contains("already used at line 7"), "{}", e.message);
         let e = first_error(&format!("{MIN}workspaces:\n  - namespace: coder\n"));
         assert!(e.message.contains("coderd's own"));
+        for reserved in ["default", "kube-system", "kube-public", "coder-observability"] {
+            let e = first_error(&format!("{MIN}provisioners:\n  - namespace: {reserved}\n"));
+            assert_eq!((e.line, e.column), (7, 16), "{reserved}");
+            assert!(e.message.contains("not coder-gen's to manage"), "{reserved}: {}", e.message);
+        }
     }
 
     #[test]

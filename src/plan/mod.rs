@@ -819,7 +819,7 @@ impl<'a> Planner<'a> {
             enabled: obs_on,
             prometheus_port: 2112,
             collect_db_metrics: obs_on,
-            scrape_namespace: "coder-observability".into(),
+            scrape_namespace: crate::spec::SCRAPE_NAMESPACE.into(),
             reasons: obr,
         };
 
