@@ -150,7 +150,7 @@ fn resolve(dir: &Path, create_parent: bool) -> Result<PathBuf, OutputError> {
     if create_parent {
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     } else if !parent.exists() {
-        return Ok(std::path::absolute(dir).map_err(io(dir))?);
+        return std::path::absolute(dir).map_err(io(dir));
     }
     Ok(std::fs::canonicalize(&parent).map_err(io(&parent))?.join(name))
 }
