@@ -96,6 +96,12 @@ pub(crate) fn staging_prefix(root: &Path) -> String {
     format!(".{name}.coder-gen-tmp-")
 }
 
+/// A staging directory that may have changed the output directory and not
+/// finished: its journal exists (the commit began) and it is not marked done.
+pub(crate) fn unfinished(staging: &Path) -> bool {
+    staging.join(JOURNAL).exists() && !staging.join(COMMITTED).exists()
+}
+
 /// Staging directories of earlier runs beside `root`, only those carrying our
 /// marker file (anything else with a similar name is left alone).
 pub(crate) fn leftovers(root: &Path) -> Result<Vec<PathBuf>, OutputError> {
@@ -233,9 +239,12 @@ pub(crate) fn apply(root: &Path, files: &Staged<'_>, ops: Vec<Op>, steps: &mut S
     }
     match commit(root, &staging, &ops, steps) {
         Ok(()) => {
-            // Past this marker a crash leaves only garbage to delete, no work to undo.
-            let _ = File::create(staging.dir.join(COMMITTED));
-            staging.remove()
+            // Past this marker a crash leaves only garbage to delete, no work
+            // to undo. The tree is complete, so failing to clean up is not an
+            // error: the next render removes the directory.
+            let _ = File::create(staging.dir.join(COMMITTED)).and_then(|f| f.sync_all());
+            let _ = staging.remove();
+            Ok(())
         }
         Err(e) => {
             rollback(root, &staging.dir, &ops)?;

@@ -28,7 +28,7 @@ use commit::{Op, Steps};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot access {}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
         "cannot create the staging directory {}: {source}\n  = help: coder-gen writes into a directory beside the output directory and then moves the files in; it needs write access to the output directory's parent",
@@ -58,7 +58,7 @@ pub enum OutputError {
     )]
     Busy { dir: PathBuf, staging: PathBuf },
     #[error(
-        "a render of {} was interrupted and is not finished: {} exists\n  = help: run `coder-gen render` with the same -o to roll it back, then retry",
+        "a render of {} is running or was interrupted ({} exists), so the directory may be half written\n  = help: wait for it, or run `coder-gen render` with the same -o to roll the interrupted one back, then retry",
         dir.display(),
         staging.display()
     )]
@@ -68,6 +68,8 @@ pub enum OutputError {
         staging.display()
     )]
     Recovery { staging: PathBuf, message: String },
+    #[error("the tree contains {path}, which is reserved for coder-gen's manifest (this is a bug in coder-gen; please report it)")]
+    Reserved { path: String },
     #[error("injected failure after {after} writes (CODER_GEN_TEST_FAIL_AFTER_WRITES, a test-only hook)")]
     Injected { after: u64 },
 }
@@ -125,10 +127,13 @@ impl WriteReport {
 }
 
 /// Every file the directory should hold: the tree plus its manifest.
-fn wanted(tree: &Tree, meta: &OutputMeta) -> BTreeMap<String, Vec<u8>> {
+fn wanted(tree: &Tree, meta: &OutputMeta) -> Result<BTreeMap<String, Vec<u8>>, OutputError> {
+    if let Some(p) = tree.paths().find(|p| *p == manifest::MANIFEST_DIR || p.starts_with(".coder-gen/")) {
+        return Err(OutputError::Reserved { path: p.to_string() });
+    }
     let mut files: BTreeMap<String, Vec<u8>> = tree.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
     files.insert(MANIFEST_PATH.to_string(), Manifest::for_tree(tree, meta).to_bytes());
-    files
+    Ok(files)
 }
 
 /// The absolute output directory: canonical if it exists (so `.` and a link
@@ -161,10 +166,10 @@ fn resolve(dir: &Path, create_parent: bool) -> Result<PathBuf, OutputError> {
 /// (foreign files in the way, no manifest) is an error.
 pub fn compare(tree: &Tree, dir: &Path, meta: &OutputMeta) -> Result<Vec<FileChange>, OutputError> {
     let root = resolve(dir, false)?;
-    if let Some(staging) = commit::leftovers(&root)?.into_iter().next() {
+    if let Some(staging) = commit::leftovers(&root)?.into_iter().find(|s| commit::unfinished(s)) {
         return Err(OutputError::Interrupted { dir: dir.to_path_buf(), staging });
     }
-    let ch = changes::compare(&root, &wanted(tree, meta))?;
+    let ch = changes::compare(&root, &wanted(tree, meta)?)?;
     if ch.unowned_nonempty {
         return Err(OutputError::NotOwned { dir: dir.to_path_buf() });
     }
@@ -180,7 +185,7 @@ pub fn compare(tree: &Tree, dir: &Path, meta: &OutputMeta) -> Result<Vec<FileCha
 pub fn write_tree(tree: &Tree, dir: &Path, meta: &OutputMeta, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
     let root = resolve(dir, true)?;
     let mut report = WriteReport { notes: commit::recover(&root)?, ..WriteReport::default() };
-    let ch: Changes = changes::compare(&root, &wanted(tree, meta))?;
+    let ch: Changes = changes::compare(&root, &wanted(tree, meta)?)?;
     if ch.unowned_nonempty && !opts.force {
         return Err(OutputError::NotOwned { dir: dir.to_path_buf() });
     }

@@ -532,7 +532,7 @@ fn an_injected_failure_through_the_cli_exits_2_and_changes_nothing() {
 }
 
 /// A process killed mid-write (simulated: it exits without cleaning up)
-/// leaves a staging directory; `check` refuses to judge the half-written
+/// leaves a staging directory; `check` refuses to judge a half-written
 /// tree, and the next `render` rolls it back before doing its own work.
 #[test]
 fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
@@ -552,9 +552,17 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
         }
         crashes += 1;
         assert_eq!(a.get_output().status.code(), Some(99));
-        assert_eq!(leftovers(&out).len(), 1);
-        let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(2);
-        assert!(stderr_of(&a).contains("interrupted"), "{}", stderr_of(&a));
+        let left = leftovers(&out);
+        assert_eq!(left.len(), 1);
+        if tmp.path().join(&left[0]).join("journal.json").exists() {
+            // The commit had begun: the tree may be half written.
+            let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(2);
+            assert!(stderr_of(&a).contains("interrupted"), "{}", stderr_of(&a));
+        } else {
+            // Only staged: the old tree is intact, and differs from the new spec.
+            assert_eq!(read_tree(&out), before, "after {n}");
+            coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
+        }
         // Rendering the old spec again: recovery restores the old tree, so
         // there is nothing left to do (a wrong rollback shows up as a change,
         // a hand edit or a collision here).
@@ -566,7 +574,7 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
         assert_eq!(read_tree(&out), before, "after {n}");
         assert!(leftovers(&out).is_empty());
     }
-    assert!(crashes >= 4, "only {crashes} crash points");
+    assert!(crashes >= 6, "only {crashes} crash points");
     coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
 }
 
@@ -580,6 +588,37 @@ fn a_directory_that_looks_like_staging_but_is_not_ours_is_left_alone() {
     write(&tree(&[("a.yaml", "a")]), &out).unwrap();
     write(&tree(&[("a.yaml", "b")]), &out).unwrap();
     assert_eq!(fs::read(lookalike.join("data.txt")).unwrap(), b"not ours\n");
+}
+
+#[test]
+fn a_render_in_progress_is_not_disturbed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    write(&tree(&[("a.yaml", "a")]), &out).unwrap();
+    // What a live render holds: a marked staging directory, locked.
+    let staging = tmp.path().join(".out.coder-gen-tmp-4242");
+    fs::create_dir(&staging).unwrap();
+    let marker = staging.join("coder-gen-staging");
+    fs::write(&marker, "coder-gen staging directory: safe to delete when no coder-gen process is running\n").unwrap();
+    let lock = fs::File::open(&marker).unwrap();
+    lock.lock().unwrap();
+    let err = write(&tree(&[("a.yaml", "b")]), &out).unwrap_err();
+    assert!(matches!(err, OutputError::Busy { .. }), "{err}");
+    assert_eq!(fs::read(out.join("a.yaml")).unwrap(), b"a\n");
+    // Once that process is gone (lock released), its leftovers are cleaned up.
+    drop(lock);
+    let report = write(&tree(&[("a.yaml", "b")]), &out).unwrap();
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert!(!staging.exists());
+}
+
+#[test]
+fn a_tree_may_not_write_into_the_manifest_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let err = write(&tree(&[(".coder-gen/manifest.json", "{}")]), &out).unwrap_err();
+    assert!(matches!(err, OutputError::Reserved { .. }), "{err}");
+    assert!(!out.exists());
 }
 
 // ---------------------------------------------------------------- diff and check
