@@ -75,7 +75,7 @@ pub enum OutputError {
 }
 
 fn conflicts_message(dir: &Path, collisions: &[String], edited: &[String]) -> String {
-    let mut m = format!("refusing to write {}:\n", dir.display());
+    let mut m = format!("cannot render into {} without --force:\n", dir.display());
     if !collisions.is_empty() {
         m.push_str("  these files are in the way of generated files, but coder-gen did not write them (they are not in its manifest):\n");
         for p in collisions {

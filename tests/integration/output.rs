@@ -362,7 +362,7 @@ fn a_deleted_generated_file_is_written_again() {
 }
 
 #[test]
-fn a_file_can_become_a_directory_and_back() {
+fn a_file_can_become_a_directory_but_a_directory_is_never_replaced_by_a_file() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     write(&tree(&[("x", "file")]), &out).unwrap();
