@@ -156,6 +156,8 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             }
             if report.is_noop() {
                 eprintln!("{} is up to date ({} files)", output.display(), report.unchanged);
+            } else if report.added.is_empty() && report.changed.is_empty() && report.deleted.is_empty() {
+                eprintln!("wrote {}: only the manifest changed ({} files unchanged)", output.display(), report.unchanged);
             } else {
                 eprintln!(
                     "wrote {}: {} added, {} changed, {} deleted, {} unchanged",

@@ -184,9 +184,11 @@ impl Staging {
         fs::create_dir(&dir).map_err(|source| OutputError::Staging { dir: dir.clone(), source })?;
         let marker = dir.join(MARKER);
         let write_marker = || -> std::io::Result<File> {
+            // Lock before the text makes it recognisable, so no other run
+            // ever sees it marked and unlocked while this one lives.
             let mut f = File::create(&marker)?;
-            f.write_all(MARKER_TEXT.as_bytes())?;
             f.lock()?;
+            f.write_all(MARKER_TEXT.as_bytes())?;
             Ok(f)
         };
         match write_marker() {

@@ -114,6 +114,8 @@ pub struct WriteReport {
     pub changed: Vec<String>,
     pub deleted: Vec<String>,
     pub unchanged: usize,
+    /// The manifest was rewritten (alone, when only the version or spec digest changed).
+    pub manifest_changed: bool,
     /// Files overwritten or deleted only because of `force`.
     pub forced: Vec<String>,
     /// Interrupted earlier runs that were rolled back or cleaned up.
@@ -122,7 +124,7 @@ pub struct WriteReport {
 
 impl WriteReport {
     pub fn is_noop(&self) -> bool {
-        self.added.is_empty() && self.changed.is_empty() && self.deleted.is_empty()
+        self.added.is_empty() && self.changed.is_empty() && self.deleted.is_empty() && !self.manifest_changed
     }
 }
 
@@ -201,7 +203,9 @@ pub fn write_tree(tree: &Tree, dir: &Path, meta: &OutputMeta, opts: &WriteOption
             (Some(_), Some(_)) => &mut report.changed,
             (Some(_), None) => &mut report.deleted,
         };
-        if c.path != MANIFEST_PATH {
+        if c.path == MANIFEST_PATH {
+            report.manifest_changed = true;
+        } else {
             list.push(c.path.clone());
         }
     }

@@ -661,6 +661,9 @@ fn a_version_bump_alone_changes_only_the_manifest() {
     let changes = output::compare(&t, &out, &newer).unwrap();
     assert_eq!(changes.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), [MANIFEST_PATH]);
     assert!(output::unified_diff(&changes).contains("+  \"generator_version\": \"9.9.9\""));
+    let report = output::write_tree(&t, &out, &newer, &WriteOptions::default()).unwrap();
+    assert!(report.manifest_changed && !report.is_noop() && report.changed.is_empty());
+    assert_eq!(manifest(&out)["generator_version"], "9.9.9");
 }
 
 #[test]
