@@ -703,6 +703,38 @@ fn diff_colour_follows_the_terminal_no_color_and_clicolor_force() {
     assert!(!diff(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
 }
 
+/// On a real terminal (a pseudo-terminal from util-linux `script`), colour
+/// is on by default and off with NO_COLOR.
+#[test]
+fn diff_is_coloured_on_a_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
+    let out = tmp.path().join("out");
+    let on_tty = |no_color: bool| {
+        let line = format!("{} diff {} -o {}", env!("CARGO_BIN_EXE_coder-gen"), spec.display(), out.display());
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let coloured = on_tty(false);
+    assert!(coloured.contains("\x1b[32m+") && coloured.contains("+++ b/README.md"), "{coloured:?}");
+    let plain = on_tty(true);
+    assert!(plain.contains("+++ b/README.md") && !plain.contains('\x1b'), "{plain:?}");
+}
+
 #[test]
 fn check_exits_0_when_up_to_date_1_on_drift_2_on_error() {
     let tmp = tempfile::tempdir().unwrap();
