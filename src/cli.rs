@@ -64,7 +64,9 @@ pub enum Command {
     ///
     /// For CI and pre-commit hooks. A missing DIR and hand-edited generated files are drift (1); a
     /// bad spec, an unreadable or hostile manifest, or a DIR that render would refuse are errors (2).
-    #[command(after_help = "Example:\n  coder-gen check deploy/spec.yaml -o deploy/out || echo 'run coder-gen render and commit'")]
+    #[command(
+        after_help = "Example:\n  coder-gen check deploy/spec.yaml -o deploy/out    # in CI or a pre-commit hook; see examples/gitops/"
+    )]
     Check {
         /// The spec file (YAML).
         spec: PathBuf,
@@ -176,6 +178,8 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             print_diff(&changes);
             if changes.is_empty() {
                 eprintln!("no changes: {} is up to date", output.display());
+            } else {
+                eprintln!("{} file(s) would change; `coder-gen render` writes them", changes.len());
             }
             Ok(0)
         }
