@@ -118,7 +118,8 @@ fn generated_files_are_lf_with_one_trailing_newline_and_a_versionless_header() {
         }
         let first = text.lines().next().unwrap();
         assert!(first.contains("DO NOT EDIT") && first.contains("coder-gen") && first.contains("acme-prod.yaml"), "{path}: {first}");
-        assert!(!text.contains(env!("CARGO_PKG_VERSION")), "{path} names the version");
+        // The version lives in the manifest only, so an upgrade alone does not touch every file.
+        assert!(!first.contains(env!("CARGO_PKG_VERSION")) && !first.contains("version"), "{path}: {first}");
     }
 }
 
