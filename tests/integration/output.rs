@@ -515,6 +515,36 @@ fn an_injected_failure_at_any_write_leaves_the_previous_tree_intact() {
     assert!(!out.join("kustomize/overlays/provisioners-prov-b").exists());
 }
 
+/// The same, adopting a directory that has no manifest yet (--force): the
+/// user's files and the absence of `.coder-gen/` survive every failure.
+#[test]
+fn an_injected_failure_while_adopting_a_directory_leaves_it_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir_all(out.join("helm/coder")).unwrap();
+    fs::write(out.join("helm/coder/values.yaml"), "old, not ours\n").unwrap();
+    fs::write(out.join("notes.md"), "mine\n").unwrap();
+    let (files, directories) = (read_tree(&out), dirs(&out));
+    let mut failures = 0;
+    for n in 0..200 {
+        let opts = WriteOptions { force: true, fail_after_writes: Some(n) };
+        match output::write_tree(&big_new(), &out, &meta(), &opts) {
+            Err(OutputError::Injected { .. }) => failures += 1,
+            Err(e) => panic!("after {n} writes: {e}"),
+            Ok(report) => {
+                assert_eq!(report.forced, ["helm/coder/values.yaml"]);
+                break;
+            }
+        }
+        assert_eq!(read_tree(&out), files, "after {n} writes");
+        assert_eq!(dirs(&out), directories, "after {n} writes");
+        assert!(leftovers(&out).is_empty());
+    }
+    assert!(failures > 10, "only {failures} failure points exercised");
+    assert_eq!(fs::read(out.join("notes.md")).unwrap(), b"mine\n");
+    assert!(out.join(MANIFEST_PATH).is_file());
+}
+
 #[test]
 fn an_injected_failure_through_the_cli_exits_2_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
