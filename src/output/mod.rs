@@ -142,6 +142,11 @@ fn wanted(tree: &Tree, meta: &OutputMeta) -> Result<BTreeMap<String, Vec<u8>>, O
 /// to a directory work, and the staging directory lands beside the real one),
 /// else its canonical parent joined with its name.
 fn resolve(dir: &Path, create_parent: bool) -> Result<PathBuf, OutputError> {
+    resolve_creating(dir, create_parent, &mut Vec::new())
+}
+
+/// [`resolve`], recording in `created` the parent directories it made.
+fn resolve_creating(dir: &Path, create_parent: bool, created: &mut Vec<PathBuf>) -> Result<PathBuf, OutputError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| OutputError::Io { path, source }
@@ -155,7 +160,12 @@ fn resolve(dir: &Path, create_parent: bool) -> Result<PathBuf, OutputError> {
         _ => PathBuf::from("."),
     };
     if create_parent {
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let missing: Vec<PathBuf> =
+            parent.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+        for p in missing.into_iter().rev() {
+            std::fs::create_dir(&p).map_err(io(&p))?;
+            created.push(p);
+        }
     } else if !parent.exists() {
         return std::path::absolute(dir).map_err(io(dir));
     }
@@ -185,7 +195,19 @@ pub fn compare(tree: &Tree, dir: &Path, meta: &OutputMeta) -> Result<Vec<FileCha
 /// coder-gen does not own. All or nothing: on any error the directory is as
 /// it was. Unchanged files are not rewritten.
 pub fn write_tree(tree: &Tree, dir: &Path, meta: &OutputMeta, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
-    let root = resolve(dir, true)?;
+    let mut created = Vec::new();
+    let result = resolve_creating(dir, true, &mut created).and_then(|root| write_resolved(tree, dir, &root, meta, opts));
+    if result.is_err() {
+        // Parents made for a new output directory go too (only if still empty).
+        for p in created.iter().rev() {
+            let _ = std::fs::remove_dir(p);
+        }
+    }
+    result
+}
+
+fn write_resolved(tree: &Tree, dir: &Path, root: &Path, meta: &OutputMeta, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
+    let root = root.to_path_buf();
     let mut report = WriteReport { notes: commit::recover(&root)?, ..WriteReport::default() };
     let ch: Changes = changes::compare(&root, &wanted(tree, meta)?)?;
     if ch.unowned_nonempty && !opts.force {

@@ -550,11 +550,17 @@ fn an_injected_failure_through_the_cli_exits_2_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
     let out = tmp.path().join("out");
-    // First render into a new directory: a failure leaves no directory at all.
+    // First render into a new directory: a failure leaves no directory at
+    // all, not even the parents it had to create.
+    let nested = tmp.path().join("deploy/envs/out");
     for n in 0..3 {
         coder_gen().env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
         assert!(!out.exists() && leftovers(&out).is_empty(), "after {n} writes");
+        coder_gen().env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).arg("render").arg(&spec).arg("-o").arg(&nested).assert().code(2);
+        assert!(!tmp.path().join("deploy").exists(), "after {n} writes");
     }
+    coder_gen().arg("render").arg(&spec).arg("-o").arg(&nested).assert().success();
+    assert!(nested.join(MANIFEST_PATH).is_file());
     coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
     let before = read_tree(&out);
     spec_in(tmp.path(), "spec.yaml", &MINIMAL.replace("1800", "2500"));
