@@ -31,6 +31,8 @@ pub(crate) enum Disk {
     },
     /// An ancestor (named) is a regular file, so the path cannot exist.
     BlockedBy(String),
+    /// A real directory (not a link).
+    Dir,
 }
 
 /// The comparison of the wanted files with `root`.
@@ -90,11 +92,7 @@ pub(crate) fn probe(root: &Path, rel: &str) -> Result<Disk, OutputError> {
             let bytes = fs::read(&cur).map_err(|source| OutputError::Io { path: cur.clone(), source })?;
             return Ok(Disk::File { bytes, perms: md.permissions() });
         } else if ft.is_dir() {
-            return Err(OutputError::Unsafe {
-                dir: root.to_path_buf(),
-                path: shown,
-                reason: "is a directory where coder-gen writes a file",
-            });
+            return Ok(Disk::Dir);
         } else {
             return Err(OutputError::Unsafe { dir: root.to_path_buf(), path: shown, reason: "is not a regular file" });
         }
@@ -112,6 +110,7 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<Manifest>, OutputError
         Disk::File { bytes, .. } => {
             Manifest::parse(&bytes).map(Some).map_err(|reason| OutputError::BadManifest { path: root.join(MANIFEST_PATH), reason })
         }
+        Disk::Dir => Err(OutputError::Unsafe { dir: root.to_path_buf(), path: MANIFEST_PATH.into(), reason: "is a directory" }),
     }
 }
 
@@ -135,6 +134,31 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
         BTreeMap::new()
     });
     let mut changes: BTreeMap<String, FileChange> = BTreeMap::new();
+    // Owned files no longer generated: deleted.
+    for (path, sha) in &owned {
+        if wanted.contains_key(path) {
+            continue;
+        }
+        match probe(root, path)? {
+            Disk::File { bytes, .. } => {
+                if *sha != sha256_hex(&bytes) {
+                    ch.edited.push(path.clone());
+                }
+                changes.insert(path.clone(), FileChange { path: path.clone(), old: Some(bytes), new: None });
+            }
+            Disk::Dir => {
+                return Err(OutputError::Unsafe {
+                    dir: root.to_path_buf(),
+                    path: path.clone(),
+                    reason: "is listed in the manifest as a file but is a directory",
+                });
+            }
+            Disk::Absent | Disk::BlockedBy(_) => {}
+        }
+    }
+    // Directories those deletions empty, so a generated file may take the place of one.
+    let deleted: BTreeSet<String> = changes.keys().cloned().collect();
+    let pruned: BTreeSet<String> = dirs_to_prune(root, &deleted, &wanted.keys().cloned().collect())?.into_iter().collect();
     for (path, new) in wanted {
         let disk = match probe(root, path)? {
             // A stale owned file where the new tree needs a directory: it is
@@ -145,6 +169,14 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
                     dir: root.to_path_buf(),
                     path: a,
                     reason: "is a file where coder-gen needs a directory",
+                });
+            }
+            Disk::Dir if pruned.contains(path) => Disk::Absent,
+            Disk::Dir => {
+                return Err(OutputError::Unsafe {
+                    dir: root.to_path_buf(),
+                    path: path.clone(),
+                    reason: "is a directory where coder-gen writes a file",
                 });
             }
             d => d,
@@ -171,17 +203,6 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
             _ => {
                 changes.insert(path.clone(), FileChange { path: path.clone(), old: None, new: Some(new.clone()) });
             }
-        }
-    }
-    for (path, sha) in &owned {
-        if wanted.contains_key(path) {
-            continue;
-        }
-        if let Disk::File { bytes, .. } = probe(root, path)? {
-            if *sha != sha256_hex(&bytes) {
-                ch.edited.push(path.clone());
-            }
-            changes.insert(path.clone(), FileChange { path: path.clone(), old: Some(bytes), new: None });
         }
     }
     ch.edited.sort();

@@ -327,8 +327,10 @@ fn rollback(root: &Path, staging: &Path, ops: &[Op]) -> Result<(), OutputError> 
         match op {
             Op::CreateTarget => {} // the directory did not exist: nothing to restore
             Op::Write { path, existed } => {
+                // Only a file that existed was moved aside (`old/<path>` may
+                // otherwise be the directory of a deleted `<path>/...`).
                 let old = staging.join("old").join(path);
-                if exists(&old) {
+                if *existed && exists(&old) {
                     attempt(path, fs::rename(&old, root.join(path)));
                 } else if !existed && !exists(&staging.join("new").join(path)) {
                     // Our new file went in where there was none: take it out.

@@ -363,14 +363,41 @@ fn a_deleted_generated_file_is_written_again() {
 }
 
 #[test]
-fn a_file_can_become_a_directory_but_a_directory_is_never_replaced_by_a_file() {
+fn a_file_can_become_a_directory_and_back_unless_the_directory_holds_a_foreign_file() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     write(&tree(&[("x", "file")]), &out).unwrap();
-    write(&tree(&[("x/y.yaml", "nested")]), &out).unwrap();
+    // Each way, atomically: a failure after any number of writes changes nothing.
+    write_failing_at_every_step(&tree(&[("x/y.yaml", "nested")]), &out);
     assert_eq!(fs::read(out.join("x/y.yaml")).unwrap(), b"nested\n");
-    write(&tree(&[("x", "file again")]), &out).unwrap_err(); // x is a directory now: refused, not deleted
-    assert!(out.join("x/y.yaml").is_file());
+    // Back: x/ held only our file, so it is pruned and x written.
+    write_failing_at_every_step(&tree(&[("x", "file again")]), &out);
+    assert_eq!(fs::read(out.join("x")).unwrap(), b"file again\n");
+    // With a user's file inside, the directory stays and the write is refused.
+    write(&tree(&[("x/y.yaml", "nested")]), &out).unwrap();
+    fs::write(out.join("x/mine.txt"), "mine\n").unwrap();
+    let err = write(&tree(&[("x", "file")]), &out).unwrap_err();
+    assert!(err.to_string().contains("x is a directory where coder-gen writes a file"), "{err}");
+    assert!(out.join("x/y.yaml").is_file() && out.join("x/mine.txt").is_file());
+}
+
+/// Write `t` into `out` with an injected failure after 0, 1, 2, ... writes,
+/// asserting after each that files and directories are as before, until the
+/// write succeeds.
+fn write_failing_at_every_step(t: &Tree, out: &Path) {
+    let (files, directories) = (read_tree(out), dirs(out));
+    for n in 0..200 {
+        let opts = WriteOptions { fail_after_writes: Some(n), ..WriteOptions::default() };
+        match output::write_tree(t, out, &meta(), &opts) {
+            Ok(_) => return,
+            Err(OutputError::Injected { .. }) => {}
+            Err(e) => panic!("after {n} writes: {e}"),
+        }
+        assert_eq!(read_tree(out), files, "after {n} writes");
+        assert_eq!(dirs(out), directories, "after {n} writes");
+        assert!(leftovers(out).is_empty(), "after {n} writes");
+    }
+    panic!("never succeeded");
 }
 
 // ---------------------------------------------------------------- hostile input
