@@ -1,8 +1,8 @@
 //! Compare the wanted files with the disk, read-only: what to add, change
 //! and delete, and what would make a write unsafe (foreign files in the way,
 //! owned files edited by hand, links). Only paths coder-gen generates or owns
-//! are looked at; the rest of the directory (a `.git`, a user's patches) is
-//! never read or walked.
+//! are looked at, plus the listing of directories that may be pruned; the
+//! rest of the directory (a `.git`, a user's patches) is never read or walked.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -7,8 +7,9 @@
 //!
 //! Ownership: a file is coder-gen's only if `.coder-gen/manifest.json` lists
 //! it. Owned files no longer generated are deleted (and directories they
-//! leave empty); every other file is never read, deleted or overwritten,
-//! except at a generated path with `force`.
+//! leave empty); every other file is never deleted or overwritten (with
+//! `force`, one at a generated path is), and is read only if it stands at a
+//! generated path.
 
 mod changes;
 mod commit;
