@@ -610,7 +610,7 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
     let before = read_tree(&out);
     let changed = format!("{MINIMAL}{PROV1}").replace("1800", "2500");
     let mut crashes = 0;
-    for n in 0..50 {
+    for n in 0..500 {
         spec_in(tmp.path(), "spec.yaml", &changed);
         let a = coder_gen().env("CODER_GEN_TEST_CRASH_AFTER_WRITES", n.to_string()).arg("render").arg(&spec).arg("-o").arg(&out).assert();
         if a.get_output().status.success() {
@@ -640,7 +640,7 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
         assert_eq!(read_tree(&out), before, "after {n}");
         assert!(leftovers(&out).is_empty());
     }
-    assert!(crashes >= 6, "only {crashes} crash points");
+    assert!(crashes >= 6 && crashes < 500, "{crashes} crash points (the render never finished?)");
     coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
 }
 
