@@ -97,7 +97,7 @@ fn missing_spec_file_exits_2() {
 #[test]
 fn usage_errors_exit_2_and_help_has_examples() {
     coder_gen().arg("frobnicate").assert().code(2);
-    for sub in ["render", "plan"] {
+    for sub in ["render", "plan", "diff", "check"] {
         coder_gen().args([sub, "--help"]).assert().success().stdout(predicate::str::contains("Example"));
     }
     coder_gen().arg("--version").assert().success().stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));

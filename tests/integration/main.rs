@@ -4,4 +4,5 @@ mod chart_keys;
 mod cli;
 mod golden;
 mod hostile;
+mod output;
 mod util;

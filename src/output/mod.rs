@@ -1,0 +1,281 @@
+//! Tree <-> disk. The only module that writes files, and it knows nothing
+//! about what they mean: it sees paths and bytes.
+//!
+//! - [`write_tree`]: make a directory hold exactly the tree, plus the user's
+//!   own files, atomically (see `commit.rs`).
+//! - [`compare`]: what `write_tree` would change, for `diff` and `check`.
+//!
+//! Ownership: a file is coder-gen's only if `.coder-gen/manifest.json` lists
+//! it. Owned files no longer generated are deleted (and directories they
+//! leave empty); every other file is never deleted or overwritten (with
+//! `force`, one at a generated path is), and is read only if it stands at a
+//! generated path.
+
+mod changes;
+mod commit;
+mod diff;
+mod manifest;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use changes::FileChange;
+pub use diff::unified_diff;
+pub use manifest::{FORMAT_VERSION, MANIFEST_PATH, Manifest, OutputMeta};
+
+use crate::tree::Tree;
+use changes::Changes;
+use commit::{Op, Steps};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot access {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "cannot create the staging directory {}: {source}\n  = help: coder-gen writes into a directory beside the output directory and then moves the files in; it needs write access to the output directory's parent",
+        dir.display()
+    )]
+    Staging { dir: PathBuf, source: std::io::Error },
+    #[error("{} exists and is not a directory\n  = help: choose another output directory with -o", dir.display())]
+    NotADirectory { dir: PathBuf },
+    #[error(
+        "{} is not empty and has no {MANIFEST_PATH}, so coder-gen cannot tell which files are its own\n  = help: render into a new or empty directory, or pass --force to write anyway (files at generated paths are overwritten, every other file is kept)",
+        dir.display()
+    )]
+    NotOwned { dir: PathBuf },
+    #[error("{}", conflicts_message(dir, collisions, edited))]
+    Conflicts { dir: PathBuf, collisions: Vec<String>, edited: Vec<String> },
+    #[error(
+        "cannot use {}: {reason}\n  = help: restore it from version control (e.g. `git checkout -- {MANIFEST_PATH}`); coder-gen does not guess which files it owns",
+        path.display()
+    )]
+    BadManifest { path: PathBuf, reason: String },
+    #[error("refusing to touch {}: {path} {reason}\n  = help: replace it with a regular file or directory, or choose another output directory", dir.display())]
+    Unsafe { dir: PathBuf, path: String, reason: &'static str },
+    #[error(
+        "another coder-gen is writing {} (it holds {})\n  = help: wait for it to finish; if none is running, delete that directory",
+        dir.display(),
+        staging.display()
+    )]
+    Busy { dir: PathBuf, staging: PathBuf },
+    #[error(
+        "a render of {} is running or was interrupted ({} exists), so the directory may be half written\n  = help: wait for it, or run `coder-gen render` with the same -o to roll the interrupted one back, then retry",
+        dir.display(),
+        staging.display()
+    )]
+    Interrupted { dir: PathBuf, staging: PathBuf },
+    #[error(
+        "could not undo a failed render: {message}\n  = help: the previous versions of the files are under {}/old; move them back by hand, then delete that directory",
+        staging.display()
+    )]
+    Recovery { staging: PathBuf, message: String },
+    #[error("the tree contains {path}, which is reserved for coder-gen's manifest (this is a bug in coder-gen; please report it)")]
+    Reserved { path: String },
+    #[error("injected failure after {after} writes (CODER_GEN_TEST_FAIL_AFTER_WRITES, a test-only hook)")]
+    Injected { after: u64 },
+}
+
+fn conflicts_message(dir: &Path, collisions: &[String], edited: &[String]) -> String {
+    let mut m = format!("cannot render into {} without --force:\n", dir.display());
+    if !collisions.is_empty() {
+        m.push_str("  these files are in the way of generated files, but coder-gen did not write them (they are not in its manifest):\n");
+        for p in collisions {
+            m.push_str(&format!("    {p}\n"));
+        }
+    }
+    if !edited.is_empty() {
+        m.push_str("  these generated files were edited by hand (their sha256 differs from the manifest):\n");
+        for p in edited {
+            m.push_str(&format!("    {p}\n"));
+        }
+    }
+    m.push_str(
+        "  = help: move the files away or your changes into the spec (or into a file coder-gen does not generate, such as a kustomize patch); `coder-gen diff` shows what would change; --force overwrites them",
+    );
+    m
+}
+
+/// Options of [`write_tree`].
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Write into a non-empty directory without a manifest, overwrite files
+    /// at generated paths that the manifest does not list, and overwrite or
+    /// delete owned files edited by hand. Other files are still kept.
+    pub force: bool,
+    /// Test-only: fail after this many filesystem writes (also read from
+    /// `CODER_GEN_TEST_FAIL_AFTER_WRITES`).
+    #[doc(hidden)]
+    pub fail_after_writes: Option<u64>,
+}
+
+/// What [`write_tree`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    pub unchanged: usize,
+    /// The manifest was rewritten (alone, when only the version or spec digest changed).
+    pub manifest_changed: bool,
+    /// Files overwritten or deleted only because of `force`.
+    pub forced: Vec<String>,
+    /// Interrupted earlier runs that were rolled back or cleaned up.
+    pub notes: Vec<String>,
+}
+
+impl WriteReport {
+    pub fn is_noop(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.deleted.is_empty() && !self.manifest_changed
+    }
+}
+
+/// Every file the directory should hold: the tree plus its manifest.
+fn wanted(tree: &Tree, meta: &OutputMeta) -> Result<BTreeMap<String, Vec<u8>>, OutputError> {
+    if let Some(p) = tree.paths().find(|p| *p == manifest::MANIFEST_DIR || p.starts_with(".coder-gen/")) {
+        return Err(OutputError::Reserved { path: p.to_string() });
+    }
+    let mut files: BTreeMap<String, Vec<u8>> = tree.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
+    files.insert(MANIFEST_PATH.to_string(), Manifest::for_tree(tree, meta).to_bytes());
+    Ok(files)
+}
+
+/// The absolute output directory: canonical if it exists (so `.` and a link
+/// to a directory work, and the staging directory lands beside the real one),
+/// else its canonical parent joined with its name.
+fn resolve(dir: &Path, create_parent: bool) -> Result<PathBuf, OutputError> {
+    resolve_creating(dir, create_parent, &mut Vec::new())
+}
+
+/// [`resolve`], recording in `created` the parent directories it made.
+fn resolve_creating(dir: &Path, create_parent: bool, created: &mut Vec<PathBuf>) -> Result<PathBuf, OutputError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OutputError::Io { path, source }
+    };
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return std::fs::canonicalize(dir).map_err(io(dir));
+    }
+    let name = dir.file_name().ok_or_else(|| OutputError::NotADirectory { dir: dir.to_path_buf() })?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if create_parent {
+        let missing: Vec<PathBuf> =
+            parent.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+        for p in missing.into_iter().rev() {
+            std::fs::create_dir(&p).map_err(io(&p))?;
+            created.push(p);
+        }
+    } else if !parent.exists() {
+        return std::path::absolute(dir).map_err(io(dir));
+    }
+    Ok(std::fs::canonicalize(&parent).map_err(io(&parent))?.join(name))
+}
+
+/// What `write_tree(tree, dir, meta, force)` would change, as file diffs
+/// (sorted by path; the manifest included). Read-only. Hand-edited owned
+/// files are changes like any other; a directory that render would refuse
+/// (foreign files in the way, no manifest) is an error.
+pub fn compare(tree: &Tree, dir: &Path, meta: &OutputMeta) -> Result<Vec<FileChange>, OutputError> {
+    let root = resolve(dir, false)?;
+    if let Some(staging) = commit::leftovers(&root)?.into_iter().find(|s| commit::unfinished(s)) {
+        return Err(OutputError::Interrupted { dir: dir.to_path_buf(), staging });
+    }
+    let ch = changes::compare(&root, &wanted(tree, meta)?)?;
+    if ch.unowned_nonempty {
+        return Err(OutputError::NotOwned { dir: dir.to_path_buf() });
+    }
+    if !ch.collisions.is_empty() {
+        return Err(OutputError::Conflicts { dir: dir.to_path_buf(), collisions: ch.collisions, edited: Vec::new() });
+    }
+    Ok(ch.files)
+}
+
+/// Make `dir` hold exactly `tree` and its manifest, keeping every file
+/// coder-gen does not own. All or nothing: on any error the directory is as
+/// it was. Unchanged files are not rewritten.
+pub fn write_tree(tree: &Tree, dir: &Path, meta: &OutputMeta, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
+    let mut created = Vec::new();
+    let result = resolve_creating(dir, true, &mut created).and_then(|root| write_resolved(tree, dir, &root, meta, opts));
+    if result.is_err() {
+        // Parents made for a new output directory go too (only if still empty).
+        for p in created.iter().rev() {
+            let _ = std::fs::remove_dir(p);
+        }
+    }
+    result
+}
+
+fn write_resolved(tree: &Tree, dir: &Path, root: &Path, meta: &OutputMeta, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
+    let root = root.to_path_buf();
+    let mut report = WriteReport { notes: commit::recover(&root)?, ..WriteReport::default() };
+    let ch: Changes = changes::compare(&root, &wanted(tree, meta)?)?;
+    if ch.unowned_nonempty && !opts.force {
+        return Err(OutputError::NotOwned { dir: dir.to_path_buf() });
+    }
+    if (!ch.collisions.is_empty() || !ch.edited.is_empty()) && !opts.force {
+        return Err(OutputError::Conflicts { dir: dir.to_path_buf(), collisions: ch.collisions, edited: ch.edited });
+    }
+    report.unchanged = ch.unchanged;
+    report.forced = ch.collisions.iter().chain(&ch.edited).cloned().collect();
+    report.forced.sort();
+    for c in &ch.files {
+        let list = match (&c.old, &c.new) {
+            (None, _) => &mut report.added,
+            (Some(_), Some(_)) => &mut report.changed,
+            (Some(_), None) => &mut report.deleted,
+        };
+        if c.path == MANIFEST_PATH {
+            report.manifest_changed = true;
+        } else {
+            list.push(c.path.clone());
+        }
+    }
+    if ch.is_up_to_date() {
+        return Ok(report);
+    }
+
+    let writes: Vec<&FileChange> = ch.files.iter().filter(|c| c.new.is_some()).collect();
+    let staged: commit::Staged<'_> =
+        writes.iter().filter_map(|c| c.new.as_deref().map(|b| (c.path.as_str(), b, ch.perms.get(&c.path)))).collect();
+    let mut steps = Steps::new(opts.fail_after_writes);
+    if !ch.root_exists {
+        commit::apply(&root, &staged, vec![Op::CreateTarget], &mut steps)?;
+        return Ok(report);
+    }
+
+    // Order: deletions, pruning, new directories, files, and the manifest
+    // last, so that a crash before the end never records files not written.
+    let deleted: BTreeSet<String> = ch.files.iter().filter(|c| c.old.is_some() && c.new.is_none()).map(|c| c.path.clone()).collect();
+    let written: BTreeSet<String> = writes.iter().map(|c| c.path.clone()).collect();
+    let mut ops: Vec<Op> = deleted.iter().map(|p| Op::Delete { path: p.clone() }).collect();
+    let pruned = changes::dirs_to_prune(&root, &deleted, &written)?;
+    ops.extend(pruned.iter().map(|p| Op::Rmdir { path: p.clone() }));
+    let mut mkdirs = BTreeSet::new();
+    for path in &written {
+        let mut p = path.as_str();
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            // Missing now, or a stale file being deleted to make room.
+            let full = root.join(parent);
+            if !std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir()) {
+                mkdirs.insert(parent.to_string());
+            }
+            p = parent;
+        }
+    }
+    // BTreeSet order puts every parent before its children.
+    ops.extend(mkdirs.into_iter().map(|p| Op::Mkdir { path: p }));
+    let mut manifest_op = None;
+    for c in &writes {
+        let op = Op::Write { path: c.path.clone(), existed: c.old.is_some() };
+        if c.path == MANIFEST_PATH {
+            manifest_op = Some(op);
+        } else {
+            ops.push(op);
+        }
+    }
+    ops.extend(manifest_op);
+    commit::apply(&root, &staged, ops, &mut steps)?;
+    Ok(report)
+}
