@@ -3,6 +3,7 @@
 
 pub mod paths;
 pub mod readme;
+pub mod terraform;
 pub mod yaml;
 
 use crate::plan::Plan;
@@ -12,5 +13,6 @@ use crate::tree::Tree;
 pub fn render(plan: &Plan) -> Tree {
     let mut tree = Tree::new();
     readme::render(plan, &mut tree);
+    terraform::render(plan, &mut tree);
     tree
 }
