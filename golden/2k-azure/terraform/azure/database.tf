@@ -7,6 +7,7 @@
 # on for Coder's own login, with a write-only administrator password.
 
 resource "azurerm_postgresql_flexible_server" "primary" {
+  # checkov:skip=CKV2_AZURE_57:private access is the delegated subnet (VNet integration); Azure allows no private endpoint on such a server.
   name                              = "fabrikam-postgres"
   resource_group_name               = var.resource_group_name
   location                          = var.location
