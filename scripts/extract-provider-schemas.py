@@ -29,7 +29,7 @@ PROVIDERS = {
         "version": "21.1.0",
         "provider_version": "8.7.0",
         "assembly": "@cdktn/provider-google",
-        "resources": ["google_container_node_pool", "google_sql_database_instance"],
+        "resources": ["google_container_node_pool", "google_sql_database_instance", "google_sql_database"],
     },
     "azurerm": {
         "kind": "npm",
@@ -41,6 +41,7 @@ PROVIDERS = {
             "azurerm_kubernetes_cluster_node_pool",
             "azurerm_postgresql_flexible_server",
             "azurerm_postgresql_flexible_server_configuration",
+            "azurerm_postgresql_flexible_server_database",
             "azurerm_postgresql_flexible_server_active_directory_administrator",
             "azurerm_management_lock",
         ],

@@ -47,6 +47,7 @@ resource "aws_db_instance" "primary" {
   identifier                            = "initech-postgres"
   engine                                = "postgres"
   engine_version                        = "16"
+  db_name                               = "coder"
   instance_class                        = "db.t3.xlarge"
   allocated_storage                     = 1024
   max_allocated_storage                 = 2048

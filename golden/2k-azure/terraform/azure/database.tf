@@ -49,6 +49,17 @@ resource "azurerm_management_lock" "database" {
   notes      = "coder-gen: deletion protection for Coder's database"
 }
 
+resource "azurerm_postgresql_flexible_server_database" "coder" {
+  name      = "coder"
+  server_id = azurerm_postgresql_flexible_server.primary.id
+  charset   = "UTF8"
+  collation = "en_US.utf8"
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
 resource "azurerm_postgresql_flexible_server_active_directory_administrator" "admin" {
   server_name         = azurerm_postgresql_flexible_server.primary.name
   resource_group_name = var.resource_group_name

@@ -46,6 +46,7 @@ resource "aws_db_instance" "primary" {
   identifier                            = "hooli-postgres"
   engine                                = "postgres"
   engine_version                        = "16"
+  db_name                               = "coder"
   instance_class                        = "db.m5.2xlarge"
   allocated_storage                     = 1536
   max_allocated_storage                 = 3072

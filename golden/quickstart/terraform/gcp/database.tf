@@ -2,8 +2,8 @@
 
 # Cloud SQL for PostgreSQL: private IP only, TLS required, backups with
 # point-in-time recovery, deletion protection. No user or password is
-# created here: create Coder's database user yourself (see the tree's
-# README) so no secret reaches this repository or the Terraform state.
+# created here: create Coder's database user yourself (gcloud sql users
+# create), so no secret reaches this repository or the Terraform state.
 # The edition is explicit: db-custom tiers are Cloud SQL Enterprise edition,
 # while new PostgreSQL 16+ instances default to Enterprise Plus.
 
@@ -103,4 +103,11 @@ resource "google_sql_database_instance" "primary" {
       value = "on"
     }
   }
+}
+
+# Coder's database (not a secret); its user is yours to create.
+resource "google_sql_database" "coder" {
+  name     = "coder"
+  project  = var.project_id
+  instance = google_sql_database_instance.primary.name
 }
