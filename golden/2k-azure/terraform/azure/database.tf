@@ -37,8 +37,8 @@ resource "azurerm_postgresql_flexible_server" "primary" {
 
   lifecycle {
     prevent_destroy = true
-    # Azure picks the zones when none are given, and may swap them on failover.
-    ignore_changes = [zone, high_availability[0].standby_availability_zone]
+    # Azure picks the zone when none is given.
+    ignore_changes = [zone]
   }
 }
 

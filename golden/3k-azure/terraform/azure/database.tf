@@ -41,7 +41,7 @@ resource "azurerm_postgresql_flexible_server" "primary" {
 
   lifecycle {
     prevent_destroy = true
-    # Azure picks the zones when none are given, and may swap them on failover.
+    # Azure picks the zones when none are given, and swaps them on failover.
     ignore_changes = [zone, high_availability[0].standby_availability_zone]
   }
 }
