@@ -6,7 +6,10 @@
 //! written in `terraform fmt` style, so the output is byte-identical to what
 //! `terraform fmt` would produce (`.ci/check-terraform.sh` proves it on every
 //! golden tree). Templates read only the Plan; values go through `|tojson`,
-//! which is valid HCL for strings, numbers, booleans and lists.
+//! which is valid HCL for strings, numbers, booleans and lists. The strings
+//! it quotes are spec values the spec validates as DNS labels or region ids
+//! (no `${`), or our own constants; maps go through `|hcl_map`, which also
+//! escapes template sequences.
 
 use std::collections::BTreeMap;
 
@@ -113,10 +116,10 @@ fn hcl_map(value: Value, indent: usize) -> Result<String, Error> {
     Ok(o)
 }
 
-/// A JSON string literal, which is also a valid HCL string literal for the
-/// characters our names and labels use (no `${` or `%{`: see tests).
+/// An HCL string literal: JSON's escapes, plus `$${` and `%%{` so a value
+/// can never open a template interpolation or directive.
 fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+    serde_json::to_string(s).unwrap_or_default().replace("${", "$${").replace("%{", "%%{")
 }
 
 fn pools_by_role(plan: &Plan) -> BTreeMap<&'static str, &Pool> {
@@ -172,6 +175,11 @@ mod tests {
         assert_eq!(r("{{ m|tojson }}").unwrap(), r#"{"a": 1}"#);
         assert_eq!(r("{{ ['x', 'y']|tojson }}").unwrap(), r#"["x", "y"]"#, "lists as terraform fmt spaces them");
         assert_eq!(r("{{ 'NoSchedule'|upper_snake }}").unwrap(), "NO_SCHEDULE");
+        let labels = context! { l => Value::from(Serde(BTreeMap::from([("coder-gen/pool", "coderd"), ("k", "${x}%{y}\"")]))) };
+        assert_eq!(
+            env.render_str("  labels = {{ l|hcl_map(2) }}", labels).unwrap(),
+            "  labels = {\n    \"coder-gen/pool\" = \"coderd\"\n    \"k\"              = \"$${x}%%{y}\\\"\"\n  }"
+        );
         assert_eq!(r("{{ 'PreferNoSchedule'|upper_snake }}").unwrap(), "PREFER_NO_SCHEDULE");
     }
 }
