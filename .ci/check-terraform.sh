@@ -30,11 +30,15 @@ export CHECKPOINT_DISABLE=1
 # that `cargo test` just built.
 dirs=()
 for d in golden/*/terraform; do dirs+=("$d"); done
+# (a no-op when `cargo test` has just built it)
+cargo build --locked --quiet
 bin=target/debug/coder-gen
-[ -x "$bin" ] || cargo build --locked --quiet
 for spec in tests/data/terraform-variants/*.yaml; do
   out="$work/variants/$(basename "$spec" .yaml)"
-  "$bin" render "$spec" -o "$out" >/dev/null 2>&1
+  "$bin" render "$spec" -o "$out" >/dev/null 2>"$work/render.err" || {
+    cat "$work/render.err" >&2
+    exit 1
+  }
   dirs+=("$out/terraform")
 done
 
