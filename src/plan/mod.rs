@@ -830,7 +830,7 @@ impl<'a> Planner<'a> {
             "storage_autogrow_limit_gb",
             match storage_autogrow_limit_gb {
                 Some(_) => "storage grows by itself up to twice the provisioned size, so a busy month does not fill the disk; Terraform ignores the growth".into(),
-                None => "off on Azure: auto-grow changes storage_mb outside Terraform, so the configuration would stop matching the server; grow storage through the plan instead".into(),
+                None => "off on Azure: auto-grow changes storage_mb outside Terraform, so the configuration would stop matching the server; alert on storage use instead".into(),
             },
         );
         let point_in_time_recovery_days = if cloud == Cloud::Gcp { 7 } else { backup_retention_days };
