@@ -123,6 +123,11 @@ def main():
     for provider, cfg in PROVIDERS.items():
         asm = fetch(cfg, pathlib.Path(a.cache))
         types = asm["types"]
+        # The provider version the assembly was generated from, as its docs
+        # links name it; refuse a package that is not the one we expect.
+        found = set(re.findall(rf"registry\.terraform\.io/providers/hashicorp/{provider}/([0-9.]+)/", json.dumps(types)))
+        if found != {cfg["provider_version"]}:
+            raise SystemExit(f"{cfg['package']}@{cfg['version']} documents hashicorp/{provider} {sorted(found)}, expected {cfg['provider_version']}")
         out = {
             "_source": f"{cfg['package']}@{cfg['version']} ({cfg['kind']}), jsii assembly of hashicorp/{provider} {cfg['provider_version']}; regenerate with scripts/extract-provider-schemas.py",
             "meta_arguments": META,
