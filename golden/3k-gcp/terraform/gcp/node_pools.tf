@@ -6,6 +6,10 @@
 # GKE counts node_count per zone; total_min/total_max_node_count bound the
 # whole pool across zones, so the fixed pools (min = max) get exactly the
 # reference architecture's node count in a zonal or a regional cluster.
+#
+# GKE gives each node a slice of the cluster's pod range of twice its max pods,
+# rounded up to a power of two (256 pods: a /23), so the pod range must hold
+# that many addresses for every node the workspace pool may grow to.
 
 resource "google_container_node_pool" "coderd" {
   name              = "umbrella-coderd"
