@@ -84,7 +84,15 @@ pub struct Pool {
     pub max_nodes: u32,
     pub autoscaling: bool,
     pub max_pods: u32,
+    /// The pod limit the cloud gives this machine type when none is set
+    /// (EKS: the VPC CNI's ENI table); `null` where max pods is a pool
+    /// setting (GKE, AKS). Where it differs from `max_pods`, Terraform sets
+    /// max pods on the node explicitly.
+    pub default_max_pods: Option<u32>,
     pub disk_gb: u32,
+    /// Boot disk type in the cloud's spelling (GKE `pd-balanced`, EBS `gp3`,
+    /// AKS `Managed`).
+    pub disk_type: String,
     /// What one node offers our pods after system reserve and daemonsets.
     pub schedulable: Resources,
     pub labels: BTreeMap<String, String>,
@@ -155,9 +163,19 @@ pub struct Database {
     pub engine: &'static str,
     pub postgres_version: u32,
     pub instance_class: String,
+    /// The name the cloud's API takes for `instance_class` (Azure prefixes
+    /// the tier, `GP_`); read replicas use the same.
+    pub sku: String,
     pub vcpu: u32,
     pub memory_gib: f64,
     pub burstable: bool,
+    /// Storage type in the cloud's spelling (Cloud SQL `PD_SSD`, RDS `gp3`,
+    /// Azure Premium SSD performance tier `P30`...).
+    pub storage_type: String,
+    /// Automatic storage growth up to this size (Cloud SQL
+    /// `disk_autoresize_limit`, RDS `max_allocated_storage`); `null` where the
+    /// service does not grow storage under Terraform's control (Azure).
+    pub storage_autogrow_limit_gb: Option<u32>,
     /// What is provisioned (the seed's size, rounded up where a cloud needs it).
     pub storage_gb: u32,
     pub seed_storage_gb: u32,
@@ -168,6 +186,12 @@ pub struct Database {
     pub max_connections: u32,
     pub backup_retention_days: u32,
     pub point_in_time_recovery: bool,
+    /// How far back point-in-time recovery reaches.
+    pub point_in_time_recovery_days: u32,
+    /// RDS Enhanced Monitoring interval (AWS only, else `null`).
+    pub monitoring_interval_seconds: Option<u32>,
+    /// RDS Performance Insights retention (AWS only, else `null`).
+    pub performance_insights_retention_days: Option<u32>,
     pub builds_per_day: Option<u32>,
     /// Secret coderd reads its connection URL from (never written by us).
     pub url_secret: SecretRef,
@@ -257,6 +281,24 @@ impl Plan {
 /// Azure Database for PostgreSQL flexible server storage sizes, in GiB
 /// (azurerm `storage_mb` accepts only these).
 const AZURE_STORAGE_GIB: &[u32] = &[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767];
+
+/// Azure Premium SSD performance tier that comes with each storage size
+/// (the flexible server's default `storage_tier`).
+fn azure_storage_tier(gib: u32) -> &'static str {
+    match gib {
+        0..=32 => "P4",
+        33..=64 => "P6",
+        65..=128 => "P10",
+        129..=256 => "P15",
+        257..=512 => "P20",
+        513..=1024 => "P30",
+        1025..=2048 => "P40",
+        2049..=4096 => "P50",
+        4097..=8192 => "P60",
+        8193..=16384 => "P70",
+        _ => "P80",
+    }
+}
 
 const NON_WORKSPACE_MAX_PODS: u32 = 110;
 
@@ -379,6 +421,25 @@ impl<'a> Planner<'a> {
             ),
         );
         reasons.insert("disk_gb", "100 GB boot disk per node, as in Coder's scale-test Terraform".into());
+        let (disk_type, disk_reason) = match self.spec.cloud {
+            Cloud::Gcp => {
+                ("pd-balanced", "GKE's default SSD-backed boot disk, supported by every catalog machine family (t2d, n1, n2, c2d)")
+            }
+            Cloud::Aws => ("gp3", "EBS gp3: 3,000 IOPS baseline at any size, cheaper than gp2"),
+            Cloud::Azure => (
+                "Managed",
+                "AKS managed OS disk: ephemeral disks need a VM cache larger than the 100 GB disk, which Dsv3 sizes do not all have",
+            ),
+        };
+        reasons.insert("disk_type", disk_reason.into());
+        let default_max_pods = if self.spec.cloud == Cloud::Aws { m.eni_max_pods } else { None };
+        reasons.insert(
+            "default_max_pods",
+            match default_max_pods {
+                Some(n) => format!("{}: {n} pods per node from the VPC CNI's ENI table (awslabs/amazon-eks-ami eni-max-pods.txt)", m.name),
+                None => format!("{} takes max pods as a pool setting", rules.service),
+            },
+        );
         Pool {
             role,
             name: format!("{}-{}", self.spec.name, role.as_str()),
@@ -391,7 +452,9 @@ impl<'a> Planner<'a> {
             max_nodes: max,
             autoscaling: min != max,
             max_pods,
+            default_max_pods,
             disk_gb: 100,
+            disk_type: disk_type.into(),
             schedulable: cap.schedulable,
             labels,
             taints,
@@ -752,7 +815,7 @@ impl<'a> Planner<'a> {
                 }
                 (AutoCount::Auto, Some(t), None) => format!("set database.builds_per_day: the tier advises replicas above {t} builds/day"),
                 (AutoCount::Auto, None, _) => format!("tier {} gives no read-replica threshold", tier.id),
-            },
+            } + "; each replica has the primary's class and storage",
         );
         if let Some(b) = db.builds_per_day {
             dbr.insert("builds_per_day", format!("database.builds_per_day: {b} in the spec"));
@@ -766,9 +829,64 @@ impl<'a> Planner<'a> {
                 source: tier.source.clone(),
             });
         }
+        let backup_retention_days = 14;
+        let (sku, sku_reason) = match cloud {
+            Cloud::Azure => (
+                format!("GP_{}", db_m.name),
+                format!("Azure Database for PostgreSQL flexible server names {} in the General Purpose tier GP_{}", db_m.name, db_m.name),
+            ),
+            _ => (db_m.name.clone(), format!("{cloud} takes the instance class as is")),
+        };
+        dbr.insert("sku", sku_reason);
+        let (storage_type, storage_type_reason) = match cloud {
+            Cloud::Gcp => ("PD_SSD".to_string(), "Cloud SQL SSD storage; Coder advises SSD for PostgreSQL".to_string()),
+            Cloud::Aws => ("gp3".to_string(), "RDS gp3: at least 3,000 IOPS, as Coder's database guidance asks".to_string()),
+            Cloud::Azure => {
+                let tier = azure_storage_tier(storage_gb);
+                (tier.to_string(), format!("Azure Premium SSD {tier}, the default performance tier for {storage_gb} GiB"))
+            }
+        };
+        dbr.insert("storage_type", storage_type_reason);
+        let storage_autogrow_limit_gb = if cloud == Cloud::Azure { None } else { Some(storage_gb * 2) };
+        dbr.insert(
+            "storage_autogrow_limit_gb",
+            match storage_autogrow_limit_gb {
+                Some(_) => "storage grows by itself up to twice the provisioned size, so a busy month does not fill the disk; Terraform ignores the growth".into(),
+                None => "off on Azure: auto-grow changes storage_mb outside Terraform, so the configuration would stop matching the server; alert on storage use instead".into(),
+            },
+        );
+        let point_in_time_recovery_days = if cloud == Cloud::Gcp { 7 } else { backup_retention_days };
+        dbr.insert(
+            "point_in_time_recovery_days",
+            if cloud == Cloud::Gcp {
+                "Cloud SQL Enterprise edition keeps transaction logs at most 7 days".to_string()
+            } else {
+                "the service recovers to any point within the backup retention".to_string()
+            },
+        );
+        let (monitoring_interval_seconds, performance_insights_retention_days) =
+            if cloud == Cloud::Aws { (Some(60), Some(7)) } else { (None, None) };
+        dbr.insert(
+            "monitoring_interval_seconds",
+            if cloud == Cloud::Aws {
+                "RDS Enhanced Monitoring every 60 s: OS metrics at a resolution that shows build bursts".into()
+            } else {
+                format!("{cloud}: not used")
+            },
+        );
+        dbr.insert(
+            "performance_insights_retention_days",
+            if cloud == Cloud::Aws { "RDS Performance Insights' free retention of 7 days".into() } else { format!("{cloud}: not used") },
+        );
         let database = Database {
             engine: "postgres",
             postgres_version: db.postgres_version,
+            sku,
+            storage_type,
+            storage_autogrow_limit_gb,
+            point_in_time_recovery_days,
+            monitoring_interval_seconds,
+            performance_insights_retention_days,
             instance_class: db_m.name.clone(),
             vcpu: db_m.vcpu,
             memory_gib: gib(db_m.memory_mib),
@@ -779,7 +897,7 @@ impl<'a> Planner<'a> {
             nodes: if ha { 2 } else { 1 },
             read_replicas,
             max_connections,
-            backup_retention_days: 14,
+            backup_retention_days,
             point_in_time_recovery: true,
             builds_per_day: db.builds_per_day,
             url_secret: SecretRef { name: "coder-db-url".into(), key: "url".into() },

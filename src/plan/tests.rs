@@ -214,3 +214,27 @@ fn more_workspace_namespaces_than_users_is_an_error() {
     let e = plan_err(1, "workspaces:\n  - namespace: a\n  - namespace: b\n");
     assert_eq!(e.errors()[0].line, 2);
 }
+
+/// The fields Terraform needs beyond the seed tables.
+#[test]
+fn terraform_fields_per_cloud() {
+    let az = plan_for(3000, "azure", "");
+    assert_eq!(az.database.sku, "GP_Standard_D8s_v3");
+    assert_eq!(az.database.storage_gb, 2048, "1.5 TB is not an Azure size");
+    assert_eq!(az.database.storage_type, "P40");
+    assert_eq!(az.database.storage_autogrow_limit_gb, None);
+    assert!(az.pools.iter().all(|p| p.default_max_pods.is_none() && p.disk_type == "Managed"));
+    let aws = plan_for(1000, "aws", "");
+    assert_eq!(aws.database.sku, "db.t3.large");
+    assert_eq!(aws.database.storage_type, "gp3");
+    assert_eq!(aws.database.storage_autogrow_limit_gb, Some(1024));
+    assert_eq!(aws.database.monitoring_interval_seconds, Some(60));
+    assert_eq!(aws.pool(Role::Workspace).default_max_pods, Some(58), "t3.2xlarge ENI table");
+    assert_eq!(aws.pool(Role::Coderd).default_max_pods, Some(35), "t3.large ENI table");
+    let gcp = plan_for(2000, "gcp", "");
+    assert_eq!(gcp.database.sku, "db-custom-4-15360");
+    assert_eq!(gcp.database.storage_type, "PD_SSD");
+    assert_eq!(gcp.database.point_in_time_recovery_days, 7, "Cloud SQL keeps at most 7 days of logs");
+    assert_eq!(gcp.database.monitoring_interval_seconds, None);
+    assert_eq!(gcp.pool(Role::Workspace).disk_type, "pd-balanced");
+}

@@ -6,6 +6,7 @@ pub mod k8s;
 pub mod kustomize;
 pub mod paths;
 pub mod readme;
+pub mod terraform;
 pub mod yaml;
 
 use crate::plan::Plan;
@@ -17,5 +18,6 @@ pub fn render(plan: &Plan) -> Tree {
     readme::render(plan, &mut tree);
     helm::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);
+    terraform::render(plan, &mut tree);
     tree
 }

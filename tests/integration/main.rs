@@ -5,4 +5,5 @@ mod cli;
 mod golden;
 mod hostile;
 mod output;
+mod terraform;
 mod util;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Real tools on the Terraform of every golden tree (which `cargo test` proved
+# equal to what the code renders) and of the Terraform variants
+# (tests/data/terraform-variants: read replicas on every cloud, HA off):
+#   1. terraform fmt -check: the output is byte-identical to terraform's style
+#   2. terraform init -backend=false + validate (AWS; the image carries the
+#      hashicorp/aws 5.100.0 provider in a filesystem mirror)
+#   3. checkov: 0 parsing errors, 0 failed checks (skips are inline, with reasons)
+# google and azurerm have no provider binary offline: `cargo test` checks their
+# arguments against the published schemas (tests/data/provider-schemas).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHECKOV_VERSION=3.3.30
+AWS_PROVIDER_VERSION=5.100.0
+
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "SKIP check-terraform: terraform is not on PATH; fmt, validate and checkov did NOT run" >&2
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# An empty CLI config, so a missing ~/.terraformrc does not warn.
+: >"$work/empty.tfrc"
+export TF_CLI_CONFIG_FILE="$work/empty.tfrc"
+export CHECKPOINT_DISABLE=1
+
+# Terraform dirs to check: goldens, plus the variants rendered by the binary
+# that `cargo test` just built.
+dirs=()
+for d in golden/*/terraform; do dirs+=("$d"); done
+# (a no-op when `cargo test` has just built it)
+cargo build --locked --quiet
+bin=target/debug/coder-gen
+for spec in tests/data/terraform-variants/*.yaml; do
+  out="$work/variants/$(basename "$spec" .yaml)"
+  "$bin" render "$spec" -o "$out" >/dev/null 2>"$work/render.err" || {
+    cat "$work/render.err" >&2
+    exit 1
+  }
+  dirs+=("$out/terraform")
+done
+
+echo "-- terraform fmt -check ($(terraform version | head -1))"
+for d in "${dirs[@]}"; do
+  terraform fmt -check -diff -recursive "$d"
+done
+
+echo "-- terraform validate (hashicorp/aws $AWS_PROVIDER_VERSION from the filesystem mirror)"
+mirror_dir=$(find / -maxdepth 6 -path '*registry.terraform.io/hashicorp/aws' -type d 2>/dev/null | head -1 || true)
+if [ -z "$mirror_dir" ]; then
+  echo "SKIP terraform validate: no hashicorp/aws provider mirror on this machine" >&2
+else
+  mirror=${mirror_dir%/registry.terraform.io/hashicorp/aws}
+  cat >"$work/mirror.tfrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/hashicorp/*"]
+  }
+}
+EOF
+  for d in "${dirs[@]}"; do
+    [ -d "$d/aws" ] || continue
+    # One at a time (~600 MB each), in a copy: init writes .terraform/.
+    copy="$work/validate"
+    rm -rf "$copy"
+    cp -r "$d/aws" "$copy"
+    cat >"$copy/zz_override.tf" <<EOF
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "$AWS_PROVIDER_VERSION"
+    }
+  }
+}
+EOF
+    TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$copy" init -backend=false -input=false >"$work/init.log" 2>&1 || {
+      cat "$work/init.log"
+      exit 1
+    }
+    result=$(TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$copy" validate -json || true)
+    if ! echo "$result" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["valid"] and d["warning_count"] == 0 else 1)'; then
+      echo "terraform validate failed for $d:" >&2
+      echo "$result" >&2
+      exit 1
+    fi
+    echo "   $d: valid"
+    rm -rf "$copy"
+  done
+fi
+
+echo "-- checkov $CHECKOV_VERSION"
+venv=.ci/.venv-checkov
+if ! "$venv/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+fi
+for d in "${dirs[@]}"; do
+  # rc 1 on failed checks, but a syntax error gives rc 0 with parsing_errors:
+  # the JSON decides.
+  "$venv/bin/checkov" -d "$d" --framework terraform --compact --quiet -o json --skip-download >"$work/checkov.json" 2>"$work/checkov.err" || true
+  python3 - "$d" "$work/checkov.json" <<'EOF'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+try:
+    data = json.load(open(path))
+except ValueError:
+    sys.exit(f"{name}: checkov produced no JSON: {open(path).read()[:500]}")
+reports = data if isinstance(data, list) else [data]
+bad = []
+for r in reports:
+    s = r.get("summary", {})
+    if s.get("parsing_errors", 0) != 0:
+        bad.append(f"parsing errors: {s.get('parsing_errors')}")
+    for f in r.get("results", {}).get("failed_checks", []):
+        bad.append(f"{f['check_id']} {f['resource']} ({f['file_path']}): {f['check_name']}")
+    if s.get("resource_count", 0) == 0:
+        bad.append("no resources scanned")
+if bad:
+    sys.exit(f"checkov failed for {name}:\n  " + "\n  ".join(bad))
+s = reports[0]["summary"]
+print(f"   {name}: {s['passed']} passed, {s['skipped']} skipped (inline, with reasons), 0 failed, 0 parsing errors")
+EOF
+done
+echo "-- check-terraform: all passed"
