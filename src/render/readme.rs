@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::paths;
 use crate::plan::text::mib;
 use crate::plan::{Plan, Role};
+use crate::spec::Cloud;
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -153,6 +154,21 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "   terraform -chdir={tf} init")?;
     writeln!(o, "   terraform -chdir={tf} apply")?;
     writeln!(o, "   ```")?;
+    writeln!(o)?;
+    // What each cloud's Terraform leaves to the operator (see its comments).
+    let cloud_note = match p.cloud {
+        Cloud::Gcp => {
+            "   No database user is created (no password in code or state): create Coder's with `gcloud sql users create` after the apply."
+        }
+        Cloud::Aws if p.pools.iter().any(|pool| pool.default_max_pods.is_some_and(|d| d < pool.max_pods)) => {
+            "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
+        }
+        Cloud::Aws => "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
+        Cloud::Azure => {
+            "   The PostgreSQL administrator password is write-only: pass it at apply time (`TF_VAR_administrator_password=... terraform apply -var administrator_password_version=1`); it never reaches a file or the state."
+        }
+    };
+    writeln!(o, "{cloud_note}")?;
     writeln!(o)?;
     writeln!(o, "2. Namespaces, policies, quotas and RBAC:")?;
     writeln!(o)?;
