@@ -12,18 +12,12 @@ use coder_gen::tree::Tree;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Block, Body};
 
-use crate::util::{examples, repo_root};
+use crate::util::{examples, repo_root, yaml_files};
 
 /// Specs the Terraform checks add to the examples (read replicas on every
 /// cloud, HA off); `.ci/check-terraform.sh` renders them too.
 fn variants() -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(repo_root().join("tests/data/terraform-variants"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    v.sort();
-    v
+    yaml_files(&repo_root().join("tests/data/terraform-variants"))
 }
 
 /// (spec name, plan, tree) for every example and variant.

@@ -18,11 +18,13 @@ pub fn coder_gen() -> assert_cmd::Command {
 
 /// Every example spec, sorted by name.
 pub fn examples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(repo_root().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
+    yaml_files(&repo_root().join("examples"))
+}
+
+/// The `*.yaml` files directly in `dir`, sorted by name.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
     v.sort();
     v
 }
