@@ -16,6 +16,10 @@ use crate::error::{Located, SpecError};
 /// Users above this have no validated architecture (the seeds stop at 3,000).
 pub const MAX_USERS: u64 = 3000;
 
+/// Provisioner or workspace namespaces per list: each is a quota, a Role, a
+/// Helm release and an overlay to review; more is a different architecture.
+pub const MAX_GROUPS: usize = 16;
+
 /// Spec files are short; anything this large is a mistake (or hostile).
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 
@@ -470,7 +474,10 @@ impl Validator<'_> {
                     );
                 }
                 let mut out = Vec::new();
-                for p in list.value {
+                for (i, p) in list.value.into_iter().enumerate() {
+                    if i == MAX_GROUPS {
+                        self.too_many_groups("provisioners", &p.namespace);
+                    }
                     self.namespace(&p.namespace, &mut seen);
                     let mut tags = BTreeMap::new();
                     for (k, v) in p.tags {
@@ -502,7 +509,10 @@ impl Validator<'_> {
                     self.err(&list, "workspaces is an empty list".into(), "remove the key for one default namespace, or list at least one");
                 }
                 let mut out = Vec::new();
-                for w in list.value {
+                for (i, w) in list.value.into_iter().enumerate() {
+                    if i == MAX_GROUPS {
+                        self.too_many_groups("workspaces", &w.namespace);
+                    }
                     self.namespace(&w.namespace, &mut seen);
                     out.push(WorkspaceGroup { namespace: w.namespace.value });
                 }
@@ -510,15 +520,6 @@ impl Validator<'_> {
             }
             None => vec![WorkspaceGroup { namespace: DEFAULT_WORKSPACE_NAMESPACE.into() }],
         };
-        if provisioners.len() > 16 || workspaces.len() > 16 {
-            self.errors.push(Located {
-                line: 1,
-                column: 1,
-                message: "more than 16 provisioner or workspace namespaces".into(),
-                help: "group namespaces: each one gets its own quota, RBAC and Helm release".into(),
-            });
-        }
-
         let machine_types = match raw.machine_types {
             Some(m) => {
                 let check = |s: Option<Spanned<String>>| s.map(At::from_spanned);
@@ -554,6 +555,15 @@ impl Validator<'_> {
             machine_types,
             digest,
         })
+    }
+
+    /// Pointed at the first namespace past the limit.
+    fn too_many_groups(&mut self, key: &str, first_extra: &Spanned<String>) {
+        self.err(
+            first_extra,
+            format!("{key} lists more than {MAX_GROUPS} namespaces"),
+            &format!("list at most {MAX_GROUPS}: each group gets its own quota, RBAC, Helm release and overlay"),
+        );
     }
 
     fn namespace(&mut self, ns: &Spanned<String>, seen: &mut BTreeMap<String, (u64, u64)>) {
@@ -712,6 +722,10 @@ mod tests {
         assert!(e.message.contains("already used at line 7"), "{}", e.message);
         let e = first_error(&format!("{MIN}workspaces:\n  - namespace: coder\n"));
         assert!(e.message.contains("coderd's own"));
+        let many: String = (0..17).map(|i| format!("  - namespace: ws{i}\n")).collect();
+        let e = first_error(&format!("{MIN}workspaces:\n{many}"));
+        assert_eq!((e.line, e.column), (23, 16));
+        assert!(e.message.contains("more than 16"), "{}", e.message);
         for reserved in ["default", "kube-system", "kube-public", "coder-observability"] {
             let e = first_error(&format!("{MIN}provisioners:\n  - namespace: {reserved}\n"));
             assert_eq!((e.line, e.column), (7, 16), "{reserved}");
