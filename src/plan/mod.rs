@@ -112,7 +112,17 @@ pub struct Coderd {
     pub pg_conn_max_open: u32,
     /// In-cluster URL that provisioners use to reach coderd.
     pub service_url: String,
+    /// The rolling update to patch onto the chart's Deployment once, where
+    /// Kubernetes' default (25% surge, 25% unavailable) cannot progress on a
+    /// full fixed pool. `None`: the default works.
+    pub rollout: Option<Rollout>,
     pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rollout {
+    pub max_surge: u32,
+    pub max_unavailable: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -555,6 +565,22 @@ impl<'a> Planner<'a> {
                 .insert("max_pods", format!("Kubernetes' default of {NON_WORKSPACE_MAX_PODS}; coderd nodes run one coderd and daemonsets"));
             p
         };
+        // The chart sets no Deployment strategy, so Kubernetes' default applies:
+        // 25% surge (rounded up), 25% unavailable (rounded down). Below 4
+        // replicas that is 0 unavailable, and a surge pod finds no node: each
+        // coderd fills one node of a fixed pool.
+        let rollout = (coderd_replicas / 4 == 0).then_some(Rollout { max_surge: 0, max_unavailable: 1 });
+        if rollout.is_some() {
+            coderd_reasons.insert(
+                "rollout",
+                format!(
+                    "{coderd_replicas} coderd replica(s) fill the {coderd_replicas} coderd node(s); Kubernetes' default rolling update keeps 0 unavailable below 4 replicas, so a new coderd would wait for a free node forever. Replace one coderd at a time instead (the chart has no strategy key: patch the Deployment once; helm upgrade keeps the patch)"
+                ),
+            );
+        } else {
+            coderd_reasons
+                .insert("rollout", "Kubernetes' default rolling update (25% unavailable) can replace coderd pods on a full pool".into());
+        }
         let coderd = Coderd {
             namespace: CODER_NAMESPACE.into(),
             release: "coder".into(),
@@ -564,6 +590,7 @@ impl<'a> Planner<'a> {
             provisioner_daemons: 0,
             pg_conn_max_open: PG_CONN_MAX_OPEN,
             service_url: format!("http://coder.{CODER_NAMESPACE}.svc.cluster.local"),
+            rollout,
             reasons: coderd_reasons,
         };
 
@@ -976,18 +1003,6 @@ impl<'a> Planner<'a> {
                 topic: "coderd".into(),
                 text: "More than one coderd replica (high availability) needs a Coder Premium license.".into(),
                 source: "coder chart values.yaml, coder.replicaCount".into(),
-            });
-        }
-        if coderd_replicas < 4 {
-            // The chart's Deployment keeps Kubernetes' default rolling update
-            // (25% surge, 25% unavailable); below 4 replicas 25% unavailable
-            // rounds to 0, and every coderd fills a node of a fixed pool.
-            notes.push(Note {
-                topic: "upgrades".into(),
-                text: format!(
-                    "{coderd_replicas} coderd replica(s) fill the {coderd_replicas} coderd node(s), and the coder chart rolls out with 0 pods unavailable below 4 replicas, so a new coderd has no node to start on during `helm upgrade`. Delete one old coderd pod after the upgrade starts (`kubectl -n {CODER_NAMESPACE} delete pod <oldest coderd pod>`), or grow the coderd pool by one node for the upgrade."
-                ),
-                source: "Kubernetes Deployment defaults; coder chart (no strategy key)".into(),
             });
         }
         notes.append(&mut self.notes);

@@ -238,3 +238,16 @@ fn terraform_fields_per_cloud() {
     assert_eq!(gcp.database.monitoring_interval_seconds, None);
     assert_eq!(gcp.pool(Role::Workspace).disk_type, "pd-balanced");
 }
+
+#[test]
+fn coderd_rollout_replaces_one_at_a_time_below_four_replicas() {
+    // Every coderd fills a node of a fixed pool: the default rolling update
+    // (0 unavailable below 4 replicas) could never place its surge pod.
+    for (users, replicas) in [(80, 1), (1000, 2), (2000, 2)] {
+        let p = plan_for(users, "gcp", "");
+        assert_eq!(p.coderd.replicas, replicas);
+        assert_eq!(p.coderd.rollout, Some(Rollout { max_surge: 0, max_unavailable: 1 }), "{users}");
+        assert_eq!(p.pool(Role::Coderd).max_nodes, replicas, "the seed's node count stays");
+    }
+    assert_eq!(plan_for(3000, "gcp", "").coderd.rollout, None);
+}

@@ -210,6 +210,26 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     )?;
     writeln!(o, "   ```")?;
     writeln!(o)?;
+    if let Some(r) = c.rollout {
+        writeln!(
+            o,
+            "   Once, after the first install: each coderd fills a node of a fixed pool, and with {} replica(s) Kubernetes' default rolling update would wait for a free node forever. Replace one coderd at a time instead (the chart sets no strategy, so `helm upgrade` keeps this):",
+            c.replicas
+        )?;
+        writeln!(o)?;
+        writeln!(o, "   ```sh")?;
+        writeln!(
+            o,
+            "   kubectl -n {} patch deployment {} --type merge -p '{{\"spec\":{{\"strategy\":{{\"rollingUpdate\":{{\"maxSurge\":{},\"maxUnavailable\":{}}}}}}}}}'",
+            // The chart names its Deployment after itself (libcoder `coder.name`).
+            c.namespace,
+            p.chart.coder_chart,
+            r.max_surge,
+            r.max_unavailable
+        )?;
+        writeln!(o, "   ```")?;
+        writeln!(o)?;
+    }
     writeln!(
         o,
         "5. One provisioner key per provisioner namespace (tags belong to the key; the chart refuses tags next to a key), then its secret and release:"
