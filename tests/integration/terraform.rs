@@ -489,3 +489,64 @@ fn terraform_fmt_accepts_rendered_output() {
     );
     assert!(Path::new(&tmp.path().join("1k-gcp/terraform/gcp/node_pools.tf")).exists(), "files were written where fmt looked");
 }
+
+/// (key, value, effect)
+type TaintParts = (String, String, String);
+
+/// The scheduling contract end to end: what the Helm values select and
+/// tolerate is exactly what the Terraform pools carry (both sides read from
+/// the rendered files, not from the Plan).
+#[test]
+fn helm_scheduling_matches_terraform_pools() {
+    for (name, plan, tree) in rendered() {
+        let body = module(&tree);
+        let mut values = vec![("coderd", "helm/coder/values.yaml".to_string())];
+        values.extend(plan.provisioners.iter().map(|g| ("provisioner", format!("helm/coder-provisioner/{}/values.yaml", g.namespace))));
+        for (role, path) in values {
+            let v: serde_json::Value = serde_saphyr::from_str(tree.get_str(&path).unwrap()).unwrap();
+            let selector: BTreeMap<String, String> =
+                serde_json::from_value(v["coder"]["nodeSelector"].clone()).unwrap_or_else(|e| panic!("{name}: {path}: {e}"));
+            let tolerations: Vec<TaintParts> = v["coder"]["tolerations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    assert_eq!(t["operator"], "Equal", "{name}: {path}");
+                    let s = |k: &str| t[k].as_str().unwrap().to_string();
+                    (s("key"), s("value"), s("effect"))
+                })
+                .collect();
+            // Terraform's side, in Kubernetes spelling.
+            let (labels, taints): (BTreeMap<String, String>, Vec<TaintParts>) = match plan.cloud {
+                Cloud::Gcp => {
+                    let r = resource(&body, "google_container_node_pool", role);
+                    let nc = &r.body.get_blocks("node_config").next().unwrap().body;
+                    (string_map(attr(r, &["node_config", "labels"])), taint_blocks(nc))
+                }
+                Cloud::Aws => {
+                    let r = resource(&body, "aws_eks_node_group", role);
+                    (string_map(attr(r, &["labels"])), taint_blocks(&r.body))
+                }
+                Cloud::Azure => {
+                    let r = resource(&body, "azurerm_kubernetes_cluster_node_pool", role);
+                    let taints = string_list(attr(r, &["node_taints"]))
+                        .iter()
+                        .map(|t| {
+                            // `key=value:Effect`
+                            let (kv, effect) = t.split_once(':').unwrap();
+                            let (k, v) = kv.split_once('=').unwrap();
+                            (k.to_string(), v.to_string(), api_effect(effect))
+                        })
+                        .collect();
+                    (string_map(attr(r, &["node_labels"])), taints)
+                }
+            };
+            for (k, v) in &selector {
+                assert_eq!(labels.get(k), Some(v), "{name}: {path} selects {k}={v}, which the {role} pool does not carry");
+            }
+            let helm_taints: Vec<_> = tolerations.into_iter().map(|(k, v, e)| (k, v, api_effect(&e))).collect();
+            assert_eq!(helm_taints, taints, "{name}: {path} tolerations vs the {role} pool's taints");
+            assert!(!selector.is_empty() && !taints.is_empty(), "{name}: {role} is pinned and tainted");
+        }
+    }
+}
