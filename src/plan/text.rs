@@ -66,6 +66,9 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
         res(c.resources.limits)
     )?;
     writeln!(o, "                {}", c.reasons["replicas"])?;
+    if let Some(r) = c.rollout {
+        writeln!(o, "                rollout maxSurge {} / maxUnavailable {}: {}", r.max_surge, r.max_unavailable, c.reasons["rollout"])?;
+    }
     for g in &p.provisioners {
         writeln!(
             o,
