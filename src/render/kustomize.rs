@@ -16,6 +16,7 @@ use k8s_openapi::api::networking::v1::{
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
@@ -159,7 +160,7 @@ fn allow(name: &str, ns: &str, pods: BTreeMap<String, String>, from: Vec<Network
 fn quota(name: &str, ns: &str, q: &Quota) -> ResourceQuota {
     let hard = BTreeMap::from([
         ("limits.memory".to_string(), k8s::memory(q.limits_memory_mib)),
-        ("pods".to_string(), k8s_openapi::apimachinery::pkg::api::resource::Quantity(q.pods.to_string())),
+        ("pods".to_string(), Quantity(q.pods.to_string())),
         ("requests.cpu".to_string(), k8s::cpu(q.requests_cpu_millis)),
         ("requests.memory".to_string(), k8s::memory(q.requests_memory_mib)),
     ]);
