@@ -86,7 +86,7 @@ fn pods_fit_their_nodes() {
 
 #[test]
 fn seed_self_contradictions_are_warned() {
-    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code).collect::<Vec<_>>();
+    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>();
     let p3 = plan_for(3000, "gcp", "");
     assert!(codes(&p3).contains(&"seed-capacity-mismatch"));
     assert!(!codes(&p3).contains(&"max-pods-clamped"), "GKE allows 256");
@@ -148,7 +148,7 @@ fn observability_auto_follows_the_tier() {
     assert!(!plan_for(2000, "gcp", "").observability.enabled);
     assert!(plan_for(2000, "gcp", "observability: true\n").observability.enabled);
     let off = plan_for(3000, "gcp", "observability: false\n");
-    assert!(off.warnings.iter().any(|w| w.code == "observability-disabled"));
+    assert!(off.warnings.iter().any(|w| w.code == WarningCode::ObservabilityDisabled));
 }
 
 #[test]

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::paths;
-use crate::plan::text::mib;
+use crate::cloud::Cloud;
+use crate::plan::mib;
 use crate::plan::{Plan, Role};
-use crate::spec::Cloud;
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {

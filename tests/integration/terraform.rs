@@ -128,7 +128,7 @@ fn taint_blocks(body: &Body) -> Vec<(String, String, String)> {
 }
 
 fn plan_taints_api(pool: &Pool) -> Vec<(String, String, String)> {
-    pool.taints.iter().map(|t| (t.key.clone(), t.value.clone(), api_effect(&t.effect))).collect()
+    pool.taints.iter().map(|t| (t.key.clone(), t.value.clone(), api_effect(t.effect.as_str()))).collect()
 }
 
 #[test]
@@ -304,8 +304,8 @@ fn seed_numbers_are_visible() {
         assert!(text.contains("= 256\n"), "{name}: 256 workspace nodes");
         if cloud == Cloud::Azure {
             assert!(text.contains("storage_mb                        = 2097152\n"), "{name}: 1.5 TB rounded up to 2 TiB");
-            assert!(plan.warnings.iter().any(|w| w.code == "azure-storage-rounded"));
-            assert!(plan.warnings.iter().any(|w| w.code == "max-pods-clamped"));
+            assert!(plan.warnings.iter().any(|w| w.code.as_str() == "azure-storage-rounded"));
+            assert!(plan.warnings.iter().any(|w| w.code.as_str() == "max-pods-clamped"));
         }
     }
 }
