@@ -62,9 +62,11 @@ pub struct Pool {
     pub max_pods: u32,
     /// The pod limit the cloud gives this machine type when none is set
     /// (EKS: the VPC CNI's ENI table); `null` where max pods is a pool
-    /// setting (GKE, AKS). Where it differs from `max_pods`, Terraform sets
-    /// max pods on the node explicitly.
+    /// setting (GKE, AKS).
     pub default_max_pods: Option<u32>,
+    /// `default_max_pods` differs from `max_pods`, so the node's kubelet is
+    /// given `max_pods` explicitly (EKS launch template).
+    pub override_max_pods: bool,
     /// `max_pods` exceeds what the cloud's networking gives the node by
     /// default: on EKS that needs VPC CNI prefix delegation
     /// (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`) before nodes start.
@@ -123,6 +125,17 @@ pub(crate) fn pool(ctx: &Ctx, role: Role, m: &Machine, cap: &NodeCapacity, min: 
             None => format!("{} takes max pods as a pool setting", rules.service),
         },
     );
+    let override_max_pods = default_max_pods.is_some_and(|d| d != max_pods);
+    reasons.insert(
+        "override_max_pods",
+        match default_max_pods {
+            Some(d) if override_max_pods => {
+                format!("the node's default of {d} pods differs from the planned {max_pods}: the kubelet is told {max_pods}")
+            }
+            Some(_) => "the node's default already equals max_pods".into(),
+            None => format!("{} sets max pods on the pool itself", rules.service),
+        },
+    );
     let needs_prefix_delegation = default_max_pods.is_some_and(|d| max_pods > d);
     reasons.insert(
         "needs_prefix_delegation",
@@ -148,6 +161,7 @@ pub(crate) fn pool(ctx: &Ctx, role: Role, m: &Machine, cap: &NodeCapacity, min: 
         autoscaling: min != max,
         max_pods,
         default_max_pods,
+        override_max_pods,
         needs_prefix_delegation,
         disk_gb: rules.node_disk.size_gb,
         disk_type: rules.node_disk.disk_type.clone(),
