@@ -177,19 +177,25 @@ pub struct NodeDisk {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseRules {
-    /// Fixed storage type; `null` where it follows the size (`storage_tiers`).
-    pub storage_type: Option<Sourced<String>>,
+    pub storage_type: StorageType,
     /// The only storage sizes the service offers (GiB, ascending); `null`:
     /// any size.
     pub storage_sizes_gib: Option<Sourced<Vec<u32>>>,
-    /// `[up to GiB, performance tier]`, ascending: the tier each size gets.
-    pub storage_tiers: Option<Sourced<Vec<(u32, String)>>>,
     pub backup_retention_days: Sourced<u32>,
     /// `null`: as far back as the backup retention.
     pub point_in_time_recovery_days: Sourced<Option<u32>>,
     /// `null`: the service has no such setting.
     pub monitoring_interval_seconds: Sourced<Option<u32>>,
     pub performance_insights_retention_days: Sourced<Option<u32>>,
+}
+
+/// The database's storage type: one for every size, or per size.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StorageType {
+    Fixed(Sourced<String>),
+    /// `[up to GiB, performance tier]`, ascending: the tier each size gets.
+    BySize(Sourced<Vec<(u32, String)>>),
 }
 
 /// The performance tier for `gib` from an ascending `[up to GiB, tier]` table
@@ -203,18 +209,15 @@ impl CloudRules {
     fn validate(&self, cloud: Cloud) -> Result<(), String> {
         let db = &self.database;
         let ascending = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
-        if db.storage_type.is_none() && db.storage_tiers.is_none() {
-            return Err(format!("{cloud}: database needs storage_type or storage_tiers"));
-        }
         if let Some(s) = &db.storage_sizes_gib
             && (s.value.is_empty() || !ascending(&s.value))
         {
             return Err(format!("{cloud}: database.storage_sizes_gib must be non-empty and ascending"));
         }
-        if let Some(t) = &db.storage_tiers
+        if let StorageType::BySize(t) = &db.storage_type
             && (t.value.is_empty() || !ascending(&t.value.iter().map(|(g, _)| *g).collect::<Vec<_>>()))
         {
-            return Err(format!("{cloud}: database.storage_tiers must be non-empty and ascending"));
+            return Err(format!("{cloud}: database.storage_type.by_size must be non-empty and ascending"));
         }
         if self.node_disk.size_gb == 0 || self.non_workspace_max_pods.value == 0 || db.backup_retention_days.value == 0 {
             return Err(format!("{cloud}: node disk size, max pods and backup retention must be positive"));
@@ -235,14 +238,15 @@ impl CloudRules {
             ("database.monitoring_interval_seconds", db.monitoring_interval_seconds.source.as_str()),
             ("database.performance_insights_retention_days", db.performance_insights_retention_days.source.as_str()),
         ];
-        if let Some(t) = &db.storage_type {
-            v.push(("database.storage_type", t.source.as_str()));
-        }
+        v.push((
+            "database.storage_type",
+            match &db.storage_type {
+                StorageType::Fixed(t) => t.source.as_str(),
+                StorageType::BySize(t) => t.source.as_str(),
+            },
+        ));
         if let Some(t) = &db.storage_sizes_gib {
             v.push(("database.storage_sizes_gib", t.source.as_str()));
-        }
-        if let Some(t) = &db.storage_tiers {
-            v.push(("database.storage_tiers", t.source.as_str()));
         }
         v
     }
@@ -384,7 +388,8 @@ mod tests {
     #[test]
     fn azure_storage_tiers_follow_size() {
         let c = Catalog::embedded();
-        let tiers = &c.cloud(Cloud::Azure).database.storage_tiers.as_ref().unwrap().value;
+        let StorageType::BySize(tiers) = &c.cloud(Cloud::Azure).database.storage_type else { panic!("Azure storage follows size") };
+        let tiers = &tiers.value;
         let pick = |g| storage_tier_for(tiers, g);
         assert_eq!(
             [pick(32), pick(33), pick(512), pick(1024), pick(2048), pick(16384), pick(32767)],

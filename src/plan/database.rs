@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::tier::capacity_check;
 use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, coderd::Coderd, gib};
+use crate::catalog::{StorageType, storage_tier_for};
 use crate::cloud::Cloud;
 use crate::spec::{AutoBool, AutoCount};
 
@@ -158,13 +159,12 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database
         _ => (db_m.name.clone(), format!("{cloud} takes the instance class as is")),
     };
     dbr.insert("sku", sku_reason);
-    let (storage_type, storage_type_reason) = match (&rules.storage_type, &rules.storage_tiers) {
-        (Some(t), _) => (t.value.clone(), t.reason.clone()),
-        (None, Some(tiers)) => {
-            let tier = crate::catalog::storage_tier_for(&tiers.value, storage_gb);
+    let (storage_type, storage_type_reason) = match &rules.storage_type {
+        StorageType::Fixed(t) => (t.value.clone(), t.reason.clone()),
+        StorageType::BySize(tiers) => {
+            let tier = storage_tier_for(&tiers.value, storage_gb);
             (tier.to_string(), format!("Azure Premium SSD {tier}, the default performance tier for {storage_gb} GiB"))
         }
-        (None, None) => unreachable!("catalog validation: a cloud has a storage_type or storage_tiers"),
     };
     dbr.insert("storage_type", storage_type_reason);
     let storage_autogrow_limit_gb = if cloud == Cloud::Azure { None } else { Some(storage_gb * 2) };
