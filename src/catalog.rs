@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::Cloud;
+use crate::cloud::Cloud;
 
 const TIERS_YAML: &str = include_str!("../catalog/tiers.yaml");
 const MACHINES_YAML: &str = include_str!("../catalog/machines.yaml");
@@ -145,6 +145,111 @@ pub struct CloudRules {
     pub max_pods_limit: u32,
     pub max_pods_source: String,
     pub daemonsets: Overhead,
+    /// Max pods on coderd and provisioner nodes.
+    pub non_workspace_max_pods: Sourced<u32>,
+    pub node_disk: NodeDisk,
+    pub database: DatabaseRules,
+}
+
+/// A constant with why it is what it is (`reason`, shown in the plan) and
+/// where that comes from (`source`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sourced<T> {
+    pub value: T,
+    #[serde(default)]
+    pub reason: String,
+    pub source: String,
+}
+
+/// Every node pool's boot disk.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDisk {
+    pub disk_type: String,
+    pub type_reason: String,
+    pub size_gb: u32,
+    pub size_reason: String,
+    pub source: String,
+}
+
+/// The managed PostgreSQL's per-cloud constants.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseRules {
+    pub storage_type: StorageType,
+    /// The only storage sizes the service offers (GiB, ascending); `null`:
+    /// any size.
+    pub storage_sizes_gib: Option<Sourced<Vec<u32>>>,
+    pub backup_retention_days: Sourced<u32>,
+    /// `null`: as far back as the backup retention.
+    pub point_in_time_recovery_days: Sourced<Option<u32>>,
+    /// `null`: the service has no such setting.
+    pub monitoring_interval_seconds: Sourced<Option<u32>>,
+    pub performance_insights_retention_days: Sourced<Option<u32>>,
+}
+
+/// The database's storage type: one for every size, or per size.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StorageType {
+    Fixed(Sourced<String>),
+    /// `[up to GiB, performance tier]`, ascending: the tier each size gets.
+    BySize(Sourced<Vec<(u32, String)>>),
+}
+
+/// The performance tier for `gib` from an ascending `[up to GiB, tier]` table
+/// (the last row beyond its end).
+pub fn storage_tier_for(tiers: &[(u32, String)], gib: u32) -> &str {
+    tiers.iter().find(|(max, _)| gib <= *max).or(tiers.last()).map_or("", |(_, t)| t.as_str())
+}
+
+impl CloudRules {
+    /// Load-time checks the types cannot express.
+    fn validate(&self, cloud: Cloud) -> Result<(), String> {
+        let db = &self.database;
+        let ascending = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
+        if let Some(s) = &db.storage_sizes_gib
+            && (s.value.is_empty() || !ascending(&s.value))
+        {
+            return Err(format!("{cloud}: database.storage_sizes_gib must be non-empty and ascending"));
+        }
+        if let StorageType::BySize(t) = &db.storage_type
+            && (t.value.is_empty() || !ascending(&t.value.iter().map(|(g, _)| *g).collect::<Vec<_>>()))
+        {
+            return Err(format!("{cloud}: database.storage_type.by_size must be non-empty and ascending"));
+        }
+        if self.node_disk.size_gb == 0 || self.non_workspace_max_pods.value == 0 || db.backup_retention_days.value == 0 {
+            return Err(format!("{cloud}: node disk size, max pods and backup retention must be positive"));
+        }
+        Ok(())
+    }
+
+    /// Every `source` of this cloud's constants, for the test that none is empty.
+    pub fn sources(&self) -> Vec<(&'static str, &str)> {
+        let db = &self.database;
+        let mut v = vec![
+            ("source", self.source.as_str()),
+            ("max_pods_source", self.max_pods_source.as_str()),
+            ("non_workspace_max_pods", self.non_workspace_max_pods.source.as_str()),
+            ("node_disk", self.node_disk.source.as_str()),
+            ("database.backup_retention_days", db.backup_retention_days.source.as_str()),
+            ("database.point_in_time_recovery_days", db.point_in_time_recovery_days.source.as_str()),
+            ("database.monitoring_interval_seconds", db.monitoring_interval_seconds.source.as_str()),
+            ("database.performance_insights_retention_days", db.performance_insights_retention_days.source.as_str()),
+        ];
+        v.push((
+            "database.storage_type",
+            match &db.storage_type {
+                StorageType::Fixed(t) => t.source.as_str(),
+                StorageType::BySize(t) => t.source.as_str(),
+            },
+        ));
+        if let Some(t) = &db.storage_sizes_gib {
+            v.push(("database.storage_sizes_gib", t.source.as_str()));
+        }
+        v
+    }
 }
 
 /// Per-node requests of system daemonsets, subtracted from allocatable.
@@ -179,10 +284,13 @@ impl Catalog {
         CATALOG.get_or_init(|| Catalog::parse().expect("embedded catalog is valid (tested)"))
     }
 
-    fn parse() -> Result<Catalog, serde_saphyr::Error> {
-        let tiers: Vec<Tier> = serde_saphyr::from_str(TIERS_YAML)?;
-        let m: PerCloudMap<Vec<Machine>> = serde_saphyr::from_str(MACHINES_YAML)?;
-        let c: PerCloudMap<CloudRules> = serde_saphyr::from_str(CLOUDS_YAML)?;
+    fn parse() -> Result<Catalog, String> {
+        let tiers: Vec<Tier> = serde_saphyr::from_str(TIERS_YAML).map_err(|e| format!("tiers.yaml: {e}"))?;
+        let m: PerCloudMap<Vec<Machine>> = serde_saphyr::from_str(MACHINES_YAML).map_err(|e| format!("machines.yaml: {e}"))?;
+        let c: PerCloudMap<CloudRules> = serde_saphyr::from_str(CLOUDS_YAML).map_err(|e| format!("clouds.yaml: {e}"))?;
+        c.gcp.validate(Cloud::Gcp)?;
+        c.aws.validate(Cloud::Aws)?;
+        c.azure.validate(Cloud::Azure)?;
         Ok(Catalog {
             tiers,
             machines: BTreeMap::from([(Cloud::Gcp, m.gcp), (Cloud::Aws, m.aws), (Cloud::Azure, m.azure)]),
@@ -265,6 +373,28 @@ mod tests {
         let k2 = c.tier("2k").unwrap();
         assert_eq!((k2.target_api_rps, k2.coderd.replicas.max, k2.provisioners.nodes, k2.workspaces.nodes), (300, 2, 4, 128));
         assert_eq!(k2.database.instance_class.get(Cloud::Aws), "db.t3.xlarge");
+    }
+
+    #[test]
+    fn every_cloud_constant_has_a_source() {
+        let c = Catalog::embedded();
+        for cloud in [Cloud::Gcp, Cloud::Aws, Cloud::Azure] {
+            for (field, source) in c.cloud(cloud).sources() {
+                assert!(!source.trim().is_empty(), "{cloud}: {field} has no source");
+            }
+        }
+    }
+
+    #[test]
+    fn azure_storage_tiers_follow_size() {
+        let c = Catalog::embedded();
+        let StorageType::BySize(tiers) = &c.cloud(Cloud::Azure).database.storage_type else { panic!("Azure storage follows size") };
+        let tiers = &tiers.value;
+        let pick = |g| storage_tier_for(tiers, g);
+        assert_eq!(
+            [pick(32), pick(33), pick(512), pick(1024), pick(2048), pick(16384), pick(32767)],
+            ["P4", "P6", "P20", "P30", "P40", "P70", "P80"]
+        );
     }
 
     #[test]

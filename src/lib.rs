@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod cloud;
 pub mod digest;
 pub mod error;
 pub mod output;

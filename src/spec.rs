@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::error::{Located, SpecError};
@@ -23,29 +23,7 @@ pub const MAX_GROUPS: usize = 16;
 /// Spec files are short; anything this large is a mistake (or hostile).
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Cloud {
-    Gcp,
-    Aws,
-    Azure,
-}
-
-impl Cloud {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cloud::Gcp => "gcp",
-            Cloud::Aws => "aws",
-            Cloud::Azure => "azure",
-        }
-    }
-}
-
-impl fmt::Display for Cloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::cloud::Cloud;
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

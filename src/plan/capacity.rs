@@ -13,6 +13,12 @@ pub struct Resources {
     pub memory_mib: u32,
 }
 
+/// `1536Mi`-style, or whole `Gi` when exact: the same spelling in the plan
+/// text and the tree.
+pub fn mib(m: u32) -> String {
+    if m.is_multiple_of(1024) { format!("{}Gi", m / 1024) } else { format!("{m}Mi") }
+}
+
 /// The breakdown, so the plan can explain its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeCapacity {
@@ -73,7 +79,7 @@ pub fn floor_to(v: u32, step: u32) -> u32 {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
-    use crate::spec::Cloud;
+    use crate::cloud::Cloud;
 
     #[test]
     fn gke_reserve_matches_published_table() {

@@ -86,7 +86,7 @@ fn pods_fit_their_nodes() {
 
 #[test]
 fn seed_self_contradictions_are_warned() {
-    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code).collect::<Vec<_>>();
+    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>();
     let p3 = plan_for(3000, "gcp", "");
     assert!(codes(&p3).contains(&"seed-capacity-mismatch"));
     assert!(!codes(&p3).contains(&"max-pods-clamped"), "GKE allows 256");
@@ -148,7 +148,7 @@ fn observability_auto_follows_the_tier() {
     assert!(!plan_for(2000, "gcp", "").observability.enabled);
     assert!(plan_for(2000, "gcp", "observability: true\n").observability.enabled);
     let off = plan_for(3000, "gcp", "observability: false\n");
-    assert!(off.warnings.iter().any(|w| w.code == "observability-disabled"));
+    assert!(off.warnings.iter().any(|w| w.code == WarningCode::ObservabilityDisabled));
 }
 
 #[test]
@@ -250,4 +250,21 @@ fn coderd_rollout_replaces_one_at_a_time_below_four_replicas() {
         assert_eq!(p.pool(Role::Coderd).max_nodes, replicas, "the seed's node count stays");
     }
     assert_eq!(plan_for(3000, "gcp", "").coderd.rollout, None);
+}
+
+#[test]
+fn decisions_renderers_read_are_in_the_plan() {
+    // One coderd (small deployment): no HA; several: HA.
+    let small = plan_for(50, "gcp", "");
+    assert_eq!((small.coderd.replicas, small.coderd.high_availability), (1, false));
+    let big = plan_for(3000, "aws", "");
+    assert_eq!((big.coderd.replicas, big.coderd.high_availability), (4, true));
+    assert!(!big.coderd.builtin_provisioners && big.coderd.provisioner_daemons == 0);
+    // EKS: t3 types give fewer ENI pods than 110, so prefix delegation is needed;
+    // GKE/AKS set max pods on the pool and never need it.
+    assert!(big.pools.iter().all(|p| p.needs_prefix_delegation && p.override_max_pods));
+    assert!(small.pools.iter().all(|p| !p.needs_prefix_delegation && !p.override_max_pods));
+    let m5 = plan_for(1000, "aws", "machine_types:\n  workspace: m5.4xlarge\n");
+    let ws = m5.pool(Role::Workspace);
+    assert!(ws.override_max_pods && !ws.needs_prefix_delegation, "234 ENI pods > 110 planned");
 }

@@ -2,15 +2,10 @@
 
 use std::fmt::Write;
 
-use super::{Plan, Resources};
+use super::{Plan, Resources, mib};
 
 fn res(r: Resources) -> String {
     format!("{}m / {}", r.cpu_millis, mib(r.memory_mib))
-}
-
-/// `1536Mi`-style, or whole `Gi` when exact: the same spelling as the tree.
-pub fn mib(m: u32) -> String {
-    if m.is_multiple_of(1024) { format!("{}Gi", m / 1024) } else { format!("{m}Mi") }
 }
 
 /// The plan as text: a summary, one table per concern, notes and warnings.

@@ -120,7 +120,7 @@ fn coder_values(plan: &Plan) -> CoderValues {
     }
 
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
-    let (affinity, spread) = if c.replicas >= 2 {
+    let (affinity, spread) = if c.high_availability {
         // One coderd per node (the reference architecture's "1 coderd each"),
         // spread over zones where the pool has several.
         let anti = Affinity {
@@ -163,8 +163,8 @@ fn coder_values(plan: &Plan) -> CoderValues {
             pod_annotations: annotations,
             security_context: k8s::restricted_security_context(),
             service_account: ServiceAccount {
-                workspace_perms: c.provisioner_daemons > 0,
-                enable_deployments: c.provisioner_daemons > 0,
+                workspace_perms: c.builtin_provisioners,
+                enable_deployments: c.builtin_provisioners,
                 name: None,
             },
         },

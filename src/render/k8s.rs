@@ -48,7 +48,7 @@ pub fn cpu(millis: u32) -> Quantity {
 }
 
 pub fn memory(mib: u32) -> Quantity {
-    Quantity(crate::plan::text::mib(mib))
+    Quantity(crate::plan::mib(mib))
 }
 
 pub fn resource_list(r: Resources) -> BTreeMap<String, Quantity> {
@@ -77,7 +77,7 @@ pub fn tolerations(pool: &Pool) -> Vec<Toleration> {
             key: Some(t.key.clone()),
             operator: Some("Equal".into()),
             value: Some(t.value.clone()),
-            effect: Some(t.effect.clone()),
+            effect: Some(t.effect.as_str().into()),
             ..Toleration::default()
         })
         .collect()

@@ -254,7 +254,7 @@ fn coder_overlay(plan: &Plan) -> Overlay {
         &allow("allow-provisioners-and-workspaces", ns, pods.clone(), vec![namespaces_peer(clients)], CODERD_HTTP_PORT),
     );
 
-    if c.replicas >= 2 {
+    if c.high_availability {
         // Replicas relay DERP traffic and coordinate over each other's pod
         // IPs (the chart sets CODER_DERP_SERVER_RELAY_URL=http://<pod IP>:8080).
         let peers = NetworkPolicyPeer { pod_selector: Some(k8s::selector(pods.clone())), ..NetworkPolicyPeer::default() };
@@ -330,7 +330,7 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
                     api_group: None,
                 })
                 .collect();
-            if plan.coderd.provisioner_daemons > 0 {
+            if plan.coderd.builtin_provisioners {
                 subjects.push(Subject {
                     kind: "ServiceAccount".into(),
                     name: plan.coderd.service_account.clone(),

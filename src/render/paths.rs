@@ -1,7 +1,7 @@
 //! Where each piece lives in the output tree. One place, so the README, the
 //! renderers and the tests agree.
 
-use crate::spec::Cloud;
+use crate::cloud::Cloud;
 
 pub const README: &str = "README.md";
 pub const CODER_VALUES: &str = "helm/coder/values.yaml";

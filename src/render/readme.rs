@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::paths;
-use crate::plan::text::mib;
+use crate::cloud::Cloud;
+use crate::plan::mib;
 use crate::plan::{Plan, Role};
-use crate::spec::Cloud;
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -160,7 +160,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         Cloud::Gcp => {
             "   No database user is created (no password in code or state): create Coder's with `gcloud sql users create` after the apply."
         }
-        Cloud::Aws if p.pools.iter().any(|pool| pool.default_max_pods.is_some_and(|d| d < pool.max_pods)) => {
+        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
             "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
         }
         Cloud::Aws => "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",

@@ -17,8 +17,8 @@ use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, context, syntax::SyntaxConfig};
 
 use super::paths;
+use crate::cloud::Cloud;
 use crate::plan::{Plan, Pool};
-use crate::spec::Cloud;
 use crate::tree::{Comment, Tree, header};
 
 /// The files of one cloud, in the order a reader wants them.

@@ -128,7 +128,7 @@ fn taint_blocks(body: &Body) -> Vec<(String, String, String)> {
 }
 
 fn plan_taints_api(pool: &Pool) -> Vec<(String, String, String)> {
-    pool.taints.iter().map(|t| (t.key.clone(), t.value.clone(), api_effect(&t.effect))).collect()
+    pool.taints.iter().map(|t| (t.key.clone(), t.value.clone(), api_effect(t.effect.as_str()))).collect()
 }
 
 #[test]
@@ -304,8 +304,8 @@ fn seed_numbers_are_visible() {
         assert!(text.contains("= 256\n"), "{name}: 256 workspace nodes");
         if cloud == Cloud::Azure {
             assert!(text.contains("storage_mb                        = 2097152\n"), "{name}: 1.5 TB rounded up to 2 TiB");
-            assert!(plan.warnings.iter().any(|w| w.code == "azure-storage-rounded"));
-            assert!(plan.warnings.iter().any(|w| w.code == "max-pods-clamped"));
+            assert!(plan.warnings.iter().any(|w| w.code.as_str() == "azure-storage-rounded"));
+            assert!(plan.warnings.iter().any(|w| w.code.as_str() == "max-pods-clamped"));
         }
     }
 }
@@ -549,4 +549,33 @@ fn helm_scheduling_matches_terraform_pools() {
             assert!(!selector.is_empty() && !taints.is_empty(), "{name}: {role} is pinned and tainted");
         }
     }
+}
+
+/// The launch template's comment and the README follow the plan's
+/// `needs_prefix_delegation`: a workspace type whose ENI default (234) is
+/// above the planned max pods (110) caps max pods without prefix delegation.
+#[test]
+fn prefix_delegation_is_read_from_the_plan() {
+    let text = std::fs::read_to_string(repo_root().join("tests/data/terraform-variants/aws-m5-4xlarge-workspace.yaml")).unwrap();
+    let plan = coder_gen::plan_from_str("spec.yaml", &text).unwrap();
+    let ws = plan.pool(coder_gen::plan::Role::Workspace);
+    assert_eq!((ws.machine_type.as_str(), ws.default_max_pods, ws.max_pods), ("m5.4xlarge", Some(234), 110));
+    assert!(ws.override_max_pods && !ws.needs_prefix_delegation);
+    let clamped = plan.warnings.iter().find(|w| w.code.as_str() == "max-pods-clamped").unwrap();
+    assert!(!clamped.message.contains("EKS reaches it only with"), "{}", clamped.message);
+
+    let tree = coder_gen::render::render(&plan);
+    let tf = tf_files(&tree).into_iter().find(|(p, _)| p.ends_with("node_pools.tf")).unwrap().1;
+    let section = |role: &str| {
+        let start = tf.find(&format!("resource \"aws_launch_template\" \"{role}\"")).unwrap();
+        let end = tf[start..].find("resource \"aws_eks_node_group\"").unwrap();
+        &tf[start..start + end]
+    };
+    let workspace = section("workspace");
+    assert!(workspace.contains("maxPods: 110"), "{workspace}");
+    assert!(!workspace.contains("prefix delegation"), "{workspace}");
+    // coderd (t3.large, 35 by ENI) still needs it for 110 pods.
+    let coderd_pool = plan.pool(coder_gen::plan::Role::Coderd);
+    assert!(coderd_pool.needs_prefix_delegation);
+    assert!(section("coderd").contains("VPC CNI prefix delegation"));
 }

@@ -1,0 +1,213 @@
+//! The managed PostgreSQL: class, HA, read replicas, storage (type, size,
+//! auto-grow), connections, backups, point-in-time recovery, monitoring.
+//! Per-cloud constants come from `catalog/clouds.yaml` (`database:`).
+
+use serde::Serialize;
+
+use super::tier::capacity_check;
+use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, coderd::Coderd, gib};
+use crate::catalog::{StorageType, storage_tier_for};
+use crate::cloud::Cloud;
+use crate::spec::{AutoBool, AutoCount};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Database {
+    pub engine: &'static str,
+    pub postgres_version: u32,
+    pub instance_class: String,
+    /// The name the cloud's API takes for `instance_class` (Azure prefixes
+    /// the tier, `GP_`); read replicas use the same.
+    pub sku: String,
+    pub vcpu: u32,
+    pub memory_gib: f64,
+    pub burstable: bool,
+    /// Storage type in the cloud's spelling (Cloud SQL `PD_SSD`, RDS `gp3`,
+    /// Azure Premium SSD performance tier `P30`...).
+    pub storage_type: String,
+    /// Automatic storage growth up to this size (Cloud SQL
+    /// `disk_autoresize_limit`, RDS `max_allocated_storage`); `null` where the
+    /// service does not grow storage under Terraform's control (Azure).
+    pub storage_autogrow_limit_gb: Option<u32>,
+    /// What is provisioned (the seed's size, rounded up where a cloud needs it).
+    pub storage_gb: u32,
+    pub seed_storage_gb: u32,
+    pub ha: bool,
+    /// Primary plus HA standby.
+    pub nodes: u32,
+    pub read_replicas: u32,
+    pub max_connections: u32,
+    pub backup_retention_days: u32,
+    pub point_in_time_recovery: bool,
+    /// How far back point-in-time recovery reaches.
+    pub point_in_time_recovery_days: u32,
+    /// RDS Enhanced Monitoring interval (AWS only, else `null`).
+    pub monitoring_interval_seconds: Option<u32>,
+    /// RDS Performance Insights retention (AWS only, else `null`).
+    pub performance_insights_retention_days: Option<u32>,
+    pub builds_per_day: Option<u32>,
+    /// Secret coderd reads its connection URL from (never written by us).
+    pub url_secret: SecretRef,
+    pub reasons: Reasons,
+}
+
+#[allow(clippy::too_many_lines)] // one field after another, each with its reason
+pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database {
+    let (spec, tier, cloud, db_m) = (ctx.spec, ctx.tier, ctx.cloud, ctx.machines.database);
+    let rules = &ctx.rules.database;
+    let coderd_replicas = coderd.replicas;
+    capacity_check(found, "database", db_m, tier.database.capacity, &tier.id);
+    let db = &spec.database;
+    let seed_ha = tier.database.nodes > 1;
+    let ha = match db.ha {
+        AutoBool::Auto => seed_ha,
+        AutoBool::Set(v) => v,
+    };
+    if seed_ha && !ha {
+        found.warn(
+            WarningCode::HaDisabled,
+            format!(
+                "tier {}: the reference architecture asks for a fully-managed HA PostgreSQL ({} nodes); database.ha: false turns it off",
+                tier.id, tier.database.nodes
+            ),
+        );
+    }
+    let read_replicas = match (db.read_replicas, tier.database.read_replica_builds_per_day, db.builds_per_day) {
+        (AutoCount::Set(n), _, _) => n,
+        (AutoCount::Auto, Some(threshold), Some(builds)) if builds > threshold => 1,
+        _ => 0,
+    };
+    let seed_storage = tier.database.storage_gb;
+    let storage_gb = match &rules.storage_sizes_gib {
+        Some(sizes) => {
+            let rounded = sizes.value.iter().copied().find(|&s| s >= seed_storage).unwrap_or(seed_storage);
+            if rounded != seed_storage {
+                found.warn(
+                    WarningCode::AzureStorageRounded,
+                    format!(
+                        "tier {}: {seed_storage} GB of database storage is not a size Azure Database for PostgreSQL offers; rounded up to {rounded} GB",
+                        tier.id
+                    ),
+                );
+            }
+            rounded
+        }
+        None => seed_storage,
+    };
+    let max_connections = (coderd_replicas * PG_CONN_MAX_OPEN * 2 + 50).max(100);
+    let mut dbr = Reasons::new();
+    dbr.insert(
+        "postgres_version",
+        if db.postgres_version == crate::spec::DEFAULT_POSTGRES_VERSION {
+            "default major version".into()
+        } else {
+            "database.postgres_version in the spec".into()
+        },
+    );
+    dbr.insert("vcpu", format!("{} has {} vCPU (reference architecture: {} vCPU)", db_m.name, db_m.vcpu, tier.database.capacity.vcpu));
+    dbr.insert(
+        "memory_gib",
+        format!("{} has {} MiB (reference architecture: {} GB)", db_m.name, db_m.memory_mib, tier.database.capacity.memory_gb),
+    );
+    dbr.insert("seed_storage_gb", format!("tier {}: {seed_storage} GB storage", tier.id));
+    dbr.insert(
+        "storage_gb",
+        if storage_gb == seed_storage {
+            format!("tier {}: {seed_storage} GB storage", tier.id)
+        } else {
+            format!("tier {}: {seed_storage} GB, rounded up to an Azure storage size", tier.id)
+        },
+    );
+    dbr.insert(
+        "nodes",
+        format!(
+            "tier {}: {} database node(s); ha={ha} gives a primary{}",
+            tier.id,
+            tier.database.nodes,
+            if ha { " and a standby in another zone" } else { " only" }
+        ),
+    );
+    dbr.insert(
+        "read_replicas",
+        match (db.read_replicas, tier.database.read_replica_builds_per_day, db.builds_per_day) {
+            (AutoCount::Set(_), _, _) => "database.read_replicas in the spec".into(),
+            (AutoCount::Auto, Some(t), Some(b)) => format!("{b} builds/day against the tier's threshold of {t} (add replicas above it)"),
+            (AutoCount::Auto, Some(t), None) => format!("set database.builds_per_day: the tier advises replicas above {t} builds/day"),
+            (AutoCount::Auto, None, _) => format!("tier {} gives no read-replica threshold", tier.id),
+        } + "; each replica has the primary's class and storage",
+    );
+    if let Some(b) = db.builds_per_day {
+        dbr.insert("builds_per_day", format!("database.builds_per_day: {b} in the spec"));
+    }
+    dbr.insert(
+        "max_connections",
+        format!("{coderd_replicas} coderd x {PG_CONN_MAX_OPEN} connections, doubled for rolling upgrades, + 50 for admin and monitoring; at least PostgreSQL's default 100"),
+    );
+    dbr.insert("backup_retention_days", rules.backup_retention_days.reason.clone());
+    if let (Some(t), None, AutoCount::Auto) = (tier.database.read_replica_builds_per_day, db.builds_per_day, db.read_replicas) {
+        found.notes.push(Note {
+            topic: "database".into(),
+            text: format!("No read replica is planned. Set database.builds_per_day: the reference architecture advises more database replicas above {t} workspace builds per day."),
+            source: tier.source.clone(),
+        });
+    }
+    let backup_retention_days = rules.backup_retention_days.value;
+    let (sku, sku_reason) = match cloud {
+        Cloud::Azure => (
+            format!("GP_{}", db_m.name),
+            format!("Azure Database for PostgreSQL flexible server names {} in the General Purpose tier GP_{}", db_m.name, db_m.name),
+        ),
+        _ => (db_m.name.clone(), format!("{cloud} takes the instance class as is")),
+    };
+    dbr.insert("sku", sku_reason);
+    let (storage_type, storage_type_reason) = match &rules.storage_type {
+        StorageType::Fixed(t) => (t.value.clone(), t.reason.clone()),
+        StorageType::BySize(tiers) => {
+            let tier = storage_tier_for(&tiers.value, storage_gb);
+            (tier.to_string(), format!("Azure Premium SSD {tier}, the default performance tier for {storage_gb} GiB"))
+        }
+    };
+    dbr.insert("storage_type", storage_type_reason);
+    let storage_autogrow_limit_gb = if cloud == Cloud::Azure { None } else { Some(storage_gb * 2) };
+    dbr.insert(
+        "storage_autogrow_limit_gb",
+        match storage_autogrow_limit_gb {
+            Some(_) => "storage grows by itself up to twice the provisioned size, so a busy month does not fill the disk; Terraform ignores the growth".into(),
+            None => "off on Azure: auto-grow changes storage_mb outside Terraform, so the configuration would stop matching the server; alert on storage use instead".into(),
+        },
+    );
+    let point_in_time_recovery_days = rules.point_in_time_recovery_days.value.unwrap_or(backup_retention_days);
+    dbr.insert("point_in_time_recovery_days", rules.point_in_time_recovery_days.reason.clone());
+    let monitoring_interval_seconds = rules.monitoring_interval_seconds.value;
+    let performance_insights_retention_days = rules.performance_insights_retention_days.value;
+    for (field, value, reason) in [
+        ("monitoring_interval_seconds", monitoring_interval_seconds, &rules.monitoring_interval_seconds.reason),
+        ("performance_insights_retention_days", performance_insights_retention_days, &rules.performance_insights_retention_days.reason),
+    ] {
+        dbr.insert(field, if value.is_some() { reason.clone() } else { format!("{cloud}: not used") });
+    }
+    Database {
+        engine: "postgres",
+        postgres_version: db.postgres_version,
+        sku,
+        storage_type,
+        storage_autogrow_limit_gb,
+        point_in_time_recovery_days,
+        monitoring_interval_seconds,
+        performance_insights_retention_days,
+        instance_class: db_m.name.clone(),
+        vcpu: db_m.vcpu,
+        memory_gib: gib(db_m.memory_mib),
+        burstable: db_m.burstable,
+        storage_gb,
+        seed_storage_gb: seed_storage,
+        ha,
+        nodes: if ha { 2 } else { 1 },
+        read_replicas,
+        max_connections,
+        backup_retention_days,
+        point_in_time_recovery: true,
+        builds_per_day: db.builds_per_day,
+        url_secret: SecretRef { name: "coder-db-url".into(), key: "url".into() },
+        reasons: dbr,
+    }
+}

@@ -1,0 +1,109 @@
+//! External provisioners: replicas per namespace, resources, quota, and
+//! their pool.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::capacity::{Resources, floor_to, node_capacity};
+use super::tier::capacity_check;
+use super::{Ctx, Findings, PodResources, Pool, Quota, Reasons, Role, SecretRef, pools};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provisioners {
+    pub namespace: String,
+    pub release: String,
+    pub service_account: String,
+    pub replicas: u32,
+    pub resources: PodResources,
+    /// Tags are bound to the provisioner key (`coder provisioner keys create
+    /// --tag`); the chart refuses tags next to a key.
+    pub tags: BTreeMap<String, String>,
+    pub key_secret: SecretRef,
+    /// The namespace's ResourceQuota: room for its replicas plus a rolling
+    /// update's surge pods.
+    pub quota: Quota,
+    pub reasons: Reasons,
+}
+
+pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool) {
+    let (spec, tier, prov_m) = (ctx.spec, ctx.tier, ctx.machines.provisioner);
+    let non_ws_max_pods = ctx.rules.non_workspace_max_pods.value;
+    capacity_check(found, "provisioner", prov_m, tier.provisioners.capacity, &tier.id);
+    let per_node = tier.provisioners.per_node;
+    let prov_nodes = tier.provisioners.nodes;
+    let prov_total = prov_nodes * per_node;
+    let prov_cap = node_capacity(ctx.rules, prov_m, non_ws_max_pods);
+    let prov_req = Resources {
+        cpu_millis: floor_to(prov_cap.schedulable.cpu_millis / per_node, 10),
+        memory_mib: floor_to(prov_cap.schedulable.memory_mib / per_node, 16),
+    };
+    // CPU may burst to one core (Coder's sizing: 1 vCPU per provisioner);
+    // memory is not overcommitted, so a busy node never OOM-kills builds.
+    let prov_lim = Resources { cpu_millis: prov_req.cpu_millis.max(1000), memory_mib: prov_req.memory_mib };
+    let groups = u32::try_from(spec.provisioners.len()).unwrap_or(1).max(1);
+    let provisioners = spec
+        .provisioners
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let i = u32::try_from(i).unwrap_or(0);
+            let replicas = prov_total / groups + u32::from(i < prov_total % groups);
+            let mut r = Reasons::new();
+            r.insert(
+                "replicas",
+                format!(
+                    "tier {}: {prov_nodes} provisioner nodes x {per_node} provisioners = {prov_total}, shared across {groups} namespace(s)",
+                    tier.id
+                ),
+            );
+            r.insert(
+                "resources",
+                format!(
+                    "requests fit {per_node} per {} node (schedulable {}m / {} MiB / {per_node}); CPU may burst to 1 core; memory limit = request (no overcommit)",
+                    prov_m.name, prov_cap.schedulable.cpu_millis, prov_cap.schedulable.memory_mib
+                ),
+            );
+            // Kubernetes' default rolling update surges 25% (rounded up);
+            // a quota without that room would stall every upgrade.
+            let pods = replicas + replicas.div_ceil(4);
+            r.insert(
+                "quota",
+                format!(
+                    "{replicas} replicas + {} surge pods of a rolling update (25%, rounded up), each at its requests; memory limits = requests",
+                    replicas.div_ceil(4)
+                ),
+            );
+            Provisioners {
+                namespace: g.namespace.clone(),
+                release: "coder-provisioner".into(),
+                service_account: "coder-provisioner".into(),
+                replicas,
+                resources: PodResources { requests: prov_req, limits: prov_lim },
+                tags: g.tags.clone(),
+                key_secret: SecretRef { name: "coder-provisioner-key".into(), key: "key".into() },
+                quota: Quota {
+                    requests_cpu_millis: pods * prov_req.cpu_millis,
+                    requests_memory_mib: pods * prov_req.memory_mib,
+                    limits_memory_mib: pods * prov_lim.memory_mib,
+                    pods,
+                },
+                reasons: r,
+            }
+        })
+        .collect::<Vec<_>>();
+    let prov_pool = {
+        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, non_ws_max_pods);
+        p.reasons.insert(
+            "min_nodes",
+            format!(
+                "tier {}: {prov_nodes} provisioner nodes; fixed size (Coder: size provisioners by queue time, no autoscaling)",
+                tier.id
+            ),
+        );
+        p.reasons.insert("max_nodes", "fixed size, equal to min_nodes".into());
+        p.reasons.insert("max_pods", format!("Kubernetes' default of {non_ws_max_pods}: room for {per_node} provisioners and daemonsets"));
+        p
+    };
+    (provisioners, prov_pool)
+}

@@ -1,0 +1,132 @@
+//! Workspace namespaces (users, quota, LimitRange defaults) and the workspace
+//! pool (autoscaled, max pods clamped to the cloud's limit).
+
+use serde::Serialize;
+
+use super::capacity::{Resources, floor_to, node_capacity};
+use super::tier::capacity_check;
+use super::{Ctx, Findings, Pool, Quota, Reasons, Role, WarningCode, pools, spec_error};
+use crate::error::SpecError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workspaces {
+    pub namespace: String,
+    pub users: u32,
+    pub quota: Quota,
+    /// LimitRange defaults for containers that set none.
+    pub default_request: Resources,
+    pub default_limit: Resources,
+    pub reasons: Reasons,
+}
+
+pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, Pool), SpecError> {
+    let (spec, tier, rules, users, ws_m) = (ctx.spec, ctx.tier, ctx.rules, ctx.users(), ctx.machines.workspace);
+    capacity_check(found, "workspace", ws_m, tier.workspaces.capacity, &tier.id);
+    let ws_per_node = tier.workspaces.per_node;
+    let seed_max_pods = tier.workspaces.max_pods_per_node;
+    let ws_max_pods = seed_max_pods.min(rules.max_pods_limit);
+    let ws_cap = node_capacity(rules, ws_m, ws_max_pods);
+    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, ws_max_pods);
+    if ws_max_pods < seed_max_pods {
+        let extra = if ws_pool.needs_prefix_delegation {
+            " EKS reaches it only with VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true on the aws-node daemonset); the launch template sets max pods accordingly."
+        } else {
+            ""
+        };
+        found.warn(
+            WarningCode::MaxPodsClamped,
+            format!(
+                "the reference architecture allows up to {seed_max_pods} workspace pods per node; {} allows at most {ws_max_pods} ({}), so workspace nodes use {ws_max_pods}.{extra}",
+                rules.service, rules.max_pods_source
+            ),
+        );
+    }
+    let per_user_mib = tier.workspaces.memory_per_user_gb * 1024;
+    let fit_mib = floor_to(ws_cap.schedulable.memory_mib / ws_per_node, 64);
+    let ws_mem = per_user_mib.min(fit_mib);
+    if ws_mem < per_user_mib {
+        found.warn(
+            WarningCode::WorkspaceMemoryHeadroom,
+            format!(
+                "tier {}: {ws_per_node} workspaces x {} GB = {} GB per {} node, but after system reserve and daemonsets a node has {} MiB for pods; the default workspace memory request is {ws_mem} MiB so {ws_per_node} still fit. Coder advises against over-provisioning memory (OOMKiller), so give templates at most this much, or fewer workspaces per node.",
+                tier.id,
+                tier.workspaces.memory_per_user_gb,
+                ws_per_node * tier.workspaces.memory_per_user_gb,
+                ws_m.name,
+                ws_cap.schedulable.memory_mib
+            ),
+        );
+    }
+    let ws_cpu = floor_to(ws_cap.schedulable.cpu_millis / ws_per_node, 10);
+    let ws_nodes_max = tier.workspaces.nodes;
+    let ws_groups = u32::try_from(spec.workspaces.len()).unwrap_or(1).max(1);
+    if ws_groups > users {
+        // Each namespace's quota is its share of users x 2 GB; a share of
+        // zero users would be a quota that admits no workspace at all.
+        return Err(spec_error(
+            spec,
+            &spec.users,
+            format!("{ws_groups} workspace namespaces for {users} users leaves a namespace without users"),
+            "list at most as many workspace namespaces as there are users",
+        ));
+    }
+    let workspaces = spec
+        .workspaces
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let i = u32::try_from(i).unwrap_or(0);
+            let group_users = users / ws_groups + u32::from(i < users % ws_groups);
+            let mut r = Reasons::new();
+            r.insert("users", format!("{users} users shared evenly across {ws_groups} workspace namespace(s)"));
+            r.insert(
+                "quota",
+                format!(
+                    "{group_users} users x {} GB memory each (the reference architecture's per-user assumption); CPU at the default request per user; one running workspace pod per user",
+                    tier.workspaces.memory_per_user_gb
+                ),
+            );
+            r.insert(
+                "default_request",
+                format!(
+                    "{ws_per_node} workspaces per {} node share its schedulable {}m / {} MiB; memory capped at {per_user_mib} MiB (2 GB per user)",
+                    ws_m.name, ws_cap.schedulable.cpu_millis, ws_cap.schedulable.memory_mib
+                ),
+            );
+            r.insert("default_limit", "memory limit = request (no overcommit: Coder warns it leads to OOMKiller invocations); CPU may burst to 2 cores, the default of Coder's Kubernetes template".into());
+            Workspaces {
+                namespace: g.namespace.clone(),
+                users: group_users,
+                quota: Quota {
+                    requests_cpu_millis: group_users * ws_cpu,
+                    requests_memory_mib: group_users * per_user_mib,
+                    limits_memory_mib: group_users * per_user_mib,
+                    pods: group_users,
+                },
+                default_request: Resources { cpu_millis: ws_cpu, memory_mib: ws_mem },
+                default_limit: Resources { cpu_millis: ws_cpu.max(2000), memory_mib: ws_mem },
+                reasons: r,
+            }
+        })
+        .collect::<Vec<_>>();
+    ws_pool.reasons.insert("min_nodes", "one node kept warm; Coder does not recommend scaling workspace pools to zero".into());
+    ws_pool.reasons.insert(
+        "max_nodes",
+        format!(
+            "tier {}: {ws_nodes_max} workspace nodes x {ws_per_node} workspaces each; the autoscaler adds nodes only as workspaces start",
+            tier.id
+        ),
+    );
+    ws_pool.reasons.insert(
+        "max_pods",
+        if ws_max_pods < seed_max_pods {
+            format!(
+                "reference architecture: at most {seed_max_pods} workspace pods per node, clamped to {}'s limit of {ws_max_pods}",
+                rules.service
+            )
+        } else {
+            format!("reference architecture: at most {seed_max_pods} workspace pods per node")
+        },
+    );
+    Ok((workspaces, ws_pool))
+}
