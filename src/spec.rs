@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::error::{Located, SpecError};
+use crate::error::{Located, SpecError, quote};
 
 /// Users above this have no validated architecture (the seeds stop at 3,000).
 pub const MAX_USERS: u64 = 3000;
@@ -19,6 +19,8 @@ pub const MAX_USERS: u64 = 3000;
 /// Provisioner or workspace namespaces per list: each is a quota, a Role, a
 /// Helm release and an overlay to review; more is a different architecture.
 pub const MAX_GROUPS: usize = 16;
+/// At most this many tags per provisioner group (a bound on the input, not Coder's).
+pub const MAX_TAGS: usize = 32;
 
 /// Spec files are short; anything this large is a mistake (or hostile).
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
@@ -48,7 +50,7 @@ impl fmt::Display for Cloud {
 }
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 pub enum TierChoice {
     #[default]
     #[serde(rename = "auto")]
@@ -74,7 +76,7 @@ impl TierChoice {
 }
 
 /// `auto`, `true` or `false`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum AutoBool {
     #[default]
     Auto,
@@ -104,7 +106,7 @@ impl<'de> Deserialize<'de> for AutoBool {
 }
 
 /// `auto` or a whole number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum AutoCount {
     #[default]
     Auto,
@@ -249,9 +251,10 @@ impl<T> At<T> {
 }
 
 /// The validated spec with every default filled in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Spec {
     /// The spec file's name as the user gave it (for headers and messages).
+    #[serde(skip)]
     pub file: String,
     pub name: String,
     pub users: At<u32>,
@@ -267,22 +270,24 @@ pub struct Spec {
     pub workspaces: Vec<WorkspaceGroup>,
     pub observability: AutoBool,
     pub machine_types: MachineTypes,
-    /// sha256 of the spec's bytes, for the manifest.
+    /// sha256 of the spec's canonical form, for the manifest: set by the
+    /// caller that read the text (`crate::spec_from_str`), empty until then.
+    #[serde(skip)]
     pub digest: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Kubernetes {
     pub cluster_name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Coder {
     pub chart_version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Database {
     pub postgres_version: u32,
     pub ha: AutoBool,
@@ -290,18 +295,18 @@ pub struct Database {
     pub builds_per_day: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProvisionerGroup {
     pub namespace: String,
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkspaceGroup {
     pub namespace: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct MachineTypes {
     pub coderd: Option<At<String>>,
     pub provisioner: Option<At<String>>,
@@ -324,20 +329,28 @@ pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
 
 impl Spec {
     /// Parse and validate a spec. `file` is used only in messages.
+    /// `digest` is left empty: the caller that read the text sets it
+    /// (`crate::spec_from_str`).
     pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
+        // The name reaches messages and every generated file's header.
+        let file = &crate::tree::display_name(file);
         if text.len() > MAX_SPEC_BYTES {
-            return Err(SpecError::new(
-                file,
-                None,
-                format!("the spec is {} bytes; a spec is at most {MAX_SPEC_BYTES} bytes", text.len()),
-                "a coder-gen spec is a few lines of YAML; check that the right file was given",
-            ));
+            return Err(too_large(file));
         }
         let options = serde_saphyr::options! { strict_booleans: true };
         let raw: RawSpec = serde_saphyr::from_str_with_options(text, options).map_err(|e| SpecError::from_yaml(file, &e))?;
-        let digest = crate::digest::sha256_hex(text.as_bytes());
-        Validator { file, errors: Vec::new() }.validate(raw, digest)
+        Validator { file, errors: Vec::new() }.validate(raw, String::new())
     }
+}
+
+/// A spec above [`MAX_SPEC_BYTES`] (found while reading or parsing).
+pub fn too_large(file: &str) -> SpecError {
+    SpecError::new(
+        file,
+        None,
+        format!("the spec is larger than {MAX_SPEC_BYTES} bytes (256 KiB), the most a spec may be"),
+        "a coder-gen spec is a few lines of YAML; check that the right file was given",
+    )
 }
 
 struct Validator<'a> {
@@ -354,7 +367,7 @@ impl Validator<'_> {
         if let Some(problem) = dns1123_label_problem(&s.value) {
             self.err(
                 s,
-                format!("{what} `{}` is not a DNS-1123 label: {problem}", s.value.escape_debug()),
+                format!("{what} {} is not a DNS-1123 label: {problem}", quote(&s.value)),
                 "use 1 to 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
             );
         }
@@ -369,7 +382,7 @@ impl Validator<'_> {
         if raw.name.value.len() > 20 {
             self.err(
                 &raw.name,
-                format!("name `{}` is {} characters long", raw.name.value, raw.name.value.len()),
+                format!("name {} is {} characters long", quote(&raw.name.value), raw.name.value.chars().count()),
                 "use at most 20 characters: it prefixes cloud resource names, which have tight length limits",
             );
         }
@@ -390,7 +403,7 @@ impl Validator<'_> {
         if raw.region.value.trim().is_empty() || raw.region.value.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
             self.err(
                 &raw.region,
-                format!("region `{}` is not a region name", raw.region.value.escape_debug()),
+                format!("region {} is not a region name", quote(&raw.region.value)),
                 "use the cloud's region id, e.g. us-east-1 (aws), us-central1 (gcp), eastus (azure)",
             );
         }
@@ -411,7 +424,7 @@ impl Validator<'_> {
                     if !is_k8s_minor(&v.value) {
                         self.err(
                             v,
-                            format!("kubernetes.version `{}` is not a supported minor version", v.value.escape_debug()),
+                            format!("kubernetes.version {} is not a supported minor version", quote(&v.value)),
                             "quote a minor version from \"1.30\" to \"1.37\", e.g. version: \"1.33\"",
                         );
                     }
@@ -428,7 +441,7 @@ impl Validator<'_> {
                     if !is_semver(&v.value) {
                         self.err(
                             &v,
-                            format!("coder.chart_version `{}` is not a release version", v.value.escape_debug()),
+                            format!("coder.chart_version {} is not a release version", quote(&v.value)),
                             "quote a Coder release like \"2.33.6\" (see helm search repo coder-v2/coder --versions)",
                         );
                     }
@@ -480,18 +493,25 @@ impl Validator<'_> {
                     }
                     self.namespace(&p.namespace, &mut seen);
                     let mut tags = BTreeMap::new();
-                    for (k, v) in p.tags {
+                    for (t, (k, v)) in p.tags.into_iter().enumerate() {
+                        if t == MAX_TAGS {
+                            self.err(
+                                &v,
+                                format!("a provisioner group has more than {MAX_TAGS} tags"),
+                                &format!("give each group at most {MAX_TAGS} tags: tags only route jobs to provisioners"),
+                            );
+                        }
                         if !is_tag_part(&k) {
                             self.err(
                                 &v,
-                                format!("provisioner tag key `{}` is not allowed", k.escape_debug()),
+                                format!("provisioner tag key {} is not allowed", quote(&k)),
                                 "use letters, digits, '-', '_' and '.' (at most 63)",
                             );
                         }
                         if !is_tag_part(&v.value) {
                             self.err(
                                 &v,
-                                format!("provisioner tag value `{}` is not allowed", v.value.escape_debug()),
+                                format!("provisioner tag value {} is not allowed", quote(&v.value)),
                                 "use letters, digits, '-', '_' and '.' (at most 63)",
                             );
                         }
@@ -581,14 +601,14 @@ impl Validator<'_> {
         if ns.value == "default" || ns.value.starts_with("kube-") || ns.value == SCRAPE_NAMESPACE {
             self.err(
                 ns,
-                format!("namespace `{}` is not coder-gen's to manage", ns.value),
+                format!("namespace {} is not coder-gen's to manage", quote(&ns.value)),
                 "choose a namespace of its own for this group (`default`, `kube-*` and `coder-observability` are reserved)",
             );
         }
         if let Some((l, c)) = seen.get(&ns.value).copied() {
             self.err(
                 ns,
-                format!("namespace `{}` is already used at line {l}, column {c}", ns.value),
+                format!("namespace {} is already used at line {l}, column {c}", quote(&ns.value)),
                 "every provisioner and workspace group needs a namespace of its own",
             );
         } else {
@@ -615,7 +635,7 @@ impl Validator<'_> {
             } else {
                 "use the https URL users open, e.g. https://coder.example.com (no path)"
             };
-            self.err(s, format!("{what} `{}` is not an https URL", s.value.escape_debug()), help);
+            self.err(s, format!("{what} {} is not an https URL", quote(&s.value)), help);
         }
         v.to_string()
     }

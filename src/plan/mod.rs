@@ -374,8 +374,8 @@ impl<'a> Planner<'a> {
                 _ => Err(self.err(
                     at,
                     format!(
-                        "machine_types.{key} `{}` is not a known {cloud} {} type",
-                        at.value,
+                        "machine_types.{key} {} is not a known {cloud} {} type",
+                        crate::error::quote(&at.value),
                         if kind == MachineKind::Database { "database" } else { "node" }
                     ),
                     &format!("use one of: {}", self.catalog.machine_names(cloud, kind).join(", ")),
