@@ -71,6 +71,10 @@ impl SpecError {
         }
         let help = if message.contains("more than one YAML document") {
             "a spec is one YAML document: remove the `---` separator and everything after it, or split it into files"
+        } else if message.starts_with("users is") {
+            "set users to a whole number from 1 to 3000, in decimal digits (e.g. users: 1800)"
+        } else if message.contains("expected string scalar") {
+            "give this key a single value, not a list or a map (see README, 'The spec')"
         } else if message.contains("unknown field") {
             "remove the key or fix its spelling; the valid keys are listed in the message (see README, 'The spec')"
         } else if message.contains("missing field") {

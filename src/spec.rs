@@ -144,13 +144,46 @@ impl<'de> Deserialize<'de> for AutoCount {
     }
 }
 
+/// `users:` as written: decimal digits only. YAML would also read `0x1F4`,
+/// `0o764`, `0b111`, `+500` and `1_000` as numbers; a size is not written
+/// that way, so those are refused rather than guessed at.
+#[derive(Debug)]
+struct Decimal(u64);
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Decimal;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number in decimal digits, such as 500")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+                let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+                match v.parse::<u64>() {
+                    Ok(n) if digits(v) => Ok(Decimal(n)),
+                    // Too large for u64, or negative: a range problem, not a spelling one.
+                    _ if digits(v) || v.strip_prefix('-').is_some_and(digits) => {
+                        Err(E::custom(format!("users is {}, outside 1..=3000", crate::error::quote(v))))
+                    }
+                    _ => Err(E::custom(format!(
+                        "users is {}: write the number of users in decimal digits, such as 500",
+                        crate::error::quote(v)
+                    ))),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// The raw document, exactly as written. Field order is the order the
 /// reference in the README documents.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSpec {
     name: Spanned<String>,
-    users: Spanned<u64>,
+    users: Spanned<Decimal>,
     cloud: Cloud,
     region: Spanned<String>,
     access_url: Spanned<String>,
@@ -387,15 +420,16 @@ impl Validator<'_> {
             );
         }
 
-        let users = match u32::try_from(raw.users.value) {
-            Ok(u) if (1..=MAX_USERS).contains(&raw.users.value) => u,
+        let users_n = raw.users.value.0;
+        let users = match u32::try_from(users_n) {
+            Ok(u) if (1..=MAX_USERS).contains(&users_n) => u,
             _ => {
-                let help = if raw.users.value > MAX_USERS {
+                let help = if users_n > MAX_USERS {
                     "Coder's validated architectures stop at 3,000 users; size a larger deployment with Coder's guidance, not this tool"
                 } else {
                     "set users to a whole number from 1 to 3000"
                 };
-                self.err(&raw.users, format!("users is {}, outside 1..=3000", raw.users.value), help);
+                self.err(&raw.users, format!("users is {users_n}, outside 1..=3000"), help);
                 1
             }
         };
