@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::Error;
-use crate::error::SpecError;
-use crate::output::{OutputMeta, WriteOptions, compare, unified_diff, write_tree};
+use crate::error::{SpecError, escape};
+use crate::output::{EDITED_BY_HAND, OutputMeta, WriteOptions, compare, unified_diff, write_tree};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -93,15 +93,40 @@ pub enum Format {
 
 /// Parse arguments, run, and map the outcome to an exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version: clap prints them (to stdout), exit 0.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::from(0);
+        }
+        Err(e) => {
+            // clap's message quotes the arguments as given: escaped, so a
+            // hostile argument cannot drive the terminal.
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
+            let lines: Vec<String> = text.lines().map(escape).collect();
+            let e = Error::Usage(lines.join("\n"));
+            return fail(&Failure::from_error(&e, None));
+        }
+    };
     match execute(&cli) {
         Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            let mut err = anstream::stderr().lock();
-            let _ = err.write_all(failure.message.as_bytes());
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => fail(&failure),
     }
+}
+
+fn fail(failure: &Failure) -> ExitCode {
+    let mut err = anstream::stderr().lock();
+    let _ = err.write_all(failure.message.as_bytes());
+    ExitCode::from(failure.code)
+}
+
+/// One line on stderr, escaped. A failing stderr is ignored (there is
+/// nowhere left to report it); `eprintln!` would panic.
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", escape(line));
 }
 
 /// A failed command: what to print on stderr and the exit code.
@@ -112,17 +137,23 @@ struct Failure {
 
 impl Failure {
     fn from_error(e: &Error, source: Option<&str>) -> Failure {
-        let message = match (e, source) {
-            (Error::Spec(s), Some(text)) => s.render(text),
-            _ => format!("error: {e}\n"),
-        };
-        Failure { message, code: e.exit_code() }
+        Failure { message: crate::error::render(e, source), code: e.exit_code() }
+    }
+
+    /// Writing to stdout failed: a closed pipe (`| head`) ends the command
+    /// quietly with success; anything else (a full disk) is an error.
+    fn stdout(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure { message: String::new(), code: 0 };
+        }
+        Failure::from_error(&Error::Stdout(e), None)
     }
 }
 
 fn load(path: &Path) -> Result<(String, crate::plan::Plan), Failure> {
     let text = crate::read_spec(path).map_err(|e| Failure::from_error(&e, None))?;
-    let file = path.display().to_string();
+    // Spec::parse escapes it for messages and headers.
+    let file = path.to_string_lossy().into_owned();
     let plan = crate::plan_from_str(&file, &text).map_err(|e: SpecError| Failure::from_error(&Error::Spec(e), Some(&text)))?;
     Ok((text, plan))
 }
@@ -132,14 +163,14 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         Command::Plan { spec, format } => {
             let (_, plan) = load(spec)?;
             let out = match format {
-                Format::Text => crate::plan::to_text(&plan),
+                Format::Text => crate::error::escape_text(&crate::plan::to_text(&plan)),
                 Format::Json => {
                     let mut s = serde_json::to_string_pretty(&plan).expect("the plan always serializes to JSON");
                     s.push('\n');
-                    s
+                    crate::error::escape_json(&s)
                 }
             };
-            print_stdout(&out);
+            print_stdout(&out)?;
             Ok(0)
         }
         Command::Render { spec, output, force } => {
@@ -148,57 +179,67 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             let opts = WriteOptions { force: *force, ..WriteOptions::default() };
             let report = write_tree(&tree, output, &meta(&plan), &opts).map_err(output_failure)?;
             for note in &report.notes {
-                eprintln!("note: {note}");
+                say(&format!("note: {note}"));
             }
             for path in &report.forced {
-                eprintln!("warning: --force: overwrote or deleted {path}, which coder-gen did not write as it was");
+                say(&format!("warning: --force: overwrote or deleted {path}, which coder-gen did not write as it was"));
             }
             for w in &plan.warnings {
-                eprintln!("warning: {}: {}", w.code, w.message);
+                say(&format!("warning: {}: {}", w.code, w.message));
             }
+            let output = output.to_string_lossy();
             if report.is_noop() {
-                eprintln!("{} is up to date ({} files)", output.display(), report.unchanged);
+                say(&format!("{output} is up to date ({} files)", report.unchanged));
             } else if report.added.is_empty() && report.changed.is_empty() && report.deleted.is_empty() {
-                eprintln!("wrote {}: only the manifest changed ({} files unchanged)", output.display(), report.unchanged);
+                say(&format!("wrote {output}: only the manifest changed ({} files unchanged)", report.unchanged));
             } else {
-                eprintln!(
-                    "wrote {}: {} added, {} changed, {} deleted, {} unchanged",
-                    output.display(),
+                say(&format!(
+                    "wrote {output}: {} added, {} changed, {} deleted, {} unchanged",
                     report.added.len(),
                     report.changed.len(),
                     report.deleted.len(),
                     report.unchanged
-                );
+                ));
             }
             Ok(0)
         }
         Command::Diff { spec, output } => {
             let (_, plan) = load(spec)?;
             let changes = compare(&crate::render::render(&plan), output, &meta(&plan)).map_err(output_failure)?;
-            print_diff(&changes);
+            print_diff(&changes)?;
             if changes.is_empty() {
-                eprintln!("no changes: {} is up to date", output.display());
+                say(&format!("no changes: {} is up to date", output.to_string_lossy()));
+            } else if edited(&changes) {
+                say(&format!("{} file(s) would change, but `coder-gen render` refuses to without --force:", changes.len()));
+                say_edited(&changes);
             } else {
-                eprintln!("{} file(s) would change; `coder-gen render` writes them", changes.len());
+                say(&format!("{} file(s) would change; `coder-gen render` writes them", changes.len()));
             }
             Ok(0)
         }
         Command::Check { spec, output } => {
             let (_, plan) = load(spec)?;
             let changes = compare(&crate::render::render(&plan), output, &meta(&plan)).map_err(output_failure)?;
+            let (output, spec) = (output.to_string_lossy(), spec.to_string_lossy());
             if changes.is_empty() {
-                eprintln!("ok: {} is up to date with {}", output.display(), spec.display());
+                say(&format!("ok: {output} is up to date with {spec}"));
                 return Ok(0);
             }
-            print_diff(&changes);
-            eprintln!(
-                "drift: {} file(s) in {} differ from what {} renders\n  = help: run `coder-gen render {} -o {}` and commit the result",
-                changes.len(),
-                output.display(),
-                spec.display(),
-                spec.display(),
-                output.display()
-            );
+            // A closed pipe (`check | head`) still exits 1: drift is the answer.
+            if let Err(f) = print_diff(&changes)
+                && f.code != 0
+            {
+                return Err(f);
+            }
+            say(&format!("drift: {} file(s) in {output} differ from what {spec} renders", changes.len()));
+            if edited(&changes) {
+                say_edited(&changes);
+                say(&format!(
+                    "  = help: `coder-gen render` refuses to overwrite them: move your changes into the spec (or into a file coder-gen does not generate), or run `coder-gen render {spec} -o {output} --force` to discard them; then commit the result"
+                ));
+            } else {
+                say(&format!("  = help: run `coder-gen render {spec} -o {output}` and commit the result"));
+            }
             Ok(1)
         }
     }
@@ -216,17 +257,28 @@ fn output_failure(e: crate::output::OutputError) -> Failure {
     Failure::from_error(&Error::Output(e), None)
 }
 
-/// The diff on stdout, through anstream: coloured on a terminal, plain when
-/// piped or with NO_COLOR, coloured with CLICOLOR_FORCE.
-fn print_diff(changes: &[crate::output::FileChange]) {
-    let mut out = anstream::stdout().lock();
-    let _ = out.write_all(unified_diff(changes).as_bytes());
-    let _ = out.flush();
+fn edited(changes: &[crate::output::FileChange]) -> bool {
+    changes.iter().any(|c| c.edited)
 }
 
-/// Print to stdout; a closed pipe (`| head`) is not an error.
-fn print_stdout(s: &str) {
+/// Hand-edited owned files, in the words `render` uses when it refuses them.
+fn say_edited(changes: &[crate::output::FileChange]) {
+    say(&format!("  {EDITED_BY_HAND}"));
+    for c in changes.iter().filter(|c| c.edited) {
+        say(&format!("    {}", c.path));
+    }
+}
+
+/// The diff on stdout, through anstream: coloured on a terminal, plain when
+/// piped or with NO_COLOR, coloured with CLICOLOR_FORCE.
+fn print_diff(changes: &[crate::output::FileChange]) -> Result<(), Failure> {
+    let mut out = anstream::stdout().lock();
+    out.write_all(unified_diff(changes).as_bytes()).and_then(|()| out.flush()).map_err(Failure::stdout)
+}
+
+/// Print to stdout. A write error is an error (exit 2), except a closed
+/// pipe (`| head`), which ends the command quietly.
+fn print_stdout(s: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(s.as_bytes());
-    let _ = out.flush();
+    out.write_all(s.as_bytes()).and_then(|()| out.flush()).map_err(Failure::stdout)
 }

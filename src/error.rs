@@ -1,8 +1,27 @@
-//! Error types and their rendering. Every user-facing error says where and
-//! what to do; `exit_code` is the CLI's contract (see README, "Exit codes").
+//! The crate's one error type, [`Error`], and the one function that prints
+//! every error, [`render`]. Every user-facing error has a stable
+//! [`Error::code`], says where (file:line:column with a snippet when it is in
+//! the spec) and what to do (a help line); `exit_code` is the CLI's contract
+//! (see README, "Exit codes").
+//!
+//! Input is hostile: every value from the user or the disk that reaches a
+//! message goes through [`quote`] or [`escape`] (control characters escaped,
+//! length cut), and [`render`] bounds the whole output (long messages cut,
+//! repeated errors summarised, at most [`MAX_ERRORS_SHOWN`] shown).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// A value is shown in a message with at most this many characters.
+pub const MAX_VALUE_CHARS: usize = 64;
+/// A message (one error) is cut after this many characters.
+pub const MAX_MESSAGE_CHARS: usize = 600;
+/// At most this many errors are printed in full; the rest are counted.
+pub const MAX_ERRORS_SHOWN: usize = 20;
+/// At most this many errors with the same message are printed in full.
+const MAX_SAME_MESSAGE: usize = 3;
+/// A snippet shows at most this many characters of the spec's line.
+const SNIPPET_CHARS: usize = 100;
 
 /// One problem at a place in the spec. `line`/`column` are 1-based; 0 means
 /// "the whole file".
@@ -46,7 +65,17 @@ impl SpecError {
                 message = rest.to_string();
             }
         }
-        let help = if message.contains("unknown field") {
+        // The parser's advice is for programmers calling it, not for users.
+        if message.contains("from_str_multiple") || message.contains("multiple documents") {
+            message = "the file holds more than one YAML document (`---`)".into();
+        }
+        let help = if message.contains("more than one YAML document") {
+            "a spec is one YAML document: remove the `---` separator and everything after it, or split it into files"
+        } else if message.starts_with("users is") {
+            "set users to a whole number from 1 to 3000, in decimal digits (e.g. users: 1800)"
+        } else if message.contains("expected string scalar") {
+            "give this key a single value, not a list or a map (see README, 'The spec')"
+        } else if message.contains("unknown field") {
             "remove the key or fix its spelling; the valid keys are listed in the message (see README, 'The spec')"
         } else if message.contains("missing field") {
             "add the required key (see README, 'The spec')"
@@ -73,26 +102,10 @@ impl SpecError {
         }
     }
 
-    /// Render with a snippet of `source` under each error, rustc-style.
+    /// Render with a snippet of `source` under each error, rustc-style
+    /// (the same as [`render`] of `Error::Spec`).
     pub fn render(&self, source: &str) -> String {
-        let lines: Vec<&str> = source.lines().collect();
-        let mut out = String::new();
-        for e in self.errors() {
-            if e.line == 0 {
-                out.push_str(&format!("error: {}: {}\n", self.file(), e.message));
-            } else {
-                out.push_str(&format!("error: {}:{}:{}: {}\n", self.file(), e.line, e.column, e.message));
-                let idx = usize::try_from(e.line - 1).unwrap_or(usize::MAX);
-                if let Some(text) = lines.get(idx) {
-                    let num = e.line.to_string();
-                    let pad = " ".repeat(num.len());
-                    let col = usize::try_from(e.column.saturating_sub(1)).unwrap_or(0).min(text.chars().count());
-                    out.push_str(&format!("{pad} |\n{num} | {}\n{pad} | {}^\n", text.escape_debug(), " ".repeat(col)));
-                }
-            }
-            out.push_str(&format!("  = help: {}\n", e.help));
-        }
-        out
+        render_spec(self, Some(source))
     }
 }
 
@@ -110,17 +123,27 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Anything that stops a command. `exit_code` maps it to the CLI contract.
+/// Anything that stops a command: a bad spec, an unreadable file, a refused
+/// write, a failed write to stdout, a bad command line. `exit_code` maps it to
+/// the CLI contract, `code` names the kind, `help` says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
     Spec(#[from] SpecError),
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", show_path(path))]
     Read { path: PathBuf, source: std::io::Error },
+    /// The spec path is a directory, a FIFO, a device or a socket.
+    #[error("cannot read {}: it is {what}, not a regular file", show_path(path))]
+    NotAFile { path: PathBuf, what: &'static str },
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
-    #[error("internal error while rendering {path}: {message} (please report this)")]
-    Render { path: String, message: String },
+    /// Writing the result to stdout failed (a full disk, a closed terminal);
+    /// a closed pipe is not an error (see `cli`).
+    #[error("cannot write to stdout: {0}")]
+    Stdout(std::io::Error),
+    /// A bad command line; the message is clap's, escaped.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Error {
@@ -128,5 +151,279 @@ impl Error {
     /// (1 is reserved for `check` finding drift, which is not an error.)
     pub fn exit_code(&self) -> u8 {
         2
+    }
+
+    /// A stable name for the kind of error, for scripts and the error
+    /// catalogue. Never reused for another kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Spec(SpecError::Yaml { .. }) => "spec-yaml",
+            Error::Spec(SpecError::Invalid { .. }) => "spec-invalid",
+            Error::Read { .. } => "io-read",
+            Error::NotAFile { .. } => "io-not-a-file",
+            Error::Output(o) => o.code(),
+            Error::Stdout(_) => "io-stdout",
+            Error::Usage(_) => "usage",
+        }
+    }
+
+    /// What to do about it. Spec errors carry their help per problem.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Error::Spec(_) => None,
+            Error::Read { source, .. } if source.kind() == std::io::ErrorKind::InvalidData => {
+                Some("a spec is UTF-8 text (YAML); check that the right file was given".into())
+            }
+            Error::Read { .. } => Some("check the path and its permissions".into()),
+            Error::NotAFile { .. } => Some(
+                "give the path of a spec file; coder-gen reads only regular files (not stdin, pipes or devices), so that it can bound what it reads"
+                    .into(),
+            ),
+            Error::Output(o) => o.help(),
+            Error::Stdout(_) => Some("nothing was lost: run the command again with stdout going somewhere with room".into()),
+            Error::Usage(_) => Some("run `coder-gen --help` (or `coder-gen <command> --help`) for the usage and examples".into()),
+        }
+    }
+}
+
+/// Print any error: this is the only place errors are turned into text.
+/// `source` is the spec's text, for snippets under spec errors. The output is
+/// bounded whatever the input: control characters escaped, messages cut,
+/// repeats summarised.
+pub fn render(e: &Error, source: Option<&str>) -> String {
+    match e {
+        Error::Spec(s) => render_spec(s, source),
+        other => {
+            let mut out = format!("error: {}\n", bound_message(&other.to_string()));
+            if let Some(help) = other.help() {
+                out.push_str(&format!("  = help: {}\n", bound_message(&help)));
+            }
+            out
+        }
+    }
+}
+
+fn render_spec(s: &SpecError, source: Option<&str>) -> String {
+    let lines: Vec<&str> = source.map(split_lines).unwrap_or_default();
+    let file = escape(s.file());
+    let mut out = String::new();
+    let mut shown = 0usize;
+    let mut hidden = 0usize;
+    let mut same: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut hidden_same = 0usize;
+    for e in s.errors() {
+        let n = same.entry(e.message.as_str()).or_insert(0);
+        *n += 1;
+        if *n > MAX_SAME_MESSAGE {
+            hidden_same += 1;
+            continue;
+        }
+        if shown == MAX_ERRORS_SHOWN {
+            hidden += 1;
+            continue;
+        }
+        shown += 1;
+        let message = bound_message(&e.message);
+        if e.line == 0 {
+            out.push_str(&format!("error: {file}: {message}\n"));
+        } else {
+            out.push_str(&format!("error: {file}:{}:{}: {message}\n", e.line, e.column));
+            let idx = usize::try_from(e.line - 1).unwrap_or(usize::MAX);
+            if let Some(text) = lines.get(idx) {
+                let (shown_line, caret) = snippet(text, e.column);
+                let num = e.line.to_string();
+                let pad = " ".repeat(num.len());
+                out.push_str(&format!("{pad} |\n{num} | {shown_line}\n{pad} | {}^\n", " ".repeat(caret)));
+            }
+        }
+        out.push_str(&format!("  = help: {}\n", bound_message(&e.help)));
+    }
+    if hidden_same > 0 {
+        out.push_str(&format!(
+            "note: {hidden_same} more error(s) repeat a message shown above (each message is shown at most {MAX_SAME_MESSAGE} times)\n"
+        ));
+    }
+    if hidden > 0 {
+        out.push_str(&format!("note: {hidden} more error(s) not shown; fix the ones above and run again\n"));
+    }
+    out
+}
+
+/// Lines as a YAML parser counts them: LF, CRLF and a lone CR each end one.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                out.push(&text[start..i]);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// The part of `line` around 1-based `column`, escaped and at most
+/// [`SNIPPET_CHARS`] characters, and where the caret goes under it.
+fn snippet(line: &str, column: u64) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let col = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX).min(chars.len());
+    let start = if chars.len() <= SNIPPET_CHARS { 0 } else { col.saturating_sub(SNIPPET_CHARS / 2) };
+    let end = (start + SNIPPET_CHARS).min(chars.len());
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    let mut caret = shown.chars().count();
+    for (i, c) in chars[start..end].iter().enumerate() {
+        let piece = escape_char(*c);
+        if start + i < col {
+            caret += piece.chars().count();
+        }
+        shown.push_str(&piece);
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
+/// Escape, and cut a message (ours, with values in it already quoted) that is
+/// still too long, e.g. one from the YAML parser quoting a huge value.
+fn bound_message(m: &str) -> String {
+    // Our own multi-line messages (lists of files) keep their newlines.
+    let escaped: String = m.split('\n').map(escape).collect::<Vec<_>>().join("\n");
+    cut(&escaped, MAX_MESSAGE_CHARS)
+}
+
+fn cut(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{head}… ({} more characters not shown)", n - max)
+}
+
+/// Characters that can drive or disguise a terminal: C0 and C1 controls,
+/// DEL, and Unicode's bidirectional and line-separator format characters.
+fn is_dangerous(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+fn escape_char(c: char) -> String {
+    match c {
+        '\n' => "\\n".into(),
+        '\r' => "\\r".into(),
+        '\t' => "\\t".into(),
+        c if is_dangerous(c) => format!("\\u{{{:x}}}", u32::from(c)),
+        c => c.to_string(),
+    }
+}
+
+/// `s` with every control character escaped (`\n`, `\t`, `\u{1b}`), so that
+/// no input can move the cursor, recolour or retitle the user's terminal.
+pub fn escape(s: &str) -> String {
+    if !s.chars().any(is_dangerous) {
+        return s.to_string();
+    }
+    s.chars().map(escape_char).collect()
+}
+
+/// A value from the input for a message: escaped, cut to
+/// [`MAX_VALUE_CHARS`], between backticks.
+pub fn quote(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= MAX_VALUE_CHARS {
+        return format!("`{}`", escape(s));
+    }
+    let head: String = s.chars().take(MAX_VALUE_CHARS).collect();
+    format!("`{}…` ({n} characters)", escape(&head))
+}
+
+/// A path for a message: lossy UTF-8, escaped.
+pub fn show_path(p: &Path) -> String {
+    escape(&p.to_string_lossy())
+}
+
+/// Text for a terminal: every control character except newline and tab
+/// escaped. For stdout text that carries values (the plan).
+pub fn escape_text(s: &str) -> String {
+    if !s.chars().any(|c| c != '\n' && c != '\t' && is_dangerous(c)) {
+        return s.to_string();
+    }
+    s.chars().map(|c| if c == '\n' || c == '\t' { c.to_string() } else { escape_char(c) }).collect()
+}
+
+/// JSON for a terminal: serde_json escapes C0 controls but writes DEL, C1
+/// and bidi controls raw; those only occur inside strings, where `\uXXXX`
+/// means the same character.
+pub fn escape_json(s: &str) -> String {
+    // Pretty JSON's own newlines stay (a raw newline is never inside a string).
+    let bad = |c: char| c != '\n' && is_dangerous(c);
+    if !s.chars().any(bad) {
+        return s.to_string();
+    }
+    s.chars().map(|c| if bad(c) { format!("\\u{:04x}", u32::from(c)) } else { c.to_string() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_and_quote() {
+        assert_eq!(escape("a\u{1b}]0;x\u{7}b\n"), "a\\u{1b}]0;x\\u{7}b\\n");
+        assert_eq!(escape("\u{9b}31m\u{202e}"), "\\u{9b}31m\\u{202e}");
+        assert_eq!(escape("plain é"), "plain é");
+        let long = "x".repeat(1000);
+        let q = quote(&long);
+        assert!(q.len() < 100 && q.contains("1000 characters"), "{q}");
+        assert_eq!(escape_text("a\tb\n\u{1b}[31m"), "a\tb\n\\u{1b}[31m");
+        let json = escape_json(&serde_json::to_string("a\u{9b}\u{7f}\u{1b}").unwrap());
+        assert_eq!(json, "\"a\\u009b\\u007f\\u001b\"");
+        assert_eq!(serde_json::from_str::<String>(&json).unwrap(), "a\u{9b}\u{7f}\u{1b}");
+    }
+
+    #[test]
+    fn snippet_is_bounded_and_the_caret_points_at_the_column() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (s, caret) = snippet(&line, 5001);
+        assert!(s.chars().count() <= SNIPPET_CHARS + 2, "{s}");
+        assert_eq!(s.chars().nth(caret), Some('X'));
+        let (s, caret) = snippet("a\u{1b}b: c", 4);
+        assert_eq!(s, "a\\u{1b}b: c");
+        assert_eq!(s.chars().nth(caret), Some(':'));
+    }
+
+    #[test]
+    fn cr_only_line_endings_split() {
+        assert_eq!(split_lines("a\rb\r\nc\nd"), vec!["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn repeated_and_many_errors_are_summarised() {
+        let errors: Vec<Located> = (0..500)
+            .map(|i| Located { line: 1, column: 1, message: format!("m{}", i % 50), help: "h".into() })
+            .chain((0..100).map(|_| Located { line: 1, column: 1, message: "x".repeat(100_000), help: "h".into() }))
+            .collect();
+        let out = render_spec(&SpecError::Invalid { file: "f".into(), errors }, Some("a: b\n"));
+        assert!(out.len() < 20_000, "{}", out.len());
+        assert!(out.contains("more error(s) not shown") && out.contains("repeat a message"), "{out}");
     }
 }

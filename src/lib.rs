@@ -18,19 +18,89 @@ pub mod render;
 pub mod spec;
 pub mod tree;
 
+use std::io::Read;
 use std::path::Path;
 
 pub use error::Error;
 
-/// Read a spec file. `display` is how the file is named in messages.
+/// A file read with a size limit.
+pub(crate) enum Bounded {
+    /// The whole file (at most the limit).
+    Whole(Vec<u8>),
+    /// The file holds more than the limit; this much was seen (at least
+    /// limit + 1 bytes, or its size on disk if that is larger).
+    TooLarge(u64),
+}
+
+/// Read at most `limit` bytes of the regular file `path`: memory and time
+/// are bounded whatever the file is (a sparse 1 TiB file is refused after
+/// limit + 1 bytes). The caller has checked it is a regular file.
+pub(crate) fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Bounded> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Ok(Bounded::TooLarge(size));
+    }
+    // The file may grow after the stat: read limit + 1 bytes at most.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Bounded::TooLarge(bytes.len() as u64));
+    }
+    Ok(Bounded::Whole(bytes))
+}
+
+/// What a non-regular file is, for messages.
+pub(crate) fn file_kind(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_dir() { "a directory" } else { "not a regular file" }
+}
+
+/// Read a spec file, bounded: a path that is not a regular file (a
+/// directory, FIFO, device such as `/dev/zero`) is refused before it is
+/// opened, so nothing blocks; a file larger than [`spec::MAX_SPEC_BYTES`] is
+/// refused after reading at most the limit + 1 bytes.
 pub fn read_spec(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })
+    let read_err = |source| Error::Read { path: path.to_path_buf(), source };
+    // Follows links: a link to a spec is fine, a link to a FIFO is not.
+    let md = std::fs::metadata(path).map_err(read_err)?;
+    if !md.is_file() {
+        return Err(Error::NotAFile { path: path.to_path_buf(), what: file_kind(md.file_type()) });
+    }
+    match read_at_most(path, spec::MAX_SPEC_BYTES as u64).map_err(read_err)? {
+        Bounded::TooLarge(_) => Err(Error::Spec(spec::too_large(&tree::display_name(&path.to_string_lossy())))),
+        Bounded::Whole(bytes) => String::from_utf8(bytes).map_err(|e| {
+            read_err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("it is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            ))
+        }),
+    }
+}
+
+/// Spec text -> validated Spec, with its digest: sha256 of the canonical
+/// form of what was parsed, so comments and formatting do not change it.
+pub fn spec_from_str(file: &str, text: &str) -> Result<spec::Spec, error::SpecError> {
+    let mut spec = spec::Spec::parse(file, text)?;
+    spec.digest = digest::spec_digest(&spec);
+    Ok(spec)
 }
 
 /// Spec text -> Plan, with the embedded catalog.
 pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, error::SpecError> {
-    let spec = spec::Spec::parse(file, text)?;
-    plan::plan(&spec, catalog::Catalog::embedded())
+    plan::plan(&spec_from_str(file, text)?, catalog::Catalog::embedded())
 }
 
 /// Spec text -> Tree: the whole pipeline short of the disk.

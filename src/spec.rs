@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::error::{Located, SpecError};
+use crate::error::{Located, SpecError, quote};
 
 /// Users above this have no validated architecture (the seeds stop at 3,000).
 pub const MAX_USERS: u64 = 3000;
@@ -19,6 +19,8 @@ pub const MAX_USERS: u64 = 3000;
 /// Provisioner or workspace namespaces per list: each is a quota, a Role, a
 /// Helm release and an overlay to review; more is a different architecture.
 pub const MAX_GROUPS: usize = 16;
+/// At most this many tags per provisioner group (a bound on the input, not Coder's).
+pub const MAX_TAGS: usize = 32;
 
 /// Spec files are short; anything this large is a mistake (or hostile).
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
@@ -26,7 +28,7 @@ pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 pub use crate::cloud::Cloud;
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 pub enum TierChoice {
     #[default]
     #[serde(rename = "auto")]
@@ -52,7 +54,7 @@ impl TierChoice {
 }
 
 /// `auto`, `true` or `false`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum AutoBool {
     #[default]
     Auto,
@@ -82,7 +84,7 @@ impl<'de> Deserialize<'de> for AutoBool {
 }
 
 /// `auto` or a whole number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum AutoCount {
     #[default]
     Auto,
@@ -120,13 +122,46 @@ impl<'de> Deserialize<'de> for AutoCount {
     }
 }
 
+/// `users:` as written: decimal digits only. YAML would also read `0x1F4`,
+/// `0o764`, `0b111`, `+500` and `1_000` as numbers; a size is not written
+/// that way, so those are refused rather than guessed at.
+#[derive(Debug)]
+struct Decimal(u64);
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Decimal;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number in decimal digits, such as 500")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+                let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+                match v.parse::<u64>() {
+                    Ok(n) if digits(v) => Ok(Decimal(n)),
+                    // Too large for u64, or negative: a range problem, not a spelling one.
+                    _ if digits(v) || v.strip_prefix('-').is_some_and(digits) => {
+                        Err(E::custom(format!("users is {}, outside 1..=3000", crate::error::quote(v))))
+                    }
+                    _ => Err(E::custom(format!(
+                        "users is {}: write the number of users in decimal digits, such as 500",
+                        crate::error::quote(v)
+                    ))),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// The raw document, exactly as written. Field order is the order the
 /// reference in the README documents.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSpec {
     name: Spanned<String>,
-    users: Spanned<u64>,
+    users: Spanned<Decimal>,
     cloud: Cloud,
     region: Spanned<String>,
     access_url: Spanned<String>,
@@ -227,9 +262,10 @@ impl<T> At<T> {
 }
 
 /// The validated spec with every default filled in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Spec {
     /// The spec file's name as the user gave it (for headers and messages).
+    #[serde(skip)]
     pub file: String,
     pub name: String,
     pub users: At<u32>,
@@ -245,22 +281,24 @@ pub struct Spec {
     pub workspaces: Vec<WorkspaceGroup>,
     pub observability: AutoBool,
     pub machine_types: MachineTypes,
-    /// sha256 of the spec's bytes, for the manifest.
+    /// sha256 of the spec's canonical form, for the manifest: set by the
+    /// caller that read the text (`crate::spec_from_str`), empty until then.
+    #[serde(skip)]
     pub digest: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Kubernetes {
     pub cluster_name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Coder {
     pub chart_version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Database {
     pub postgres_version: u32,
     pub ha: AutoBool,
@@ -268,18 +306,18 @@ pub struct Database {
     pub builds_per_day: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProvisionerGroup {
     pub namespace: String,
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkspaceGroup {
     pub namespace: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct MachineTypes {
     pub coderd: Option<At<String>>,
     pub provisioner: Option<At<String>>,
@@ -302,20 +340,28 @@ pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
 
 impl Spec {
     /// Parse and validate a spec. `file` is used only in messages.
+    /// `digest` is left empty: the caller that read the text sets it
+    /// (`crate::spec_from_str`).
     pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
+        // The name reaches messages and every generated file's header.
+        let file = &crate::tree::display_name(file);
         if text.len() > MAX_SPEC_BYTES {
-            return Err(SpecError::new(
-                file,
-                None,
-                format!("the spec is {} bytes; a spec is at most {MAX_SPEC_BYTES} bytes", text.len()),
-                "a coder-gen spec is a few lines of YAML; check that the right file was given",
-            ));
+            return Err(too_large(file));
         }
         let options = serde_saphyr::options! { strict_booleans: true };
         let raw: RawSpec = serde_saphyr::from_str_with_options(text, options).map_err(|e| SpecError::from_yaml(file, &e))?;
-        let digest = crate::digest::sha256_hex(text.as_bytes());
-        Validator { file, errors: Vec::new() }.validate(raw, digest)
+        Validator { file, errors: Vec::new() }.validate(raw, String::new())
     }
+}
+
+/// A spec above [`MAX_SPEC_BYTES`] (found while reading or parsing).
+pub fn too_large(file: &str) -> SpecError {
+    SpecError::new(
+        file,
+        None,
+        format!("the spec is larger than {MAX_SPEC_BYTES} bytes (256 KiB), the most a spec may be"),
+        "a coder-gen spec is a few lines of YAML; check that the right file was given",
+    )
 }
 
 struct Validator<'a> {
@@ -332,7 +378,7 @@ impl Validator<'_> {
         if let Some(problem) = dns1123_label_problem(&s.value) {
             self.err(
                 s,
-                format!("{what} `{}` is not a DNS-1123 label: {problem}", s.value.escape_debug()),
+                format!("{what} {} is not a DNS-1123 label: {problem}", quote(&s.value)),
                 "use 1 to 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
             );
         }
@@ -347,20 +393,21 @@ impl Validator<'_> {
         if raw.name.value.len() > 20 {
             self.err(
                 &raw.name,
-                format!("name `{}` is {} characters long", raw.name.value, raw.name.value.len()),
+                format!("name {} is {} characters long", quote(&raw.name.value), raw.name.value.chars().count()),
                 "use at most 20 characters: it prefixes cloud resource names, which have tight length limits",
             );
         }
 
-        let users = match u32::try_from(raw.users.value) {
-            Ok(u) if (1..=MAX_USERS).contains(&raw.users.value) => u,
+        let users_n = raw.users.value.0;
+        let users = match u32::try_from(users_n) {
+            Ok(u) if (1..=MAX_USERS).contains(&users_n) => u,
             _ => {
-                let help = if raw.users.value > MAX_USERS {
+                let help = if users_n > MAX_USERS {
                     "Coder's validated architectures stop at 3,000 users; size a larger deployment with Coder's guidance, not this tool"
                 } else {
                     "set users to a whole number from 1 to 3000"
                 };
-                self.err(&raw.users, format!("users is {}, outside 1..=3000", raw.users.value), help);
+                self.err(&raw.users, format!("users is {users_n}, outside 1..=3000"), help);
                 1
             }
         };
@@ -368,7 +415,7 @@ impl Validator<'_> {
         if raw.region.value.trim().is_empty() || raw.region.value.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
             self.err(
                 &raw.region,
-                format!("region `{}` is not a region name", raw.region.value.escape_debug()),
+                format!("region {} is not a region name", quote(&raw.region.value)),
                 "use the cloud's region id, e.g. us-east-1 (aws), us-central1 (gcp), eastus (azure)",
             );
         }
@@ -389,7 +436,7 @@ impl Validator<'_> {
                     if !is_k8s_minor(&v.value) {
                         self.err(
                             v,
-                            format!("kubernetes.version `{}` is not a supported minor version", v.value.escape_debug()),
+                            format!("kubernetes.version {} is not a supported minor version", quote(&v.value)),
                             "quote a minor version from \"1.30\" to \"1.37\", e.g. version: \"1.33\"",
                         );
                     }
@@ -406,7 +453,7 @@ impl Validator<'_> {
                     if !is_semver(&v.value) {
                         self.err(
                             &v,
-                            format!("coder.chart_version `{}` is not a release version", v.value.escape_debug()),
+                            format!("coder.chart_version {} is not a release version", quote(&v.value)),
                             "quote a Coder release like \"2.33.6\" (see helm search repo coder-v2/coder --versions)",
                         );
                     }
@@ -458,18 +505,25 @@ impl Validator<'_> {
                     }
                     self.namespace(&p.namespace, &mut seen);
                     let mut tags = BTreeMap::new();
-                    for (k, v) in p.tags {
+                    for (t, (k, v)) in p.tags.into_iter().enumerate() {
+                        if t == MAX_TAGS {
+                            self.err(
+                                &v,
+                                format!("a provisioner group has more than {MAX_TAGS} tags"),
+                                &format!("give each group at most {MAX_TAGS} tags: tags only route jobs to provisioners"),
+                            );
+                        }
                         if !is_tag_part(&k) {
                             self.err(
                                 &v,
-                                format!("provisioner tag key `{}` is not allowed", k.escape_debug()),
+                                format!("provisioner tag key {} is not allowed", quote(&k)),
                                 "use letters, digits, '-', '_' and '.' (at most 63)",
                             );
                         }
                         if !is_tag_part(&v.value) {
                             self.err(
                                 &v,
-                                format!("provisioner tag value `{}` is not allowed", v.value.escape_debug()),
+                                format!("provisioner tag value {} is not allowed", quote(&v.value)),
                                 "use letters, digits, '-', '_' and '.' (at most 63)",
                             );
                         }
@@ -559,14 +613,14 @@ impl Validator<'_> {
         if ns.value == "default" || ns.value.starts_with("kube-") || ns.value == SCRAPE_NAMESPACE {
             self.err(
                 ns,
-                format!("namespace `{}` is not coder-gen's to manage", ns.value),
+                format!("namespace {} is not coder-gen's to manage", quote(&ns.value)),
                 "choose a namespace of its own for this group (`default`, `kube-*` and `coder-observability` are reserved)",
             );
         }
         if let Some((l, c)) = seen.get(&ns.value).copied() {
             self.err(
                 ns,
-                format!("namespace `{}` is already used at line {l}, column {c}", ns.value),
+                format!("namespace {} is already used at line {l}, column {c}", quote(&ns.value)),
                 "every provisioner and workspace group needs a namespace of its own",
             );
         } else {
@@ -593,7 +647,7 @@ impl Validator<'_> {
             } else {
                 "use the https URL users open, e.g. https://coder.example.com (no path)"
             };
-            self.err(s, format!("{what} `{}` is not an https URL", s.value.escape_debug()), help);
+            self.err(s, format!("{what} {} is not an https URL", quote(&s.value)), help);
         }
         v.to_string()
     }
@@ -663,7 +717,8 @@ mod tests {
         assert_eq!(s.provisioners[0].namespace, "coder-provisioners");
         assert_eq!(s.workspaces[0].namespace, "coder-workspaces");
         assert_eq!(s.tier.value, TierChoice::Auto);
-        assert_eq!(s.digest.len(), 64);
+        // The digest is the caller's (`crate::spec_from_str`), of the parsed spec.
+        assert!(s.digest.is_empty());
     }
 
     #[test]

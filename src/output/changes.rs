@@ -10,23 +10,42 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::OutputError;
-use super::manifest::{MANIFEST_PATH, Manifest};
+use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
 use crate::digest::sha256_hex;
+
+/// A file on disk above this is not read: it is reported as changed (and, if
+/// coder-gen owns it, as edited by hand) without a text diff. coder-gen never
+/// writes a file this large, so such a file cannot be one it wrote as it was.
+pub const MAX_COMPARE_BYTES: u64 = 1024 * 1024;
+/// The most file content one comparison keeps for the diff; past it, changed
+/// files are reported without their old text, so memory stays bounded
+/// however many owned files the manifest lists.
+pub const MAX_KEPT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// One path whose content would change: `old` is on disk (None: absent),
 /// `new` is what render writes (None: render deletes it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
     pub path: String,
+    /// Empty when `old_not_shown` is set.
     pub old: Option<Vec<u8>>,
     pub new: Option<Vec<u8>>,
+    /// The size on disk of an old file whose text is not kept: above
+    /// [`MAX_COMPARE_BYTES`], or past [`MAX_KEPT_BYTES`] in all.
+    pub old_not_shown: Option<u64>,
+    /// coder-gen owns the file and it was edited by hand (its sha256 differs
+    /// from the manifest's): `render` refuses to touch it without --force.
+    pub edited: bool,
 }
 
 /// What is at a relative path, looked at without following links.
 pub(crate) enum Disk {
     Absent,
     File {
+        /// Empty if the file is above `limit`.
         bytes: Vec<u8>,
+        /// The file is above the limit `probe` was given (its size).
+        too_large: Option<u64>,
         perms: fs::Permissions,
     },
     /// An ancestor (named) is a regular file, so the path cannot exist.
@@ -61,7 +80,7 @@ impl Changes {
 /// Look at `rel` under `root`. A link anywhere on the way is an error: coder-gen
 /// never reads, writes or deletes through a link, so a link cannot point it
 /// outside the output directory.
-pub(crate) fn probe(root: &Path, rel: &str) -> Result<Disk, OutputError> {
+pub(crate) fn probe(root: &Path, rel: &str, limit: u64) -> Result<Disk, OutputError> {
     let segs: Vec<&str> = rel.split('/').collect();
     let mut cur = root.to_path_buf();
     for (i, seg) in segs.iter().enumerate() {
@@ -89,8 +108,12 @@ pub(crate) fn probe(root: &Path, rel: &str) -> Result<Disk, OutputError> {
                 return Err(OutputError::Unsafe { dir: root.to_path_buf(), path: shown, reason: "is not a directory or a regular file" });
             }
         } else if ft.is_file() {
-            let bytes = fs::read(&cur).map_err(|source| OutputError::Io { path: cur.clone(), source })?;
-            return Ok(Disk::File { bytes, perms: md.permissions() });
+            let read = crate::read_at_most(&cur, limit).map_err(|source| OutputError::Io { path: cur.clone(), source })?;
+            let (bytes, too_large) = match read {
+                crate::Bounded::Whole(b) => (b, None),
+                crate::Bounded::TooLarge(n) => (Vec::new(), Some(n)),
+            };
+            return Ok(Disk::File { bytes, too_large, perms: md.permissions() });
         } else if ft.is_dir() {
             return Ok(Disk::Dir);
         } else {
@@ -102,8 +125,12 @@ pub(crate) fn probe(root: &Path, rel: &str) -> Result<Disk, OutputError> {
 
 /// Read and validate the manifest in `root`, if there is one.
 pub(crate) fn read_manifest(root: &Path) -> Result<Option<Manifest>, OutputError> {
-    match probe(root, MANIFEST_PATH)? {
+    match probe(root, MANIFEST_PATH, MAX_MANIFEST_BYTES)? {
         Disk::Absent => Ok(None),
+        Disk::File { too_large: Some(n), .. } => Err(OutputError::BadManifest {
+            path: root.join(MANIFEST_PATH),
+            reason: format!("it is {n} bytes; a manifest is at most {MAX_MANIFEST_BYTES} bytes (1 MiB)"),
+        }),
         Disk::BlockedBy(p) => {
             Err(OutputError::Unsafe { dir: root.to_path_buf(), path: p, reason: "is a file where coder-gen keeps its manifest directory" })
         }
@@ -120,7 +147,10 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
     match fs::symlink_metadata(root) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             // Nothing there yet: everything is added.
-            ch.files = wanted.iter().map(|(p, b)| FileChange { path: p.clone(), old: None, new: Some(b.clone()) }).collect();
+            ch.files = wanted
+                .iter()
+                .map(|(p, b)| FileChange { path: p.clone(), old: None, new: Some(b.clone()), old_not_shown: None, edited: false })
+                .collect();
             return Ok(ch);
         }
         Err(source) => return Err(OutputError::Io { path: root.to_path_buf(), source }),
@@ -134,17 +164,20 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
         BTreeMap::new()
     });
     let mut changes: BTreeMap<String, FileChange> = BTreeMap::new();
+    let mut kept = 0u64;
     // Owned files no longer generated: deleted.
     for (path, sha) in &owned {
         if wanted.contains_key(path) {
             continue;
         }
-        match probe(root, path)? {
-            Disk::File { bytes, .. } => {
-                if *sha != sha256_hex(&bytes) {
+        match probe(root, path, MAX_COMPARE_BYTES)? {
+            Disk::File { bytes, too_large, .. } => {
+                let edited = too_large.is_some() || *sha != sha256_hex(&bytes);
+                if edited {
                     ch.edited.push(path.clone());
                 }
-                changes.insert(path.clone(), FileChange { path: path.clone(), old: Some(bytes), new: None });
+                let (old, old_not_shown) = keep(&mut kept, bytes, too_large);
+                changes.insert(path.clone(), FileChange { path: path.clone(), old: Some(old), new: None, old_not_shown, edited });
             }
             Disk::Dir => {
                 return Err(OutputError::Unsafe {
@@ -160,7 +193,7 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
     let deleted: BTreeSet<String> = changes.keys().cloned().collect();
     let pruned: BTreeSet<String> = dirs_to_prune(root, &deleted, &wanted.keys().cloned().collect())?.into_iter().collect();
     for (path, new) in wanted {
-        let disk = match probe(root, path)? {
+        let disk = match probe(root, path, MAX_COMPARE_BYTES)? {
             // A stale owned file where the new tree needs a directory: it is
             // deleted first, so the path is free.
             Disk::BlockedBy(a) if owned.contains_key(&a) && !wanted.contains_key(&a) => Disk::Absent,
@@ -182,26 +215,35 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
             d => d,
         };
         match disk {
-            Disk::File { bytes, perms } => {
-                if &bytes == new {
+            Disk::File { bytes, too_large, perms } => {
+                if too_large.is_none() && &bytes == new {
                     // Identical content is never a conflict, owned or not.
                     if path != MANIFEST_PATH {
                         ch.unchanged += 1;
                     }
                     continue;
                 }
+                let mut edited = false;
                 if path != MANIFEST_PATH {
                     match owned.get(path) {
-                        Some(sha) if *sha != sha256_hex(&bytes) => ch.edited.push(path.clone()),
+                        Some(sha) if too_large.is_some() || *sha != sha256_hex(&bytes) => {
+                            edited = true;
+                            ch.edited.push(path.clone());
+                        }
                         Some(_) => {}
                         None => ch.collisions.push(path.clone()),
                     }
                 }
                 ch.perms.insert(path.clone(), perms);
-                changes.insert(path.clone(), FileChange { path: path.clone(), old: Some(bytes), new: Some(new.clone()) });
+                let (old, old_not_shown) = keep(&mut kept, bytes, too_large);
+                changes
+                    .insert(path.clone(), FileChange { path: path.clone(), old: Some(old), new: Some(new.clone()), old_not_shown, edited });
             }
             _ => {
-                changes.insert(path.clone(), FileChange { path: path.clone(), old: None, new: Some(new.clone()) });
+                changes.insert(
+                    path.clone(),
+                    FileChange { path: path.clone(), old: None, new: Some(new.clone()), old_not_shown: None, edited: false },
+                );
             }
         }
     }
@@ -210,6 +252,20 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
     let manifest = changes.remove(MANIFEST_PATH);
     ch.files = changes.into_values().chain(manifest).collect();
     Ok(ch)
+}
+
+/// The old text of a changed file, if the budget for kept text allows it;
+/// else nothing, and its size.
+fn keep(kept: &mut u64, bytes: Vec<u8>, too_large: Option<u64>) -> (Vec<u8>, Option<u64>) {
+    if let Some(n) = too_large {
+        return (Vec::new(), Some(n));
+    }
+    let n = bytes.len() as u64;
+    if *kept + n > MAX_KEPT_BYTES {
+        return (Vec::new(), Some(n));
+    }
+    *kept += n;
+    (bytes, None)
 }
 
 /// Directories to remove after `deleted` files are gone: ancestors of deleted

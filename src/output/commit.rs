@@ -146,7 +146,15 @@ pub(crate) fn recover(root: &Path) -> Result<Vec<String>, OutputError> {
         if staging.join(COMMITTED).exists() {
             notes.push(format!("removed {} (a finished render's leftovers)", staging.display()));
         } else if journal.exists() {
-            let text = fs::read(&journal).map_err(io(&journal))?;
+            let text = match crate::read_at_most(&journal, super::MAX_MANIFEST_BYTES).map_err(io(&journal))? {
+                crate::Bounded::Whole(b) => b,
+                crate::Bounded::TooLarge(n) => {
+                    return Err(OutputError::Recovery {
+                        staging,
+                        message: format!("its journal is {n} bytes, more than coder-gen ever writes"),
+                    });
+                }
+            };
             let j: Journal = serde_json::from_slice(&text)
                 .map_err(|e| OutputError::Recovery { staging: staging.clone(), message: format!("its journal cannot be read ({e})") })?;
             let expected = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -7,12 +7,16 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::sha256_hex;
+use crate::error::quote;
 use crate::tree::{Tree, is_safe_relative};
 
 /// Where the manifest lives, relative to the output directory.
 pub const MANIFEST_PATH: &str = ".coder-gen/manifest.json";
 /// The directory that holds the manifest; coder-gen never lists files in it.
 pub const MANIFEST_DIR: &str = ".coder-gen";
+/// A manifest above this is refused unread (one line per generated file;
+/// a real one is a few KiB).
+pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 /// Bumped on any breaking change to the document (announced in CHANGELOG).
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -73,18 +77,22 @@ impl Manifest {
             ));
         }
         if m.generator != "coder-gen" {
-            return Err(format!("generator is {:?}, not \"coder-gen\"", m.generator));
+            return Err(format!("generator is {}, not `coder-gen`", crate::error::quote(&m.generator)));
         }
         let mut bad = Vec::new();
         for (path, sha) in &m.files {
             if !is_safe_relative(path) || path == MANIFEST_DIR || path.starts_with(".coder-gen/") {
-                bad.push(format!("unsafe path {path:?}"));
+                bad.push(format!("unsafe path {}", quote(path)));
             } else if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                bad.push(format!("{path}: sha256 {sha:?} is not 64 lower-case hex digits"));
+                bad.push(format!("{}: sha256 {} is not 64 lower-case hex digits", quote(path), quote(sha)));
             }
         }
         if !bad.is_empty() {
-            return Err(bad.join("; "));
+            // A hostile manifest may hold thousands: name a few.
+            let n = bad.len();
+            bad.truncate(5);
+            let more = if n > 5 { format!("; and {} more", n - 5) } else { String::new() };
+            return Err(format!("{}{more}", bad.join("; ")));
         }
         Ok(m)
     }

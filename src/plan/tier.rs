@@ -81,8 +81,8 @@ fn machine<'a>(
                 spec,
                 at,
                 format!(
-                    "machine_types.{key} `{}` is not a known {cloud} {} type",
-                    at.value,
+                    "machine_types.{key} {} is not a known {cloud} {} type",
+                    crate::error::quote(&at.value),
                     if kind == MachineKind::Database { "database" } else { "node" }
                 ),
                 &format!("use one of: {}", catalog.machine_names(cloud, kind).join(", ")),

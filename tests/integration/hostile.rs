@@ -79,3 +79,443 @@ fn mutated_examples_never_panic() {
     // Both paths are exercised: some mutations are harmless, most are not.
     assert!(rendered > 10 && rejected > 100, "rendered {rendered}, rejected {rejected}");
 }
+
+// ------------------------------------------------ the filesystem and the terminal are hostile too (issue #15)
+
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{MINIMAL, coder_gen, read_tree, spec_in};
+
+/// Peak memory any run may reach, whatever the input.
+const MAX_RSS_KIB: u64 = 100 * 1024;
+/// "At once": generous for a loaded CI machine, far below what reading a
+/// GiB takes.
+const AT_ONCE: Duration = Duration::from_secs(3);
+
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    /// The largest VmHWM (peak resident set) seen while it ran, in KiB.
+    peak_kib: u64,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    fn assert_bounded(&self, what: &str) {
+        assert!(self.peak_kib < MAX_RSS_KIB, "{what}: peak RSS {} KiB\n{}", self.peak_kib, self.stderr());
+        assert!(self.elapsed < AT_ONCE, "{what}: took {:?}", self.elapsed);
+    }
+}
+
+/// Run coder-gen, watching its peak memory: /proc/<pid>/status's VmHWM is
+/// the high-water mark of its resident set, polled every millisecond until
+/// it exits. An unbounded read of a GiB grows for seconds, so it cannot slip
+/// between two polls; a run too short to be seen at all cannot have read
+/// much either (and `elapsed` is checked as well).
+fn run_measured<S: AsRef<OsStr>>(args: &[S], cwd: &Path) -> Run {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coder-gen"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err.read_to_end(&mut v).unwrap();
+        v
+    });
+    let mut peak_kib = 0;
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_file)
+            && let Some(kib) =
+                s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        {
+            peak_kib = std::cmp::max(peak_kib, kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("coder-gen {:?} did not finish", args.iter().map(AsRef::as_ref).collect::<Vec<_>>());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let elapsed = start.elapsed();
+    Run { code: status.code().unwrap_or(-1), stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap(), peak_kib, elapsed }
+}
+
+/// Bytes that could drive a terminal: C0 controls but newline, DEL, C1
+/// (as UTF-8), and the bidi overrides.
+fn raw_controls(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.char_indices()
+        .filter(|(_, c)| (c.is_control() && *c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .map(|(i, c)| format!("{c:?} at {i}"))
+        .collect()
+}
+
+fn sparse(path: &Path, len: u64) {
+    let f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    f.set_len(len).unwrap();
+}
+
+fn render_minimal(tmp: &Path) -> (PathBuf, PathBuf) {
+    let spec = spec_in(tmp, "spec.yaml", MINIMAL);
+    let out = tmp.join("out");
+    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    (spec, out)
+}
+
+#[test]
+fn spec_reads_are_bounded_and_special_files_refused_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo.yaml");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success(), "mkfifo");
+    let huge = tmp.path().join("huge.yaml");
+    sparse(&huge, 2 << 30);
+    let over = tmp.path().join("over.yaml");
+    std::fs::write(&over, format!("{MINIMAL}#{}\n", "x".repeat(coder_gen::spec::MAX_SPEC_BYTES))).unwrap();
+    let cases: [(&Path, &str); 5] = [
+        (Path::new("/dev/zero"), "it is a device, not a regular file"),
+        (&fifo, "it is a named pipe (FIFO), not a regular file"),
+        (tmp.path(), "it is a directory, not a regular file"),
+        (&huge, "larger than 262144 bytes (256 KiB)"),
+        (&over, "larger than 262144 bytes (256 KiB)"),
+    ];
+    for (path, needle) in cases {
+        let run = run_measured(&[OsStr::new("plan"), path.as_os_str()], tmp.path());
+        assert_eq!(run.code, 2, "{path:?}: {}", run.stderr());
+        assert!(run.stderr().contains(needle) && run.stderr().contains("help:"), "{path:?}: {}", run.stderr());
+        assert!(run.stdout.is_empty());
+        run.assert_bounded(&format!("plan {path:?}"));
+    }
+    // The limit itself is allowed: exactly MAX_SPEC_BYTES is read and parsed.
+    let at = tmp.path().join("at.yaml");
+    std::fs::write(&at, format!("{MINIMAL}#{}\n", "x".repeat(coder_gen::spec::MAX_SPEC_BYTES - MINIMAL.len() - 2))).unwrap();
+    assert_eq!(std::fs::metadata(&at).unwrap().len(), coder_gen::spec::MAX_SPEC_BYTES as u64);
+    coder_gen().arg("plan").arg(&at).assert().success();
+    // A link to a spec is followed; a link to a FIFO is refused like the FIFO.
+    let link = tmp.path().join("link.yaml");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let run = run_measured(&[OsStr::new("plan"), link.as_os_str()], tmp.path());
+    assert!(run.code == 2 && run.stderr().contains("named pipe"), "{}", run.stderr());
+}
+
+/// Names that would end a comment or a line, open a string, template or code
+/// span, or drive a terminal, if written as they are.
+fn hostile_names() -> Vec<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    let mut v: Vec<OsString> = [
+        "spec\nkey: injected.yaml",
+        "spec\r\nresource \"x\" \"y\" {}.yaml",
+        // A file name cannot hold `/`: `*/` can only be in a directory's name,
+        // which generated files never show.
+        "a */ b\n #c/spec.yaml",
+        "a *",
+        "#x.yaml",
+        "q'\"`.yaml",
+        "${x}.yaml",
+        "%{ if true }x.yaml",
+        "{{x}}.yaml",
+        "x --> <b>y</b>.yaml",
+        "e\u{1b}]0;title\u{7}\u{1b}[31m.yaml",
+        "\u{202e}lmay.yaml",
+        "line\u{2028}sep\u{85}.yaml",
+        "[link](x) *b* _i_.yaml",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    v.push(OsString::from_vec(b"bad\xff\xfe.yaml".to_vec()));
+    v
+}
+
+#[test]
+fn hostile_spec_file_names_never_change_a_generated_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, plain_out) = render_minimal(tmp.path());
+    let plain = read_tree(&plain_out);
+    for (i, name) in hostile_names().into_iter().enumerate() {
+        let dir = tmp.path().join(format!("case{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        let spec = dir.join(&name);
+        std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
+        std::fs::write(&spec, MINIMAL).unwrap();
+        let out = dir.join("out");
+        let run = run_measured(&[OsStr::new("render"), spec.as_os_str(), OsStr::new("-o"), out.as_os_str()], &dir);
+        assert_eq!(run.code, 0, "{name:?}: {}", run.stderr());
+        assert!(raw_controls(&run.stderr).is_empty(), "{name:?}: {:?}", raw_controls(&run.stderr));
+        let shown = coder_gen::tree::display_name(&spec.file_name().unwrap().to_string_lossy());
+        assert!(!shown.contains(['\n', '\r', '\u{85}', '\u{2028}', '#', '*', '<', '>', '`', '"', '\'', '$', '%', '[', '(']), "{shown}");
+        let tree = read_tree(&out);
+        assert_eq!(tree.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "{name:?}");
+        for (path, bytes) in &tree {
+            let text = std::str::from_utf8(bytes).unwrap();
+            let expected = std::str::from_utf8(&plain[path]).unwrap();
+            if path.ends_with("manifest.json") {
+                let m: serde_json::Value = serde_json::from_str(text).unwrap();
+                assert_eq!(m["spec_file"], shown.as_str());
+                continue;
+            }
+            // The name stands exactly where `spec.yaml` stood, and nothing else moved.
+            assert_eq!(text, expected.replace("spec.yaml", &shown), "{name:?}: {path}");
+            // Every file still parses, to the same document.
+            if path.ends_with(".yaml") {
+                let a: serde_json::Value = serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{name:?}: {path}: {e}"));
+                let b: serde_json::Value = serde_saphyr::from_str(expected).unwrap();
+                assert_eq!(a, b, "{name:?}: {path}");
+            } else if path.ends_with(".tf") {
+                let a = hcl_edit::parser::parse_body(text).unwrap_or_else(|e| panic!("{name:?}: {path}: {e}"));
+                let b = hcl_edit::parser::parse_body(expected).unwrap();
+                let idents = |body: &hcl_edit::structure::Body| {
+                    body.iter().map(|s| format!("{:?}", s.as_block().map(|b| b.ident.to_string()))).collect::<Vec<_>>()
+                };
+                assert_eq!(idents(&a), idents(&b), "{name:?}: {path}");
+            } else if path.ends_with(".md") {
+                let first = text.lines().next().unwrap();
+                assert!(first.starts_with("<!-- ") && first.ends_with(" -->") && first.matches("-->").count() == 1, "{first}");
+            }
+        }
+    }
+}
+
+#[test]
+fn alias_amplified_errors_print_less_than_a_megabyte() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One bad 258 KB namespace, reused 99 times through an alias.
+    let mut text = format!("{MINIMAL}workspaces:\n  - namespace: &a {}\n", "A".repeat(258_000));
+    for _ in 0..98 {
+        text.push_str("  - namespace: *a\n");
+    }
+    assert!(text.len() < coder_gen::spec::MAX_SPEC_BYTES);
+    let spec = spec_in(tmp.path(), "spec.yaml", &text);
+    let run = run_measured(&[OsStr::new("plan"), spec.as_os_str()], tmp.path());
+    assert_eq!(run.code, 2);
+    let err = run.stderr();
+    assert!(err.len() < 64 * 1024, "{} bytes of errors", err.len());
+    assert!(err.contains("(258000 characters)") && err.contains("more error(s) repeat a message shown above"), "{err}");
+    run.assert_bounded("alias-amplified spec");
+}
+
+/// Specs whose values carry escape sequences, through every kind of message.
+fn control_specs() -> Vec<(&'static str, String)> {
+    let osc = r#""\e]0;pwned\a\e[31mred\x9b2J\u202e""#;
+    vec![
+        ("machine type", format!("{MINIMAL}machine_types:\n  coderd: {osc}\n")),
+        ("name length", MINIMAL.replace("name: acme", &format!("name: {osc}"))),
+        ("duplicate namespace", format!("{MINIMAL}workspaces:\n  - namespace: {osc}\n  - namespace: {osc}\n")),
+        ("region", MINIMAL.replace("region: us-east-1", &format!("region: {osc}"))),
+        ("url", MINIMAL.replace("access_url: https://coder.acme.com", &format!("access_url: {osc}"))),
+        ("tag", format!("{MINIMAL}provisioners:\n  - namespace: p\n    tags:\n      {osc}: {osc}\n")),
+        ("unknown key", format!("{MINIMAL}{osc}: 1\n")),
+        ("users", MINIMAL.replace("users: 1800", &format!("users: {osc}"))),
+        ("raw bytes in the file", format!("{MINIMAL}name2: a\u{1b}]0;x\u{7}\n")),
+    ]
+}
+
+#[test]
+fn no_raw_control_character_from_the_input_reaches_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (what, text) in control_specs() {
+        let spec = spec_in(tmp.path(), "spec.yaml", &text);
+        for args in [vec!["plan"], vec!["plan", "--format", "json"]] {
+            let out = coder_gen().args(&args).arg(&spec).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{what}");
+            for stream in [&out.stdout, &out.stderr] {
+                assert!(raw_controls(stream).is_empty(), "{what}: {:?}\n{}", raw_controls(stream), String::from_utf8_lossy(stream));
+            }
+        }
+    }
+    // A hand-edited generated file's escape sequences, in `diff` with colour
+    // forced: coder-gen's own colours stay, the file's are shown escaped.
+    let (spec, out) = render_minimal(tmp.path());
+    let values = out.join("helm/coder/values.yaml");
+    let mut text = std::fs::read_to_string(&values).unwrap();
+    text.push_str("# \u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\n");
+    std::fs::write(&values, text).unwrap();
+    let diff = coder_gen().env("CLICOLOR_FORCE", "1").env_remove("NO_COLOR").arg("diff").arg(&spec).arg("-o").arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&diff.stdout);
+    assert!(stdout.contains("\u{1b}[") && stdout.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}31m"), "{stdout}");
+    assert!(!stdout.contains("\u{1b}]") && !stdout.contains('\u{7}') && !stdout.contains("\u{1b}[2J") && !stdout.contains('\u{9b}'));
+}
+
+#[test]
+fn a_huge_manifest_is_refused_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, out) = render_minimal(tmp.path());
+    sparse(&out.join(".coder-gen/manifest.json"), 1 << 30);
+    for cmd in ["check", "diff", "render"] {
+        let run = run_measured(&[OsStr::new(cmd), spec.as_os_str(), OsStr::new("-o"), out.as_os_str()], tmp.path());
+        assert_eq!(run.code, 2, "{cmd}: {}", run.stderr());
+        assert!(run.stderr().contains("it is 1073741824 bytes; a manifest is at most 1048576 bytes"), "{cmd}: {}", run.stderr());
+        run.assert_bounded(cmd);
+    }
+}
+
+#[test]
+fn a_huge_owned_file_is_compared_in_bounded_memory_and_named_as_hand_edited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, out) = render_minimal(tmp.path());
+    let values = out.join("helm/coder/values.yaml");
+    sparse(&values, 1 << 30);
+    let args = |cmd: &str| vec![OsString::from(cmd), spec.clone().into(), "-o".into(), out.clone().into()];
+    let check = run_measured(&args("check"), tmp.path());
+    assert_eq!(check.code, 1, "{}", check.stderr());
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("--- a/helm/coder/values.yaml") && stdout.contains("1073741824 bytes, above the 1048576-byte compare limit"),
+        "{stdout}"
+    );
+    assert!(check.stderr().contains(coder_gen::output::EDITED_BY_HAND) && check.stderr().contains("    helm/coder/values.yaml\n"));
+    check.assert_bounded("check");
+    let diff = run_measured(&args("diff"), tmp.path());
+    assert_eq!(diff.code, 0, "{}", diff.stderr());
+    assert!(diff.stderr().contains(coder_gen::output::EDITED_BY_HAND));
+    diff.assert_bounded("diff");
+    let render = run_measured(&args("render"), tmp.path());
+    assert_eq!(render.code, 2);
+    assert!(render.stderr().contains(coder_gen::output::EDITED_BY_HAND) && render.stderr().contains("    helm/coder/values.yaml\n"));
+    render.assert_bounded("render");
+    let mut forced = args("render");
+    forced.push("--force".into());
+    let run = run_measured(&forced, tmp.path());
+    assert_eq!(run.code, 0, "{}", run.stderr());
+    run.assert_bounded("render --force");
+    assert!(std::fs::metadata(&values).unwrap().len() < 1 << 20);
+    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+}
+
+#[test]
+fn check_diff_and_render_name_a_hand_edited_file_in_the_same_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, out) = render_minimal(tmp.path());
+    let values = out.join("helm/coder/values.yaml");
+    let mut text = std::fs::read_to_string(&values).unwrap();
+    text.push_str("# my edit\n");
+    std::fs::write(&values, text).unwrap();
+    let words = format!("{}\n    helm/coder/values.yaml\n", coder_gen::output::EDITED_BY_HAND);
+    let check = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
+    let err = String::from_utf8_lossy(&check.get_output().stderr).into_owned();
+    assert!(err.contains(&words) && err.contains("refuses to overwrite them") && !err.contains("= help: run `coder-gen render"), "{err}");
+    let diff = coder_gen().arg("diff").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    assert!(String::from_utf8_lossy(&diff.get_output().stderr).contains(&words));
+    let render = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
+    assert!(String::from_utf8_lossy(&render.get_output().stderr).contains(&words));
+    // Ordinary drift (the spec changed) still says to render.
+    let (spec2, out2) = (spec_in(tmp.path(), "spec2.yaml", &MINIMAL.replace("1800", "1700")), tmp.path().join("out"));
+    let check = coder_gen().arg("check").arg(&spec2).arg("-o").arg(&out2).assert().code(1);
+    let err = String::from_utf8_lossy(&check.get_output().stderr).into_owned();
+    assert!(err.contains(&words), "{err}");
+    std::fs::remove_file(&values).unwrap();
+    let check = coder_gen().arg("check").arg(&spec2).arg("-o").arg(&out2).assert().code(1);
+    let err = String::from_utf8_lossy(&check.get_output().stderr).into_owned();
+    assert!(!err.contains("edited by hand") && err.contains("= help: run `coder-gen render"), "{err}");
+}
+
+#[test]
+fn comments_and_formatting_of_the_spec_do_not_drift_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, out) = render_minimal(tmp.path());
+    let reformatted = "# Acme's Coder\naccess_url: \"https://coder.acme.com\"   # public URL\n\ncloud: aws\nname: 'acme'\nregion: us-east-1\nusers: 1800\ntier: auto\n";
+    std::fs::write(&spec, reformatted).unwrap();
+    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    // A changed value is drift, even where no file but the manifest changes.
+    std::fs::write(&spec, reformatted.replace("1800", "1700")).unwrap();
+    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
+}
+
+#[test]
+fn stdout_write_errors_fail_and_a_closed_pipe_exits_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("plan").arg(&spec).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error: cannot write to stdout"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    for args in [vec!["plan"], vec!["plan", "--format", "json"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).args(&args).arg(&spec).stdout(writer).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn smaller_holes_cr_only_snippets_users_forms_tag_cap_parser_advice() {
+    let first_error = |text: &str| coder_gen::render_str("spec.yaml", text).unwrap_err().render(text);
+    // CR-only line endings still get a snippet with a caret.
+    let cr = MINIMAL.replace("users: 1800", "users: 0").replace('\n', "\r");
+    let e = first_error(&cr);
+    assert!(e.contains("spec.yaml:2:8:") && e.contains("2 | users: 0\n") && e.contains("|        ^"), "{e}");
+    // users is decimal digits; YAML's other integer forms are refused.
+    for form in ["0x1F4", "1_000", "+500", "0o764", "0b111", "500.0"] {
+        let e = first_error(&MINIMAL.replace("1800", form));
+        assert!(e.contains(&format!("users is `{form}`: write the number of users in decimal digits")), "{e}");
+    }
+    assert_eq!(coder_gen::spec_from_str("s", &MINIMAL.replace("1800", "\"500\"")).unwrap().users.value, 500);
+    // At most MAX_TAGS tags per provisioner group.
+    let tags: String = (0..=coder_gen::spec::MAX_TAGS).map(|i| format!("      t{i}: v\n")).collect();
+    let e = first_error(&format!("{MINIMAL}provisioners:\n  - namespace: p\n    tags:\n{tags}"));
+    assert!(e.contains("more than 32 tags"), "{e}");
+    // A second document: what to do, not which library function to call.
+    let e = first_error(&format!("{MINIMAL}---\na: 1\n"));
+    assert!(e.contains("more than one YAML document") && !e.contains("from_str"), "{e}");
+}
+
+#[test]
+fn every_error_kind_has_a_code_and_help() {
+    use coder_gen::Error;
+    let io = || std::io::Error::other("x");
+    let errors = [
+        Error::Read { path: "p".into(), source: io() },
+        Error::NotAFile { path: "p".into(), what: "a device" },
+        Error::Stdout(io()),
+        Error::Usage("u".into()),
+        Error::Output(coder_gen::output::OutputError::NotOwned { dir: "d".into() }),
+    ];
+    let codes: std::collections::BTreeSet<&str> = errors.iter().map(Error::code).collect();
+    assert_eq!(codes.len(), errors.len());
+    for e in &errors {
+        let text = coder_gen::error::render(e, None);
+        assert!(text.starts_with("error: ") && text.contains("\n  = help: "), "{text}");
+    }
+}
+
+#[test]
+fn generated_files_stay_below_the_compare_limit() {
+    // An owned file above the limit is "edited" without being read: that
+    // holds only if coder-gen never writes one that large.
+    for spec in examples() {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let tree = coder_gen::render_str("spec.yaml", &text).unwrap();
+        for (path, bytes) in tree.iter() {
+            assert!((bytes.len() as u64) < coder_gen::output::MAX_COMPARE_BYTES / 8, "{path}: {} bytes", bytes.len());
+        }
+    }
+}
