@@ -77,7 +77,7 @@ fn run_case(case: &Case, update: bool) -> Result<(), String> {
                     let diff = similar::TextDiff::from_lines(&expected_stderr, &stderr);
                     problems.push(format!(
                         "stderr differs from the snapshot:\n{}",
-                        diff.unified_diff().header(&format!("{}.stderr", case.name), "actual").to_string()
+                        diff.unified_diff().header(&format!("{}.stderr", case.name), "actual")
                     ));
                 }
             }

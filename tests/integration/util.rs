@@ -12,6 +12,11 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The shared directory: `$CODER_GEN_SHARED`, else `../shared` beside the repo.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("CODER_GEN_SHARED").map_or_else(|| repo_root().join("../shared"), PathBuf::from)
+}
+
 /// The built `coder-gen` binary as an `assert_cmd` command, colour off
 /// (older tests and `hostile.rs`; new tests use [`Run`]).
 pub fn coder_gen() -> assert_cmd::Command {
@@ -187,6 +192,18 @@ impl Run {
         self.cmd.arg(arg);
         self
     }
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+    /// `--format json`.
+    pub fn args_json(self) -> Self {
+        self.args(["--format", "json"])
+    }
     pub fn in_dir(mut self, dir: &Path) -> Self {
         self.cmd.current_dir(dir);
         self
@@ -274,6 +291,12 @@ impl Deployment {
         let spec = spec_in(tmp.path(), file, spec_text);
         let out = tmp.path().join("out");
         Deployment { tmp, spec, out }
+    }
+    /// An existing spec file (an example), with `out/` in a fresh temp dir.
+    pub fn of(spec: &Path) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        Deployment { tmp, spec: spec.to_path_buf(), out }
     }
     /// The default spec: `SpecBuilder::new()`.
     pub fn minimal() -> Self {
