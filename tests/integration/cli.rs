@@ -1,22 +1,20 @@
 //! The CLI contract: exit codes, located errors, nothing written on error,
-//! the plan JSON document.
+//! the plan JSON document. (The whole message of every kind of bad spec is
+//! snapshotted in `catalogue.rs`.)
 
-use predicates::prelude::*;
+use crate::util::{Deployment, Run, SpecBuilder, examples};
 
-use crate::util::{MINIMAL, coder_gen, spec_in};
-
-fn plan_json(users: u32, cloud: &str) -> serde_json::Value {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &MINIMAL.replace("1800", &users.to_string()).replace("aws", cloud));
-    let out = coder_gen().arg("plan").arg(&spec).args(["--format", "json"]).assert().success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+fn plan_json(spec: &SpecBuilder) -> serde_json::Value {
+    let d = Deployment::new(&spec.build());
+    let out = d.plan().arg("--format").arg("json").assert().success();
+    serde_json::from_slice(&out.output.stdout).unwrap()
 }
 
 #[test]
 fn plan_json_tiers_at_the_boundaries() {
     for (users, tier) in [(1, "1k"), (1000, "1k"), (1001, "2k"), (2000, "2k"), (2001, "3k"), (3000, "3k")] {
         for cloud in ["gcp", "aws", "azure"] {
-            let j = plan_json(users, cloud);
+            let j = plan_json(&SpecBuilder::new().users(users).cloud(cloud));
             assert_eq!(j["tier"], tier, "{users} {cloud}");
             assert_eq!(j["users"], users);
             assert_eq!(j["cloud"], cloud);
@@ -26,7 +24,7 @@ fn plan_json_tiers_at_the_boundaries() {
 
 #[test]
 fn plan_json_has_the_documented_fields() {
-    let j = plan_json(3000, "aws");
+    let j = plan_json(&SpecBuilder::new().users(3000));
     for key in
         ["format_version", "tier", "users", "cloud", "pools", "coderd", "provisioners", "workspaces", "database", "warnings", "notes"]
     {
@@ -36,6 +34,7 @@ fn plan_json_has_the_documented_fields() {
     for key in ["role", "machine_type", "vcpu", "memory_gib", "min_nodes", "max_nodes"] {
         assert!(pool.get(key).is_some(), "pool missing {key}");
     }
+    assert_eq!(j["format_version"], 1);
     assert_eq!(j["coderd"]["replicas"], 4);
     assert!(j["coderd"]["resources"]["requests"]["cpu_millis"].is_number());
     assert_eq!(j["provisioners"][0]["namespace"], "coder-provisioners");
@@ -49,67 +48,76 @@ fn plan_json_has_the_documented_fields() {
     assert!(j["warnings"].as_array().unwrap().iter().any(|w| w["code"] == "burstable-machine-type"));
 }
 
+/// Replaces a test that planned twice in one process and compared the value
+/// with itself: here each plan is a separate process (fresh hash seeds),
+/// run from another directory under another locale and time zone, so an
+/// iteration order or environment leak would show.
 #[test]
-fn too_many_users_exits_2_with_location_and_writes_nothing() {
+fn plan_json_is_the_same_in_separate_processes_and_environments() {
     let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &MINIMAL.replace("1800", "3001"));
-    let out = tmp.path().join("out");
-    coder_gen()
-        .arg("render")
-        .arg(&spec)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("spec.yaml:2:8").and(predicate::str::contains("3,000")));
-    assert!(!out.exists(), "nothing may be written on error");
+    for spec in examples() {
+        let name = spec.file_name().unwrap();
+        std::fs::copy(&spec, tmp.path().join(name)).unwrap();
+        let plan = |dir: &std::path::Path, envs: &[(&str, &str)]| {
+            let mut run = Run::new(["plan"]).arg(name).args_json().in_dir(dir);
+            for (k, v) in envs {
+                run = run.env(k, v);
+            }
+            run.assert().success().stdout()
+        };
+        let here = plan(spec.parent().unwrap(), &[]);
+        let there = plan(tmp.path(), &[("LC_ALL", "tr_TR.UTF-8"), ("LANG", "tr_TR.UTF-8"), ("TZ", "Pacific/Chatham")]);
+        assert!(here.contains("\"format_version\": 1"), "{here}");
+        assert_eq!(here, there, "{}", spec.display());
+    }
 }
 
 #[test]
-fn malformed_specs_exit_2_with_a_located_message() {
+fn too_many_users_exits_2_with_location_and_writes_nothing() {
+    let d = Deployment::new(&SpecBuilder::new().users(3001).build());
+    d.run("render").assert().code(2).stderr_has("spec.yaml:2:8").stderr_has("3,000");
+    assert!(!d.out.exists(), "nothing may be written on error");
+}
+
+/// Every command that reads a spec refuses a bad one the same way: exit 2,
+/// located, with help, nothing written.
+#[test]
+fn malformed_specs_exit_2_with_a_located_message_from_every_command() {
+    let minimal = SpecBuilder::new();
     let cases = [
-        ("unknown key", format!("{MINIMAL}databse: {{}}\n"), "spec.yaml:6:1"),
-        ("nested unknown key", format!("{MINIMAL}kubernetes:\n  versoin: \"1.33\"\n"), "spec.yaml:7:3"),
-        ("bad yaml", format!("{MINIMAL}users: [\n"), "spec.yaml:"),
-        ("wrong type", MINIMAL.replace("1800", "many"), "spec.yaml:2:8"),
-        ("bad cloud", MINIMAL.replace("aws", "oracle"), "spec.yaml:3:8"),
-        ("missing key", MINIMAL.replace("region: us-east-1\n", ""), "spec.yaml:"),
+        ("unknown key", minimal.clone().extra("databse: {}\n").build(), "spec.yaml:6:1"),
+        ("nested unknown key", minimal.clone().extra("kubernetes:\n  versoin: \"1.33\"\n").build(), "spec.yaml:7:3"),
+        ("wrong type", minimal.clone().users_raw("many").build(), "spec.yaml:2:8"),
+        ("bad cloud", minimal.clone().cloud("oracle").region("us-east-1").build(), "spec.yaml:3:8"),
         ("empty file", String::new(), "spec.yaml"),
     ];
     for (what, text, located) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let spec = spec_in(tmp.path(), "spec.yaml", &text);
-        let out = tmp.path().join("out");
-        let assert = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-        assert!(stderr.contains(located), "{what}: expected {located} in\n{stderr}");
-        assert!(stderr.contains("help:"), "{what}: no help in\n{stderr}");
-        assert!(!out.exists(), "{what}: wrote output");
-        coder_gen().arg("plan").arg(&spec).assert().code(2);
+        let d = Deployment::new(&text);
+        for sub in ["render", "diff", "check"] {
+            let a = d.run(sub).assert().code(2);
+            assert!(a.stderr().contains(located) && a.stderr().contains("help:"), "{what} ({sub}): {}", a.stderr());
+        }
+        d.plan().assert().code(2).stderr_has(located);
+        assert!(!d.out.exists(), "{what}: wrote output");
     }
 }
 
 #[test]
 fn missing_spec_file_exits_2() {
-    coder_gen().args(["plan", "/nonexistent/spec.yaml"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
+    Run::new(["plan", "/nonexistent/spec.yaml"]).assert().code(2).stderr_has("cannot read");
 }
 
 #[test]
 fn usage_errors_exit_2_and_help_has_examples() {
-    coder_gen().arg("frobnicate").assert().code(2);
+    Run::new(["frobnicate"]).assert().code(2);
     for sub in ["render", "plan", "diff", "check"] {
-        coder_gen().args([sub, "--help"]).assert().success().stdout(predicate::str::contains("Example"));
+        Run::new([sub, "--help"]).assert().success().stdout_has("Example");
     }
-    coder_gen().arg("--version").assert().success().stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    Run::new(["--version"]).assert().success().stdout_has(env!("CARGO_PKG_VERSION"));
 }
 
 #[test]
 fn plan_text_shows_tier_pools_and_warnings() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &MINIMAL.replace("1800", "3000"));
-    coder_gen().arg("plan").arg(&spec).assert().success().stdout(
-        predicate::str::contains("tier        3k")
-            .and(predicate::str::contains("t3.2xlarge"))
-            .and(predicate::str::contains("seed-capacity-mismatch")),
-    );
+    let d = Deployment::new(&SpecBuilder::new().users(3000).build());
+    d.plan().assert().success().stdout_has("tier        3k").stdout_has("t3.2xlarge").stdout_has("seed-capacity-mismatch");
 }

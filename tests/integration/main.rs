@@ -1,5 +1,6 @@
 //! One integration-test binary (ripgrep-style): `mod` per concern.
 
+mod catalogue;
 mod chart_keys;
 mod cli;
 mod golden;

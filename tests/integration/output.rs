@@ -9,10 +9,9 @@ use std::path::Path;
 
 use coder_gen::output::{self, FileChange, MANIFEST_PATH, OutputError, OutputMeta, WriteOptions};
 use coder_gen::tree::Tree;
-use predicates::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::util::{MINIMAL, coder_gen, read_tree, spec_in};
+use crate::util::{Deployment, Run, SpecBuilder, read_tree, spec_in};
 
 fn meta() -> OutputMeta {
     OutputMeta { generator_version: "0.0.0-test".into(), spec_file: "spec.yaml".into(), spec_digest: "d".repeat(64) }
@@ -62,33 +61,32 @@ fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(dir.join(MANIFEST_PATH)).unwrap()).unwrap()
 }
 
-fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+/// The default spec with these provisioner namespaces.
+fn prov(namespaces: &[&str]) -> SpecBuilder {
+    SpecBuilder::new().provisioners(namespaces)
 }
 
-fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+/// A temp dir and the (not yet created) output directory in it.
+fn scratch() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    (tmp, out)
 }
-
-const PROV2: &str = "provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n";
-const PROV1: &str = "provisioners:\n  - namespace: prov-a\n";
 
 // ---------------------------------------------------------------- manifest
 
 #[test]
 fn manifest_lists_every_generated_file_with_its_sha256() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let files = read_tree(&out);
-    let m = manifest(&out);
+    let d = Deployment::minimal();
+    d.render();
+    let files = read_tree(&d.out);
+    let m = manifest(&d.out);
     assert_eq!(m["format_version"], 1);
     assert_eq!(m["generator"], "coder-gen");
     assert_eq!(m["generator_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(m["spec_file"], "spec.yaml");
     // The digest of the parsed spec (its canonical form), not of its text.
-    assert_eq!(m["spec_digest"], coder_gen::spec_from_str("spec.yaml", MINIMAL).unwrap().digest);
+    assert_eq!(m["spec_digest"], coder_gen::spec_from_str("spec.yaml", &SpecBuilder::new().build()).unwrap().digest);
     let listed: BTreeMap<String, String> =
         m["files"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
     // Every file on disk but the manifest itself, with its real hash.
@@ -106,11 +104,9 @@ fn manifest_lists_every_generated_file_with_its_sha256() {
 
 #[test]
 fn generated_files_are_lf_with_one_trailing_newline_and_a_versionless_header() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "acme-prod.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    for (path, bytes) in read_tree(&out) {
+    let d = Deployment::named("acme-prod.yaml", &SpecBuilder::new().build());
+    d.render();
+    for (path, bytes) in read_tree(&d.out) {
         let text = String::from_utf8(bytes).unwrap();
         assert!(!text.contains('\r'), "{path}: CR");
         assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{path}: trailing newlines");
@@ -129,23 +125,21 @@ fn generated_files_are_lf_with_one_trailing_newline_and_a_versionless_header() {
 #[test]
 fn rendering_again_is_byte_identical_and_rewrites_nothing() {
     use std::os::unix::fs::MetadataExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let before = read_tree(&out);
+    let d = Deployment::minimal();
+    d.render();
+    let before = read_tree(&d.out);
     let stamp = |p: &str| {
-        let m = fs::metadata(out.join(p)).unwrap();
+        let m = fs::metadata(d.out.join(p)).unwrap();
         (m.ino(), m.mtime(), m.mtime_nsec())
     };
     let stamps: Vec<_> = before.keys().map(|p| stamp(p)).collect();
-    let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    assert!(stderr_of(&a).contains("is up to date"), "{}", stderr_of(&a));
-    assert_eq!(read_tree(&out), before);
+    let a = d.render();
+    assert!(a.stderr().contains("is up to date"), "{}", a.stderr());
+    assert_eq!(read_tree(&d.out), before);
     assert_eq!(before.keys().map(|p| stamp(p)).collect::<Vec<_>>(), stamps, "unchanged files were rewritten");
     // A second directory from the same spec is byte-identical too.
-    let other = tmp.path().join("other");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&other).assert().success();
+    let other = d.dir().join("other");
+    d.run_into("render", &other).assert().success();
     assert_eq!(read_tree(&other), before);
 }
 
@@ -153,8 +147,7 @@ fn rendering_again_is_byte_identical_and_rewrites_nothing() {
 
 #[test]
 fn stale_files_are_deleted_and_only_emptied_directories_pruned() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     let old = tree(&[
         ("README.md", "v1"),
         ("helm/coder-provisioner/prov-a/values.yaml", "a"),
@@ -191,10 +184,8 @@ fn stale_files_are_deleted_and_only_emptied_directories_pruned() {
 
 #[test]
 fn a_namespace_removed_from_the_spec_leaves_no_file_behind() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV2}"));
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    let d = Deployment::new(&prov(&["prov-a", "prov-b"]).build());
+    d.render();
     let mentions = |out: &Path| -> Vec<String> {
         read_tree(out)
             .into_iter()
@@ -202,40 +193,37 @@ fn a_namespace_removed_from_the_spec_leaves_no_file_behind() {
             .map(|(p, _)| p)
             .collect()
     };
-    assert!(!mentions(&out).is_empty(), "prov-b should appear in the tree");
-    spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV1}"));
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    assert_eq!(mentions(&out), Vec::<String>::new());
+    assert!(!mentions(&d.out).is_empty(), "prov-b should appear in the tree");
+    d.edit(&prov(&["prov-a"]).build());
+    d.render();
+    assert_eq!(mentions(&d.out), Vec::<String>::new());
     // Whatever the renderers emit per namespace, no path of prov-b remains on disk.
-    assert!(walkdir::WalkDir::new(&out).into_iter().all(|e| !e.unwrap().path().to_string_lossy().contains("prov-b")));
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    assert!(walkdir::WalkDir::new(&d.out).into_iter().all(|e| !e.unwrap().path().to_string_lossy().contains("prov-b")));
+    d.run("check").assert().code(0);
 }
 
 #[test]
 fn foreign_files_survive_with_their_bytes_and_permissions() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV2}"));
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let mine = out.join("kustomization-patch.yaml");
+    let d = Deployment::new(&prov(&["prov-a", "prov-b"]).build());
+    d.render();
+    let mine = d.out.join("kustomization-patch.yaml");
     fs::write(&mine, "# mine\n").unwrap();
     fs::set_permissions(&mine, fs::Permissions::from_mode(0o600)).unwrap();
-    fs::create_dir_all(out.join("notes/deep")).unwrap();
-    fs::write(out.join("notes/deep/todo.txt"), "x").unwrap();
-    spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV1}").replace("1800", "2500"));
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    fs::create_dir_all(d.out.join("notes/deep")).unwrap();
+    fs::write(d.out.join("notes/deep/todo.txt"), "x").unwrap();
+    d.edit(&prov(&["prov-a"]).users(2500).build());
+    d.render();
     assert_eq!(fs::read(&mine).unwrap(), b"# mine\n");
     assert_eq!(fs::metadata(&mine).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(fs::read(out.join("notes/deep/todo.txt")).unwrap(), b"x");
-    assert!(manifest(&out)["files"].get("kustomization-patch.yaml").is_none());
+    assert_eq!(fs::read(d.out.join("notes/deep/todo.txt")).unwrap(), b"x");
+    assert!(manifest(&d.out)["files"].get("kustomization-patch.yaml").is_none());
 }
 
 #[test]
 fn a_replaced_generated_file_keeps_the_users_permissions() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&tree(&[("run.sh", "echo 1")]), &out).unwrap();
     fs::set_permissions(out.join("run.sh"), fs::Permissions::from_mode(0o750)).unwrap();
     write(&tree(&[("run.sh", "echo 2")]), &out).unwrap();
@@ -245,8 +233,7 @@ fn a_replaced_generated_file_keeps_the_users_permissions() {
 
 #[test]
 fn a_foreign_file_at_a_generated_path_is_refused_by_name_and_nothing_is_written() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&tree(&[("README.md", "v1")]), &out).unwrap();
     fs::create_dir_all(out.join("helm/coder")).unwrap();
     fs::write(out.join("helm/coder/values.yaml"), "mine\n").unwrap();
@@ -267,8 +254,7 @@ fn a_foreign_file_at_a_generated_path_is_refused_by_name_and_nothing_is_written(
 
 #[test]
 fn an_identical_foreign_file_at_a_generated_path_is_adopted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&tree(&[("README.md", "v1")]), &out).unwrap();
     fs::write(out.join("same.yaml"), "same\n").unwrap();
     write(&tree(&[("README.md", "v1"), ("same.yaml", "same")]), &out).unwrap();
@@ -277,71 +263,64 @@ fn an_identical_foreign_file_at_a_generated_path_is_adopted() {
 
 #[test]
 fn collision_through_the_cli_exits_2_naming_the_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    let d = Deployment::minimal();
+    d.render();
     // Pretend README.md was never ours: drop it from the manifest.
-    let mut m = manifest(&out);
+    let mut m = manifest(&d.out);
     m["files"].as_object_mut().unwrap().remove("README.md");
-    fs::write(out.join(MANIFEST_PATH), serde_json::to_string_pretty(&m).unwrap()).unwrap();
-    fs::write(out.join("README.md"), "the user's readme\n").unwrap();
-    let before = read_tree(&out);
-    let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-    let err = stderr_of(&a);
+    fs::write(d.out.join(MANIFEST_PATH), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    fs::write(d.out.join("README.md"), "the user's readme\n").unwrap();
+    let before = read_tree(&d.out);
+    let a = d.run("render").assert().code(2);
+    let err = a.stderr();
     assert!(err.starts_with("error: ") && err.contains("    README.md\n") && err.contains("did not write"), "{err}");
-    assert_eq!(read_tree(&out), before);
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(2).stderr(predicate::str::contains("README.md"));
+    assert_eq!(read_tree(&d.out), before);
+    d.run("check").assert().code(2).stderr_has("README.md");
 }
 
 #[test]
 fn a_non_empty_directory_without_manifest_is_refused_unless_forced() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    fs::create_dir(&out).unwrap();
-    fs::write(out.join("notes.md"), "mine\n").unwrap();
-    let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-    let err = stderr_of(&a);
+    let d = Deployment::minimal();
+    fs::create_dir(&d.out).unwrap();
+    fs::write(d.out.join("notes.md"), "mine\n").unwrap();
+    let a = d.run("render").assert().code(2);
+    let err = a.stderr();
     assert!(err.contains("not empty") && err.contains("manifest") && err.contains("--force"), "{err}");
-    assert_eq!(read_tree(&out).into_keys().collect::<Vec<_>>(), ["notes.md"]);
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(2);
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).arg("--force").assert().success();
-    assert_eq!(fs::read(out.join("notes.md")).unwrap(), b"mine\n");
-    assert!(out.join(MANIFEST_PATH).is_file() && out.join("README.md").is_file());
-    assert!(manifest(&out)["files"].get("notes.md").is_none());
+    assert_eq!(read_tree(&d.out).into_keys().collect::<Vec<_>>(), ["notes.md"]);
+    d.run("check").assert().code(2);
+    d.run("render").arg("--force").assert().success();
+    assert_eq!(fs::read(d.out.join("notes.md")).unwrap(), b"mine\n");
+    assert!(d.out.join(MANIFEST_PATH).is_file() && d.out.join("README.md").is_file());
+    assert!(manifest(&d.out)["files"].get("notes.md").is_none());
     // An existing empty directory needs no --force.
-    let empty = tmp.path().join("empty");
+    let empty = d.dir().join("empty");
     fs::create_dir(&empty).unwrap();
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&empty).assert().success();
+    d.run_into("render", &empty).assert().success();
 }
 
 #[test]
 fn a_hand_edited_generated_file_is_refused_unless_forced() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let pristine = fs::read(out.join("README.md")).unwrap();
+    let d = Deployment::minimal();
+    d.render();
+    let pristine = fs::read(d.out.join("README.md")).unwrap();
     let mut edited = pristine.clone();
     edited.extend_from_slice(b"my note\n");
-    fs::write(out.join("README.md"), &edited).unwrap();
-    let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-    let err = stderr_of(&a);
+    fs::write(d.out.join("README.md"), &edited).unwrap();
+    let a = d.run("render").assert().code(2);
+    let err = a.stderr();
     assert!(err.contains("edited by hand") && err.contains("    README.md\n") && err.contains("--force"), "{err}");
-    assert_eq!(fs::read(out.join("README.md")).unwrap(), edited);
+    assert_eq!(fs::read(d.out.join("README.md")).unwrap(), edited);
     // check and diff see it as drift, not as an error.
-    let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
-    assert!(stdout_of(&a).contains("-my note"), "{}", stdout_of(&a));
-    let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).arg("--force").assert().success();
-    assert!(stderr_of(&a).contains("--force: overwrote or deleted README.md"), "{}", stderr_of(&a));
-    assert_eq!(fs::read(out.join("README.md")).unwrap(), pristine);
+    let a = d.run("check").assert().code(1);
+    assert!(a.stdout().contains("-my note"), "{}", a.stdout());
+    let a = d.run("render").arg("--force").assert().success();
+    assert!(a.stderr().contains("--force: overwrote or deleted README.md"), "{}", a.stderr());
+    assert_eq!(fs::read(d.out.join("README.md")).unwrap(), pristine);
 }
 
 #[test]
 fn a_hand_edited_stale_file_is_not_deleted_without_force() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&tree(&[("README.md", "v1"), ("old.yaml", "old")]), &out).unwrap();
     fs::write(out.join("old.yaml"), "old, with my edit\n").unwrap();
     let new = tree(&[("README.md", "v1")]);
@@ -354,8 +333,7 @@ fn a_hand_edited_stale_file_is_not_deleted_without_force() {
 
 #[test]
 fn a_deleted_generated_file_is_written_again() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     let t = tree(&[("a/b.yaml", "b")]);
     write(&t, &out).unwrap();
     fs::remove_dir_all(out.join("a")).unwrap();
@@ -365,8 +343,7 @@ fn a_deleted_generated_file_is_written_again() {
 
 #[test]
 fn a_file_can_become_a_directory_and_back_unless_the_directory_holds_a_foreign_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&tree(&[("x", "file")]), &out).unwrap();
     // Each way, atomically: a failure after any number of writes changes nothing.
     write_failing_at_every_step(&tree(&[("x/y.yaml", "nested")]), &out);
@@ -405,50 +382,45 @@ fn write_failing_at_every_step(t: &Tree, out: &Path) {
 
 #[test]
 fn a_hostile_manifest_is_refused_and_deletes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let victim = tmp.path().join("victim.txt");
+    let d = Deployment::minimal();
+    d.render();
+    let victim = d.dir().join("victim.txt");
     fs::write(&victim, "precious\n").unwrap();
     for path in ["../victim.txt", "/etc/hostname", "a/../../victim.txt", ".coder-gen/manifest.json"] {
-        let mut m = manifest(&out);
+        let mut m = manifest(&d.out);
         m["files"].as_object_mut().unwrap().insert(path.into(), serde_json::Value::String(sha(b"precious\n")));
         let text = serde_json::to_string_pretty(&m).unwrap();
-        fs::write(out.join(MANIFEST_PATH), &text).unwrap();
-        let before = read_tree(&out);
+        fs::write(d.out.join(MANIFEST_PATH), &text).unwrap();
+        let before = read_tree(&d.out);
         for cmd in ["render", "check", "diff"] {
-            let a = coder_gen().arg(cmd).arg(&spec).arg("-o").arg(&out).assert().code(2);
-            let err = stderr_of(&a);
+            let a = d.run(cmd).assert().code(2);
+            let err = a.stderr();
             assert!(err.contains("unsafe path") && err.contains("git checkout"), "{cmd} {path}: {err}");
         }
-        let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).arg("--force").assert().code(2);
-        assert!(stderr_of(&a).contains("unsafe path"));
+        let a = d.run("render").arg("--force").assert().code(2);
+        assert!(a.stderr().contains("unsafe path"));
         assert_eq!(fs::read(&victim).unwrap(), b"precious\n", "{path}");
-        assert_eq!(read_tree(&out), before);
+        assert_eq!(read_tree(&d.out), before);
     }
 }
 
 #[test]
 fn an_unparseable_manifest_is_refused_with_a_clear_message() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    let d = Deployment::minimal();
+    d.render();
     for text in ["{ not json", "{\"files\": {}}", "[]", ""] {
-        fs::write(out.join(MANIFEST_PATH), text).unwrap();
-        let before = read_tree(&out);
-        let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).arg("--force").assert().code(2);
-        let err = stderr_of(&a);
+        fs::write(d.out.join(MANIFEST_PATH), text).unwrap();
+        let before = read_tree(&d.out);
+        let a = d.run("render").arg("--force").assert().code(2);
+        let err = a.stderr();
         assert!(err.starts_with("error: cannot use ") && err.contains("manifest.json") && err.contains("help:"), "{text}: {err}");
-        assert_eq!(read_tree(&out), before);
+        assert_eq!(read_tree(&d.out), before);
     }
 }
 
 #[test]
 fn symbolic_links_where_files_go_are_refused_and_not_followed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (tmp, out) = scratch();
     let elsewhere = tmp.path().join("elsewhere");
     fs::create_dir(&elsewhere).unwrap();
     fs::write(elsewhere.join("values.yaml"), "outside\n").unwrap();
@@ -474,18 +446,17 @@ fn symbolic_links_where_files_go_are_refused_and_not_followed() {
 
 #[test]
 fn an_output_directory_reached_through_a_link_or_dot_works() {
-    let tmp = tempfile::tempdir().unwrap();
-    let real = tmp.path().join("real");
+    let d = Deployment::minimal();
+    let real = d.dir().join("real");
     fs::create_dir(&real).unwrap();
-    let link = tmp.path().join("link");
+    let link = d.dir().join("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     write(&tree(&[("a.yaml", "a")]), &link).unwrap();
     assert!(real.join("a.yaml").is_file() && link.is_symlink());
     fs::write(real.join("mine.txt"), "mine\n").unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    coder_gen().current_dir(&real).arg("render").arg(&spec).arg("-o").arg(".").assert().success();
-    coder_gen().current_dir(&real).arg("check").arg(&spec).arg("-o").arg(".").assert().code(0);
-    coder_gen().current_dir(&real).arg("check").arg(&spec).arg("-o").arg("../link").assert().code(0);
+    d.run_into("render", Path::new(".")).in_dir(&real).assert().success();
+    d.run_into("check", Path::new(".")).in_dir(&real).assert().code(0);
+    d.run_into("check", Path::new("../link")).in_dir(&real).assert().code(0);
     // a.yaml was owned and is no longer generated; mine.txt never was ours.
     assert!(real.join("README.md").is_file() && !real.join("a.yaml").exists());
     assert_eq!(fs::read(real.join("mine.txt")).unwrap(), b"mine\n");
@@ -519,8 +490,7 @@ fn big_new() -> Tree {
 /// its directories) exactly as it was, and no staging directory behind.
 #[test]
 fn an_injected_failure_at_any_write_leaves_the_previous_tree_intact() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&big_old(), &out).unwrap();
     fs::write(out.join("helm/coder-provisioner/prov-b/mine.yaml"), "mine\n").unwrap();
     let (files, directories) = (read_tree(&out), dirs(&out));
@@ -547,8 +517,7 @@ fn an_injected_failure_at_any_write_leaves_the_previous_tree_intact() {
 /// user's files and the absence of `.coder-gen/` survive every failure.
 #[test]
 fn an_injected_failure_while_adopting_a_directory_leaves_it_intact() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     fs::create_dir_all(out.join("helm/coder")).unwrap();
     fs::write(out.join("helm/coder/values.yaml"), "old, not ours\n").unwrap();
     fs::write(out.join("notes.md"), "mine\n").unwrap();
@@ -575,80 +544,120 @@ fn an_injected_failure_while_adopting_a_directory_leaves_it_intact() {
 
 #[test]
 fn an_injected_failure_through_the_cli_exits_2_and_changes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
+    let d = Deployment::minimal();
     // First render into a new directory: a failure leaves no directory at
     // all, not even the parents it had to create.
-    let nested = tmp.path().join("deploy/envs/out");
+    let nested = d.dir().join("deploy/envs/out");
     for n in 0..3 {
-        coder_gen().env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-        assert!(!out.exists() && leftovers(&out).is_empty(), "after {n} writes");
-        coder_gen().env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).arg("render").arg(&spec).arg("-o").arg(&nested).assert().code(2);
-        assert!(!tmp.path().join("deploy").exists(), "after {n} writes");
+        d.run("render").env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).assert().code(2);
+        assert!(!d.out.exists() && leftovers(&d.out).is_empty(), "after {n} writes");
+        d.run_into("render", &nested).env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).assert().code(2);
+        assert!(!d.dir().join("deploy").exists(), "after {n} writes");
     }
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&nested).assert().success();
+    d.run_into("render", &nested).assert().success();
     assert!(nested.join(MANIFEST_PATH).is_file());
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let before = read_tree(&out);
-    spec_in(tmp.path(), "spec.yaml", &MINIMAL.replace("1800", "2500"));
-    let a = coder_gen().env("CODER_GEN_TEST_FAIL_AFTER_WRITES", "3").arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-    assert!(stderr_of(&a).contains("injected failure"), "{}", stderr_of(&a));
-    assert_eq!(read_tree(&out), before);
-    assert!(leftovers(&out).is_empty());
+    d.render();
+    let before = read_tree(&d.out);
+    d.edit(&SpecBuilder::new().users(2500).build());
+    d.run("render").env("CODER_GEN_TEST_FAIL_AFTER_WRITES", "3").assert().code(2).stderr_has("injected failure");
+    assert_eq!(read_tree(&d.out), before);
+    assert!(leftovers(&d.out).is_empty());
 }
 
-/// A process killed mid-write (simulated: it exits without cleaning up)
-/// leaves a staging directory; `check` refuses to judge a half-written
-/// tree, and the next `render` rolls it back before doing its own work.
+/// A process killed mid-write (simulated: `CODER_GEN_TEST_CRASH_AFTER_WRITES=n`
+/// exits with 99 after n writes, without cleaning up) leaves a staging
+/// directory; `check` refuses to judge a half-written tree, and the next
+/// `render` rolls it back before doing its own work.
+///
+/// Which crash points (each costs three processes, so not all ~100): before
+/// the journal is written, the old tree is untouched and recovery deletes the
+/// staging directory whole; those points differ only in how many files were
+/// staged, so the first, the second and the last stand for all of them. From
+/// the journal on, every point is a different half-committed tree, so every
+/// one is tested. The change (provisioner group prov-b replaced by prov-c, an
+/// own file beside them) makes every kind of commit step happen: files renamed
+/// aside and in, added files in new directories, deleted files and pruned
+/// directories. The boundary is found by bisection (whether a journal exists
+/// is monotonic in n), and every crash tried on the way is checked in full.
 #[test]
 fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV2}"));
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    fs::write(out.join("mine.txt"), "mine\n").unwrap();
-    let before = read_tree(&out);
-    let changed = format!("{MINIMAL}{PROV1}").replace("1800", "2500");
-    let mut crashes = 0;
-    for n in 0..500 {
-        spec_in(tmp.path(), "spec.yaml", &changed);
-        let a = coder_gen().env("CODER_GEN_TEST_CRASH_AFTER_WRITES", n.to_string()).arg("render").arg(&spec).arg("-o").arg(&out).assert();
-        if a.get_output().status.success() {
-            break;
+    let old_spec = prov(&["prov-a", "prov-b"]).build();
+    let new_spec = prov(&["prov-a", "prov-c"]).build();
+    let d = Deployment::new(&old_spec);
+    d.render();
+    fs::write(d.out.join("mine.txt"), "mine\n").unwrap();
+    let before = read_tree(&d.out);
+    // Crash after n writes of the new spec's render, check what is left, and
+    // render the old spec again. Some(journal written), or None when the
+    // render finished before n.
+    let crash_and_recover = |n: u64, run_check: bool| -> Option<bool> {
+        d.edit(&new_spec);
+        let a = d.run("render").env("CODER_GEN_TEST_CRASH_AFTER_WRITES", n.to_string()).assert();
+        if a.exit_code() == Some(0) {
+            d.edit(&old_spec);
+            d.render();
+            assert_eq!(read_tree(&d.out), before);
+            return None;
         }
-        crashes += 1;
-        assert_eq!(a.get_output().status.code(), Some(99));
-        let left = leftovers(&out);
-        assert_eq!(left.len(), 1);
-        if tmp.path().join(&left[0]).join("journal.json").exists() {
-            // The commit had begun: the tree may be half written.
-            let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(2);
-            assert!(stderr_of(&a).contains("interrupted"), "{}", stderr_of(&a));
+        a.code(99);
+        let left = leftovers(&d.out);
+        assert_eq!(left.len(), 1, "after {n}: {left:?}");
+        let journal = d.dir().join(&left[0]).join("journal.json").exists();
+        if journal {
+            // The commit had begun: the tree may be half written. (`check`
+            // refuses on the journal alone, so not every point runs it.)
+            if run_check {
+                d.run("check").assert().code(2).stderr_has("interrupted");
+            }
         } else {
             // Only staged: the old tree is intact, and differs from the new spec.
-            assert_eq!(read_tree(&out), before, "after {n}");
-            coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
+            assert_eq!(read_tree(&d.out), before, "after {n}");
+            d.run("check").assert().code(1);
         }
         // Rendering the old spec again: recovery restores the old tree, so
         // there is nothing left to do (a wrong rollback shows up as a change,
         // a hand edit or a collision here).
-        spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV2}"));
-        let a = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-        let err = stderr_of(&a);
+        d.edit(&old_spec);
+        let err = d.render().stderr();
         assert!(err.contains("note: rolled back") || err.contains("note: removed"), "after {n}: {err}");
         assert!(err.contains("is up to date"), "after {n}: {err}");
-        assert_eq!(read_tree(&out), before, "after {n}");
-        assert!(leftovers(&out).is_empty());
+        assert_eq!(read_tree(&d.out), before, "after {n}");
+        assert!(leftovers(&d.out).is_empty());
+        Some(journal)
+    };
+    assert_eq!(crash_and_recover(0, true), Some(false));
+    assert_eq!(crash_and_recover(1, true), Some(false));
+    // Bisect: lo is staging only, hi has a journal (or finished).
+    let (mut lo, mut hi) = (1, 16);
+    while crash_and_recover(hi, true) == Some(false) {
+        (lo, hi) = (hi, hi * 2);
     }
-    assert!((6..500).contains(&crashes), "{crashes} crash points (the render never finished?)");
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if crash_and_recover(mid, true) == Some(false) { lo = mid } else { hi = mid }
+    }
+    assert!(lo > 3, "only {lo} staging writes: are the changed files staged?");
+    let mut committed = 0;
+    for n in hi.. {
+        match crash_and_recover(n, n == hi || n % 5 == 0) {
+            Some(journal) => {
+                assert!(journal, "a crash after {n} writes left no journal, after one at {hi} did");
+                committed += 1;
+            }
+            None => break,
+        }
+    }
+    assert!(committed >= 6, "only {committed} commit steps: the change should rename, add, delete and prune");
+    eprintln!("crash points: 0, 1 and {lo} of {lo} staging writes; all {committed} from the journal on");
+    d.edit(&new_spec);
+    d.render();
+    d.run("check").assert().code(0);
+    assert_eq!(fs::read(d.out.join("mine.txt")).unwrap(), b"mine\n");
 }
 
 #[test]
 fn a_directory_that_looks_like_staging_but_is_not_ours_is_left_alone() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (tmp, out) = scratch();
     let lookalike = tmp.path().join(".out.coder-gen-tmp-12345");
     fs::create_dir(&lookalike).unwrap();
     fs::write(lookalike.join("data.txt"), "not ours\n").unwrap();
@@ -659,8 +668,7 @@ fn a_directory_that_looks_like_staging_but_is_not_ours_is_left_alone() {
 
 #[test]
 fn a_render_in_progress_is_not_disturbed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (tmp, out) = scratch();
     write(&tree(&[("a.yaml", "a")]), &out).unwrap();
     // What a live render holds: a marked staging directory, locked.
     let staging = tmp.path().join(".out.coder-gen-tmp-4242");
@@ -681,8 +689,7 @@ fn a_render_in_progress_is_not_disturbed() {
 
 #[test]
 fn a_tree_may_not_write_into_the_manifest_directory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     let err = write(&tree(&[(".coder-gen/manifest.json", "{}")]), &out).unwrap_err();
     assert!(matches!(err, OutputError::Reserved { .. }), "{err}");
     assert!(!out.exists());
@@ -692,8 +699,7 @@ fn a_tree_may_not_write_into_the_manifest_directory() {
 
 #[test]
 fn compare_reports_added_changed_and_removed_files() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     write(&tree(&[("keep.yaml", "same"), ("change.yaml", "one\ntwo"), ("gone.yaml", "bye")]), &out).unwrap();
     fs::write(out.join("foreign.txt"), "not shown\n").unwrap();
     let new = tree(&[("keep.yaml", "same"), ("change.yaml", "one\nthree"), ("new/added.yaml", "hi")]);
@@ -720,8 +726,7 @@ fn compare_reports_added_changed_and_removed_files() {
 
 #[test]
 fn a_version_bump_alone_changes_only_the_manifest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (_tmp, out) = scratch();
     let t = tree(&[("a.yaml", "a")]);
     write(&t, &out).unwrap();
     let newer = OutputMeta { generator_version: "9.9.9".into(), ..meta() };
@@ -735,30 +740,24 @@ fn a_version_bump_alone_changes_only_the_manifest() {
 
 #[test]
 fn diff_and_check_on_a_missing_directory_show_everything_added() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("missing/out");
-    let a = coder_gen().arg("diff").arg(&spec).arg("-o").arg(&out).assert().code(0);
-    let diff = stdout_of(&a);
+    let d = Deployment::minimal();
+    let out = d.dir().join("missing/out");
+    let a = d.run_into("diff", &out).assert().code(0);
+    let diff = a.stdout();
     assert!(diff.contains("--- /dev/null\n+++ b/README.md\n") && diff.contains("+++ b/.coder-gen/manifest.json"), "{diff}");
-    let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
-    assert!(stdout_of(&a).contains("+++ b/README.md") && stderr_of(&a).contains("drift"));
-    assert!(!tmp.path().join("missing").exists(), "diff/check must not create anything");
+    d.run_into("check", &out).assert().code(1).stdout_has("+++ b/README.md").stderr_has("drift");
+    assert!(!d.dir().join("missing").exists(), "diff/check must not create anything");
 }
 
 #[test]
 fn diff_colour_follows_the_terminal_no_color_and_clicolor_force() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
+    let d = Deployment::minimal();
     let diff = |envs: &[(&str, &str)]| {
-        let mut cmd = coder_gen();
-        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
+        let mut run = d.run("diff").env_remove("NO_COLOR");
         for (k, v) in envs {
-            cmd.env(k, v);
+            run = run.env(k, v);
         }
-        let a = cmd.arg("diff").arg(&spec).arg("-o").arg(&out).assert().code(0);
-        stdout_of(&a)
+        run.assert().code(0).stdout()
     };
     let piped = diff(&[]);
     assert!(piped.contains("+++ b/README.md") && !piped.contains('\x1b'), "piped output has escapes");
@@ -774,15 +773,11 @@ fn diff_colour_follows_the_terminal_no_color_and_clicolor_force() {
 /// is on by default and off with NO_COLOR.
 #[test]
 fn diff_is_coloured_on_a_terminal() {
-    if std::process::Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: util-linux `script` is not installed");
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
+    // util-linux `script` is on every Linux this runs on; a missing one fails.
+    assert!(std::process::Command::new("script").arg("--version").output().is_ok(), "util-linux `script` is not installed");
+    let d = Deployment::minimal();
     let on_tty = |no_color: bool| {
-        let line = format!("{} diff {} -o {}", env!("CARGO_BIN_EXE_coder-gen"), spec.display(), out.display());
+        let line = format!("{} diff {} -o {}", env!("CARGO_BIN_EXE_coder-gen"), d.spec.display(), d.out.display());
         let mut cmd = std::process::Command::new("script");
         cmd.args(["-qec", &line, "/dev/null"])
             .env("TERM", "xterm")
@@ -804,45 +799,41 @@ fn diff_is_coloured_on_a_terminal() {
 
 #[test]
 fn check_exits_0_when_up_to_date_1_on_drift_2_on_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
-    let out = tmp.path().join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
-    assert!(stdout_of(&a).is_empty() && stderr_of(&a).contains("up to date"));
-    fs::remove_file(out.join("README.md")).unwrap();
-    let a = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
-    assert!(stdout_of(&a).contains("--- /dev/null\n+++ b/README.md"), "{}", stdout_of(&a));
-    let bad = spec_in(tmp.path(), "bad.yaml", &MINIMAL.replace("1800", "many"));
-    coder_gen().arg("check").arg(&bad).arg("-o").arg(&out).assert().code(2).stderr(predicate::str::contains("bad.yaml:2:8"));
-    coder_gen().arg("diff").arg(&bad).arg("-o").arg(&out).assert().code(2);
-    let file = spec_in(tmp.path(), "a-file", "x");
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&file).assert().code(2).stderr(predicate::str::contains("not a directory"));
+    let d = Deployment::minimal();
+    d.render();
+    let a = d.run("check").assert().code(0);
+    assert!(a.stdout().is_empty() && a.stderr().contains("up to date"));
+    fs::remove_file(d.out.join("README.md")).unwrap();
+    let a = d.run("check").assert().code(1);
+    assert!(a.stdout().contains("--- /dev/null\n+++ b/README.md"), "{}", a.stdout());
+    let bad = spec_in(d.dir(), "bad.yaml", &SpecBuilder::new().users_raw("many").build());
+    Run::new(["check"]).arg(&bad).arg("-o").arg(&d.out).assert().code(2).stderr_has("bad.yaml:2:8");
+    Run::new(["diff"]).arg(&bad).arg("-o").arg(&d.out).assert().code(2).stderr_has("bad.yaml:2:8");
+    let file = spec_in(d.dir(), "a-file", "x");
+    d.run_into("check", &file).assert().code(2).stderr_has("not a directory");
 }
 
 /// The reviewer's walk-through from the "Done when".
 #[test]
 fn reviewer_scenario_render_edit_diff_check_render_check() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV2}"));
-    let out = tmp.path().join("out");
-    let run = |cmd: &str| coder_gen().arg(cmd).arg(&spec).arg("-o").arg(&out).assert();
+    let d = Deployment::new(&prov(&["prov-a", "prov-b"]).build());
+    let run = |cmd: &str| d.run(cmd).assert();
     run("render").success();
-    fs::write(out.join("my-patch.yaml"), "# the user's own\n").unwrap();
+    fs::write(d.out.join("my-patch.yaml"), "# the user's own\n").unwrap();
     run("check").code(0);
 
-    spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}{PROV2}").replace("users: 1800", "users: 1900"));
+    d.edit(&prov(&["prov-a", "prov-b"]).users(1900).build());
     let a = run("diff").code(0);
-    let diff = stdout_of(&a);
+    let diff = a.stdout();
     assert!(diff.lines().any(|l| l.starts_with('-') && l.contains("1800")), "{diff}");
     assert!(diff.lines().any(|l| l.starts_with('+') && l.contains("1900")), "{diff}");
     assert!(diff.contains("+++ b/README.md") && !diff.contains("my-patch"));
-    let before = read_tree(&out);
+    let before = read_tree(&d.out);
     let a = run("check").code(1);
-    assert_eq!(stdout_of(&a), diff, "check prints the same diff");
+    assert_eq!(a.stdout(), diff, "check prints the same diff");
     run("render").success();
     // The diff named exactly the files render then changed.
-    let after = read_tree(&out);
+    let after = read_tree(&d.out);
     let really: Vec<String> = before
         .keys()
         .chain(after.keys())
@@ -861,18 +852,12 @@ fn reviewer_scenario_render_edit_diff_check_render_check() {
     named.sort();
     assert_eq!(named, really);
     run("check").code(0);
-    run("diff").code(0).stdout("");
-    assert_eq!(fs::read(out.join("my-patch.yaml")).unwrap(), b"# the user's own\n");
+    run("diff").code(0).stdout_is("");
+    assert_eq!(fs::read(d.out.join("my-patch.yaml")).unwrap(), b"# the user's own\n");
 }
 
+/// (`cli.rs` checks every subcommand's help has examples.)
 #[test]
-fn help_of_diff_and_check_has_examples_and_render_explains_force() {
-    for sub in ["diff", "check"] {
-        coder_gen().args([sub, "--help"]).assert().success().stdout(predicate::str::contains("Example"));
-    }
-    coder_gen()
-        .args(["render", "--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("--force").and(predicate::str::contains("manifest")));
+fn help_of_render_explains_force() {
+    Run::new(["render", "--help"]).assert().success().stdout_has("--force").stdout_has("manifest");
 }

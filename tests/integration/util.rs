@@ -1,30 +1,47 @@
-//! Shared test helpers.
+//! Shared test helpers: a spec builder, a CLI-run builder and a deployment
+//! fixture (a temp dir holding `spec.yaml` and `out/`).
 
 #![allow(dead_code)] // each test module uses a different subset
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The built `coder-gen` binary, with colour off so output is stable.
+/// The shared directory: `$CODER_GEN_SHARED`, else `../shared` beside the repo.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("CODER_GEN_SHARED").map_or_else(|| repo_root().join("../shared"), PathBuf::from)
+}
+
+/// The built `coder-gen` binary as an `assert_cmd` command, colour off
+/// (older tests and `hostile.rs`; new tests use [`Run`]).
 pub fn coder_gen() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_coder-gen"));
     cmd.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
     cmd
 }
 
+/// The smallest valid spec, as text (= `SpecBuilder::new().build()`).
+pub const MINIMAL: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
 /// Every example spec, sorted by name.
 pub fn examples() -> Vec<PathBuf> {
-    yaml_files(&repo_root().join("examples"))
+    files_with_extension(&repo_root().join("examples"), "yaml")
 }
 
 /// The `*.yaml` files directly in `dir`, sorted by name.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "yaml")
+}
+
+/// The files directly in `dir` whose name ends in `.<ext>`, sorted by name.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect();
     v.sort();
     v
 }
@@ -45,11 +62,268 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// A spec file in a fresh temp dir.
+/// Write `text` to `dir/name` and return the path.
 pub fn spec_in(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
 }
 
-pub const MINIMAL: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+// ---------------------------------------------------------------- spec builder
+
+/// A valid spec, field by field; `build()` gives its YAML text. The defaults
+/// are the smallest valid spec (acme, 1,800 users on AWS).
+#[derive(Clone, Debug)]
+pub struct SpecBuilder {
+    name: String,
+    users: String,
+    cloud: String,
+    region: Option<String>,
+    access_url: String,
+    provisioners: Vec<String>,
+    workspaces: Vec<String>,
+    extra: String,
+}
+
+impl Default for SpecBuilder {
+    fn default() -> Self {
+        SpecBuilder {
+            name: "acme".into(),
+            users: "1800".into(),
+            cloud: "aws".into(),
+            region: None,
+            access_url: "https://coder.acme.com".into(),
+            provisioners: Vec::new(),
+            workspaces: Vec::new(),
+            extra: String::new(),
+        }
+    }
+}
+
+impl SpecBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.into();
+        self
+    }
+    pub fn users(mut self, users: u32) -> Self {
+        self.users = users.to_string();
+        self
+    }
+    /// `users:` as raw YAML (a word, a float, a huge number).
+    pub fn users_raw(mut self, raw: &str) -> Self {
+        self.users = raw.into();
+        self
+    }
+    /// The cloud, with a region of that cloud unless `region` says otherwise.
+    pub fn cloud(mut self, cloud: &str) -> Self {
+        self.cloud = cloud.into();
+        self
+    }
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    pub fn access_url(mut self, url: &str) -> Self {
+        self.access_url = url.into();
+        self
+    }
+    /// One provisioner group per namespace.
+    pub fn provisioners(mut self, namespaces: &[&str]) -> Self {
+        self.provisioners = namespaces.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    pub fn workspaces(mut self, namespaces: &[&str]) -> Self {
+        self.workspaces = namespaces.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    /// Raw YAML appended as is (top-level keys, each line ending in `\n`).
+    pub fn extra(mut self, yaml: &str) -> Self {
+        self.extra.push_str(yaml);
+        self
+    }
+    pub fn build(&self) -> String {
+        let region = self.region.clone().unwrap_or_else(|| {
+            match self.cloud.as_str() {
+                "gcp" => "us-central1",
+                "azure" => "eastus",
+                _ => "us-east-1",
+            }
+            .into()
+        });
+        let mut s = format!(
+            "name: {}\nusers: {}\ncloud: {}\nregion: {region}\naccess_url: {}\n",
+            self.name, self.users, self.cloud, self.access_url
+        );
+        for (key, list) in [("provisioners", &self.provisioners), ("workspaces", &self.workspaces)] {
+            if !list.is_empty() {
+                s.push_str(&format!("{key}:\n"));
+                for ns in list {
+                    s.push_str(&format!("  - namespace: {ns}\n"));
+                }
+            }
+        }
+        s.push_str(&self.extra);
+        s
+    }
+}
+
+// ---------------------------------------------------------------- CLI runs
+
+/// One run of the built `coder-gen` binary, colour off so output is stable.
+/// `Run::new(["plan", "spec.yaml"]).in_dir(dir).assert().code(2).stderr("…")`.
+pub struct Run {
+    cmd: std::process::Command,
+}
+
+impl Run {
+    pub fn new<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coder-gen"));
+        cmd.args(args).env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
+        Run { cmd }
+    }
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.cmd.arg(arg);
+        self
+    }
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+    /// `--format json`.
+    pub fn args_json(self) -> Self {
+        self.args(["--format", "json"])
+    }
+    pub fn in_dir(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.cmd.env_remove(key);
+        self
+    }
+    pub fn assert(mut self) -> Done {
+        let what = format!("{:?}", self.cmd);
+        let output = self.cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+        Done { what, output }
+    }
+}
+
+/// A finished run; each check panics with the command, exit code and both
+/// streams.
+pub struct Done {
+    what: String,
+    pub output: Output,
+}
+
+impl Done {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn exit_code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+    fn fail(&self, why: &str) -> ! {
+        panic!("{why}\ncommand: {}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}", self.what, self.exit_code(), self.stdout(), self.stderr())
+    }
+    pub fn code(self, code: i32) -> Self {
+        if self.exit_code() != Some(code) {
+            self.fail(&format!("expected exit code {code}"));
+        }
+        self
+    }
+    pub fn success(self) -> Self {
+        self.code(0)
+    }
+    pub fn stderr_has(self, needle: &str) -> Self {
+        if !self.stderr().contains(needle) {
+            self.fail(&format!("stderr lacks {needle:?}"));
+        }
+        self
+    }
+    pub fn stdout_has(self, needle: &str) -> Self {
+        if !self.stdout().contains(needle) {
+            self.fail(&format!("stdout lacks {needle:?}"));
+        }
+        self
+    }
+    pub fn stdout_is(self, expected: &str) -> Self {
+        if self.stdout() != expected {
+            self.fail(&format!("stdout is not {expected:?}"));
+        }
+        self
+    }
+}
+
+// ---------------------------------------------------------------- fixture
+
+/// A temp dir with a spec file and an output directory path (`out/`, not
+/// created): the setup nearly every CLI test starts from.
+pub struct Deployment {
+    pub tmp: tempfile::TempDir,
+    pub spec: PathBuf,
+    pub out: PathBuf,
+}
+
+impl Deployment {
+    pub fn new(spec_text: &str) -> Self {
+        Self::named("spec.yaml", spec_text)
+    }
+    pub fn named(file: &str, spec_text: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = spec_in(tmp.path(), file, spec_text);
+        let out = tmp.path().join("out");
+        Deployment { tmp, spec, out }
+    }
+    /// An existing spec file (an example), with `out/` in a fresh temp dir.
+    pub fn of(spec: &Path) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        Deployment { tmp, spec: spec.to_path_buf(), out }
+    }
+    /// The default spec: `SpecBuilder::new()`.
+    pub fn minimal() -> Self {
+        Self::new(&SpecBuilder::new().build())
+    }
+    pub fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+    /// Replace the spec file's text.
+    pub fn edit(&self, spec_text: &str) {
+        std::fs::write(&self.spec, spec_text).unwrap();
+    }
+    /// `coder-gen <sub> <spec>` (plan).
+    pub fn plan(&self) -> Run {
+        Run::new(["plan"]).arg(&self.spec)
+    }
+    /// `coder-gen <sub> <spec> -o <out>` (render, diff, check).
+    pub fn run(&self, sub: &str) -> Run {
+        self.run_into(sub, &self.out)
+    }
+    pub fn run_into(&self, sub: &str, out: &Path) -> Run {
+        Run::new([sub]).arg(&self.spec).arg("-o").arg(out)
+    }
+    pub fn render(&self) -> Done {
+        self.run("render").assert().success()
+    }
+    pub fn tree(&self) -> BTreeMap<String, Vec<u8>> {
+        read_tree(&self.out)
+    }
+}
