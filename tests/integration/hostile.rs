@@ -122,8 +122,12 @@ impl Run {
 /// between two polls; a run too short to be seen at all cannot have read
 /// much either (and `elapsed` is checked as well).
 fn run_measured<S: AsRef<OsStr>>(args: &[S], cwd: &Path) -> Run {
+    run_program(OsStr::new(env!("CARGO_BIN_EXE_coder-gen")), args, cwd)
+}
+
+fn run_program<S: AsRef<OsStr>>(program: &OsStr, args: &[S], cwd: &Path) -> Run {
     let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coder-gen"))
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
@@ -175,6 +179,16 @@ fn raw_controls(bytes: &[u8]) -> Vec<String> {
         .filter(|(_, c)| (c.is_control() && *c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
         .map(|(i, c)| format!("{c:?} at {i}"))
         .collect()
+}
+
+/// The probe can fail: a process that holds 150 MB is seen doing so.
+#[test]
+fn the_memory_probe_sees_a_process_that_grows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = "x=$(head -c 150000000 /dev/zero | tr '\\0' a); sleep 0.2; echo ${#x}";
+    let run = run_program(OsStr::new("sh"), &["-c", script], tmp.path());
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "150000000");
+    assert!(run.peak_kib > MAX_RSS_KIB, "peak {} KiB", run.peak_kib);
 }
 
 fn sparse(path: &Path, len: u64) {
@@ -482,7 +496,8 @@ fn smaller_holes_cr_only_snippets_users_forms_tag_cap_parser_advice() {
     // At most MAX_TAGS tags per provisioner group.
     let tags: String = (0..=coder_gen::spec::MAX_TAGS).map(|i| format!("      t{i}: v\n")).collect();
     let e = first_error(&format!("{MINIMAL}provisioners:\n  - namespace: p\n    tags:\n{tags}"));
-    assert!(e.contains("more than 32 tags"), "{e}");
+    // Pointed at the 33rd tag as written (t32), not in sorted order.
+    assert!(e.contains("has 33 tags, more than 32") && e.contains("|       t32: v\n"), "{e}");
     // A second document: what to do, not which library function to call.
     let e = first_error(&format!("{MINIMAL}---\na: 1\n"));
     assert!(e.contains("more than one YAML document") && !e.contains("from_str"), "{e}");
