@@ -16,8 +16,10 @@ use crate::output::MANIFEST_PATH;
 
 /// A value is shown in a message with at most this many characters.
 pub const MAX_VALUE_CHARS: usize = 64;
-/// A message (one error) is cut after this many characters.
+/// Each line of a message is cut after this many characters.
 pub const MAX_MESSAGE_CHARS: usize = 600;
+/// A message (a list of files, say) shows at most this many lines.
+pub const MAX_MESSAGE_LINES: usize = 200;
 /// At most this many errors are printed in full; the rest are counted.
 pub const MAX_ERRORS_SHOWN: usize = 20;
 /// At most this many errors with the same message are printed in full.
@@ -400,8 +402,12 @@ fn snippet(line: &str, column: u64) -> (String, usize) {
 /// still too long, e.g. one from the YAML parser quoting a huge value.
 fn bound_message(m: &str) -> String {
     // Our own multi-line messages (lists of files) keep their newlines.
-    let escaped: String = m.split('\n').map(escape).collect::<Vec<_>>().join("\n");
-    cut(&escaped, MAX_MESSAGE_CHARS)
+    let lines: Vec<&str> = m.split('\n').collect();
+    let mut out: Vec<String> = lines.iter().take(MAX_MESSAGE_LINES).map(|l| cut(&escape(l), MAX_MESSAGE_CHARS)).collect();
+    if lines.len() > MAX_MESSAGE_LINES {
+        out.push(format!("    … and {} more lines not shown", lines.len() - MAX_MESSAGE_LINES));
+    }
+    out.join("\n")
 }
 
 fn cut(s: &str, max: usize) -> String {
@@ -518,5 +524,14 @@ mod tests {
         let out = render_spec(&SpecError::Invalid { file: "f".into(), errors }, Some("a: b\n"));
         assert!(out.len() < 20_000, "{}", out.len());
         assert!(out.contains("more error(s) not shown") && out.contains("repeat a message"), "{out}");
+    }
+
+    #[test]
+    fn long_lists_keep_their_lines_and_are_capped() {
+        let files: Vec<String> = (0..10_000).map(|i| format!("file-{i}.yaml")).collect();
+        let e = Error::Output(OutputError::Conflicts { dir: "out".into(), collisions: files, edited: Vec::new() });
+        let text = render(&e, None);
+        assert!(text.contains("    file-0.yaml\n    file-1.yaml\n") && text.contains("more lines not shown"), "{text}");
+        assert!(text.len() < 20_000, "{}", text.len());
     }
 }
