@@ -125,6 +125,22 @@ mod tests {
     }
 
     #[test]
+    fn every_character_gives_a_one_line_header() {
+        let chars = (0u32..0x3400).chain(0xd800..0xe100).chain(0xfff0..0x10000).chain([0x1f600, 0xe0001, 0x10ffff]);
+        for c in chars.filter_map(char::from_u32) {
+            let name = format!("a{c}{c}b.yaml");
+            let shown = display_name(&name);
+            assert!(shown.chars().all(|k| k.is_alphanumeric() || " ._-+,=@/\\{}".contains(k)), "{c:?}: {shown}");
+            assert!(!shown.chars().any(char::is_control), "{c:?}");
+            for style in [Comment::Hash, Comment::Html] {
+                let h = header(style, &name);
+                assert_eq!(h.lines().count(), 1, "{c:?}");
+                assert_eq!(h, header(style, "NAME").replace("NAME", &shown));
+            }
+        }
+    }
+
+    #[test]
     fn unsafe_paths() {
         assert!(is_safe_relative("helm/coder/values.yaml"));
         for p in ["", "/etc/passwd", "../x", "a/../b", "a//b", "a\\b", "./a"] {
