@@ -72,9 +72,24 @@ impl SpecError {
         // The parser's advice is for programmers calling it, not for users.
         if message.contains("from_str_multiple") || message.contains("multiple documents") {
             message = "the file holds more than one YAML document (`---`)".into();
+        } else if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+            let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
+            message = format!("the key {} is written twice in the same mapping", quote(key));
+        } else if message.starts_with("duplicate mapping key") {
+            message = "a key is written twice in the same mapping".into();
+        } else if message.starts_with("cannot deserialize null") || message.starts_with("invalid char: cannot deserialize null") {
+            message = "this key has no value (empty or `~`)".into();
+        } else if message.starts_with("budget breached") {
+            message = "the YAML expands too much (too many aliases, nodes or nesting levels)".into();
         }
         let help = if message.contains("more than one YAML document") {
             "a spec is one YAML document: remove the `---` separator and everything after it, or split it into files"
+        } else if message.contains("is written twice") {
+            "write each key once; remove or merge the other one"
+        } else if message.contains("has no value") {
+            "give the key a value, or remove it to take the default (see README, 'The spec')"
+        } else if message.contains("expands too much") {
+            "a spec is a few lines of YAML: write the values out instead of nesting aliases"
         } else if message.starts_with("users is") {
             "set users to a whole number from 1 to 3000, in decimal digits (e.g. users: 1800)"
         } else if message.contains("expected string scalar") {

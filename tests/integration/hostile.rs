@@ -501,6 +501,10 @@ fn smaller_holes_cr_only_snippets_users_forms_tag_cap_parser_advice() {
     // A second document: what to do, not which library function to call.
     let e = first_error(&format!("{MINIMAL}---\na: 1\n"));
     assert!(e.contains("more than one YAML document") && !e.contains("from_str"), "{e}");
+    let e = first_error(&format!("{MINIMAL}name: b\n"));
+    assert!(e.contains("the key `name` is written twice") && !e.contains("Options"), "{e}");
+    let e = first_error(&MINIMAL.replace("name: acme", "name: ~"));
+    assert!(e.contains("this key has no value") && !e.contains("Option<"), "{e}");
 }
 
 #[test]
@@ -532,5 +536,21 @@ fn generated_files_stay_below_the_compare_limit() {
         for (path, bytes) in tree.iter() {
             assert!((bytes.len() as u64) < coder_gen::output::MAX_COMPARE_BYTES / 8, "{path}: {} bytes", bytes.len());
         }
+    }
+}
+
+/// The error-catalogue fixtures (`tests/inputs/invalid/`): each is refused
+/// with a bounded, escaped message.
+#[test]
+fn invalid_fixtures_are_refused_with_bounded_escaped_errors() {
+    let fixtures = crate::util::yaml_files(&crate::util::repo_root().join("tests/inputs/invalid"));
+    assert!(fixtures.len() >= 13);
+    for spec in fixtures {
+        let out = coder_gen().arg("plan").arg(&spec).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{spec:?}");
+        assert!(out.stdout.is_empty() && err.starts_with("error: ") && err.contains("= help: "), "{spec:?}: {err}");
+        assert!(err.len() < 16 * 1024 && raw_controls(&out.stderr).is_empty(), "{spec:?}: {err}");
+        assert!(!err.contains("Option") && !err.contains("from_str"), "{spec:?}: {err}");
     }
 }
