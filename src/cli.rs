@@ -97,8 +97,10 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         // --help and --version: clap prints them (to stdout), exit 0.
         Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return ExitCode::from(0);
+            return match e.print() {
+                Ok(()) => ExitCode::from(0),
+                Err(err) => fail(&Failure::stdout(err)),
+            };
         }
         Err(e) => {
             // clap's message quotes the arguments as given: escaped, so a

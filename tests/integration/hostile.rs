@@ -470,6 +470,9 @@ fn stdout_write_errors_fail_and_a_closed_pipe_exits_quietly() {
         let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("plan").arg(&spec).stdout(full).output().unwrap();
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains("error: cannot write to stdout"), "{}", String::from_utf8_lossy(&out.stderr));
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("--help").stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--help > /dev/full");
     }
     for args in [vec!["plan"], vec!["plan", "--format", "json"]] {
         let (reader, writer) = std::io::pipe().unwrap();
