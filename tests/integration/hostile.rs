@@ -383,9 +383,9 @@ fn a_huge_manifest_is_refused_in_bounded_memory() {
     sparse(&out.join(".coder-gen/manifest.json"), 1 << 30);
     for cmd in ["check", "diff", "render"] {
         let run = run_measured(&[OsStr::new(cmd), spec.as_os_str(), OsStr::new("-o"), out.as_os_str()], tmp.path());
+        run.assert_bounded(cmd);
         assert_eq!(run.code, 2, "{cmd}: {}", run.stderr());
         assert!(run.stderr().contains("it is 1073741824 bytes; a manifest is at most 1048576 bytes"), "{cmd}: {}", run.stderr());
-        run.assert_bounded(cmd);
     }
 }
 
