@@ -97,8 +97,10 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         // --help and --version: clap prints them (to stdout), exit 0.
         Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return ExitCode::from(0);
+            return match e.print() {
+                Ok(()) => ExitCode::from(0),
+                Err(err) => fail(&Failure::stdout(err)),
+            };
         }
         Err(e) => {
             // clap's message quotes the arguments as given: escaped, so a
@@ -264,8 +266,13 @@ fn edited(changes: &[crate::output::FileChange]) -> bool {
 /// Hand-edited owned files, in the words `render` uses when it refuses them.
 fn say_edited(changes: &[crate::output::FileChange]) {
     say(&format!("  {EDITED_BY_HAND}"));
-    for c in changes.iter().filter(|c| c.edited) {
-        say(&format!("    {}", c.path));
+    // A hostile manifest may own thousands: the list is capped like errors are.
+    let edited: Vec<&str> = changes.iter().filter(|c| c.edited).map(|c| c.path.as_str()).collect();
+    for path in edited.iter().take(crate::error::MAX_MESSAGE_LINES) {
+        say(&format!("    {path}"));
+    }
+    if edited.len() > crate::error::MAX_MESSAGE_LINES {
+        say(&format!("    … and {} more", edited.len() - crate::error::MAX_MESSAGE_LINES));
     }
 }
 

@@ -12,10 +12,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::output::MANIFEST_PATH;
+
 /// A value is shown in a message with at most this many characters.
 pub const MAX_VALUE_CHARS: usize = 64;
-/// A message (one error) is cut after this many characters.
+/// Each line of a message is cut after this many characters.
 pub const MAX_MESSAGE_CHARS: usize = 600;
+/// A message (a list of files, say) shows at most this many lines.
+pub const MAX_MESSAGE_LINES: usize = 200;
 /// At most this many errors are printed in full; the rest are counted.
 pub const MAX_ERRORS_SHOWN: usize = 20;
 /// At most this many errors with the same message are printed in full.
@@ -68,9 +72,24 @@ impl SpecError {
         // The parser's advice is for programmers calling it, not for users.
         if message.contains("from_str_multiple") || message.contains("multiple documents") {
             message = "the file holds more than one YAML document (`---`)".into();
+        } else if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+            let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
+            message = format!("the key {} is written twice in the same mapping", quote(key));
+        } else if message.starts_with("duplicate mapping key") {
+            message = "a key is written twice in the same mapping".into();
+        } else if message.starts_with("cannot deserialize null") || message.starts_with("invalid char: cannot deserialize null") {
+            message = "this key has no value (empty or `~`)".into();
+        } else if message.starts_with("budget breached") {
+            message = "the YAML expands too much (too many aliases, nodes or nesting levels)".into();
         }
         let help = if message.contains("more than one YAML document") {
             "a spec is one YAML document: remove the `---` separator and everything after it, or split it into files"
+        } else if message.contains("is written twice") {
+            "write each key once; remove or merge the other one"
+        } else if message.contains("has no value") {
+            "give the key a value, or remove it to take the default (see README, 'The spec')"
+        } else if message.contains("expands too much") {
+            "a spec is a few lines of YAML: write the values out instead of nesting aliases"
         } else if message.starts_with("users is") {
             "set users to a whole number from 1 to 3000, in decimal digits (e.g. users: 1800)"
         } else if message.contains("expected string scalar") {
@@ -136,7 +155,7 @@ pub enum Error {
     #[error("cannot read {}: it is {what}, not a regular file", show_path(path))]
     NotAFile { path: PathBuf, what: &'static str },
     #[error(transparent)]
-    Output(#[from] crate::output::OutputError),
+    Output(#[from] OutputError),
     /// Writing the result to stdout failed (a full disk, a closed terminal);
     /// a closed pipe is not an error (see `cli`).
     #[error("cannot write to stdout: {0}")]
@@ -184,6 +203,97 @@ impl Error {
             Error::Usage(_) => Some("run `coder-gen --help` (or `coder-gen <command> --help`) for the usage and examples".into()),
         }
     }
+}
+
+/// Refusals and failures of the output directory (`crate::output`).
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot access {}: {source}", show_path(path))]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot create the staging directory {}: {source}", show_path(dir))]
+    Staging { dir: PathBuf, source: std::io::Error },
+    #[error("{} exists and is not a directory", show_path(dir))]
+    NotADirectory { dir: PathBuf },
+    #[error("{} is not empty and has no {MANIFEST_PATH}, so coder-gen cannot tell which files are its own", show_path(dir))]
+    NotOwned { dir: PathBuf },
+    #[error("{}", conflicts_message(dir, collisions, edited))]
+    Conflicts { dir: PathBuf, collisions: Vec<String>, edited: Vec<String> },
+    #[error("cannot use {}: {reason}", show_path(path))]
+    BadManifest { path: PathBuf, reason: String },
+    #[error("refusing to touch {}: {} {reason}", show_path(dir), escape(path))]
+    Unsafe { dir: PathBuf, path: String, reason: &'static str },
+    #[error("another coder-gen is writing {} (it holds {})", show_path(dir), show_path(staging))]
+    Busy { dir: PathBuf, staging: PathBuf },
+    #[error(
+        "a render of {} is running or was interrupted ({} exists), so the directory may be half written",
+        show_path(dir),
+        show_path(staging)
+    )]
+    Interrupted { dir: PathBuf, staging: PathBuf },
+    #[error("could not undo a failed render: {message}")]
+    Recovery { staging: PathBuf, message: String },
+    #[error("the tree contains {path}, which is reserved for coder-gen's manifest (this is a bug in coder-gen; please report it)")]
+    Reserved { path: String },
+    #[error("injected failure after {after} writes (CODER_GEN_TEST_FAIL_AFTER_WRITES, a test-only hook)")]
+    Injected { after: u64 },
+}
+
+impl OutputError {
+    /// A stable name for the kind (see [`crate::Error::code`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            OutputError::Io { .. } => "output-io",
+            OutputError::Staging { .. } => "output-staging",
+            OutputError::NotADirectory { .. } => "output-not-a-directory",
+            OutputError::NotOwned { .. } => "output-not-owned",
+            OutputError::Conflicts { .. } => "output-conflicts",
+            OutputError::BadManifest { .. } => "output-bad-manifest",
+            OutputError::Unsafe { .. } => "output-unsafe",
+            OutputError::Busy { .. } => "output-busy",
+            OutputError::Interrupted { .. } => "output-interrupted",
+            OutputError::Recovery { .. } => "output-recovery",
+            OutputError::Reserved { .. } => "output-reserved",
+            OutputError::Injected { .. } => "output-injected",
+        }
+    }
+
+    /// What to do about it.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            OutputError::Io { .. } => "check the path and its permissions".into(),
+            OutputError::Staging { .. } => "coder-gen writes into a directory beside the output directory and then moves the files in; it needs write access to the output directory's parent".into(),
+            OutputError::NotADirectory { .. } => "choose another output directory with -o".into(),
+            OutputError::NotOwned { .. } => "render into a new or empty directory, or pass --force to write anyway (files at generated paths are overwritten, every other file is kept)".into(),
+            OutputError::Conflicts { .. } => "move the files away or your changes into the spec (or into a file coder-gen does not generate, such as a kustomize patch); `coder-gen diff` shows what would change; --force overwrites them".into(),
+            OutputError::BadManifest { .. } => format!("restore it from version control (e.g. `git checkout -- {MANIFEST_PATH}`); coder-gen does not guess which files it owns"),
+            OutputError::Unsafe { .. } => "replace it with a regular file or directory, or choose another output directory".into(),
+            OutputError::Busy { .. } => "wait for it to finish; if none is running, delete that directory".into(),
+            OutputError::Interrupted { .. } => "wait for it, or run `coder-gen render` with the same -o to roll the interrupted one back, then retry".into(),
+            OutputError::Recovery { staging, .. } => format!("the previous versions of the files are under {}/old; move them back by hand, then delete that directory", show_path(staging)),
+            OutputError::Reserved { .. } | OutputError::Injected { .. } => return None,
+        })
+    }
+}
+
+/// The words `render`, `check` and `diff` use for owned files edited by hand.
+pub const EDITED_BY_HAND: &str = "these generated files were edited by hand (their sha256 differs from the manifest):";
+
+fn conflicts_message(dir: &Path, collisions: &[String], edited: &[String]) -> String {
+    let mut m = format!("cannot render into {} without --force:\n", show_path(dir));
+    if !collisions.is_empty() {
+        m.push_str("  these files are in the way of generated files, but coder-gen did not write them (they are not in its manifest):\n");
+        for p in collisions {
+            m.push_str(&format!("    {}\n", escape(p)));
+        }
+    }
+    if !edited.is_empty() {
+        m.push_str(&format!("  {EDITED_BY_HAND}\n"));
+        for p in edited {
+            m.push_str(&format!("    {}\n", escape(p)));
+        }
+    }
+    m.pop();
+    m
 }
 
 /// Print any error: this is the only place errors are turned into text.
@@ -307,8 +417,12 @@ fn snippet(line: &str, column: u64) -> (String, usize) {
 /// still too long, e.g. one from the YAML parser quoting a huge value.
 fn bound_message(m: &str) -> String {
     // Our own multi-line messages (lists of files) keep their newlines.
-    let escaped: String = m.split('\n').map(escape).collect::<Vec<_>>().join("\n");
-    cut(&escaped, MAX_MESSAGE_CHARS)
+    let lines: Vec<&str> = m.split('\n').collect();
+    let mut out: Vec<String> = lines.iter().take(MAX_MESSAGE_LINES).map(|l| cut(&escape(l), MAX_MESSAGE_CHARS)).collect();
+    if lines.len() > MAX_MESSAGE_LINES {
+        out.push(format!("    … and {} more lines not shown", lines.len() - MAX_MESSAGE_LINES));
+    }
+    out.join("\n")
 }
 
 fn cut(s: &str, max: usize) -> String {
@@ -425,5 +539,14 @@ mod tests {
         let out = render_spec(&SpecError::Invalid { file: "f".into(), errors }, Some("a: b\n"));
         assert!(out.len() < 20_000, "{}", out.len());
         assert!(out.contains("more error(s) not shown") && out.contains("repeat a message"), "{out}");
+    }
+
+    #[test]
+    fn long_lists_keep_their_lines_and_are_capped() {
+        let files: Vec<String> = (0..10_000).map(|i| format!("file-{i}.yaml")).collect();
+        let e = Error::Output(OutputError::Conflicts { dir: "out".into(), collisions: files, edited: Vec::new() });
+        let text = render(&e, None);
+        assert!(text.contains("    file-0.yaml\n    file-1.yaml\n") && text.contains("more lines not shown"), "{text}");
+        assert!(text.len() < 20_000, "{}", text.len());
     }
 }

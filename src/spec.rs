@@ -505,14 +505,17 @@ impl Validator<'_> {
                     }
                     self.namespace(&p.namespace, &mut seen);
                     let mut tags = BTreeMap::new();
-                    for (t, (k, v)) in p.tags.into_iter().enumerate() {
-                        if t == MAX_TAGS {
-                            self.err(
-                                &v,
-                                format!("a provisioner group has more than {MAX_TAGS} tags"),
-                                &format!("give each group at most {MAX_TAGS} tags: tags only route jobs to provisioners"),
-                            );
-                        }
+                    // Pointed at the first tag past the limit, in the file's order.
+                    let mut written: Vec<&Spanned<String>> = p.tags.values().collect();
+                    written.sort_by_key(|v| (v.defined.line(), v.defined.column()));
+                    if let Some(first_extra) = written.get(MAX_TAGS) {
+                        self.err(
+                            first_extra,
+                            format!("a provisioner group has {} tags, more than {MAX_TAGS}", p.tags.len()),
+                            &format!("give each group at most {MAX_TAGS} tags: tags only route jobs to provisioners"),
+                        );
+                    }
+                    for (k, v) in p.tags {
                         if !is_tag_part(&k) {
                             self.err(
                                 &v,

@@ -31,14 +31,14 @@ pub fn header(style: Comment, spec_file: &str) -> String {
 }
 
 /// A file name as coder-gen writes it into messages, the plan and generated
-/// files: letters, digits, space and `._-+,=@/` as they are, every other
+/// files: letters, digits, space and `._-+,=@/()` as they are, every other
 /// character as `\u{hex}`. The result cannot end a comment or a line, open a
 /// string, template or code span in YAML, HCL or Markdown, or drive a
 /// terminal, whatever the name (newline, `*/`, `-->`, `#`, quotes, `${`,
 /// backticks, non-UTF-8 bytes shown as U+FFFD). `\`, `{` and `}` are kept
 /// so that applying it twice changes nothing.
 pub fn display_name(name: &str) -> String {
-    let keep = |c: char| c.is_alphanumeric() || " ._-+,=@/\\{}".contains(c);
+    let keep = |c: char| c.is_alphanumeric() || " ._-+,=@/()\\{}".contains(c);
     if name.chars().all(keep) {
         return name.to_string();
     }
@@ -121,6 +121,22 @@ mod tests {
             assert!(!d.contains(['\n', '\r', '*', '>', '#', '\'', '"', '`', '$', '%', ':']), "{d}");
             assert!(!d.chars().any(char::is_control), "{d:?}");
             assert_eq!(display_name(&d), d);
+        }
+    }
+
+    #[test]
+    fn every_character_gives_a_one_line_header() {
+        let chars = (0u32..0x3400).chain(0xd800..0xe100).chain(0xfff0..0x10000).chain([0x1f600, 0xe0001, 0x10ffff]);
+        for c in chars.filter_map(char::from_u32) {
+            let name = format!("a{c}{c}b.yaml");
+            let shown = display_name(&name);
+            assert!(shown.chars().all(|k| k.is_alphanumeric() || " ._-+,=@/()\\{}".contains(k)), "{c:?}: {shown}");
+            assert!(!shown.chars().any(char::is_control), "{c:?}");
+            for style in [Comment::Hash, Comment::Html] {
+                let h = header(style, &name);
+                assert_eq!(h.lines().count(), 1, "{c:?}");
+                assert_eq!(h, header(style, "NAME").replace("NAME", &shown));
+            }
         }
     }
 

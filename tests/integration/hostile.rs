@@ -122,8 +122,12 @@ impl Run {
 /// between two polls; a run too short to be seen at all cannot have read
 /// much either (and `elapsed` is checked as well).
 fn run_measured<S: AsRef<OsStr>>(args: &[S], cwd: &Path) -> Run {
+    run_program(OsStr::new(env!("CARGO_BIN_EXE_coder-gen")), args, cwd)
+}
+
+fn run_program<S: AsRef<OsStr>>(program: &OsStr, args: &[S], cwd: &Path) -> Run {
     let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coder-gen"))
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
@@ -175,6 +179,16 @@ fn raw_controls(bytes: &[u8]) -> Vec<String> {
         .filter(|(_, c)| (c.is_control() && *c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
         .map(|(i, c)| format!("{c:?} at {i}"))
         .collect()
+}
+
+/// The probe can fail: a process that holds 150 MB is seen doing so.
+#[test]
+fn the_memory_probe_sees_a_process_that_grows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = "x=$(head -c 150000000 /dev/zero | tr '\\0' a); sleep 0.2; echo ${#x}";
+    let run = run_program(OsStr::new("sh"), &["-c", script], tmp.path());
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "150000000");
+    assert!(run.peak_kib > MAX_RSS_KIB, "peak {} KiB", run.peak_kib);
 }
 
 fn sparse(path: &Path, len: u64) {
@@ -269,7 +283,7 @@ fn hostile_spec_file_names_never_change_a_generated_file() {
         assert_eq!(run.code, 0, "{name:?}: {}", run.stderr());
         assert!(raw_controls(&run.stderr).is_empty(), "{name:?}: {:?}", raw_controls(&run.stderr));
         let shown = coder_gen::tree::display_name(&spec.file_name().unwrap().to_string_lossy());
-        assert!(!shown.contains(['\n', '\r', '\u{85}', '\u{2028}', '#', '*', '<', '>', '`', '"', '\'', '$', '%', '[', '(']), "{shown}");
+        assert!(!shown.contains(['\n', '\r', '\u{85}', '\u{2028}', '#', '*', '<', '>', '`', '"', '\'', '$', '%', '[']), "{shown}");
         let tree = read_tree(&out);
         assert_eq!(tree.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "{name:?}");
         for (path, bytes) in &tree {
@@ -369,9 +383,9 @@ fn a_huge_manifest_is_refused_in_bounded_memory() {
     sparse(&out.join(".coder-gen/manifest.json"), 1 << 30);
     for cmd in ["check", "diff", "render"] {
         let run = run_measured(&[OsStr::new(cmd), spec.as_os_str(), OsStr::new("-o"), out.as_os_str()], tmp.path());
+        run.assert_bounded(cmd);
         assert_eq!(run.code, 2, "{cmd}: {}", run.stderr());
         assert!(run.stderr().contains("it is 1073741824 bytes; a manifest is at most 1048576 bytes"), "{cmd}: {}", run.stderr());
-        run.assert_bounded(cmd);
     }
 }
 
@@ -456,6 +470,9 @@ fn stdout_write_errors_fail_and_a_closed_pipe_exits_quietly() {
         let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("plan").arg(&spec).stdout(full).output().unwrap();
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains("error: cannot write to stdout"), "{}", String::from_utf8_lossy(&out.stderr));
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("--help").stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--help > /dev/full");
     }
     for args in [vec!["plan"], vec!["plan", "--format", "json"]] {
         let (reader, writer) = std::io::pipe().unwrap();
@@ -482,10 +499,15 @@ fn smaller_holes_cr_only_snippets_users_forms_tag_cap_parser_advice() {
     // At most MAX_TAGS tags per provisioner group.
     let tags: String = (0..=coder_gen::spec::MAX_TAGS).map(|i| format!("      t{i}: v\n")).collect();
     let e = first_error(&format!("{MINIMAL}provisioners:\n  - namespace: p\n    tags:\n{tags}"));
-    assert!(e.contains("more than 32 tags"), "{e}");
+    // Pointed at the 33rd tag as written (t32), not in sorted order.
+    assert!(e.contains("has 33 tags, more than 32") && e.contains("|       t32: v\n"), "{e}");
     // A second document: what to do, not which library function to call.
     let e = first_error(&format!("{MINIMAL}---\na: 1\n"));
     assert!(e.contains("more than one YAML document") && !e.contains("from_str"), "{e}");
+    let e = first_error(&format!("{MINIMAL}name: b\n"));
+    assert!(e.contains("the key `name` is written twice") && !e.contains("Options"), "{e}");
+    let e = first_error(&MINIMAL.replace("name: acme", "name: ~"));
+    assert!(e.contains("this key has no value") && !e.contains("Option<"), "{e}");
 }
 
 #[test]
@@ -517,5 +539,21 @@ fn generated_files_stay_below_the_compare_limit() {
         for (path, bytes) in tree.iter() {
             assert!((bytes.len() as u64) < coder_gen::output::MAX_COMPARE_BYTES / 8, "{path}: {} bytes", bytes.len());
         }
+    }
+}
+
+/// The error-catalogue fixtures (`tests/inputs/invalid/`): each is refused
+/// with a bounded, escaped message.
+#[test]
+fn invalid_fixtures_are_refused_with_bounded_escaped_errors() {
+    let fixtures = crate::util::yaml_files(&crate::util::repo_root().join("tests/inputs/invalid"));
+    assert!(fixtures.len() >= 13);
+    for spec in fixtures {
+        let out = coder_gen().arg("plan").arg(&spec).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{spec:?}");
+        assert!(out.stdout.is_empty() && err.starts_with("error: ") && err.contains("= help: "), "{spec:?}: {err}");
+        assert!(err.len() < 16 * 1024 && raw_controls(&out.stderr).is_empty(), "{spec:?}: {err}");
+        assert!(!err.contains("Option") && !err.contains("from_str"), "{spec:?}: {err}");
     }
 }
