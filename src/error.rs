@@ -87,13 +87,19 @@ impl SpecError {
                     let num = e.line.to_string();
                     let pad = " ".repeat(num.len());
                     let col = usize::try_from(e.column.saturating_sub(1)).unwrap_or(0).min(text.chars().count());
-                    out.push_str(&format!("{pad} |\n{num} | {}\n{pad} | {}^\n", text.escape_debug(), " ".repeat(col)));
+                    out.push_str(&format!("{pad} |\n{num} | {}\n{pad} | {}^\n", printable(text), " ".repeat(col)));
                 }
             }
             out.push_str(&format!("  = help: {}\n", e.help));
         }
         out
     }
+}
+
+/// The spec line as written, with only control characters (a tab, a NUL)
+/// made visible: quotes and non-ASCII text stay as the user typed them.
+fn printable(line: &str) -> String {
+    line.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 impl fmt::Display for SpecError {

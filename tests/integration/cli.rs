@@ -7,7 +7,13 @@ use crate::util::{MINIMAL, coder_gen, spec_in};
 
 fn plan_json(users: u32, cloud: &str) -> serde_json::Value {
     let tmp = tempfile::tempdir().unwrap();
-    let spec = spec_in(tmp.path(), "spec.yaml", &MINIMAL.replace("1800", &users.to_string()).replace("aws", cloud));
+    let region = match cloud {
+        "gcp" => "us-central1",
+        "azure" => "eastus",
+        _ => "us-east-1",
+    };
+    let text = MINIMAL.replace("1800", &users.to_string()).replace("aws", cloud).replace("us-east-1", region);
+    let spec = spec_in(tmp.path(), "spec.yaml", &text);
     let out = coder_gen().arg("plan").arg(&spec).args(["--format", "json"]).assert().success();
     serde_json::from_slice(&out.get_output().stdout).unwrap()
 }
