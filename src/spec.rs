@@ -178,7 +178,10 @@ impl JsonSchema for AutoCount {
 /// the description. `Spanned<T>` fields say `#[schemars(with = "T")]`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "coder-gen spec (v1)")]
+#[schemars(
+    title = "coder-gen spec (v1)",
+    description = "A Coder deployment for coder-gen: `coder-gen render spec.yaml -o out/`. Reference: README, 'The spec'."
+)]
 pub(crate) struct RawSpec {
     /// Deployment name: a DNS-1123 label of at most 20 characters; prefixes cloud resource names.
     #[schemars(with = "String", length(min = 1, max = 20), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
@@ -229,6 +232,7 @@ pub(crate) struct RawSpec {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Kubernetes")]
 struct RawKubernetes {
     /// The existing cluster's name (default: `name`).
     #[serde(default)]
@@ -242,6 +246,7 @@ struct RawKubernetes {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Coder")]
 struct RawCoder {
     /// Coder Helm chart version, e.g. "2.33.6" (the default).
     #[serde(default)]
@@ -251,6 +256,7 @@ struct RawCoder {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Database")]
 struct RawDatabase {
     /// PostgreSQL major version: 14, 15, 16 (default) or 17.
     #[serde(default)]
@@ -269,6 +275,7 @@ struct RawDatabase {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ProvisionerGroup")]
 struct RawProvisioners {
     /// The group's namespace: a DNS-1123 label, not coder, default, kube-* or coder-observability.
     #[schemars(with = "String")]
@@ -281,6 +288,7 @@ struct RawProvisioners {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "WorkspaceGroup")]
 struct RawWorkspaces {
     /// The namespace workspaces run in: a DNS-1123 label of its own.
     #[schemars(with = "String")]
@@ -289,6 +297,7 @@ struct RawWorkspaces {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "MachineTypes")]
 struct RawMachineTypes {
     /// Machine type of the coderd pool.
     #[serde(default)]
