@@ -772,11 +772,10 @@ fn diff_colour_follows_the_terminal_no_color_and_clicolor_force() {
 /// On a real terminal (a pseudo-terminal from util-linux `script`), colour
 /// is on by default and off with NO_COLOR.
 #[test]
+#[ignore = "needs util-linux `script` (a pseudo-terminal); .ci/run runs it"]
 fn diff_is_coloured_on_a_terminal() {
-    if std::process::Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: util-linux `script` is not installed");
-        return;
-    }
+    let script = std::process::Command::new("script").arg("--version").output();
+    crate::util::require(script.is_ok_and(|o| o.status.success()), "util-linux `script`", "install util-linux");
     let tmp = tempfile::tempdir().unwrap();
     let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
     let out = tmp.path().join("out");

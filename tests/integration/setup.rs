@@ -160,3 +160,25 @@ fn two_typos_are_both_reported_by_the_cli() {
     assert!(stderr.contains(&format!("error: {file}:7:1: unknown key `regoin` at the top level\n")), "{stderr}");
     assert!(stderr.contains("did you mean `users`?") && stderr.contains("did you mean `region`?"), "{stderr}");
 }
+
+/// The specs `.ci/check-schema.sh` shows the JSON Schema refusing are
+/// refused by coder-gen too, every problem at once.
+#[test]
+fn the_schemas_bad_specs_fail_the_parser_with_every_problem() {
+    let dir = repo_root().join("tests/data/schema");
+    let typos = std::fs::read_to_string(dir.join("bad-typos-and-types.yaml")).unwrap();
+    let err = coder_gen::plan_from_str("bad.yaml", &typos).unwrap_err();
+    let found: Vec<(u64, u64, &str)> = err.errors().iter().map(|e| (e.line, e.column, e.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (4, 8, "`users` is `1,800`; expected a whole number from 1 to 3000"),
+            (5, 1, "unknown key `userz` at the top level"),
+            (7, 1, "unknown key `regoin` at the top level"),
+            (10, 16, "`observability` is `yes`; expected `auto`, `true` or `false`"),
+        ]
+    );
+    let region = std::fs::read_to_string(dir.join("bad-region.yaml")).unwrap();
+    let err = coder_gen::plan_from_str("bad.yaml", &region).unwrap_err();
+    assert_eq!(err.errors()[0].message, "region `us-central1` is not an aws region");
+}
