@@ -1106,6 +1106,23 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_shape_errors_is_summarised_and_aliases_are_bounded() {
+        let wide: String = (0..2000).map(|i| format!("k{i}: {i}\n")).collect();
+        let errors = all_errors(&wide);
+        assert_eq!(errors.len(), 51, "50 shown, then a summary");
+        // 2000 unknown keys and 5 missing required keys.
+        assert_eq!(errors[50].message, "1955 more problems like these are not shown");
+        // 10^8 nodes if expanded; the second pass gives up at once instead.
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+        }
+        let t = std::time::Instant::now();
+        assert!(parse(&bomb).is_err());
+        assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
     fn label_rules() {
         assert!(dns1123_label_problem("coder-ws-1").is_none());
         assert!(dns1123_label_problem("1abc").is_some());

@@ -96,15 +96,37 @@ impl<'de> Deserialize<'de> for Node {
 /// Every shape problem in `text`, or `None` when the text is not even a YAML
 /// document this pass can read (then the parser's own error stands).
 pub(crate) fn errors(text: &str, schema: &Value) -> Option<Vec<Located>> {
-    let options = serde_saphyr::options! { strict_booleans: true };
+    // The typed parse stopped early; this one reads everything, so aliases
+    // get a tight budget (a spec needs none): an alias bomb fails fast here.
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        alias_limits: serde_saphyr::alias_limits! { max_total_replayed_events: 10_000 },
+    };
     let doc: Spanned<Node> = serde_saphyr::from_str_with_options(text, options).ok()?;
     let mut checker = Checker { root: schema, errors: Vec::new() };
     checker.check(&doc, schema, "");
     let mut errors = checker.errors;
     errors.sort_by_key(|e| (e.line, e.column));
     errors.dedup();
+    // A file with this many shape errors is not a spec; the first ones say so.
+    // (Past the cap, unknown keys were only counted: empty messages.)
+    let counted = errors.iter().filter(|e| e.message.is_empty()).count();
+    errors.retain(|e| !e.message.is_empty());
+    if errors.len() + counted > MAX_ERRORS {
+        let more = errors.len().saturating_sub(MAX_ERRORS) + counted;
+        errors.truncate(MAX_ERRORS);
+        errors.push(Located {
+            line: 0,
+            column: 0,
+            message: format!("{more} more problems like these are not shown"),
+            help: "check that this is a coder-gen spec; `coder-gen init` writes one".to_string(),
+        });
+    }
     Some(errors)
 }
+
+/// Problems listed before the rest are summarised.
+const MAX_ERRORS: usize = 50;
 
 struct Checker<'s> {
     root: &'s Value,
@@ -130,6 +152,12 @@ impl<'s> Checker<'s> {
 
     fn push(&mut self, (line, column): (u64, u64), message: String, help: String) {
         self.errors.push(Located { line, column, message, help });
+    }
+
+    /// Past this, only counting matters (see `MAX_ERRORS`): skip the costly
+    /// "did you mean" of yet another unknown key.
+    fn saturated(&self) -> bool {
+        self.errors.len() > MAX_ERRORS
     }
 
     /// Whether `node` is valid against `schema`, without recording anything.
@@ -206,6 +234,7 @@ impl<'s> Checker<'s> {
             match properties.get(&key.value) {
                 Some(s) => self.check(value, s, &child),
                 None => match additional {
+                    Some(Value::Bool(false)) if self.saturated() => self.push(at(key), String::new(), String::new()),
                     Some(Value::Bool(false)) => {
                         let keys: Vec<&str> = properties.keys().map(String::as_str).collect();
                         let suggestion = closest(&key.value, &keys).map(|k| format!("did you mean `{k}`? ")).unwrap_or_default();
