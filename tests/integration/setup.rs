@@ -182,3 +182,34 @@ fn the_schemas_bad_specs_fail_the_parser_with_every_problem() {
     let err = coder_gen::plan_from_str("bad.yaml", &region).unwrap_err();
     assert_eq!(err.errors()[0].message, "region `us-central1` is not an aws region");
 }
+
+/// `.ci/lib.sh`, which every CI script uses for what it needs from outside
+/// the repository: under CI=true a missing prerequisite fails, naming it;
+/// elsewhere it is a loud SKIP.
+#[test]
+fn ci_fails_on_a_missing_prerequisite_and_skips_loudly_elsewhere() {
+    let run = |ci: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(". .ci/lib.sh; need_cmd coder-gen-no-such-tool 'install it' || echo skipped; echo after")
+            .current_dir(repo_root())
+            .env("CI", ci)
+            .output()
+            .unwrap()
+    };
+    let ci = run("true");
+    assert_eq!(ci.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&ci.stderr),
+        "FAIL: `coder-gen-no-such-tool` on PATH is missing (install it); under CI=true every check must run\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&ci.stdout), "");
+    let local = run("");
+    assert!(local.status.success());
+    assert_eq!(String::from_utf8_lossy(&local.stdout), "skipped\nafter\n");
+    assert!(String::from_utf8_lossy(&local.stderr).starts_with("SKIP (CI is not true): `coder-gen-no-such-tool` on PATH is missing"));
+    // The Terraform stage reuses the binary `cargo test` built, and needs terraform.
+    let tf = std::fs::read_to_string(repo_root().join(".ci/check-terraform.sh")).unwrap();
+    assert!(!tf.lines().any(|l| l.trim_start().starts_with("cargo ")), "check-terraform.sh runs cargo");
+    assert!(tf.contains("need_cmd terraform") && tf.contains("target/debug/coder-gen"));
+}
