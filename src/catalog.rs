@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cloud::Cloud;
 
+pub mod regions;
+
 const TIERS_YAML: &str = include_str!("../catalog/tiers.yaml");
 const MACHINES_YAML: &str = include_str!("../catalog/machines.yaml");
 const CLOUDS_YAML: &str = include_str!("../catalog/clouds.yaml");

@@ -14,14 +14,23 @@ use crate::Error;
 use crate::error::{SpecError, escape};
 use crate::output::{EDITED_BY_HAND, OutputMeta, WriteOptions, compare, unified_diff, write_tree};
 
+mod tools;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "coder-gen",
     version,
     about = "Render a Coder deployment (Helm values, Kustomize overlays, Terraform) sized by Coder's reference architectures",
-    after_help = "Example:\n  coder-gen plan examples/quickstart.yaml\n  coder-gen render examples/quickstart.yaml -o out/\n  coder-gen diff examples/quickstart.yaml -o out/\n  coder-gen check examples/quickstart.yaml -o out/\n\nExit codes: 0 success, 1 drift (check), 2 error."
+    after_help = "Example:\n  coder-gen init spec.yaml --users 500 --cloud gcp --region us-central1 --access-url https://coder.example.com\n  coder-gen plan examples/quickstart.yaml\n  coder-gen render examples/quickstart.yaml -o out/\n  coder-gen diff examples/quickstart.yaml -o out/\n  coder-gen check examples/quickstart.yaml -o out/\n\nExit codes: 0 success, 1 drift (check), 2 error."
 )]
 pub struct Cli {
+    /// Print only errors and each command's result: no warnings, notes or summaries on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE=1 forces it),
+    /// always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = clap::ColorChoice::Auto)]
+    pub color: clap::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -83,6 +92,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write a commented starter spec from flags (no prompts). Never overwrites a file.
+    ///
+    /// The spec renders as written; every optional key is listed, commented out, with its default.
+    #[command(
+        after_help = "Example:\n  coder-gen init deploy/spec.yaml --users 800 --cloud aws --region us-east-1 --access-url https://coder.example.com\n  coder-gen render deploy/spec.yaml -o deploy/out"
+    )]
+    Init(tools::InitArgs),
+    /// Print the spec's JSON Schema (draft-07), for editors (yaml-language-server) and CI validators.
+    #[command(
+        after_help = "Example:\n  coder-gen schema > coder-gen.schema.json\n  # then, first line of spec.yaml:\n  # yaml-language-server: $schema=coder-gen.schema.json"
+    )]
+    Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  coder-gen completions bash > ~/.local/share/bash-completion/completions/coder-gen\n  coder-gen completions zsh > ~/.zfunc/_coder-gen\n  coder-gen completions fish > ~/.config/fish/completions/coder-gen.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  coder-gen man > ~/.local/share/man/man1/coder-gen.1 && man coder-gen")]
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -112,6 +145,7 @@ pub fn run() -> ExitCode {
             return fail(&Failure::from_error(&e, None));
         }
     };
+    tools::set_color(cli.color);
     match execute(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => fail(&failure),
@@ -180,11 +214,15 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             let tree = crate::render::render(&plan);
             let opts = WriteOptions { force: *force, ..WriteOptions::default() };
             let report = write_tree(&tree, output, &meta(&plan), &opts).map_err(output_failure)?;
-            for note in &report.notes {
-                say(&format!("note: {note}"));
-            }
+            // --force names what it overwrote even with --quiet: that is data lost.
             for path in &report.forced {
                 say(&format!("warning: --force: overwrote or deleted {path}, which coder-gen did not write as it was"));
+            }
+            if cli.quiet {
+                return Ok(0);
+            }
+            for note in &report.notes {
+                say(&format!("note: {note}"));
             }
             for w in &plan.warnings {
                 say(&format!("warning: {}: {}", w.code, w.message));
@@ -209,6 +247,9 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             let (_, plan) = load(spec)?;
             let changes = compare(&crate::render::render(&plan), output, &meta(&plan)).map_err(output_failure)?;
             print_diff(&changes)?;
+            if cli.quiet {
+                return Ok(0);
+            }
             if changes.is_empty() {
                 say(&format!("no changes: {} is up to date", output.to_string_lossy()));
             } else if edited(&changes) {
@@ -224,7 +265,9 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             let changes = compare(&crate::render::render(&plan), output, &meta(&plan)).map_err(output_failure)?;
             let (output, spec) = (output.to_string_lossy(), spec.to_string_lossy());
             if changes.is_empty() {
-                say(&format!("ok: {output} is up to date with {spec}"));
+                if !cli.quiet {
+                    say(&format!("ok: {output} is up to date with {spec}"));
+                }
                 return Ok(0);
             }
             // A closed pipe (`check | head`) still exits 1: drift is the answer.
@@ -243,6 +286,19 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
                 say(&format!("  = help: run `coder-gen render {spec} -o {output}` and commit the result"));
             }
             Ok(1)
+        }
+        Command::Init(args) => tools::init(args, cli.quiet),
+        Command::Schema => {
+            print_stdout(&crate::schema::spec_schema_text())?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            print_stdout(&tools::completions(*shell))?;
+            Ok(0)
+        }
+        Command::Man => {
+            print_stdout(&tools::man_page())?;
+            Ok(0)
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod schema;
 pub mod spec;
 pub mod tree;
 

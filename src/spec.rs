@@ -7,11 +7,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::error::{Located, SpecError, quote};
+
+mod shape;
 
 /// Users above this have no validated architecture (the seeds stop at 3,000).
 pub const MAX_USERS: u64 = 3000;
@@ -22,13 +25,16 @@ pub const MAX_GROUPS: usize = 16;
 /// At most this many tags per provisioner group (a bound on the input, not Coder's).
 pub const MAX_TAGS: usize = 32;
 
+/// `name` prefixes cloud resource names (see `Validator::validate`).
+pub const MAX_NAME: usize = 20;
+
 /// Spec files are short; anything this large is a mistake (or hostile).
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 
 pub use crate::cloud::Cloud;
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 pub enum TierChoice {
     #[default]
     #[serde(rename = "auto")]
@@ -80,6 +86,16 @@ impl<'de> Deserialize<'de> for AutoBool {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for AutoBool {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AutoBool".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // What `deserialize` accepts: the string `auto` or a YAML boolean.
+        schemars::json_schema!({ "default": "auto", "anyOf": [{ "const": "auto" }, { "type": "boolean" }] })
     }
 }
 
@@ -155,89 +171,162 @@ impl<'de> Deserialize<'de> for Decimal {
     }
 }
 
+impl JsonSchema for AutoCount {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AutoCount".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "default": "auto",
+            "anyOf": [{ "const": "auto" }, { "type": "integer", "minimum": 0, "maximum": 5 }]
+        })
+    }
+}
+
 /// The raw document, exactly as written. Field order is the order the
 /// reference in the README documents.
-#[derive(Debug, Deserialize)]
+///
+/// These types are also the source of the JSON Schema (`coder-gen schema`,
+/// `src/schema.rs`): a key added here appears there, with its doc comment as
+/// the description. `Spanned<T>` fields say `#[schemars(with = "T")]`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawSpec {
+#[schemars(
+    title = "coder-gen spec (v1)",
+    description = "A Coder deployment for coder-gen: `coder-gen render spec.yaml -o out/`. Reference: README, 'The spec'."
+)]
+pub(crate) struct RawSpec {
+    /// Deployment name: a DNS-1123 label of at most 20 characters; prefixes cloud resource names.
+    #[schemars(with = "String", length(min = 1, max = 20), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
     name: Spanned<String>,
+    /// Concurrent users to size for, 1 to 3000 in decimal digits; picks the tier.
+    #[schemars(with = "u64", range(min = 1, max = 3000))]
     users: Spanned<Decimal>,
+    /// The cloud whose managed Kubernetes and PostgreSQL to use.
     cloud: Cloud,
+    /// The cloud's region id, e.g. us-east-1 (aws), us-central1 (gcp), eastus (azure).
+    #[schemars(with = "String")]
     region: Spanned<String>,
+    /// The https URL users open, without a path, e.g. https://coder.example.com.
+    #[schemars(with = "String", regex(pattern = "^https://"))]
     access_url: Spanned<String>,
+    /// Wildcard URL for workspace apps, e.g. https://*.coder.example.com.
     #[serde(default)]
+    #[schemars(with = "Option<String>", regex(pattern = r"^https://\*\."))]
     wildcard_access_url: Option<Spanned<String>>,
+    /// `auto` (the smallest tier that fits `users`) or a tier at least that large.
     #[serde(default)]
+    #[schemars(with = "Option<TierChoice>")]
     tier: Option<Spanned<TierChoice>>,
+    /// The existing cluster the node pools join.
     #[serde(default)]
     kubernetes: Option<RawKubernetes>,
+    /// The Coder Helm chart.
     #[serde(default)]
     coder: Option<RawCoder>,
+    /// Managed PostgreSQL.
     #[serde(default)]
     database: Option<RawDatabase>,
+    /// Provisioner groups, each in a namespace of its own (default: one group in coder-provisioners).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<RawProvisioners>>", length(min = 1, max = 16))]
     provisioners: Option<Spanned<Vec<RawProvisioners>>>,
+    /// Workspace namespaces (default: coder-workspaces).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<RawWorkspaces>>", length(min = 1, max = 16))]
     workspaces: Option<Spanned<Vec<RawWorkspaces>>>,
+    /// Prometheus metrics: `auto` (on for 3k), `true` or `false`.
     #[serde(default)]
     observability: AutoBool,
+    /// Override a reference machine type per pool; each must be in coder-gen's catalog.
     #[serde(default)]
     machine_types: Option<RawMachineTypes>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Kubernetes")]
 struct RawKubernetes {
+    /// The existing cluster's name (default: `name`).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     cluster_name: Option<Spanned<String>>,
+    /// Kubernetes minor version, quoted: "1.30" to "1.37" (default "1.33").
     #[serde(default)]
+    #[schemars(with = "Option<String>", regex(pattern = r"^1\.3[0-7]$"))]
     version: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Coder")]
 struct RawCoder {
+    /// Coder Helm chart version, e.g. "2.33.6" (the default).
     #[serde(default)]
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
     chart_version: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Database")]
 struct RawDatabase {
+    /// PostgreSQL major version: 14, 15, 16 (default) or 17.
     #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 14, max = 17))]
     postgres_version: Option<Spanned<u32>>,
+    /// High availability: `auto` (on for 3k), `true` or `false`.
     #[serde(default)]
     ha: AutoBool,
+    /// Read replicas: `auto` (one above the tier's builds/day threshold) or 0 to 5.
     #[serde(default)]
     read_replicas: AutoCount,
+    /// Workspace builds per day (2k threshold 500, 3k 1500).
     #[serde(default)]
     builds_per_day: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ProvisionerGroup")]
 struct RawProvisioners {
+    /// The group's namespace: a DNS-1123 label, not coder, default, kube-* or coder-observability.
+    #[schemars(with = "String")]
     namespace: Spanned<String>,
+    /// Provisioner tags, bound to the group's provisioner key.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     tags: BTreeMap<String, Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "WorkspaceGroup")]
 struct RawWorkspaces {
+    /// The namespace workspaces run in: a DNS-1123 label of its own.
+    #[schemars(with = "String")]
     namespace: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "MachineTypes")]
 struct RawMachineTypes {
+    /// Machine type of the coderd pool.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     coderd: Option<Spanned<String>>,
+    /// Machine type of the provisioner pool.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     provisioner: Option<Spanned<String>>,
+    /// Machine type of the workspace pool.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     workspace: Option<Spanned<String>>,
+    /// Database instance class, e.g. db.m5.xlarge (aws).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     database: Option<Spanned<String>>,
 }
 
@@ -349,7 +438,10 @@ impl Spec {
             return Err(too_large(file));
         }
         let options = serde_saphyr::options! { strict_booleans: true };
-        let raw: RawSpec = serde_saphyr::from_str_with_options(text, options).map_err(|e| SpecError::from_yaml(file, &e))?;
+        let raw: RawSpec = match serde_saphyr::from_str_with_options(text, options) {
+            Ok(raw) => raw,
+            Err(e) => return Err(shape_failure(file, text, &e)),
+        };
         Validator { file, errors: Vec::new() }.validate(raw, String::new())
     }
 }
@@ -364,6 +456,24 @@ pub fn too_large(file: &str) -> SpecError {
     )
 }
 
+/// The typed parse failed: say why, at every place at once where possible.
+/// Tabs in indentation first (the parser locates them a line early), then
+/// every unknown key and wrong type (`shape`), else the parser's own error
+/// with its wording fixed where it would mislead.
+fn shape_failure(file: &str, text: &str, e: &serde_saphyr::Error) -> SpecError {
+    let tabs = shape::indentation_tabs(text);
+    if !tabs.is_empty() {
+        return SpecError::Invalid { file: file.to_string(), errors: tabs };
+    }
+    if let Some(errors) = shape::errors(text, crate::schema::spec_schema())
+        && !errors.is_empty()
+    {
+        return SpecError::Invalid { file: file.to_string(), errors };
+    }
+    // from_yaml rewords the parser's own advice (duplicate key, ...).
+    SpecError::from_yaml(file, e)
+}
+
 struct Validator<'a> {
     file: &'a str,
     errors: Vec<Located>,
@@ -374,29 +484,35 @@ impl Validator<'_> {
         self.errors.push(Located { line: at.defined.line(), column: at.defined.column(), message, help: help.to_string() });
     }
 
-    fn dns_label<'s>(&mut self, what: &str, s: &'s Spanned<String>) -> &'s str {
-        if let Some(problem) = dns1123_label_problem(&s.value) {
+    /// A DNS-1123 label of at most `max` characters (63 for Kubernetes
+    /// names; less where the value prefixes longer names).
+    fn dns_label<'s>(&mut self, what: &str, s: &'s Spanned<String>, max: usize, why_max: &str) -> &'s str {
+        let len = s.value.chars().count();
+        if len > max {
+            self.err(
+                s,
+                format!("{what} {} is {len} characters long; the most is {max}", quote(&s.value)),
+                &format!("use at most {max} characters{why_max}"),
+            );
+        }
+        // The length is reported above, against the limit that applies here.
+        if let Some(problem) = dns1123_label_problem(&s.value)
+            && !problem.starts_with("it is longer than")
+        {
             self.err(
                 s,
                 format!("{what} {} is not a DNS-1123 label: {problem}", quote(&s.value)),
-                "use 1 to 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
+                &format!("use 1 to {max} lower-case letters, digits and '-', starting with a letter and ending with a letter or digit"),
             );
         }
         &s.value
     }
 
     fn validate(mut self, raw: RawSpec, digest: String) -> Result<Spec, SpecError> {
-        self.dns_label("name", &raw.name);
         // Cloud resource names are `<name>-<role>` (longest role: `provisioners`,
         // plus a replica suffix); Azure node pools allow only 12 characters, so
         // the name must stay short for everything to fit.
-        if raw.name.value.len() > 20 {
-            self.err(
-                &raw.name,
-                format!("name {} is {} characters long", quote(&raw.name.value), raw.name.value.chars().count()),
-                "use at most 20 characters: it prefixes cloud resource names, which have tight length limits",
-            );
-        }
+        self.dns_label("name", &raw.name, MAX_NAME, ": it prefixes cloud resource names, which have tight length limits");
 
         let users_n = raw.users.value.0;
         let users = match u32::try_from(users_n) {
@@ -418,6 +534,8 @@ impl Validator<'_> {
                 format!("region {} is not a region name", quote(&raw.region.value)),
                 "use the cloud's region id, e.g. us-east-1 (aws), us-central1 (gcp), eastus (azure)",
             );
+        } else {
+            self.region(raw.cloud, &raw.region);
         }
 
         let access_url = self.https_url("access_url", &raw.access_url, false);
@@ -428,7 +546,7 @@ impl Validator<'_> {
         let kubernetes = {
             let k = raw.kubernetes;
             let cluster_name = match k.as_ref().and_then(|k| k.cluster_name.as_ref()) {
-                Some(c) => self.dns_label("kubernetes.cluster_name", c).to_string(),
+                Some(c) => self.dns_label("kubernetes.cluster_name", c, 63, "").to_string(),
                 None => raw.name.value.clone(),
             };
             let version = match k.as_ref().and_then(|k| k.version.as_ref()) {
@@ -602,7 +720,7 @@ impl Validator<'_> {
     }
 
     fn namespace(&mut self, ns: &Spanned<String>, seen: &mut BTreeMap<String, (u64, u64)>) {
-        self.dns_label("namespace", ns);
+        self.dns_label("namespace", ns, 63, "");
         if ns.value == CODER_NAMESPACE {
             self.err(
                 ns,
@@ -631,19 +749,47 @@ impl Validator<'_> {
         }
     }
 
+    /// The region must be one of the cloud's (catalog/regions.yaml).
+    fn region(&mut self, cloud: Cloud, region: &Spanned<String>) {
+        use crate::catalog::regions;
+        let r = region.value.as_str();
+        if regions::contains(cloud, r) {
+            return;
+        }
+        let example = match cloud {
+            Cloud::Aws => "us-east-1",
+            Cloud::Gcp => "us-central1",
+            Cloud::Azure => "eastus",
+        };
+        let a = if cloud == Cloud::Gcp { "a" } else { "an" };
+        let other = regions::other_cloud(cloud, r);
+        // Another cloud's region is rarely a typo of this cloud's: suggest
+        // only a one-character slip there (us-east1 -> us-east-1).
+        let suggestion = regions::suggest(cloud, r).filter(|s| other.is_none() || strsim::levenshtein(r, s) <= 1);
+        let help = match (other, suggestion) {
+            (Some(other), Some(s)) => format!("did you mean `{s}`? (`{r}` is a {other} region; or set `cloud: {other}`)"),
+            (Some(other), None) => format!("`{r}` is a {other} region: set `cloud: {other}`, or use {a} {cloud} region such as {example}"),
+            (None, Some(s)) => format!("did you mean `{s}`?"),
+            (None, None) => {
+                format!("use {a} {cloud} region id such as {example}; coder-gen's list is catalog/regions.yaml (report a region it lacks)")
+            }
+        };
+        self.err(region, format!("region {} is not {a} {cloud} region", quote(r)), &help);
+    }
+
     fn https_url(&mut self, what: &str, s: &Spanned<String>, wildcard: bool) -> String {
         let v = s.value.trim_end_matches('/');
-        let host = v.strip_prefix("https://");
-        let ok = match host {
-            Some(h) if !h.is_empty() && !h.contains(['/', '?', '#', ' ', '@']) => {
-                let h = h.split(':').next().unwrap_or("");
-                let h = if wildcard { h.strip_prefix("*.").unwrap_or("") } else { h };
-                !h.is_empty()
-                    && h.split('.')
-                        .all(|l| dns1123_label_problem(&l.to_ascii_lowercase()).is_none() || l.chars().all(|c| c.is_ascii_digit()))
-            }
-            _ => false,
-        };
+        let ok = https_host_ok(v, wildcard);
+        // A plain https URL where a wildcard is wanted: say exactly that.
+        if !ok && wildcard && https_host_ok(v, false) {
+            let host = v.strip_prefix("https://").unwrap_or(v);
+            self.err(
+                s,
+                format!("{what} {} has no wildcard", quote(&s.value)),
+                &format!("start the host with `*.`: workspace apps get subdomains of it, e.g. https://*.{host}"),
+            );
+            return v.to_string();
+        }
         if !ok {
             let help = if wildcard {
                 "use an https URL with a leading wildcard, e.g. https://*.coder.example.com"
@@ -653,6 +799,19 @@ impl Validator<'_> {
             self.err(s, format!("{what} {} is not an https URL", quote(&s.value)), help);
         }
         v.to_string()
+    }
+}
+
+/// Whether `v` is `https://<host>[:port]` (with `wildcard`, `https://*.<host>`).
+fn https_host_ok(v: &str, wildcard: bool) -> bool {
+    match v.strip_prefix("https://") {
+        Some(h) if !h.is_empty() && !h.contains(['/', '?', '#', ' ', '@']) => {
+            let h = h.split(':').next().unwrap_or("");
+            let h = if wildcard { h.strip_prefix("*.").unwrap_or("") } else { h };
+            !h.is_empty()
+                && h.split('.').all(|l| dns1123_label_problem(&l.to_ascii_lowercase()).is_none() || l.chars().all(|c| c.is_ascii_digit()))
+        }
+        _ => false,
     }
 }
 
@@ -728,8 +887,175 @@ mod tests {
     fn unknown_nested_key_is_located_and_lists_valid_keys() {
         let e = first_error(&format!("{MIN}database:\n  ha: true\n  replicas: 2\n"));
         assert_eq!((e.line, e.column), (8, 3));
-        assert!(e.message.contains("replicas"), "{}", e.message);
-        assert!(e.message.contains("read_replicas"), "{}", e.message);
+        assert_eq!(e.message, "unknown key `replicas` in `database`");
+        assert_eq!(e.help, "The keys in `database` are: builds_per_day, ha, postgres_version, read_replicas");
+    }
+
+    /// Every error of `s`, whole.
+    fn all_errors(s: &str) -> Vec<Located> {
+        parse(s).expect_err("expected errors").errors().to_vec()
+    }
+
+    fn located(line: u64, column: u64, message: &str, help: &str) -> Located {
+        Located { line, column, message: message.into(), help: help.into() }
+    }
+
+    const TOP_KEYS: &str = "access_url, cloud, coder, database, kubernetes, machine_types, name, observability, provisioners, \
+                            region, tier, users, wildcard_access_url, workspaces";
+
+    #[test]
+    fn every_unknown_key_and_type_error_is_listed_at_once() {
+        let spec = format!("{MIN}userz: 3\ndatabse:\n  ha: true\nobservability: yes\n").replace("users: 1800", "users: 1,800");
+        assert_eq!(
+            all_errors(&spec),
+            [
+                located(
+                    2,
+                    8,
+                    "`users` is `1,800`; expected a whole number from 1 to 3000",
+                    "write the number without separators, e.g. `users: 1800`"
+                ),
+                located(
+                    6,
+                    1,
+                    "unknown key `userz` at the top level",
+                    &format!("did you mean `users`? The keys at the top level are: {TOP_KEYS}")
+                ),
+                located(
+                    7,
+                    1,
+                    "unknown key `databse` at the top level",
+                    &format!("did you mean `database`? The keys at the top level are: {TOP_KEYS}")
+                ),
+                located(
+                    9,
+                    16,
+                    "`observability` is `yes`; expected `auto`, `true` or `false`",
+                    "YAML 1.1 words like `yes` are not booleans here: write `true` or `false`"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_shape_errors_are_all_listed() {
+        let spec = format!("{MIN}provisioners:\n  - namespace: a\n    tag: {{a: b}}\n  - nmspace: b\nworkspaces: x\ncloud_x: 1\n");
+        let errors = all_errors(&spec);
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert_eq!(
+            errors[0],
+            located(
+                8,
+                5,
+                "unknown key `tag` in `provisioners[0]`",
+                "did you mean `tags`? The keys in `provisioners[0]` are: namespace, tags"
+            )
+        );
+        assert_eq!(
+            errors[3],
+            located(
+                10,
+                13,
+                "`workspaces` is `x`; expected a list",
+                "give `workspaces` a list (see `coder-gen schema` or README, 'The spec')"
+            )
+        );
+    }
+
+    #[test]
+    fn duplicate_key_says_what_to_do() {
+        assert_eq!(
+            all_errors(&format!("{MIN}name: other\n")),
+            [located(6, 1, "the key `name` is written twice in the same mapping", "write each key once; remove or merge the other one")]
+        );
+    }
+
+    #[test]
+    fn wildcard_without_a_wildcard_says_so() {
+        assert_eq!(
+            all_errors(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")),
+            [located(
+                6,
+                22,
+                "wildcard_access_url `https://coder.acme.com` has no wildcard",
+                "start the host with `*.`: workspace apps get subdomains of it, e.g. https://*.coder.acme.com"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_tab_is_reported_on_its_own_line() {
+        // saphyr alone reports this tab at the end of line 6.
+        assert_eq!(
+            all_errors(&format!("{MIN}kubernetes:\n\tversion: \"1.33\"\n")),
+            [located(7, 1, "a tab in the indentation", "indent with spaces: YAML does not allow tabs for indentation")]
+        );
+    }
+
+    #[test]
+    fn a_bad_version_shows_the_line_as_written() {
+        let spec = format!("{MIN}kubernetes:\n  version: \"1.29\"\n");
+        let err = parse(&spec).unwrap_err();
+        assert_eq!(
+            err.render(&spec),
+            "error: spec.yaml:7:12: kubernetes.version `1.29` is not a supported minor version\n  |\n7 |   version: \"1.29\"\n  |            ^\n  \
+             = help: quote a minor version from \"1.30\" to \"1.37\", e.g. version: \"1.33\"\n"
+        );
+    }
+
+    #[test]
+    fn name_hints_give_the_name_limit() {
+        assert_eq!(
+            all_errors(&MIN.replace("acme", "Acme")),
+            [located(
+                1,
+                7,
+                "name `Acme` is not a DNS-1123 label: only lower-case letters, digits and '-' are allowed",
+                "use 1 to 20 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit"
+            )]
+        );
+        assert_eq!(
+            all_errors(&MIN.replace("acme", "a-very-long-deployment-name")),
+            [located(
+                1,
+                7,
+                "name `a-very-long-deployment-name` is 27 characters long; the most is 20",
+                "use at most 20 characters: it prefixes cloud resource names, which have tight length limits"
+            )]
+        );
+    }
+
+    #[test]
+    fn region_must_be_the_clouds() {
+        assert_eq!(
+            all_errors(&MIN.replace("us-east-1", "us-central1")),
+            [located(
+                4,
+                9,
+                "region `us-central1` is not an aws region",
+                "`us-central1` is a gcp region: set `cloud: gcp`, or use an aws region such as us-east-1"
+            )]
+        );
+        assert_eq!(
+            all_errors(&MIN.replace("us-east-1", "us-east1")),
+            [located(
+                4,
+                9,
+                "region `us-east1` is not an aws region",
+                "did you mean `us-east-1`? (`us-east1` is a gcp region; or set `cloud: gcp`)"
+            )]
+        );
+        let azure = MIN.replace("aws", "azure").replace("us-east-1", "westeurop");
+        assert_eq!(all_errors(&azure), [located(4, 9, "region `westeurop` is not an azure region", "did you mean `westeurope`?")]);
+        assert_eq!(
+            all_errors(&MIN.replace("us-east-1", "mars-1")),
+            [located(
+                4,
+                9,
+                "region `mars-1` is not an aws region",
+                "use an aws region id such as us-east-1; coder-gen's list is catalog/regions.yaml (report a region it lacks)"
+            )]
+        );
     }
 
     #[test]
@@ -799,6 +1125,23 @@ mod tests {
         }
         let big = "x".repeat(MAX_SPEC_BYTES + 1);
         assert!(parse(&big).is_err());
+    }
+
+    #[test]
+    fn a_flood_of_shape_errors_is_summarised_and_aliases_are_bounded() {
+        let wide: String = (0..2000).map(|i| format!("k{i}: {i}\n")).collect();
+        let errors = all_errors(&wide);
+        assert_eq!(errors.len(), 51, "50 shown, then a summary");
+        // 2000 unknown keys and 5 missing required keys.
+        assert_eq!(errors[50].message, "1955 more problems like these are not shown");
+        // 10^8 nodes if expanded; the second pass gives up at once instead.
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+        }
+        let t = std::time::Instant::now();
+        assert!(parse(&bomb).is_err());
+        assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
     }
 
     #[test]

@@ -2,13 +2,18 @@ use super::*;
 use crate::spec::Spec;
 
 fn plan_for(users: u32, cloud: &str, extra: &str) -> Plan {
-    let text = format!("name: acme\nusers: {users}\ncloud: {cloud}\nregion: r1\naccess_url: https://coder.acme.com\n{extra}");
+    let region = match cloud {
+        "aws" => "us-east-1",
+        "azure" => "eastus",
+        _ => "us-central1",
+    };
+    let text = format!("name: acme\nusers: {users}\ncloud: {cloud}\nregion: {region}\naccess_url: https://coder.acme.com\n{extra}");
     let spec = Spec::parse("spec.yaml", &text).unwrap();
     plan(&spec, Catalog::embedded()).unwrap()
 }
 
 fn plan_err(users: u32, extra: &str) -> SpecError {
-    let text = format!("name: acme\nusers: {users}\ncloud: gcp\nregion: r1\naccess_url: https://coder.acme.com\n{extra}");
+    let text = format!("name: acme\nusers: {users}\ncloud: gcp\nregion: us-central1\naccess_url: https://coder.acme.com\n{extra}");
     let spec = Spec::parse("spec.yaml", &text).unwrap();
     plan(&spec, Catalog::embedded()).unwrap_err()
 }

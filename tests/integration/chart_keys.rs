@@ -6,14 +6,16 @@
 //! value below it (lists, free-form maps, and Kubernetes objects the chart
 //! passes through with `toYaml`); the others are the chart's own structure.
 //! The lists are derived from `../shared/reference/*.yaml` by
-//! `chart_key_lists_match_the_reference_charts` (bless with
-//! `UPDATE_GOLDEN=1`), so they cannot drift from the charts we checked.
+//! `chart_key_lists_match_the_reference_charts` (it needs `../shared`, so it
+//! is `#[ignore]`d in plain `cargo test` and run by `.ci/run`; bless with
+//! `UPDATE_GOLDEN=1 cargo test -- --ignored chart_key_lists`), so they cannot
+//! drift from the charts we checked.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::util::{examples, repo_root, shared_dir};
+use crate::util::{examples, repo_root, require, shared_dir};
 
 /// Maps with chart defaults that are nevertheless Kubernetes objects passed
 /// through verbatim (libcoder `_coder.yaml`: `toYaml .Values.coder.affinity`,
@@ -60,10 +62,14 @@ fn load_list(chart: &str) -> BTreeMap<String, bool> {
 
 /// Needs the shared reference charts, which are not part of the repository.
 #[test]
-#[ignore = "needs ../shared/reference (or $CODER_GEN_SHARED/reference): cargo test -- --ignored; .ci/run runs it"]
+#[ignore = "needs ../shared/reference (or $CODER_GEN_SHARED/reference); .ci/run runs it"]
 fn chart_key_lists_match_the_reference_charts() {
     let reference = shared_dir().join("reference");
-    assert!(reference.is_dir(), "{} is missing: set CODER_GEN_SHARED to the shared directory", reference.display());
+    require(
+        CHARTS.iter().all(|(_, file)| reference.join(file).is_file()),
+        &format!("the Coder charts' values files in {}", reference.display()),
+        "put the shared material at ../shared or set CODER_GEN_SHARED",
+    );
     for (chart, file) in CHARTS {
         let text = std::fs::read_to_string(reference.join(file)).unwrap();
         let values: Value = serde_saphyr::from_str(&text).unwrap();

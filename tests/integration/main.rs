@@ -6,5 +6,6 @@ mod cli;
 mod golden;
 mod hostile;
 mod output;
+mod setup;
 mod terraform;
 mod util;

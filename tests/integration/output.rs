@@ -772,9 +772,10 @@ fn diff_colour_follows_the_terminal_no_color_and_clicolor_force() {
 /// On a real terminal (a pseudo-terminal from util-linux `script`), colour
 /// is on by default and off with NO_COLOR.
 #[test]
+#[ignore = "needs util-linux `script` (a pseudo-terminal); .ci/run runs it"]
 fn diff_is_coloured_on_a_terminal() {
-    // util-linux `script` is on every Linux this runs on; a missing one fails.
-    assert!(std::process::Command::new("script").arg("--version").output().is_ok(), "util-linux `script` is not installed");
+    let script = std::process::Command::new("script").arg("--version").output();
+    crate::util::require(script.is_ok_and(|o| o.status.success()), "util-linux `script`", "install util-linux");
     let d = Deployment::minimal();
     let on_tty = |no_color: bool| {
         let line = format!("{} diff {} -o {}", env!("CARGO_BIN_EXE_coder-gen"), d.spec.display(), d.out.display());

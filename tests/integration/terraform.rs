@@ -460,9 +460,9 @@ fn terraform_available() -> bool {
 
 /// Freshly rendered output is exactly what `terraform fmt` writes.
 #[test]
-#[ignore = "needs terraform on PATH: cargo test -- --ignored; .ci/run runs it"]
+#[ignore = "needs `terraform` on PATH; .ci/run runs it"]
 fn terraform_fmt_accepts_rendered_output() {
-    assert!(terraform_available(), "`terraform` is not on PATH");
+    crate::util::require(terraform_available(), "`terraform` on PATH", "install Terraform (>= 1.11)");
     let tmp = tempfile::tempdir().unwrap();
     for (name, _, tree) in rendered() {
         for (path, text) in tf_files(&tree) {

@@ -12,9 +12,21 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shared directory: `$CODER_GEN_SHARED`, else `../shared` beside the repo.
+/// The shared reference material (`../shared` beside the repository, or
+/// `$CODER_GEN_SHARED`).
 pub fn shared_dir() -> PathBuf {
-    std::env::var_os("CODER_GEN_SHARED").map_or_else(|| repo_root().join("../shared"), PathBuf::from)
+    match std::env::var_os("CODER_GEN_SHARED") {
+        Some(dir) => PathBuf::from(dir),
+        None => repo_root().join("../shared"),
+    }
+}
+
+/// Tests that need something from outside the repository are
+/// `#[ignore = "needs …"]`: plain `cargo test` lists them as ignored, never
+/// "ok". `.ci/run` runs them with `--ignored`; there a missing prerequisite
+/// fails the test, naming it.
+pub fn require(available: bool, what: &str, how: &str) {
+    assert!(available, "{what} is missing, so this test cannot run: {how}");
 }
 
 /// The built `coder-gen` binary as an `assert_cmd` command, colour off

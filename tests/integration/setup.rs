@@ -1,0 +1,215 @@
+//! Meeting users where they work: the JSON Schema and the examples' modeline,
+//! `init`, completions, the man page, `--quiet`, `--color`, and messages
+//! that list every problem at once.
+
+use crate::util::{MINIMAL, coder_gen, examples, repo_root, spec_in};
+
+const MODELINE: &str = "# yaml-language-server: $schema=../schema/coder-gen.schema.json";
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = coder_gen().args(args).assert().success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn the_committed_schema_is_what_coder_gen_schema_prints() {
+    let printed = stdout_of(&["schema"]);
+    let path = repo_root().join("schema/coder-gen.schema.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &printed).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(committed, printed, "{} is stale: rerun with UPDATE_GOLDEN=1", path.display());
+    let schema: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    // Unknown keys are refused at every depth, as the parser does.
+    assert_eq!(schema["additionalProperties"], false);
+    for (name, def) in schema["definitions"].as_object().unwrap() {
+        if def["type"] == "object" && def.get("properties").is_some() {
+            assert_eq!(def["additionalProperties"], false, "definitions.{name}");
+        }
+    }
+}
+
+#[test]
+fn every_example_points_editors_at_the_schema() {
+    let all = examples();
+    assert!(all.len() >= 10);
+    for spec in all {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        assert_eq!(text.lines().next(), Some(MODELINE), "{}: first line", spec.display());
+        // The modeline's path resolves from the example's directory.
+        assert!(spec.parent().unwrap().join("../schema/coder-gen.schema.json").is_file());
+    }
+}
+
+#[test]
+fn init_writes_a_spec_that_renders_without_edits() {
+    for (cloud, region, users) in [("gcp", "us-central1", "500"), ("aws", "eu-west-1", "1800"), ("azure", "westeurope", "3000")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = tmp.path().join("spec.yaml");
+        coder_gen()
+            .current_dir(tmp.path())
+            .args(["init", "--users", users, "--cloud", cloud, "--region", region, "--access-url", "https://coder.example.com"])
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&spec).unwrap();
+        assert!(text.contains(&format!("\ncloud: {cloud}\nregion: {region}\n")), "{text}");
+        coder_gen().arg("render").arg(&spec).arg("-o").arg(tmp.path().join("out")).assert().success();
+        assert!(tmp.path().join("out/.coder-gen/manifest.json").is_file());
+    }
+}
+
+#[test]
+fn init_never_overwrites_and_refuses_flags_that_do_not_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", "mine\n");
+    let args = ["--users", "80", "--cloud", "aws", "--region", "us-east-1", "--access-url", "https://coder.example.com"];
+    let out = coder_gen().arg("init").arg(&spec).args(args).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr,
+        format!(
+            "error: {} already exists; init never overwrites a file\n  = help: choose another path, e.g. `coder-gen init new-spec.yaml …`\n",
+            spec.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), "mine\n");
+
+    // A region of another cloud: located in the spec it would have written, nothing written.
+    let other = tmp.path().join("other.yaml");
+    let args = ["--users", "80", "--cloud", "aws", "--region", "us-central1", "--access-url", "https://coder.example.com"];
+    let out = coder_gen().arg("init").arg(&other).args(args).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.starts_with("error: the flags do not make a valid spec; nothing was written\n"), "{stderr}");
+    assert!(stderr.contains("region `us-central1` is not an aws region"), "{stderr}");
+    assert!(!other.exists());
+    // clap refuses what it can check itself.
+    coder_gen().arg("init").arg(&other).args(["--users", "0", "--cloud", "aws", "--region", "x", "--access-url", "y"]).assert().code(2);
+    assert!(!other.exists());
+}
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = stdout_of(&["completions", shell]);
+        assert!(script.contains("coder-gen"), "{shell}");
+        // Subcommands and global flags are completed.
+        assert!(script.contains("render") && script.contains("init") && script.contains("quiet"), "{shell}");
+    }
+    coder_gen().args(["completions", "tcsh"]).assert().code(2);
+    let man = stdout_of(&["man"]);
+    assert!(man.starts_with(".ie"), "{}", &man[..40.min(man.len())]);
+    assert!(man.contains(".TH coder-gen 1"));
+    assert!(man.contains("completions") && man.contains("\\-\\-quiet"));
+}
+
+/// A 3k spec: its plan carries warnings (the seeds contradict themselves).
+const WARNS: &str = "name: acme\nusers: 2500\ncloud: gcp\nregion: us-central1\naccess_url: https://coder.acme.com\n";
+
+#[test]
+fn quiet_keeps_only_errors_and_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", WARNS);
+    let out = tmp.path().join("out");
+    let loud = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    assert!(String::from_utf8_lossy(&loud.get_output().stderr).contains("warning: "));
+    std::fs::remove_dir_all(&out).unwrap();
+    for args in [vec!["render", "-q"], vec!["--quiet", "render"]] {
+        let quiet = coder_gen().args(&args).arg(&spec).arg("-o").arg(&out).assert().success();
+        assert_eq!(String::from_utf8_lossy(&quiet.get_output().stderr), "", "{args:?}");
+    }
+    for cmd in ["diff", "check"] {
+        let quiet = coder_gen().args([cmd, "--quiet"]).arg(&spec).arg("-o").arg(&out).assert().success();
+        assert_eq!(String::from_utf8_lossy(&quiet.get_output().stderr), "", "{cmd}");
+    }
+    // Errors are never quiet.
+    let bad = spec_in(tmp.path(), "bad.yaml", &WARNS.replace("2500", "9000"));
+    let err = coder_gen().args(["render", "-q"]).arg(&bad).arg("-o").arg(&out).assert().code(2);
+    assert!(String::from_utf8_lossy(&err.get_output().stderr).contains("users is 9000"));
+}
+
+#[test]
+fn color_always_and_never_override_the_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
+    let out = tmp.path().join("out");
+    let diff = |color: &str, force: bool| {
+        let mut cmd = coder_gen();
+        if force {
+            cmd.env("CLICOLOR_FORCE", "1").env_remove("NO_COLOR");
+        }
+        let a = cmd.args(["diff", "--color", color]).arg(&spec).arg("-o").arg(&out).assert().success();
+        String::from_utf8(a.get_output().stdout.clone()).unwrap()
+    };
+    // NO_COLOR is set by `coder_gen()`; --color always wins over it.
+    assert!(diff("always", false).contains("\x1b["));
+    assert!(!diff("never", true).contains("\x1b["));
+    assert!(!diff("auto", false).contains("\x1b["));
+    assert!(diff("auto", true).contains("\x1b["));
+}
+
+#[test]
+fn two_typos_are_both_reported_by_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}userz: 3\nregoin: x\n"));
+    let out = coder_gen().arg("plan").arg(&spec).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let file = spec.display().to_string();
+    assert!(stderr.contains(&format!("error: {file}:6:1: unknown key `userz` at the top level\n")), "{stderr}");
+    assert!(stderr.contains(&format!("error: {file}:7:1: unknown key `regoin` at the top level\n")), "{stderr}");
+    assert!(stderr.contains("did you mean `users`?") && stderr.contains("did you mean `region`?"), "{stderr}");
+}
+
+/// The specs `.ci/check-schema.sh` shows the JSON Schema refusing are
+/// refused by coder-gen too, every problem at once.
+#[test]
+fn the_schemas_bad_specs_fail_the_parser_with_every_problem() {
+    let dir = repo_root().join("tests/data/schema");
+    let typos = std::fs::read_to_string(dir.join("bad-typos-and-types.yaml")).unwrap();
+    let err = coder_gen::plan_from_str("bad.yaml", &typos).unwrap_err();
+    let found: Vec<(u64, u64, &str)> = err.errors().iter().map(|e| (e.line, e.column, e.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (4, 8, "`users` is `1,800`; expected a whole number from 1 to 3000"),
+            (5, 1, "unknown key `userz` at the top level"),
+            (7, 1, "unknown key `regoin` at the top level"),
+            (10, 16, "`observability` is `yes`; expected `auto`, `true` or `false`"),
+        ]
+    );
+    let region = std::fs::read_to_string(dir.join("bad-region.yaml")).unwrap();
+    let err = coder_gen::plan_from_str("bad.yaml", &region).unwrap_err();
+    assert_eq!(err.errors()[0].message, "region `us-central1` is not an aws region");
+}
+
+/// `.ci/lib.sh`, which every CI script uses for what it needs from outside
+/// the repository: under CI=true a missing prerequisite fails, naming it;
+/// elsewhere it is a loud SKIP.
+#[test]
+fn ci_fails_on_a_missing_prerequisite_and_skips_loudly_elsewhere() {
+    let run = |ci: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(". .ci/lib.sh; need_cmd coder-gen-no-such-tool 'install it' || echo skipped; echo after")
+            .current_dir(repo_root())
+            .env("CI", ci)
+            .output()
+            .unwrap()
+    };
+    let ci = run("true");
+    assert_eq!(ci.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&ci.stderr),
+        "FAIL: `coder-gen-no-such-tool` on PATH is missing (install it); under CI=true every check must run\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&ci.stdout), "");
+    let local = run("");
+    assert!(local.status.success());
+    assert_eq!(String::from_utf8_lossy(&local.stdout), "skipped\nafter\n");
+    assert!(String::from_utf8_lossy(&local.stderr).starts_with("SKIP (CI is not true): `coder-gen-no-such-tool` on PATH is missing"));
+    // The Terraform stage reuses the binary `cargo test` built, and needs terraform.
+    let tf = std::fs::read_to_string(repo_root().join(".ci/check-terraform.sh")).unwrap();
+    assert!(!tf.lines().any(|l| l.trim_start().starts_with("cargo ")), "check-terraform.sh runs cargo");
+    assert!(tf.contains("need_cmd terraform") && tf.contains("target/debug/coder-gen"));
+}
