@@ -624,3 +624,47 @@ pub fn write_prove_the_tier(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "```")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn plan(spec: &str) -> crate::plan::Plan {
+        crate::plan_from_str("spec.yaml", spec).unwrap()
+    }
+
+    const SPEC: &str = "name: acme\nusers: 3000\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+    #[test]
+    fn setup_pod_passes_restricted_and_holds_no_secret() {
+        let o: Value = serde_json::from_str(&super::setup_pod_overrides(&plan(SPEC))).unwrap();
+        let pod = &o["spec"];
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        let c = &pod["containers"][0];
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(c["securityContext"]["runAsUser"], 70);
+        assert_eq!(c["stdin"], true);
+        // Host, user and password arrive on stdin; the spec holds none.
+        assert_eq!(c["env"], serde_json::json!([{"name": "PGSSLMODE", "value": "require"}]));
+        assert!(!o.to_string().contains('\''), "the overrides are quoted with ' in the README");
+    }
+
+    #[test]
+    fn database_step_reads_the_admin_at_run_time_and_writes_nothing() {
+        for (cloud, admin) in [("aws", "aws secretsmanager get-secret-value"), ("gcp", "--prompt-for-password"), ("azure", "read -rs")] {
+            let p = plan(&SPEC.replace("aws", cloud));
+            let mut o = String::new();
+            super::write_database_step(&p, &mut o).unwrap();
+            assert!(o.contains(admin), "{cloud}");
+            assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
+            assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
+            assert!(!o.contains("--from-literal") && !o.contains("> "), "{cloud}: nothing on disk or in argv");
+            assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
+        }
+        let mut o = String::new();
+        super::write_database_step(&plan(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: sm\n")), &mut o).unwrap();
+        assert!(o.contains("aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"), "{o}");
+    }
+}

@@ -271,3 +271,63 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         put(format!("{dir}/job.yaml"), yaml::document(&plan.spec_file, &j));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn render(spec: &str) -> crate::tree::Tree {
+        super::super::render(&crate::plan_from_str("spec.yaml", spec).unwrap())
+    }
+
+    fn job(tree: &crate::tree::Tree, name: &str) -> Value {
+        serde_saphyr::from_str(tree.get_str(&format!("verify/{name}/job.yaml")).unwrap()).unwrap()
+    }
+
+    const SPEC: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n";
+
+    #[test]
+    fn jobs_are_sized_from_the_plan_and_least_privileged() {
+        let plan = crate::plan_from_str("spec.yaml", SPEC).unwrap();
+        let tree = render(SPEC);
+        let create = job(&tree, "create-workspaces");
+        let args: Vec<&str> = create["spec"]["template"]["spec"]["containers"][0]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let after = |flag: &str| args[args.iter().position(|a| *a == flag).unwrap() + 1];
+        assert_eq!(&args[..4], ["/opt/coder", "exp", "scaletest", "create-workspaces"]);
+        assert_eq!(after("--count"), "3000");
+        assert_eq!(after("--concurrency"), plan.total_provisioners().to_string());
+        assert!(args.contains(&"--no-cleanup"));
+        for name in ["create-workspaces", "workspace-traffic", "dashboard", "judge", "cleanup"] {
+            let j = job(&tree, name);
+            let pod = &j["spec"]["template"]["spec"];
+            assert_eq!(j["metadata"]["namespace"], "coder-verify", "{name}");
+            assert_eq!(pod["automountServiceAccountToken"], false, "{name}");
+            assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{name}");
+            let c = &pod["containers"][0];
+            assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false, "{name}");
+            assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL", "{name}");
+            assert_eq!(c["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{name}");
+            assert_eq!(j["spec"]["backoffLimit"], 0, "{name}");
+        }
+        let judge = job(&tree, "judge");
+        let env = &judge["spec"]["template"]["spec"]["containers"][0]["env"];
+        assert_eq!(env[1], serde_json::json!({"name": "TARGET_API_RPS", "value": "550"}));
+        let token = &job(&tree, "workspace-traffic")["spec"]["template"]["spec"]["containers"][0]["env"][1];
+        assert_eq!(token["valueFrom"]["secretKeyRef"]["name"], "coder-scaletest-token");
+        // No RBAC object at all, and the Jobs stay out of `kubectl apply -k kustomize`.
+        assert!(!tree.iter().any(|(p, t)| p.starts_with("verify/") && std::str::from_utf8(t).unwrap().contains("kind: Role")));
+        assert!(!tree.get_str("kustomize/kustomization.yaml").unwrap().contains("verify"));
+    }
+
+    #[test]
+    fn no_judge_without_prometheus() {
+        let tree = render(&SPEC.replace("3000", "500"));
+        assert!(tree.get("verify/judge/job.yaml").is_none());
+        assert!(tree.get("verify/workspace-traffic/job.yaml").is_some());
+    }
+}
