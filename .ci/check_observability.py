@@ -76,6 +76,12 @@ for what, needle in [
     if needle not in rendered:
         fail.append(f"{what} `{needle}` appears in no rendered dashboard or rule")
 
+# The coderd replica alert thresholds arrive in the rule.
+thresholds = gc.get("alerts", {}).get("coderd", {}).get("groups", {}).get("Replicas", {}).get("thresholds", {})
+for severity, n in thresholds.items():
+    if not any("CoderdReplicas" in t and f") < {n}" in t for t in text):
+        fail.append(f"CoderdReplicas {severity} threshold {n} is in no rendered rule")
+
 print(f"{tree}: coder-observability rendered {len(docs)} objects, {len(fail)} problems")
 for f in fail:
     print(f"FAIL {f}")

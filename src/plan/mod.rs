@@ -215,7 +215,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let pools = vec![coderd_pool, prov_pool, ws_pool];
     let database = database::plan(&ctx, &coderd, &mut found);
     let nodes = pools.iter().map(|p| p.max_nodes).sum();
-    let observability = observability::plan(&ctx, nodes, &mut found);
+    let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);

@@ -65,7 +65,17 @@ pub struct Stack {
     pub volume_gib: u32,
     /// Where Grafana is reached (ClusterIP service, port-forward).
     pub grafana_service: String,
+    /// The chart's "Coderd Replicas" alert fires when fewer coderd are up
+    /// than each threshold (its defaults assume 3 replicas).
+    pub coderd_replicas_alert: ReplicasAlert,
     pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ReplicasAlert {
+    pub notify: u32,
+    pub warning: u32,
+    pub critical: u32,
 }
 
 /// Bytes per sample Prometheus' TSDB needs after compression (its storage
@@ -75,7 +85,7 @@ const SCRAPE_INTERVAL_S: u32 = 15;
 /// Coder's best practices: keep metrics at least six months.
 const RETENTION_DAYS: u32 = 180;
 
-pub(crate) fn plan(ctx: &Ctx, nodes: u32, found: &mut Findings) -> Observability {
+pub(crate) fn plan(ctx: &Ctx, nodes: u32, coderd_replicas: u32, found: &mut Findings) -> Observability {
     let (spec, tier) = (ctx.spec, ctx.tier);
     let obs = &spec.observability;
     let obs_on = match obs.enabled {
@@ -141,7 +151,7 @@ pub(crate) fn plan(ctx: &Ctx, nodes: u32, found: &mut Findings) -> Observability
             None => "no ServiceMonitors: the annotations are the scrape path, and a ServiceMonitor without the operator's CRD would fail `kubectl apply -k`".into(),
         },
     );
-    let stack = obs_on.then(|| stack(ctx, nodes));
+    let stack = obs_on.then(|| stack(ctx, nodes, coderd_replicas));
     obr.insert(
         "stack",
         if obs_on {
@@ -164,7 +174,7 @@ pub(crate) fn plan(ctx: &Ctx, nodes: u32, found: &mut Findings) -> Observability
     }
 }
 
-fn stack(ctx: &Ctx, nodes: u32) -> Stack {
+fn stack(ctx: &Ctx, nodes: u32, coderd_replicas: u32) -> Stack {
     let users = ctx.users();
     let estimated_series = nodes * 1000 + users * 30;
     let samples_per_day = f64::from(86_400 / SCRAPE_INTERVAL_S);
@@ -193,7 +203,12 @@ fn stack(ctx: &Ctx, nodes: u32) -> Stack {
         "the chart's Grafana is a ClusterIP service (fullnameOverride grafana, port 80); reach it with port-forward or your own ingress"
             .into(),
     );
+    r.insert(
+        "coderd_replicas_alert",
+        format!("{coderd_replicas} coderd replicas: notify when one is down, warn when half are, critical when none is left"),
+    );
     Stack {
+        coderd_replicas_alert: ReplicasAlert { notify: coderd_replicas, warning: coderd_replicas.div_ceil(2).max(1), critical: 1 },
         repository: "https://helm.coder.com/observability".into(),
         repository_name: "coder-observability".into(),
         chart: "coder-observability".into(),

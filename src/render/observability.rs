@@ -43,6 +43,19 @@ fn values(plan: &Plan) -> Option<Value> {
                 "coderdSelector": format!("pod=~`{}.*`, pod!~`.*provisioner.*`", plan.chart.coder_chart),
                 "provisionerdSelector": format!("pod=~`{}.*`", plan.chart.provisioner_chart),
                 "workspacesSelector": namespaces_matcher(&workspaces),
+                "alerts": {
+                    "coderd": {
+                        "groups": {
+                            "Replicas": {
+                                "thresholds": {
+                                    "notify": stack.coderd_replicas_alert.notify,
+                                    "warning": stack.coderd_replicas_alert.warning,
+                                    "critical": stack.coderd_replicas_alert.critical,
+                                },
+                            },
+                        },
+                    },
+                },
             },
             "postgres": {
                 "port": 5432,
@@ -121,6 +134,9 @@ mod tests {
             v["grafana-agent"]["controller"]["tolerations"].as_array().unwrap().iter().map(|t| t["value"].as_str().unwrap()).collect();
         assert_eq!(t, ["coderd", "provisioner"]);
         assert_eq!(v["prometheus"]["server"]["retention"], "180d");
+        // 4 coderd at 3k: one down notifies, two warn, none left is critical.
+        let t = &c["alerts"]["coderd"]["groups"]["Replicas"]["thresholds"];
+        assert_eq!((t["notify"].as_u64(), t["warning"].as_u64(), t["critical"].as_u64()), (Some(4), Some(2), Some(1)));
     }
 
     #[test]
