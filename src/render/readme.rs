@@ -242,7 +242,13 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o, "   coder provisioner keys create {}{tags} > {}.key", g.namespace, g.namespace)?;
         if p.credentials.external_secrets.is_some() {
             // The ExternalSecret in the group's overlay reads it from there.
-            writeln!(o, "   {} < {}.key", store_secret_from_stdin(p, &g.namespace, &g.key_secret.name, &g.key_secret.key), g.namespace)?;
+            // The key is the output's third line (enterprise/cli/provisionerkeys.go).
+            writeln!(
+                o,
+                "   sed -n 3p {}.key | {}",
+                g.namespace,
+                store_secret_from_stdin(p, &g.namespace, &g.key_secret.name, &g.key_secret.key)
+            )?;
         } else {
             writeln!(
                 o,
@@ -449,12 +455,13 @@ pub fn write_database_step(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o)?;
         writeln!(
             o,
-            "   The secrets go to the cloud's secret manager{}; the External Secrets Operator's `{}` `{}` reads them and the `ExternalSecret` objects in the overlays fill {} (refreshed every {}). Install the operator and that store before step 2.",
+            "   The secrets go to the cloud's secret manager{}; the External Secrets Operator's `{}` `{}` reads them and the `ExternalSecret` objects in the overlays fill {} (refreshed every {}). Install the operator and that store{} before step 2.",
             if p.cloud == Cloud::Azure { " (Key Vault `$KEY_VAULT`)" } else { "" },
             eso.store_kind,
             eso.store,
             eso.secrets.iter().map(|s| format!("`{}/{}`", s.namespace, s.secret.name)).collect::<Vec<_>>().join(", "),
-            eso.refresh_interval
+            eso.refresh_interval,
+            if eso.store_kind == "SecretStore" { " (a SecretStore: one in each of those namespaces)" } else { "" }
         )?;
     }
     writeln!(o)?;
