@@ -550,6 +550,10 @@ pub fn write_observability(p: &Plan, o: &mut String) -> std::fmt::Result {
     )?;
     writeln!(
         o,
+        "- Logs: the chart's Loki keeps them in its MinIO volume with the chart's defaults (no retention period, default volume size); Coder advises keeping logs at least 30 days, so watch that volume."
+    )?;
+    writeln!(
+        o,
         "- Grafana (dashboards under \"Coder\"): `kubectl -n {} port-forward svc/{} 3000:80`, then open http://localhost:3000. The chart lets anonymous users in as Admin: keep the service internal, or put your SSO in front before exposing it.",
         s.namespace, s.grafana_service
     )?;
