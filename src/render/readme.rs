@@ -181,17 +181,10 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     writeln!(o, "2. Namespaces, policies, quotas and RBAC:")?;
     writeln!(o)?;
+    write_crd_prerequisites(p, o)?;
     writeln!(o, "   ```sh")?;
     writeln!(o, "   kubectl apply -k {}", paths::KUSTOMIZE_ROOT)?;
     writeln!(o, "   ```")?;
-    if p.observability.prometheus_operator.is_some() {
-        writeln!(o)?;
-        writeln!(o, "   The ServiceMonitors need the Prometheus Operator's CRDs in the cluster first (e.g. kube-prometheus-stack).")?;
-    }
-    if p.credentials.external_secrets.is_some() {
-        writeln!(o)?;
-        writeln!(o, "   The ExternalSecrets need the External Secrets Operator's CRDs and its store in the cluster first.")?;
-    }
     writeln!(o)?;
     write_database_step(p, o)?;
     writeln!(o, "4. coderd (chart version pinned to {}):", p.chart.version)?;
@@ -468,6 +461,19 @@ pub fn write_database_step(p: &Plan, o: &mut String) -> std::fmt::Result {
     Ok(())
 }
 
+/// Before `kubectl apply -k`: the operators whose CRDs the overlays use.
+pub fn write_crd_prerequisites(p: &Plan, o: &mut String) -> std::fmt::Result {
+    if p.observability.prometheus_operator.is_some() {
+        writeln!(o, "   First, the Prometheus Operator and its CRDs (e.g. kube-prometheus-stack): the overlays hold ServiceMonitors.")?;
+        writeln!(o)?;
+    }
+    if p.credentials.external_secrets.is_some() {
+        writeln!(o, "   First, the External Secrets Operator, its CRDs and its store: the overlays hold ExternalSecrets.")?;
+        writeln!(o)?;
+    }
+    Ok(())
+}
+
 /// Apply step: the coder-observability release (when observability is on).
 pub fn write_observability_step(p: &Plan, o: &mut String, step: u32) -> std::fmt::Result {
     let (Some(s), Some(e)) = (&p.observability.stack, &p.credentials.exporter) else { return Ok(()) };
@@ -660,6 +666,20 @@ mod tests {
         // Host, user and password arrive on stdin; the spec holds none.
         assert_eq!(c["env"], serde_json::json!([{"name": "PGSSLMODE", "value": "require"}]));
         assert!(!o.to_string().contains('\''), "the overrides are quoted with ' in the README");
+    }
+
+    #[test]
+    fn order_installs_what_a_file_needs_first() {
+        let p = plan(&format!("{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n"));
+        let mut o = String::new();
+        super::write(&p, &mut o).unwrap();
+        let at = |needle: &str| o.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+        // The operator's CRDs before the ServiceMonitors' apply is read; the
+        // exporter's secret before the chart; the chart before proving.
+        assert!(at("the Prometheus Operator and its CRDs") < at("   kubectl apply -k kustomize\n"));
+        assert!(at("create secret generic coder-observability-db") < at("helm upgrade --install coder-observability"));
+        assert!(at("helm upgrade --install coder-observability") < at("kubectl apply -k verify/judge"));
+        assert!(at("create secret generic coder-scaletest-token") < at("kubectl apply -k verify/create-workspaces"));
     }
 
     #[test]
