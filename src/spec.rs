@@ -235,12 +235,148 @@ pub(crate) struct RawSpec {
     #[serde(default)]
     #[schemars(with = "Option<Vec<RawWorkspaces>>", length(min = 1, max = 16))]
     workspaces: Option<Spanned<Vec<RawWorkspaces>>>,
-    /// Prometheus metrics: `auto` (on for 3k), `true` or `false`.
+    /// `auto` (on for 3k), `true`, `false`, or a map with `enabled`,
+    /// `chart_version` and `prometheus_operator`.
     #[serde(default)]
-    observability: AutoBool,
+    observability: Option<RawObservability>,
     /// Override a reference machine type per pool; each must be in coder-gen's catalog.
     #[serde(default)]
     machine_types: Option<RawMachineTypes>,
+    /// Where the tree's secrets come from: created by hand with `kubectl`
+    /// (default) or filled by the External Secrets Operator.
+    #[serde(default)]
+    secrets: Option<RawSecrets>,
+}
+
+/// `observability:` as `auto|true|false` (the v1 form) or as a map.
+#[derive(Debug)]
+enum RawObservability {
+    Short(AutoBool),
+    Full(RawObservabilityMap),
+}
+
+impl<'de> Deserialize<'de> for RawObservability {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawObservability;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`auto`, `true`, `false` or a map with `enabled`, `chart_version`, `prometheus_operator`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawObservability, E> {
+                Ok(RawObservability::Short(AutoBool::Set(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawObservability, E> {
+                match v {
+                    "auto" => Ok(RawObservability::Short(AutoBool::Auto)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawObservability, A::Error> {
+                RawObservabilityMap::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawObservability::Full)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawObservability {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ObservabilityChoice".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // What `deserialize` accepts: the v1 short form or the map.
+        let short = g.subschema_for::<AutoBool>();
+        let full = g.subschema_for::<RawObservabilityMap>();
+        schemars::json_schema!({ "anyOf": [short, full] })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Observability")]
+struct RawObservabilityMap {
+    /// `auto` (on for tiers whose reference architecture asks for it: 3k),
+    /// `true` or `false`.
+    #[serde(default)]
+    enabled: AutoBool,
+    /// Version of Coder's `coder-observability` Helm chart, pinned in its
+    /// helm command (default 0.6.2).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    chart_version: Option<Spanned<String>>,
+    /// Also write ServiceMonitors for a Prometheus Operator you run (e.g.
+    /// kube-prometheus-stack); off by default.
+    #[serde(default)]
+    prometheus_operator: Option<RawPrometheusOperator>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PrometheusOperator")]
+struct RawPrometheusOperator {
+    /// Write a ServiceMonitor per metrics endpoint.
+    #[serde(default)]
+    enabled: bool,
+    /// Namespace the operator's Prometheus runs in (admitted to the metrics
+    /// port); default `coder-observability`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    namespace: Option<Spanned<String>>,
+    /// Labels every ServiceMonitor carries so the operator selects it
+    /// (kube-prometheus-stack: `release: <its release name>`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    selector_labels: BTreeMap<String, Spanned<String>>,
+}
+
+/// How the tree's secrets are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+pub enum SecretsManager {
+    /// Created by hand with the README's `kubectl create secret` steps.
+    #[default]
+    #[serde(rename = "kubectl")]
+    Kubectl,
+    /// `ExternalSecret` objects of the External Secrets Operator fill them
+    /// from the cloud's secret manager.
+    #[serde(rename = "external-secrets")]
+    ExternalSecrets,
+}
+
+/// The kind of the External Secrets Operator store the tree refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+pub enum StoreKind {
+    #[default]
+    ClusterSecretStore,
+    SecretStore,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::ClusterSecretStore => "ClusterSecretStore",
+            StoreKind::SecretStore => "SecretStore",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Secrets")]
+struct RawSecrets {
+    /// `kubectl` (default) or `external-secrets`.
+    #[serde(default)]
+    #[schemars(with = "Option<SecretsManager>")]
+    manager: Option<Spanned<SecretsManager>>,
+    /// Name of the External Secrets Operator store (required with
+    /// `external-secrets`); it reads the cloud's secret manager.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    store: Option<Spanned<String>>,
+    /// `ClusterSecretStore` (default) or `SecretStore` (then one per
+    /// namespace, each with this name).
+    #[serde(default)]
+    store_kind: StoreKind,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -368,8 +504,9 @@ pub struct Spec {
     pub database: Database,
     pub provisioners: Vec<ProvisionerGroup>,
     pub workspaces: Vec<WorkspaceGroup>,
-    pub observability: AutoBool,
+    pub observability: Observability,
     pub machine_types: MachineTypes,
+    pub secrets: Secrets,
     /// sha256 of the spec's canonical form, for the manifest: set by the
     /// caller that read the text (`crate::spec_from_str`), empty until then.
     #[serde(skip)]
@@ -406,6 +543,27 @@ pub struct WorkspaceGroup {
     pub namespace: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Observability {
+    pub enabled: AutoBool,
+    pub chart_version: String,
+    pub prometheus_operator: Option<PrometheusOperator>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrometheusOperator {
+    pub namespace: String,
+    pub selector_labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Secrets {
+    pub manager: SecretsManager,
+    /// Set exactly when `manager` is `ExternalSecrets`.
+    pub store: Option<String>,
+    pub store_kind: StoreKind,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct MachineTypes {
     pub coderd: Option<At<String>>,
@@ -426,6 +584,8 @@ pub const CODER_NAMESPACE: &str = "coder";
 /// `--namespace coder-observability`); metrics NetworkPolicies admit it.
 pub const SCRAPE_NAMESPACE: &str = "coder-observability";
 pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
+/// coder/observability's latest release (its Chart.yaml, v0.6.2).
+pub const DEFAULT_OBSERVABILITY_CHART_VERSION: &str = "0.6.2";
 
 impl Spec {
     /// Parse and validate a spec. `file` is used only in messages.
@@ -686,6 +846,9 @@ impl Validator<'_> {
             None => MachineTypes::default(),
         };
 
+        let observability = self.observability(raw.observability);
+        let secrets = self.secrets(raw.secrets);
+
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| (e.line, e.column));
             return Err(SpecError::Invalid { file: self.file.to_string(), errors: self.errors });
@@ -704,10 +867,85 @@ impl Validator<'_> {
             database,
             provisioners,
             workspaces,
-            observability: raw.observability,
+            observability,
             machine_types,
+            secrets,
             digest,
         })
+    }
+
+    fn observability(&mut self, raw: Option<RawObservability>) -> Observability {
+        let default =
+            |enabled| Observability { enabled, chart_version: DEFAULT_OBSERVABILITY_CHART_VERSION.to_string(), prometheus_operator: None };
+        let m = match raw {
+            None => return default(AutoBool::Auto),
+            Some(RawObservability::Short(b)) => return default(b),
+            Some(RawObservability::Full(m)) => m,
+        };
+        let chart_version = match m.chart_version {
+            Some(v) => {
+                if !is_semver(&v.value) {
+                    self.err(
+                        &v,
+                        format!("observability.chart_version `{}` is not a release version", v.value.escape_debug()),
+                        "quote a coder-observability chart release like \"0.6.2\" (helm search repo coder-observability --versions)",
+                    );
+                }
+                v.value
+            }
+            None => DEFAULT_OBSERVABILITY_CHART_VERSION.to_string(),
+        };
+        let prometheus_operator = match m.prometheus_operator {
+            Some(p) if p.enabled => {
+                let namespace = match &p.namespace {
+                    Some(ns) => self.dns_label("observability.prometheus_operator.namespace", ns, 63, "").to_string(),
+                    None => SCRAPE_NAMESPACE.to_string(),
+                };
+                let mut selector_labels = BTreeMap::new();
+                for (k, v) in p.selector_labels {
+                    if !is_label_key(&k) || !(v.value.is_empty() || is_tag_part(&v.value)) {
+                        self.err(
+                            &v,
+                            format!("selector label `{}: {}` is not a Kubernetes label", k.escape_debug(), v.value.escape_debug()),
+                            "use a label key like `release` or `example.com/team` and a value of at most 63 letters, digits, '-', '_' or '.'",
+                        );
+                    }
+                    selector_labels.insert(k, v.value);
+                }
+                Some(PrometheusOperator { namespace, selector_labels })
+            }
+            _ => None,
+        };
+        Observability { enabled: m.enabled, chart_version, prometheus_operator }
+    }
+
+    fn secrets(&mut self, raw: Option<RawSecrets>) -> Secrets {
+        let Some(raw) = raw else { return Secrets::default() };
+        let manager = raw.manager.as_ref().map_or(SecretsManager::Kubectl, |m| m.value);
+        let store = match (&raw.manager, raw.store) {
+            (Some(m), None) if m.value == SecretsManager::ExternalSecrets => {
+                self.err(
+                    m,
+                    "secrets.manager is external-secrets but secrets.store is not set".into(),
+                    "name the External Secrets Operator store that reads your cloud's secret manager, e.g. store: coder",
+                );
+                None
+            }
+            (_, Some(s)) if manager == SecretsManager::ExternalSecrets => {
+                self.dns_label("secrets.store", &s, 63, "");
+                Some(s.value)
+            }
+            (_, Some(s)) => {
+                self.err(
+                    &s,
+                    "secrets.store is set but secrets.manager is not external-secrets".into(),
+                    "set manager: external-secrets, or remove store",
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        Secrets { manager, store, store_kind: raw.store_kind }
     }
 
     /// Pointed at the first namespace past the limit.
@@ -847,6 +1085,18 @@ fn is_semver(s: &str) -> bool {
     parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// A Kubernetes label key: optional DNS prefix and `/`, then a name.
+fn is_label_key(k: &str) -> bool {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    prefix.is_none_or(|p| !p.is_empty() && p.len() <= 253 && p.split('.').all(|l| dns1123_label_problem(l).is_none()))
+        && is_tag_part(name)
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
 fn is_tag_part(s: &str) -> bool {
     !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
@@ -901,7 +1151,7 @@ mod tests {
     }
 
     const TOP_KEYS: &str = "access_url, cloud, coder, database, kubernetes, machine_types, name, observability, provisioners, \
-                            region, tier, users, wildcard_access_url, workspaces";
+                            region, secrets, tier, users, wildcard_access_url, workspaces";
 
     #[test]
     fn every_unknown_key_and_type_error_is_listed_at_once() {
@@ -930,7 +1180,7 @@ mod tests {
                 located(
                     9,
                     16,
-                    "`observability` is `yes`; expected `auto`, `true` or `false`",
+                    "`observability` is `yes`; expected `auto`, `true`, `false` or a mapping of keys",
                     "YAML 1.1 words like `yes` are not booleans here: write `true` or `false`"
                 ),
             ]
@@ -1107,7 +1357,32 @@ mod tests {
     fn bad_cloud_and_yaml11_booleans_are_rejected() {
         assert!(first_error(&MIN.replace("aws", "ibm")).message.contains("ibm"));
         assert!(parse(&format!("{MIN}observability: yes\n")).is_err());
-        assert_eq!(parse(&format!("{MIN}observability: true\n")).unwrap().observability, AutoBool::Set(true));
+        assert_eq!(parse(&format!("{MIN}observability: true\n")).unwrap().observability.enabled, AutoBool::Set(true));
+    }
+
+    #[test]
+    fn observability_map_and_secrets() {
+        let s = parse(&format!(
+            "{MIN}observability:\n  enabled: true\n  chart_version: \"0.6.1\"\n  prometheus_operator:\n    enabled: true\n    selector_labels: {{ release: kps }}\n"
+        ))
+        .unwrap();
+        assert_eq!(s.observability.enabled, AutoBool::Set(true));
+        assert_eq!(s.observability.chart_version, "0.6.1");
+        let op = s.observability.prometheus_operator.unwrap();
+        assert_eq!((op.namespace.as_str(), op.selector_labels["release"].as_str()), ("coder-observability", "kps"));
+        let e = first_error(&format!("{MIN}observability:\n  enable: true\n"));
+        assert_eq!((e.line, e.column), (7, 3));
+        assert!(e.message.contains("enable"), "{}", e.message);
+        let e = first_error(&format!(
+            "{MIN}observability:\n  prometheus_operator:\n    enabled: true\n    selector_labels: {{ \"a b\": x }}\n"
+        ));
+        assert!(e.message.contains("not a Kubernetes label"), "{}", e.message);
+        assert_eq!(parse(MIN).unwrap().secrets.manager, SecretsManager::Kubectl);
+        let e = first_error(&format!("{MIN}secrets:\n  manager: external-secrets\n"));
+        assert!(e.message.contains("secrets.store"), "{}", e.message);
+        let s = parse(&format!("{MIN}secrets:\n  manager: external-secrets\n  store: aws-sm\n")).unwrap();
+        assert_eq!((s.secrets.store.as_deref(), s.secrets.store_kind), (Some("aws-sm"), StoreKind::ClusterSecretStore));
+        assert!(is_label_key("release") && is_label_key("example.com/team") && !is_label_key("a b") && !is_label_key("/x"));
     }
 
     #[test]

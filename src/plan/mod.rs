@@ -20,6 +20,7 @@
 
 pub mod capacity;
 pub mod coderd;
+pub mod credentials;
 pub mod database;
 pub mod notes;
 pub mod observability;
@@ -27,6 +28,7 @@ pub mod pools;
 pub mod provisioners;
 pub mod text;
 pub mod tier;
+pub mod verify;
 pub mod workspaces;
 
 use std::collections::BTreeMap;
@@ -35,11 +37,13 @@ use serde::Serialize;
 
 pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
+pub use credentials::Credentials;
 pub use database::Database;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use pools::{Pool, Taint, TaintEffect};
 pub use provisioners::Provisioners;
+pub use verify::Verify;
 pub use workspaces::Workspaces;
 
 use crate::catalog::{Catalog, CloudRules, Tier};
@@ -141,6 +145,8 @@ pub struct Plan {
     pub workspaces: Vec<Workspaces>,
     pub database: Database,
     pub observability: Observability,
+    pub credentials: Credentials,
+    pub verify: Verify,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -208,7 +214,11 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools = vec![coderd_pool, prov_pool, ws_pool];
     let database = database::plan(&ctx, &coderd, &mut found);
-    let observability = observability::plan(&ctx, &mut found);
+    let nodes = pools.iter().map(|p| p.max_nodes).sum();
+    let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
+    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
+    let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
+    let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
 
@@ -240,6 +250,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         workspaces,
         database,
         observability,
+        credentials,
+        verify,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

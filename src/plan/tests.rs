@@ -266,3 +266,46 @@ fn decisions_renderers_read_are_in_the_plan() {
     let ws = m5.pool(Role::Workspace);
     assert!(ws.override_max_pods && !ws.needs_prefix_delegation, "234 ENI pods > 110 planned");
 }
+
+#[test]
+fn credentials_per_cloud_and_exporter_with_observability() {
+    let aws = plan_for(3000, "aws", "");
+    assert_eq!(aws.credentials.coder_role, "coder");
+    assert_eq!(aws.credentials.admin.source, "aws-secrets-manager");
+    assert_eq!(aws.credentials.admin.host_output, "database_address");
+    let e = aws.credentials.exporter.as_ref().unwrap();
+    assert_eq!((e.role.as_str(), e.secret.key.as_str(), e.connection_limit), ("coder_observability", "PGPASSWORD", 5));
+    assert_eq!(aws.credentials.setup_pod.image, "postgres:16-alpine");
+    assert_eq!(aws.credentials.manager, "kubectl");
+    assert!(aws.credentials.external_secrets.is_none());
+    let gcp = plan_for(800, "gcp", "");
+    assert_eq!(gcp.credentials.admin.user.as_deref(), Some("postgres"));
+    assert!(gcp.credentials.exporter.is_none(), "observability is off below 3k");
+    let azure = plan_for(800, "azure", "secrets:\n  manager: external-secrets\n  store: kv\n  store_kind: SecretStore\n");
+    assert_eq!(azure.credentials.admin.host_output, "database_fqdn");
+    let eso = azure.credentials.external_secrets.as_ref().unwrap();
+    assert_eq!((eso.store.as_str(), eso.store_kind), ("kv", "SecretStore"));
+    let keys: Vec<&str> = eso.secrets.iter().map(|s| s.remote_key.as_str()).collect();
+    assert_eq!(keys, ["acme-coder-db-url", "acme-provisioner-key-coder-provisioners"]);
+}
+
+#[test]
+fn observability_stack_and_verification_follow_the_tier() {
+    let p = plan_for(3000, "gcp", "");
+    let s = p.observability.stack.as_ref().unwrap();
+    assert_eq!((s.namespace.as_str(), s.version.as_str(), s.retention_days), ("coder-observability", "0.6.2", 180));
+    assert!(s.volume_gib > s.retention_size_gb && s.retention_size_gb >= 10);
+    assert!(p.observability.collect_agent_stats && p.observability.prometheus_operator.is_none());
+    assert_eq!(p.verify.target_api_rps, 550);
+    assert_eq!(p.verify.workspaces, 3000);
+    assert_eq!(p.verify.concurrency, p.total_provisioners());
+    assert_eq!(p.verify.prometheus_url.as_deref(), Some("http://prometheus.coder-observability.svc"));
+    let small = plan_for(10, "gcp", "");
+    assert!(small.observability.stack.is_none() && small.verify.prometheus_url.is_none());
+    assert_eq!((small.verify.target_api_rps, small.verify.workspaces, small.verify.concurrency), (180, 10, 10));
+    let opt_in = plan_for(800, "gcp", "observability:\n  enabled: true\n  chart_version: \"0.6.1\"\n");
+    assert_eq!(opt_in.observability.stack.as_ref().map(|s| s.version.as_str()), Some("0.6.1"));
+    let off = plan_for(3000, "gcp", "observability: false\n");
+    assert!(off.warnings.iter().any(|w| w.code == WarningCode::ObservabilityDisabled));
+    assert!(off.observability.stack.is_none() && off.credentials.exporter.is_none());
+}

@@ -97,7 +97,28 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "  max_connections {}", d.max_connections)?;
     writeln!(o, "  backups         {} days, point-in-time recovery", d.backup_retention_days)?;
     writeln!(o)?;
-    writeln!(o, "Observability     {}", if p.observability.enabled { "on (Prometheus metrics, ServiceMonitor)" } else { "off" })?;
+    writeln!(
+        o,
+        "Observability     {}",
+        if p.observability.enabled { "on (Prometheus metrics, coder-observability chart)" } else { "off" }
+    )?;
+    if let Some(s) = &p.observability.stack {
+        writeln!(o, "  metrics kept    {} days, up to {} GB ({} GiB volume)", s.retention_days, s.retention_size_gb, s.volume_gib)?;
+    }
+    let cr = &p.credentials;
+    writeln!(
+        o,
+        "Database login    role `{}`{}; secrets by {}",
+        cr.coder_role,
+        cr.exporter.as_ref().map_or(String::new(), |e| format!(", exporter role `{}`", e.role)),
+        cr.manager
+    )?;
+    let v = &p.verify;
+    writeln!(
+        o,
+        "Prove the tier    {} workspaces, {} at a time; pass at >= {} API RPS with p95 <= {} ms",
+        v.workspaces, v.concurrency, v.target_api_rps, v.max_api_p95_ms
+    )?;
     if !p.notes.is_empty() {
         writeln!(o)?;
         writeln!(o, "Notes from the reference architecture")?;

@@ -117,6 +117,10 @@ fn coder_values(plan: &Plan) -> CoderValues {
         if plan.observability.collect_db_metrics {
             env_vars.push(env("CODER_PROMETHEUS_COLLECT_DB_METRICS", "true"));
         }
+        if plan.observability.collect_agent_stats {
+            env_vars.push(env("CODER_PROMETHEUS_COLLECT_AGENT_STATS", "true"));
+            env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
+        }
     }
 
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
@@ -276,6 +280,9 @@ mod tests {
         assert!(env(&v, "CODER_WILDCARD_ACCESS_URL").is_none());
         // 3k: observability on by default.
         assert_eq!(env(&v, "CODER_PROMETHEUS_ENABLE").unwrap()["value"], "true");
+        assert_eq!(env(&v, "CODER_PROMETHEUS_COLLECT_DB_METRICS").unwrap()["value"], "true");
+        assert_eq!(env(&v, "CODER_PROMETHEUS_COLLECT_AGENT_STATS").unwrap()["value"], "true");
+        assert_eq!(c["podAnnotations"]["prometheus.io/scrape"], "true");
         assert_eq!(c["serviceAccount"]["workspacePerms"], false);
         assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
         assert!(c["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_array());

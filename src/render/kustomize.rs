@@ -2,7 +2,7 @@
 //! workspace group) with Pod Security labels, default-deny ingress plus the
 //! few flows Coder needs, quotas, and the workspace RBAC that lets the
 //! provisioners create workspaces. Objects are k8s-openapi types (the
-//! ServiceMonitor CRD excepted), one object per file; `kustomize/
+//! ServiceMonitor and ExternalSecret CRDs excepted), one object per file; `kustomize/
 //! kustomization.yaml` builds every overlay at once with plain `kubectl
 //! kustomize` (no Helm needed).
 
@@ -30,11 +30,11 @@ use crate::tree::Tree;
 /// `CODER_HTTP_ADDRESS=0.0.0.0:8080`; its Service maps 80 to it).
 const CODERD_HTTP_PORT: i32 = 8080;
 const DEFAULT_DENY: &str = "default-deny-ingress";
-const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
+pub(super) const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Kustomization {
+pub(super) struct Kustomization {
     api_version: &'static str,
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +43,7 @@ struct Kustomization {
 }
 
 impl Kustomization {
-    fn new(namespace: Option<&str>, resources: Vec<String>) -> Kustomization {
+    pub(super) fn new(namespace: Option<&str>, resources: Vec<String>) -> Kustomization {
         Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
@@ -86,6 +86,81 @@ struct NamespaceSelector {
     match_names: Vec<String>,
 }
 
+/// The External Secrets Operator's ExternalSecret (a CRD): only the fields
+/// written here.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalSecret {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: ExternalSecretSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalSecretSpec {
+    refresh_interval: &'static str,
+    secret_store_ref: StoreRef,
+    target: Target,
+    data: Vec<ExternalSecretData>,
+}
+
+#[derive(Serialize)]
+struct StoreRef {
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Target {
+    name: String,
+    creation_policy: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalSecretData {
+    secret_key: String,
+    remote_ref: RemoteRef,
+}
+
+#[derive(Serialize)]
+struct RemoteRef {
+    key: String,
+}
+
+/// The ExternalSecret that fills `namespace`'s secret `name`, if the plan
+/// has the External Secrets Operator make it.
+fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalSecret> {
+    let eso = plan.credentials.external_secrets.as_ref()?;
+    let s = eso.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == name)?;
+    Some(ExternalSecret {
+        api_version: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: meta(name, Some(namespace)),
+        spec: ExternalSecretSpec {
+            refresh_interval: eso.refresh_interval,
+            secret_store_ref: StoreRef { name: eso.store.clone(), kind: eso.store_kind },
+            target: Target { name: name.to_string(), creation_policy: "Owner" },
+            data: vec![ExternalSecretData { secret_key: s.secret.key.clone(), remote_ref: RemoteRef { key: s.remote_key.clone() } }],
+        },
+    })
+}
+
+/// `kustomize/observability/`: the ExternalSecret of the exporters' password
+/// in the observability namespace (not an overlay: that namespace is the
+/// chart's, so no default-deny; applied in the README's observability step).
+fn observability_secrets(plan: &Plan, tree: &mut Tree) {
+    let Some(e) = &plan.credentials.exporter else { return };
+    let Some(es) = external_secret(plan, &e.namespace, &e.secret.name) else { return };
+    let dir = format!("{}/observability", paths::KUSTOMIZE_ROOT);
+    let file = "externalsecret.yaml";
+    tree.insert(format!("{dir}/kustomization.yaml"), yaml::document(&plan.spec_file, &Kustomization::new(None, vec![file.into()])));
+    tree.insert(format!("{dir}/{file}"), yaml::document(&plan.spec_file, &es));
+}
+
 /// One overlay directory: its files in the order they are listed.
 struct Overlay {
     dir: String,
@@ -115,7 +190,7 @@ impl Overlay {
     }
 }
 
-fn namespace(plan: &Plan, name: &str, pod_security: &str) -> Namespace {
+pub(super) fn namespace(plan: &Plan, name: &str, pod_security: &str) -> Namespace {
     let mut m = meta(name, None);
     let version = format!("v{}", plan.kubernetes.version);
     let labels = m.labels.get_or_insert_with(BTreeMap::new);
@@ -171,47 +246,60 @@ fn quota(name: &str, ns: &str, q: &Quota) -> ResourceQuota {
     }
 }
 
-/// Metrics for `pods` on the Prometheus port: a headless Service (Coder's
-/// Prometheus docs: the charts expose no metrics Service of their own), the
-/// ServiceMonitor that selects it, and the NetworkPolicy that admits the
-/// scraper's namespace.
+/// Metrics for `pods` on the Prometheus port: the NetworkPolicy that admits
+/// the collector's namespace (the coder-observability chart scrapes the pods
+/// by their `prometheus.io/scrape` annotation, set in the Helm values), and
+/// only when the spec runs a Prometheus Operator, a headless Service (the
+/// charts expose no metrics Service; Coder's Prometheus docs) and the
+/// ServiceMonitor that selects it, carrying the operator's selector labels.
 fn metrics(plan: &Plan, o: &mut Overlay, name: &str, pods: &BTreeMap<String, String>) {
     let port_name = "prom-http";
     let port = i32::from(plan.observability.prometheus_port);
     let ns = o.namespace.clone();
-    let svc_labels = BTreeMap::from([("coder-gen/metrics".to_string(), name.to_string())]);
-    let mut svc_meta = meta(&format!("{name}-metrics"), Some(&ns));
-    svc_meta.labels.get_or_insert_with(BTreeMap::new).extend(svc_labels.clone());
-    let svc = Service {
-        metadata: svc_meta,
-        spec: Some(ServiceSpec {
-            cluster_ip: Some("None".into()),
-            selector: Some(pods.clone()),
-            ports: Some(vec![ServicePort {
-                name: Some(port_name.into()),
-                port,
-                protocol: Some("TCP".into()),
-                target_port: Some(IntOrString::Int(port)),
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        ..Service::default()
-    };
-    o.add(plan, "service-metrics.yaml", &svc);
-    let sm = ServiceMonitor {
-        api_version: "monitoring.coreos.com/v1",
-        kind: "ServiceMonitor",
-        metadata: meta(name, Some(&ns)),
-        spec: ServiceMonitorSpec {
-            endpoints: vec![Endpoint { interval: "10s", port: port_name.into(), scrape_timeout: "10s" }],
-            namespace_selector: NamespaceSelector { match_names: vec![ns.clone()] },
-            selector: k8s::selector(svc_labels),
-        },
-    };
-    o.add(plan, "servicemonitor.yaml", &sm);
-    let scraper = namespaces_peer(vec![plan.observability.scrape_namespace.clone()]);
-    o.add(plan, "networkpolicy-allow-metrics-scrape.yaml", &allow("allow-metrics-scrape", &ns, pods.clone(), vec![scraper], port));
+    let mut scrapers = vec![plan.observability.scrape_namespace.clone()];
+    if let Some(op) = &plan.observability.prometheus_operator {
+        if !scrapers.contains(&op.namespace) {
+            scrapers.push(op.namespace.clone());
+        }
+        let svc_labels = BTreeMap::from([("coder-gen/metrics".to_string(), name.to_string())]);
+        let mut svc_meta = meta(&format!("{name}-metrics"), Some(&ns));
+        svc_meta.labels.get_or_insert_with(BTreeMap::new).extend(svc_labels.clone());
+        let svc = Service {
+            metadata: svc_meta,
+            spec: Some(ServiceSpec {
+                cluster_ip: Some("None".into()),
+                selector: Some(pods.clone()),
+                ports: Some(vec![ServicePort {
+                    name: Some(port_name.into()),
+                    port,
+                    protocol: Some("TCP".into()),
+                    target_port: Some(IntOrString::Int(port)),
+                    ..ServicePort::default()
+                }]),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        };
+        o.add(plan, "service-metrics.yaml", &svc);
+        let mut sm_meta = meta(name, Some(&ns));
+        sm_meta.labels.get_or_insert_with(BTreeMap::new).extend(op.selector_labels.clone());
+        let sm = ServiceMonitor {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: sm_meta,
+            spec: ServiceMonitorSpec {
+                endpoints: vec![Endpoint { interval: "10s", port: port_name.into(), scrape_timeout: "10s" }],
+                namespace_selector: NamespaceSelector { match_names: vec![ns.clone()] },
+                selector: k8s::selector(svc_labels),
+            },
+        };
+        o.add(plan, "servicemonitor.yaml", &sm);
+    }
+    o.add(
+        plan,
+        "networkpolicy-allow-metrics-scrape.yaml",
+        &allow("allow-metrics-scrape", &ns, pods.clone(), vec![namespaces_peer(scrapers)], port),
+    );
 }
 
 /// The shared default-deny ingress policy; each overlay places it in its
@@ -254,6 +342,16 @@ fn coder_overlay(plan: &Plan) -> Overlay {
         &allow("allow-provisioners-and-workspaces", ns, pods.clone(), vec![namespaces_peer(clients)], CODERD_HTTP_PORT),
     );
 
+    if let Some(es) = external_secret(plan, ns, &plan.database.url_secret.name) {
+        o.add(plan, "externalsecret-db-url.yaml", &es);
+    }
+    // The verification Jobs (`verify/`) call coderd's API like a client.
+    o.add(
+        plan,
+        "networkpolicy-allow-verify.yaml",
+        &allow("allow-verify", ns, pods.clone(), vec![namespaces_peer(vec![plan.verify.namespace.clone()])], CODERD_HTTP_PORT),
+    );
+
     if c.high_availability {
         // Replicas relay DERP traffic and coordinate over each other's pod
         // IPs (the chart sets CODER_DERP_SERVER_RELAY_URL=http://<pod IP>:8080).
@@ -284,6 +382,9 @@ fn provisioner_overlays(plan: &Plan) -> Vec<Overlay> {
             let mut o = Overlay::new(paths::provisioner_overlay(ns), ns);
             o.add(plan, "namespace.yaml", &namespace(plan, ns, "restricted"));
             o.add(plan, "resourcequota.yaml", &quota("provisioners", ns, &g.quota));
+            if let Some(es) = external_secret(plan, ns, &g.key_secret.name) {
+                o.add(plan, "externalsecret-provisioner-key.yaml", &es);
+            }
             if plan.observability.enabled {
                 let pods = k8s::chart_pod_labels(&plan.chart.provisioner_chart, &g.release);
                 metrics(plan, &mut o, &g.release, &pods);
@@ -364,6 +465,7 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
     base(plan, tree);
+    observability_secrets(plan, tree);
     let mut overlays = vec![coder_overlay(plan)];
     overlays.extend(provisioner_overlays(plan));
     overlays.extend(workspace_overlays(plan));
@@ -452,18 +554,57 @@ mod tests {
         let names = &clients["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"];
         assert_eq!(names, &serde_json::json!(["prov-a", "prov-b", "ws-a", "ws-b"]));
         assert_eq!(object(&tree, "kustomize/overlays/coder/poddisruptionbudget.yaml")["spec"]["maxUnavailable"], 1);
-        let sm = object(&tree, "kustomize/overlays/coder/servicemonitor.yaml");
+        // Observability on (3k), no Prometheus Operator: the scrape policy,
+        // no ServiceMonitor (its CRD would be missing).
+        let scrape = object(&tree, "kustomize/overlays/coder/networkpolicy-allow-metrics-scrape.yaml");
+        assert_eq!(scrape["spec"]["ingress"][0]["ports"][0]["port"], 2112);
+        assert_eq!(
+            scrape["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"],
+            serde_json::json!(["coder-observability"])
+        );
+        assert!(tree.get("kustomize/overlays/coder/servicemonitor.yaml").is_none());
+        assert!(tree.get("kustomize/overlays/provisioners-prov-b/networkpolicy-allow-metrics-scrape.yaml").is_some());
+        let op = render(&format!(
+            "{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n    namespace: monitoring\n    selector_labels: {{ release: kps }}\n"
+        ));
+        let sm = object(&op, "kustomize/overlays/coder/servicemonitor.yaml");
         assert_eq!(sm["spec"]["endpoints"][0]["port"], "prom-http");
-        assert!(tree.get("kustomize/overlays/provisioners-prov-b/servicemonitor.yaml").is_some());
+        assert_eq!(sm["metadata"]["labels"]["release"], "kps");
+        assert!(op.get("kustomize/overlays/provisioners-prov-b/servicemonitor.yaml").is_some());
+        let scrape = object(&op, "kustomize/overlays/coder/networkpolicy-allow-metrics-scrape.yaml");
+        assert_eq!(
+            scrape["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"],
+            serde_json::json!(["coder-observability", "monitoring"])
+        );
         let deny = object(&tree, "kustomize/base/default-deny-ingress/networkpolicy.yaml");
         assert_eq!(deny["spec"]["podSelector"], serde_json::json!({}));
         assert_eq!(deny["spec"]["policyTypes"], serde_json::json!(["Ingress"]));
 
         // 1 replica, observability off: no PDB, no peers policy, no metrics.
         let small = render("name: acme\nusers: 80\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n");
-        for f in ["poddisruptionbudget.yaml", "networkpolicy-allow-coderd-peers.yaml", "servicemonitor.yaml", "service-metrics.yaml"] {
+        for f in [
+            "poddisruptionbudget.yaml",
+            "networkpolicy-allow-coderd-peers.yaml",
+            "networkpolicy-allow-metrics-scrape.yaml",
+            "service-metrics.yaml",
+        ] {
             assert!(small.get(&format!("kustomize/overlays/coder/{f}")).is_none(), "{f}");
         }
+    }
+
+    #[test]
+    fn external_secrets_only_when_asked() {
+        assert!(!render(SPEC).iter().any(|(p, _)| p.contains("externalsecret")));
+        let tree = render(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: gcp-sm\n"));
+        let db = object(&tree, "kustomize/overlays/coder/externalsecret-db-url.yaml");
+        assert_eq!(db["spec"]["secretStoreRef"], serde_json::json!({"name": "gcp-sm", "kind": "ClusterSecretStore"}));
+        assert_eq!(db["spec"]["target"]["name"], "coder-db-url");
+        assert_eq!(db["spec"]["data"][0], serde_json::json!({"secretKey": "url", "remoteRef": {"key": "acme-coder-db-url"}}));
+        let key = object(&tree, "kustomize/overlays/provisioners-prov-b/externalsecret-provisioner-key.yaml");
+        assert_eq!(key["spec"]["data"][0]["remoteRef"]["key"], "acme-provisioner-key-prov-b");
+        let obs = object(&tree, "kustomize/observability/externalsecret.yaml");
+        assert_eq!(obs["metadata"]["namespace"], "coder-observability");
+        assert_eq!(obs["spec"]["data"][0]["secretKey"], "PGPASSWORD");
     }
 
     #[test]

@@ -4,9 +4,11 @@
 pub mod helm;
 pub mod k8s;
 pub mod kustomize;
+pub mod observability;
 pub mod paths;
 pub mod readme;
 pub mod terraform;
+pub mod verify;
 pub mod yaml;
 
 use crate::plan::Plan;
@@ -19,5 +21,7 @@ pub fn render(plan: &Plan) -> Tree {
     helm::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);
     terraform::render(plan, &mut tree);
+    observability::render(plan, &mut tree);
+    verify::render(plan, &mut tree);
     tree
 }

@@ -6,6 +6,10 @@ use crate::cloud::Cloud;
 pub const README: &str = "README.md";
 pub const CODER_VALUES: &str = "helm/coder/values.yaml";
 pub const KUSTOMIZE_ROOT: &str = "kustomize";
+pub const OBSERVABILITY_VALUES: &str = "helm/coder-observability/values.yaml";
+/// The verification Jobs: a kustomization of their own, outside
+/// `kustomize/` so `kubectl apply -k kustomize` never starts a load test.
+pub const VERIFY_ROOT: &str = "verify";
 
 pub fn provisioner_values(namespace: &str) -> String {
     format!("helm/coder-provisioner/{namespace}/values.yaml")

@@ -52,6 +52,15 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
             g.namespace
         )?;
     }
+    if p.observability.stack.is_some() {
+        writeln!(o, "| `{}` | Helm values for Coder's `coder-observability` chart (see Observability) |", paths::OBSERVABILITY_VALUES)?;
+    }
+    writeln!(
+        o,
+        "| `{}/` | Jobs that prove the tier holds its load (see Prove the tier); never applied by `kubectl apply -k {}` |",
+        paths::VERIFY_ROOT,
+        paths::KUSTOMIZE_ROOT
+    )?;
     writeln!(o, "| `.coder-gen/manifest.json` | the files coder-gen owns here, with their hashes; other files are never touched |")?;
     writeln!(o)?;
     writeln!(o, "## Sizing")?;
@@ -122,7 +131,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         "- observability: {}.",
         if p.observability.enabled {
             format!(
-                "Prometheus metrics on port {} from coderd and provisioners, ServiceMonitors, and NetworkPolicies that admit scrapes from namespace `{}` only (where Coder's `coder/observability` chart installs)",
+                "Prometheus metrics on port {} from coderd and provisioners, scraped by Coder's `coder-observability` chart, and NetworkPolicies that admit scrapes from namespace `{}` only",
                 p.observability.prometheus_port, p.observability.scrape_namespace
             )
         } else {
@@ -172,27 +181,12 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     writeln!(o, "2. Namespaces, policies, quotas and RBAC:")?;
     writeln!(o)?;
+    write_crd_prerequisites(p, o)?;
     writeln!(o, "   ```sh")?;
     writeln!(o, "   kubectl apply -k {}", paths::KUSTOMIZE_ROOT)?;
     writeln!(o, "   ```")?;
-    if p.observability.enabled {
-        writeln!(o)?;
-        writeln!(
-            o,
-            "   The ServiceMonitor needs the Prometheus Operator's CRDs in the cluster first (for example the `coder/observability` chart or kube-prometheus-stack)."
-        )?;
-    }
     writeln!(o)?;
-    writeln!(o, "3. The database URL secret (never stored here). Use the database's private address and `sslmode=require`:")?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(
-        o,
-        "   kubectl create secret generic {} -n {} --from-literal={}='postgres://coder:PASSWORD@DB_HOST:5432/coder?sslmode=require'",
-        d.url_secret.name, c.namespace, d.url_secret.key
-    )?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
+    write_database_step(p, o)?;
     writeln!(o, "4. coderd (chart version pinned to {}):", p.chart.version)?;
     writeln!(o)?;
     writeln!(o, "   ```sh")?;
@@ -239,11 +233,22 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     for g in &p.provisioners {
         let tags: String = g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect();
         writeln!(o, "   coder provisioner keys create {}{tags} > {}.key", g.namespace, g.namespace)?;
-        writeln!(
-            o,
-            "   kubectl create secret generic {} -n {} --from-file={}={}.key",
-            g.key_secret.name, g.namespace, g.key_secret.key, g.namespace
-        )?;
+        if p.credentials.external_secrets.is_some() {
+            // The ExternalSecret in the group's overlay reads it from there.
+            // The key is the output's third line (enterprise/cli/provisionerkeys.go).
+            writeln!(
+                o,
+                "   sed -n 3p {}.key | {}",
+                g.namespace,
+                store_secret_from_stdin(p, &g.namespace, &g.key_secret.name, &g.key_secret.key)
+            )?;
+        } else {
+            writeln!(
+                o,
+                "   kubectl create secret generic {} -n {} --from-file={}={}.key",
+                g.key_secret.name, g.namespace, g.key_secret.key, g.namespace
+            )?;
+        }
         writeln!(
             o,
             "   helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
@@ -257,6 +262,8 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     }
     writeln!(o, "   ```")?;
     writeln!(o)?;
+    write_observability_step(p, o, 6)?;
+    write_observability(p, o)?;
     writeln!(o, "## Workspace templates")?;
     writeln!(o)?;
     let ws = p.pool(Role::Workspace);
@@ -280,5 +287,419 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         "Keep each workspace's memory request at or below {} (2 GB per user, no overcommit).",
         mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib))
     )?;
+    writeln!(o)?;
+    write_prove_the_tier(p, o)?;
     Ok(())
+}
+
+/// The `--overrides` of the psql pod that creates the database roles: Pod
+/// Security `restricted` (non-root as the image's `postgres` user, no
+/// privilege escalation, no capabilities, RuntimeDefault seccomp), stdin
+/// attached. The pod reads host, admin user and admin password from its
+/// first three stdin lines, so none of them is in the pod spec.
+pub fn setup_pod_overrides(p: &Plan) -> String {
+    use k8s_openapi::api::core::v1::{Container, EnvVar, Pod, PodSecurityContext, PodSpec, SeccompProfile};
+    let s = &p.credentials.setup_pod;
+    let mut security = super::k8s::restricted_security_context();
+    security.run_as_user = Some(s.run_as_user);
+    security.run_as_group = Some(s.run_as_user);
+    let script = format!(
+        "IFS= read -r PGHOST && IFS= read -r PGUSER && IFS= read -r PGPASSWORD && export PGHOST PGUSER PGPASSWORD && exec psql -v ON_ERROR_STOP=1 -d {}",
+        p.credentials.database
+    );
+    let pod = Pod {
+        spec: Some(PodSpec {
+            automount_service_account_token: Some(false),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..SeccompProfile::default() }),
+                ..PodSecurityContext::default()
+            }),
+            containers: vec![Container {
+                name: s.name.clone(),
+                image: Some(s.image.clone()),
+                command: Some(vec!["sh".into(), "-c".into(), script]),
+                env: Some(vec![EnvVar { name: "PGSSLMODE".into(), value: Some(p.credentials.sslmode.into()), ..EnvVar::default() }]),
+                stdin: Some(true),
+                stdin_once: Some(true),
+                security_context: Some(security),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+        ..Pod::default()
+    };
+    // Plain data: always serializes.
+    serde_json::to_string(&pod).expect("a Pod serializes to JSON")
+}
+
+/// Shell lines that store stdin as `secret`/`key` in `namespace`: a
+/// Kubernetes secret (kubectl), or the cloud's secret manager entry an
+/// ExternalSecret reads (External Secrets Operator).
+pub fn store_secret_from_stdin(p: &Plan, namespace: &str, secret: &str, key: &str) -> String {
+    let remote = p
+        .credentials
+        .external_secrets
+        .as_ref()
+        .and_then(|e| e.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == secret))
+        .map(|s| s.remote_key.as_str());
+    match remote {
+        None => format!("kubectl -n {namespace} create secret generic {secret} --from-file={key}=/dev/stdin"),
+        Some(r) => match p.cloud {
+            Cloud::Aws => format!("aws secretsmanager create-secret --name {r} --secret-string file:///dev/stdin"),
+            Cloud::Gcp => format!("gcloud secrets create {r} --data-file=-"),
+            Cloud::Azure => format!("az keyvault secret set --vault-name \"$KEY_VAULT\" --name {r} --file /dev/stdin"),
+        },
+    }
+}
+
+/// Apply step: Coder's own database role (and the exporter's), created by
+/// a short-lived psql pod that logs in as the admin; then the secrets. No
+/// password is written to a file, the tree or Terraform state, and the
+/// admin's password is read at run time, never copied.
+pub fn write_database_step(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let cr = &p.credentials;
+    let tf = paths::terraform_dir(p.cloud);
+    let ns = &p.coderd.namespace;
+    let url = &p.database.url_secret;
+    writeln!(
+        o,
+        "3. Database roles and the database URL secret, once, in one shell (bash). Coder logs in as its own role `{}`{}; passwords are generated here and never written to a file, the tree or the Terraform state. A short-lived psql pod in namespace `{ns}` (Pod Security `restricted`; it reaches the database as coderd does) logs in as the admin:",
+        cr.coder_role,
+        cr.exporter.as_ref().map_or(String::new(), |e| format!(", the Postgres exporters as the read-only role `{}`", e.role))
+    )?;
+    writeln!(o)?;
+    writeln!(o, "   ```sh")?;
+    writeln!(o, "   DB_HOST=$(terraform -chdir={tf} output -raw {})", cr.admin.host_output)?;
+    match p.cloud {
+        Cloud::Aws => {
+            writeln!(o, "   # RDS's master secret rotates: read it now, never copy it into a Kubernetes secret.")?;
+            writeln!(
+                o,
+                "   MASTER=$(aws secretsmanager get-secret-value --secret-id \"$(terraform -chdir={tf} output -raw database_master_user_secret_arn)\" --query SecretString --output text)"
+            )?;
+            writeln!(o, "   ADMIN_USER=$(printf '%s' \"$MASTER\" | jq -r .username)")?;
+            writeln!(o, "   ADMIN_PASSWORD=$(printf '%s' \"$MASTER\" | jq -r .password)")?;
+        }
+        Cloud::Azure => {
+            writeln!(o, "   ADMIN_USER=$(terraform -chdir={tf} output -raw database_administrator_login)")?;
+            writeln!(o, "   read -rs -p 'PostgreSQL administrator password: ' ADMIN_PASSWORD; echo")?;
+        }
+        Cloud::Gcp => {
+            let user = cr.admin.user.as_deref().unwrap_or("postgres");
+            writeln!(o, "   ADMIN_USER={user}")?;
+            writeln!(
+                o,
+                "   gcloud sql users set-password {user} --instance=\"$(terraform -chdir={tf} output -raw database_instance)\" --prompt-for-password"
+            )?;
+            writeln!(o, "   read -rs -p 'The password you just set: ' ADMIN_PASSWORD; echo")?;
+        }
+    }
+    writeln!(o, "   CODER_DB_PASSWORD=$(openssl rand -hex 32)")?;
+    if cr.exporter.is_some() {
+        writeln!(o, "   EXPORTER_DB_PASSWORD=$(openssl rand -hex 32)")?;
+    }
+    // psql's \password reads the new password from stdin (no terminal in the
+    // pod) and sends only its SCRAM hash, so statement logging never records
+    // it.
+    writeln!(o, "   printf '%s\\n' \"$DB_HOST\" \"$ADMIN_USER\" \"$ADMIN_PASSWORD\" \\")?;
+    let role = &cr.coder_role;
+    let db = &cr.database;
+    writeln!(o, "     'CREATE ROLE {role} LOGIN;' '\\password {role}' \"$CODER_DB_PASSWORD\" \"$CODER_DB_PASSWORD\" \\")?;
+    writeln!(
+        o,
+        "     'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {db} TO {role};' 'GRANT USAGE, CREATE ON SCHEMA public TO {role};' \\"
+    )?;
+    if let Some(e) = &cr.exporter {
+        let r = &e.role;
+        writeln!(
+            o,
+            "     'CREATE ROLE {r} LOGIN CONNECTION LIMIT {};' '\\password {r}' \"$EXPORTER_DB_PASSWORD\" \"$EXPORTER_DB_PASSWORD\" \\",
+            e.connection_limit
+        )?;
+        writeln!(o, "     'GRANT CONNECT ON DATABASE {db} TO {r};' 'GRANT pg_monitor TO {r};' \\")?;
+    }
+    writeln!(
+        o,
+        "   | kubectl run {} -n {} -i --rm --restart=Never --image={} --overrides='{}'",
+        cr.setup_pod.name,
+        cr.setup_pod.namespace,
+        cr.setup_pod.image,
+        setup_pod_overrides(p)
+    )?;
+    writeln!(o, "   printf '%s' \"postgres://{role}:${{CODER_DB_PASSWORD}}@${{DB_HOST}}:5432/{db}?sslmode={}\" \\", cr.sslmode)?;
+    writeln!(o, "     | {}", store_secret_from_stdin(p, ns, &url.name, &url.key))?;
+    if let Some(e) = &cr.exporter {
+        writeln!(o, "   kubectl create namespace {}", e.namespace)?;
+        writeln!(
+            o,
+            "   printf '%s' \"$EXPORTER_DB_PASSWORD\" | {}",
+            store_secret_from_stdin(p, &e.namespace, &e.secret.name, &e.secret.key)
+        )?;
+    }
+    writeln!(o, "   unset ADMIN_PASSWORD CODER_DB_PASSWORD{}", if cr.exporter.is_some() { " EXPORTER_DB_PASSWORD" } else { "" })?;
+    writeln!(o, "   ```")?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "   To rotate Coder's password later, run the same pod with only `'\\password {role}'` and the new password twice, then replace the secret."
+    )?;
+    if let Some(eso) = &cr.external_secrets {
+        writeln!(o)?;
+        writeln!(
+            o,
+            "   The secrets go to the cloud's secret manager{}; the External Secrets Operator's `{}` `{}` reads them and the `ExternalSecret` objects in the overlays fill {} (refreshed every {}). Install the operator and that store{} before step 2.",
+            if p.cloud == Cloud::Azure { " (Key Vault `$KEY_VAULT`)" } else { "" },
+            eso.store_kind,
+            eso.store,
+            eso.secrets.iter().map(|s| format!("`{}/{}`", s.namespace, s.secret.name)).collect::<Vec<_>>().join(", "),
+            eso.refresh_interval,
+            if eso.store_kind == "SecretStore" { " (a SecretStore: one in each of those namespaces)" } else { "" }
+        )?;
+    }
+    writeln!(o)?;
+    Ok(())
+}
+
+/// Before `kubectl apply -k`: the operators whose CRDs the overlays use.
+pub fn write_crd_prerequisites(p: &Plan, o: &mut String) -> std::fmt::Result {
+    if p.observability.prometheus_operator.is_some() {
+        writeln!(o, "   First, the Prometheus Operator and its CRDs (e.g. kube-prometheus-stack): the overlays hold ServiceMonitors.")?;
+        writeln!(o)?;
+    }
+    if p.credentials.external_secrets.is_some() {
+        writeln!(o, "   First, the External Secrets Operator, its CRDs and its store: the overlays hold ExternalSecrets.")?;
+        writeln!(o)?;
+    }
+    Ok(())
+}
+
+/// Apply step: the coder-observability release (when observability is on).
+pub fn write_observability_step(p: &Plan, o: &mut String, step: u32) -> std::fmt::Result {
+    let (Some(s), Some(e)) = (&p.observability.stack, &p.credentials.exporter) else { return Ok(()) };
+    let tf = paths::terraform_dir(p.cloud);
+    writeln!(
+        o,
+        "{step}. Observability: Coder's `{}` chart (version pinned to {}) in namespace `{}`: Prometheus, Grafana with Coder's dashboards, Loki, alerts, the grafana-agent collector (it tolerates the coderd and provisioner pools' taints) and the Postgres exporters (role `{}`, password from secret `{}`, made in step 3):",
+        s.chart, s.version, s.namespace, e.role, e.secret.name
+    )?;
+    writeln!(o)?;
+    writeln!(o, "   ```sh")?;
+    if p.credentials.external_secrets.is_some() {
+        writeln!(o, "   kubectl apply -k {}/observability   # the ExternalSecret of {}", paths::KUSTOMIZE_ROOT, e.secret.name)?;
+    }
+    writeln!(o, "   helm repo add {} {}", s.repository_name, s.repository)?;
+    writeln!(o, "   helm repo update {}", s.repository_name)?;
+    writeln!(
+        o,
+        "   helm upgrade --install {} {}/{} --namespace {} --version {} -f {} \\",
+        s.release,
+        s.repository_name,
+        s.chart,
+        s.namespace,
+        s.version,
+        paths::OBSERVABILITY_VALUES
+    )?;
+    writeln!(o, "     --set-string global.postgres.hostname=\"$(terraform -chdir={tf} output -raw {})\"", p.credentials.admin.host_output)?;
+    writeln!(o, "   ```")?;
+    writeln!(o)?;
+    Ok(())
+}
+
+/// "Observability": what is collected, how it is scraped, how to reach
+/// Grafana.
+pub fn write_observability(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let ob = &p.observability;
+    writeln!(o, "## Observability")?;
+    writeln!(o)?;
+    let Some(s) = &ob.stack else {
+        writeln!(
+            o,
+            "Off for this tier. Turn it on with `observability: true` in the spec: coderd and provisioners then export Prometheus metrics, and the tree gains `{}` for Coder's `coder-observability` chart.",
+            paths::OBSERVABILITY_VALUES
+        )?;
+        writeln!(o)?;
+        return Ok(());
+    };
+    writeln!(
+        o,
+        "- coderd exports Prometheus metrics on port {} with database metrics and agent stats (aggregated by `{}`); provisioners export theirs on the same port.",
+        ob.prometheus_port, ob.aggregate_agent_stats_by
+    )?;
+    writeln!(
+        o,
+        "- Scrape path: the pods carry `prometheus.io/scrape: \"true\"` and `prometheus.io/port`; the chart's grafana-agent finds them by that annotation. NetworkPolicies admit namespace `{}` to port {} in `{}` and every provisioner namespace, and nothing else.",
+        ob.scrape_namespace, ob.prometheus_port, p.coderd.namespace
+    )?;
+    match &ob.prometheus_operator {
+        Some(op) => writeln!(
+            o,
+            "- ServiceMonitors (with labels {}) are written for your Prometheus Operator in `{}`, which is also admitted to port {}: install the operator (and its CRDs) before `kubectl apply -k {}`.",
+            if op.selector_labels.is_empty() {
+                "none: set `observability.prometheus_operator.selector_labels`, e.g. `release: <kube-prometheus-stack release>`, or the operator ignores them".to_string()
+            } else {
+                op.selector_labels.iter().map(|(k, v)| format!("`{k}: {v}`")).collect::<Vec<_>>().join(", ")
+            },
+            op.namespace,
+            ob.prometheus_port,
+            paths::KUSTOMIZE_ROOT
+        )?,
+        None => writeln!(
+            o,
+            "- No ServiceMonitors: the chart installs no Prometheus Operator. Running one (kube-prometheus-stack)? Set `observability.prometheus_operator` in the spec."
+        )?,
+    }
+    writeln!(
+        o,
+        "- Prometheus keeps {} days of metrics, at most {} GB on a {} GiB volume (about {} active series; run `coder-gen plan` for the estimate).",
+        s.retention_days, s.retention_size_gb, s.volume_gib, s.estimated_series
+    )?;
+    writeln!(
+        o,
+        "- Logs: the chart's Loki keeps them in its MinIO volume with the chart's defaults (no retention period, default volume size); Coder advises keeping logs at least 30 days, so watch that volume."
+    )?;
+    writeln!(
+        o,
+        "- Grafana (dashboards under \"Coder\"): `kubectl -n {} port-forward svc/{} 3000:80`, then open http://localhost:3000. The chart lets anonymous users in as Admin: keep the service internal, or put your SSO in front before exposing it.",
+        s.namespace, s.grafana_service
+    )?;
+    writeln!(o)?;
+    Ok(())
+}
+
+/// "Prove the tier": run the verification Jobs, read pass or fail, clean up.
+pub fn write_prove_the_tier(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let v = &p.verify;
+    let root = paths::VERIFY_ROOT;
+    writeln!(o, "## Prove the tier")?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "`{root}/` holds Kubernetes Jobs that load the live deployment with `coder exp scaletest`, sized from the plan: {} workspaces created {} at a time (one per provisioner), then {} minutes of web-terminal traffic to every workspace together with {} dashboard sessions. The tier passes when coderd serves at least **{} API requests per second** with a 95th-percentile latency of at most **{} ms**. They run in namespace `{}` (Pod Security `restricted`, no Kubernetes RBAC, no service-account token) with Coder's image, and reach coderd's API only.",
+        v.workspaces, v.concurrency, v.traffic_minutes, v.dashboard_sessions, v.target_api_rps, v.max_api_p95_ms, v.namespace
+    )?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "Before: log in as an Owner (after the licence), and push your Kubernetes workspace template as `{}` (as in \"Workspace templates\"; it builds on the provisioners and places workspaces in the workspace pool). Then:",
+        v.template
+    )?;
+    writeln!(o)?;
+    writeln!(o, "```sh")?;
+    writeln!(o, "kubectl apply -k {root}")?;
+    writeln!(
+        o,
+        "coder tokens create --name scaletest --lifetime 24h | kubectl -n {} create secret generic {} --from-file={}=/dev/stdin",
+        v.namespace, v.token_secret.name, v.token_secret.key
+    )?;
+    // Traffic and dashboard load run together: the judge reads the peak.
+    let mut steps = vec![(vec!["create-workspaces"], "6h"), (vec!["workspace-traffic", "dashboard"], "1h")];
+    if v.prometheus_url.is_some() {
+        steps.push((vec!["judge"], "10m"));
+    }
+    for (names, timeout) in steps {
+        for name in &names {
+            writeln!(o, "kubectl apply -k {root}/{name}")?;
+        }
+        let jobs: Vec<String> = names.iter().map(|n| format!("job/scaletest-{n}")).collect();
+        writeln!(o, "kubectl -n {} wait --for=condition=complete {} --timeout={timeout}", v.namespace, jobs.join(" "))?;
+        for j in &jobs {
+            writeln!(o, "kubectl -n {} logs {j}", v.namespace)?;
+        }
+    }
+    writeln!(o, "```")?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "Reading it: each scaletest Job completes only if every run succeeded; a failed Job (`kubectl -n {} get jobs`) names the failed runs in its log.",
+        v.namespace
+    )?;
+    match &v.prometheus_url {
+        Some(url) => writeln!(
+            o,
+            "The `judge` Job queries Prometheus ({url}) for coderd's peak API rate (`coderd_api_requests_processed_total`) and worst p95 latency (`coderd_api_request_latencies_seconds`) over the traffic window and prints `PASS` or `FAIL`; it fails when the rate stayed below {} RPS (the load did not reach the target: add dashboard sessions or traffic and rerun) or latency rose above {} ms (the tier does not hold the load).",
+            v.target_api_rps, v.max_api_p95_ms
+        )?,
+        None => writeln!(
+            o,
+            "Observability is off, so there is no judge Job: during the traffic Job, read `sum(rate(coderd_api_requests_processed_total[5m]))` (at least {} RPS) and the p95 of `coderd_api_request_latencies_seconds` (at most {} ms) from your own monitoring, or turn observability on.",
+            v.target_api_rps, v.max_api_p95_ms
+        )?,
+    }
+    writeln!(
+        o,
+        "The dashboard test drives a headless Chromium: if its log says no browser was found, build an image FROM `{}` with Chromium installed and run the Job with it (`kubectl -n {} set image` is not possible on a Job; apply a copy of `{root}/dashboard/job.yaml` with your image).",
+        v.image, v.namespace
+    )?;
+    writeln!(o)?;
+    writeln!(o, "Clean up (deletes every `scaletest-` workspace and user, then the namespace):")?;
+    writeln!(o)?;
+    writeln!(o, "```sh")?;
+    writeln!(o, "kubectl apply -k {root}/cleanup")?;
+    writeln!(o, "kubectl -n {} wait --for=condition=complete job/scaletest-cleanup --timeout=2h", v.namespace)?;
+    writeln!(o, "kubectl delete namespace {}", v.namespace)?;
+    writeln!(o, "```")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn plan(spec: &str) -> crate::plan::Plan {
+        crate::plan_from_str("spec.yaml", spec).unwrap()
+    }
+
+    const SPEC: &str = "name: acme\nusers: 3000\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+    #[test]
+    fn setup_pod_passes_restricted_and_holds_no_secret() {
+        let o: Value = serde_json::from_str(&super::setup_pod_overrides(&plan(SPEC))).unwrap();
+        let pod = &o["spec"];
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        let c = &pod["containers"][0];
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(c["securityContext"]["runAsUser"], 70);
+        assert_eq!(c["stdin"], true);
+        // Host, user and password arrive on stdin; the spec holds none.
+        assert_eq!(c["env"], serde_json::json!([{"name": "PGSSLMODE", "value": "require"}]));
+        assert!(!o.to_string().contains('\''), "the overrides are quoted with ' in the README");
+    }
+
+    #[test]
+    fn order_installs_what_a_file_needs_first() {
+        let p = plan(&format!("{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n"));
+        let mut o = String::new();
+        super::write(&p, &mut o).unwrap();
+        let at = |needle: &str| o.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+        // The operator's CRDs before the ServiceMonitors' apply is read; the
+        // exporter's secret before the chart; the chart before proving.
+        assert!(at("the Prometheus Operator and its CRDs") < at("   kubectl apply -k kustomize\n"));
+        assert!(at("create secret generic coder-observability-db") < at("helm upgrade --install coder-observability"));
+        assert!(at("helm upgrade --install coder-observability") < at("kubectl apply -k verify/judge"));
+        assert!(at("create secret generic coder-scaletest-token") < at("kubectl apply -k verify/create-workspaces"));
+    }
+
+    #[test]
+    fn database_step_reads_the_admin_at_run_time_and_writes_nothing() {
+        for (cloud, region, admin) in [
+            ("aws", "us-east-1", "aws secretsmanager get-secret-value"),
+            ("gcp", "us-central1", "--prompt-for-password"),
+            ("azure", "eastus", "read -rs"),
+        ] {
+            let p = plan(&SPEC.replace("aws", cloud).replace("us-east-1", region));
+            let mut o = String::new();
+            super::write_database_step(&p, &mut o).unwrap();
+            assert!(o.contains(admin), "{cloud}");
+            assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
+            assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
+            assert!(!o.contains("--from-literal") && !o.contains("> "), "{cloud}: nothing on disk or in argv");
+            assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
+        }
+        let mut o = String::new();
+        super::write_database_step(&plan(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: sm\n")), &mut o).unwrap();
+        assert!(o.contains("aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"), "{o}");
+    }
 }

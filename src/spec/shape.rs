@@ -138,6 +138,25 @@ fn at<T>(s: &Spanned<T>) -> (u64, u64) {
 }
 
 impl<'s> Checker<'s> {
+    /// Whether `schema` can hold a node of this kind at all (a mapping, a
+    /// list, a scalar), looking through `$ref` and `anyOf`/`allOf` branches
+    /// and `const`s, so a nested choice (an optional short-or-map section)
+    /// still leads to the one branch of the node's kind.
+    fn kind_fits(&self, node: &Spanned<Node>, schema: &'s Value, depth: u8) -> bool {
+        let schema = self.resolve(schema);
+        if !types(schema).is_empty() {
+            return kind_matches(node, schema);
+        }
+        if schema.get("const").is_some() {
+            return !matches!(node.value, Node::Map(_) | Node::Seq(_));
+        }
+        let branches: Vec<&Value> = ["anyOf", "allOf"].iter().filter_map(|k| schema.get(*k).and_then(Value::as_array)).flatten().collect();
+        if branches.is_empty() || depth > 8 {
+            return true;
+        }
+        branches.iter().any(|b| self.kind_fits(node, b, depth + 1))
+    }
+
     fn resolve(&self, mut schema: &'s Value) -> &'s Value {
         // `#/definitions/X` only: the generator writes nothing else.
         for _ in 0..16 {
@@ -181,7 +200,7 @@ impl<'s> Checker<'s> {
             // One branch of the node's kind (e.g. the mapping of an optional
             // section): report what is wrong inside it rather than "expected".
             let structural = matches!(node.value, Node::Map(_) | Node::Seq(_));
-            let same_kind: Vec<&Value> = any.iter().filter(|s| kind_matches(node, self.resolve(s))).collect();
+            let same_kind: Vec<&Value> = any.iter().filter(|s| self.kind_fits(node, s, 0)).collect();
             if let (true, [only]) = (structural, same_kind.as_slice()) {
                 self.check(node, only, path);
             } else {

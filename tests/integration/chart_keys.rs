@@ -134,3 +134,62 @@ fn an_unknown_key_is_caught() {
     unknown_keys("", &v, &keys, &mut bad);
     assert_eq!(bad, ["coder.serviceAccount.workspacePerm", "nope"]);
 }
+
+/// Keys of coder-observability's sub-charts that its own `values.yaml` does
+/// not list (Helm passes `<alias>.*` to the sub-chart), each with where it is
+/// defined. Nothing else outside the chart's own keys is allowed.
+const OBSERVABILITY_SUBCHART_KEYS: &[(&str, &str)] = &[
+    // The collector is a DaemonSet reading pod logs on every node: it must
+    // tolerate the coderd and provisioner pools' taints.
+    ("grafana-agent.controller.tolerations", "grafana/helm-charts grafana-agent 0.37.0 values.yaml: controller.tolerations"),
+    // Time-based retention next to the chart's own retentionSize.
+    ("prometheus.server.retention", "prometheus-community/helm-charts prometheus 25.24.2 values.yaml: server.retention"),
+];
+
+/// `tests/data/chart-keys/coder-observability.txt` is derived from the
+/// chart's values.yaml in `../shared/charts/coder-observability/` (bless with
+/// `UPDATE_GOLDEN=1`); the other tests use the committed list.
+#[test]
+#[ignore = "needs ../shared/charts (or $CODER_GEN_SHARED/charts); .ci/run runs it"]
+fn observability_key_list_matches_the_chart() {
+    let values_path = shared_dir().join("charts/coder-observability/values.yaml");
+    require(
+        values_path.is_file(),
+        &format!("the coder-observability chart's values.yaml at {}", values_path.display()),
+        "put the shared material at ../shared or set CODER_GEN_SHARED",
+    );
+    let values: Value = serde_saphyr::from_str(&std::fs::read_to_string(&values_path).unwrap()).unwrap();
+    let mut keys = BTreeMap::new();
+    derive("", &values, &mut keys);
+    let expected = list_text(&keys, "../shared/charts/coder-observability/values.yaml (chart 0.6.2)");
+    let path = repo_root().join("tests/data/chart-keys/coder-observability.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), expected, "{} is stale: rerun with UPDATE_GOLDEN=1", path.display());
+}
+
+#[test]
+fn observability_values_use_only_chart_keys() {
+    let mut keys = load_list("coder-observability");
+    for (k, _) in OBSERVABILITY_SUBCHART_KEYS {
+        assert!(!keys.contains_key(*k), "{k} is in the chart's own values now: drop it from OBSERVABILITY_SUBCHART_KEYS");
+        keys.insert((*k).to_string(), true);
+    }
+    let mut checked = 0;
+    for spec in examples() {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let tree = coder_gen::render_str(&spec.display().to_string(), &text).unwrap();
+        let Some(file) = tree.get_str("helm/coder-observability/values.yaml") else { continue };
+        let values: Value = serde_saphyr::from_str(file).unwrap();
+        let mut bad = Vec::new();
+        unknown_keys("", &values, &keys, &mut bad);
+        assert!(bad.is_empty(), "{}: keys the coder-observability chart does not have: {bad:?}", spec.display());
+        // The exporter's password arrives by secret only.
+        assert!(values["global"]["postgres"].get("password").is_none(), "{}", spec.display());
+        assert!(values["global"]["postgres"]["mountSecret"].is_string(), "{}", spec.display());
+        checked += 1;
+    }
+    // Every 3k example, plus the 1k opt-in.
+    assert!(checked >= 4, "only {checked} observability values files checked");
+}

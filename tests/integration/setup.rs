@@ -175,7 +175,7 @@ fn the_schemas_bad_specs_fail_the_parser_with_every_problem() {
             (4, 8, "`users` is `1,800`; expected a whole number from 1 to 3000"),
             (5, 1, "unknown key `userz` at the top level"),
             (7, 1, "unknown key `regoin` at the top level"),
-            (10, 16, "`observability` is `yes`; expected `auto`, `true` or `false`"),
+            (10, 16, "`observability` is `yes`; expected `auto`, `true`, `false` or a mapping of keys"),
         ]
     );
     let region = std::fs::read_to_string(dir.join("bad-region.yaml")).unwrap();

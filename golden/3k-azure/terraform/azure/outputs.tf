@@ -14,6 +14,11 @@ output "database_fqdn" {
   value       = azurerm_postgresql_flexible_server.primary.fqdn
 }
 
+output "database_administrator_login" {
+  description = "The administrator login; the README's database step logs in with it once to create Coder's own role."
+  value       = azurerm_postgresql_flexible_server.primary.administrator_login
+}
+
 output "database_id" {
   description = "Resource id of the PostgreSQL flexible server."
   value       = azurerm_postgresql_flexible_server.primary.id

