@@ -34,3 +34,28 @@ fn seeds_and_fuzz_findings_pass_the_fuzz_checks() {
     }
     assert!(valid >= 10, "only {valid} valid specs among the seeds");
 }
+
+/// Finding (file_name_and_output): a spec file name with a line break put
+/// the rest of the name into every generated file, e.g. `x\nreplicaCount: 99`
+/// as a Helm value. The name may change only comment lines (and the
+/// README's prose), and the header stays one line.
+#[test]
+fn a_file_name_cannot_inject_content() {
+    let spec = crate::util::MINIMAL;
+    let plain = coder_gen::render_str("spec.yaml", spec).unwrap();
+    for name in ["x\nreplicaCount: 99\n#.yaml", "a\r\nb.yaml", "x -->\n# evil\n<!-- .yaml", "tab\there.yaml", "\u{85}next-line.yaml"] {
+        let tree = coder_gen::render_str(name, spec).unwrap();
+        checks::check_tree(&tree);
+        for (path, bytes) in tree.iter() {
+            let text = std::str::from_utf8(bytes).unwrap();
+            let header = text.lines().next().unwrap();
+            assert!(header.contains("DO NOT EDIT") && header.contains("Change the spec"), "{name:?} {path}: {header}");
+            if path.ends_with(".md") {
+                assert_eq!(header.matches("-->").count(), 1, "{name:?} {path}: {header}");
+                continue;
+            }
+            let content = |t: &str| t.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
+            assert_eq!(content(text), content(plain.get_str(path).unwrap()), "{name:?} changed {path}");
+        }
+    }
+}
