@@ -3,6 +3,7 @@
 mod catalogue;
 mod chart_keys;
 mod cli;
+mod fuzz_cases;
 mod golden;
 mod hostile;
 mod output;

@@ -101,6 +101,15 @@ fn string_map(e: &Expression) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `name`/`value` blocks (database flags, parameter group parameters) as a map.
+fn name_values<'a>(blocks: impl Iterator<Item = &'a Block>) -> BTreeMap<String, String> {
+    blocks
+        .map(|b| {
+            (string(&b.body.get_attribute("name").unwrap().value).into(), string(&b.body.get_attribute("value").unwrap().value).into())
+        })
+        .collect()
+}
+
 fn string_list(e: &Expression) -> Vec<String> {
     e.as_array().unwrap_or_else(|| panic!("not a list: {e:?}")).iter().map(|x| string(x).to_string()).collect()
 }
@@ -183,20 +192,7 @@ fn terraform_carries_the_plan() {
                     num(attr(r, &["settings", "backup_configuration", "backup_retention_settings", "retained_backups"])),
                     u64::from(db.backup_retention_days)
                 );
-                let flags: BTreeMap<String, String> = r
-                    .body
-                    .get_blocks("settings")
-                    .next()
-                    .unwrap()
-                    .body
-                    .get_blocks("database_flags")
-                    .map(|f| {
-                        (
-                            string(&f.body.get_attribute("name").unwrap().value).into(),
-                            string(&f.body.get_attribute("value").unwrap().value).into(),
-                        )
-                    })
-                    .collect();
+                let flags = name_values(r.body.get_blocks("settings").next().unwrap().body.get_blocks("database_flags"));
                 assert_eq!(flags.get("max_connections"), Some(&db.max_connections.to_string()), "{name}");
                 assert_replicas(&name, &body, "google_sql_database_instance", db.read_replicas);
             }
@@ -232,16 +228,7 @@ fn terraform_carries_the_plan() {
                 assert!(!boolean(attr(r, &["publicly_accessible"])));
                 assert_eq!(num(attr(r, &["backup_retention_period"])), u64::from(db.backup_retention_days));
                 let pg = resource(&body, "aws_db_parameter_group", "postgres");
-                let params: BTreeMap<String, String> = pg
-                    .body
-                    .get_blocks("parameter")
-                    .map(|p| {
-                        (
-                            string(&p.body.get_attribute("name").unwrap().value).into(),
-                            string(&p.body.get_attribute("value").unwrap().value).into(),
-                        )
-                    })
-                    .collect();
+                let params = name_values(pg.body.get_blocks("parameter"));
                 assert_eq!(params.get("rds.force_ssl").map(String::as_str), Some("1"), "{name}");
                 assert_eq!(params.get("max_connections"), Some(&db.max_connections.to_string()), "{name}");
                 assert_replicas(&name, &body, "aws_db_instance", db.read_replicas);
