@@ -51,6 +51,52 @@ impl TierChoice {
     }
 }
 
+/// `coder.license:` in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum License {
+    #[default]
+    Premium,
+    Community,
+}
+
+/// `entry.mode:` where TLS terminates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryMode {
+    /// coderd serves TLS itself on its LoadBalancer Service (443 -> 8443).
+    #[default]
+    CoderdTls,
+    /// An Ingress controller terminates TLS and forwards to coderd's HTTP port.
+    Ingress,
+}
+
+/// `entry.certificate.cert_manager.issuer_kind:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+pub enum IssuerKind {
+    #[default]
+    ClusterIssuer,
+    Issuer,
+}
+
+impl IssuerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssuerKind::ClusterIssuer => "ClusterIssuer",
+            IssuerKind::Issuer => "Issuer",
+        }
+    }
+}
+
+/// The ACME challenge a cert-manager issuer solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Challenge {
+    #[default]
+    Dns01,
+    Http01,
+}
+
 /// `auto`, `true` or `false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AutoBool {
@@ -138,6 +184,10 @@ struct RawSpec {
     kubernetes: Option<RawKubernetes>,
     #[serde(default)]
     coder: Option<RawCoder>,
+    /// How users reach coderd over TLS (default: coderd terminates TLS on its
+    /// LoadBalancer Service with a cert-manager certificate).
+    #[serde(default)]
+    entry: Option<RawEntry>,
     #[serde(default)]
     database: Option<RawDatabase>,
     #[serde(default)]
@@ -164,6 +214,64 @@ struct RawKubernetes {
 struct RawCoder {
     #[serde(default)]
     chart_version: Option<Spanned<String>>,
+    /// `premium` (default: the reference architectures' external provisioners
+    /// and several coderd replicas need it) or `community`.
+    #[serde(default)]
+    license: Option<Spanned<License>>,
+    /// The Coder organization provisioner keys belong to (default `coder`,
+    /// the organization Coder creates on first start).
+    #[serde(default)]
+    organization: Option<Spanned<String>>,
+}
+
+/// `entry:` in the spec.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    /// `coderd-tls` (default) or `ingress`.
+    #[serde(default)]
+    mode: Option<Spanned<EntryMode>>,
+    /// `ingress` only: the IngressClass of the controller that serves coderd.
+    #[serde(default)]
+    ingress_class: Option<Spanned<String>>,
+    /// `ingress` only: the namespace the ingress controller's pods run in
+    /// (the only source coderd's NetworkPolicy admits to its HTTP port).
+    #[serde(default)]
+    controller_namespace: Option<Spanned<String>>,
+    /// Where the TLS certificate comes from (default: cert-manager,
+    /// ClusterIssuer `letsencrypt-dns01`, DNS-01).
+    #[serde(default)]
+    certificate: Option<RawCertificate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertificate {
+    /// A cert-manager issuer that signs the certificate.
+    #[serde(default)]
+    cert_manager: Option<RawCertManager>,
+    /// Or: an existing `kubernetes.io/tls` secret in namespace `coder` for the
+    /// access URL's host.
+    #[serde(default)]
+    secret: Option<Spanned<String>>,
+    /// With `secret` and a wildcard access URL: the secret for the wildcard
+    /// host (may be the same secret if its certificate covers both).
+    #[serde(default)]
+    wildcard_secret: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertManager {
+    /// The issuer's name.
+    issuer: Spanned<String>,
+    /// `ClusterIssuer` (default) or `Issuer` (then in namespace `coder`).
+    #[serde(default)]
+    issuer_kind: Option<Spanned<IssuerKind>>,
+    /// The ACME challenge the issuer solves: `dns01` (default; needed for a
+    /// wildcard and for `coderd-tls`) or `http01` (`ingress` without wildcard).
+    #[serde(default)]
+    challenge: Option<Spanned<Challenge>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +348,7 @@ pub struct Spec {
     pub tier: At<TierChoice>,
     pub kubernetes: Kubernetes,
     pub coder: Coder,
+    pub entry: Entry,
     pub database: Database,
     pub provisioners: Vec<ProvisionerGroup>,
     pub workspaces: Vec<WorkspaceGroup>,
@@ -258,6 +367,23 @@ pub struct Kubernetes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coder {
     pub chart_version: String,
+    pub license: License,
+    pub organization: String,
+}
+
+/// The validated `entry:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub mode: EntryMode,
+    pub ingress_class: Option<String>,
+    pub controller_namespace: Option<String>,
+    pub certificate: CertificateSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateSource {
+    CertManager { issuer: String, kind: IssuerKind, challenge: Challenge },
+    Secrets { secret: String, wildcard_secret: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,6 +424,11 @@ pub const CODER_NAMESPACE: &str = "coder";
 /// Where Coder's observability chart installs Prometheus (its README's
 /// `--namespace coder-observability`); metrics NetworkPolicies admit it.
 pub const SCRAPE_NAMESPACE: &str = "coder-observability";
+/// The default cert-manager issuer: one that solves DNS-01, so it can sign
+/// the wildcard certificate too and needs nothing listening on port 80.
+pub const DEFAULT_ISSUER: &str = "letsencrypt-dns01";
+/// The organization Coder creates on first start.
+pub const DEFAULT_ORGANIZATION: &str = "coder";
 pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
 
 impl Spec {
@@ -400,8 +531,12 @@ impl Validator<'_> {
             Kubernetes { cluster_name, version }
         };
 
+        let (raw_chart, raw_license, raw_org) = match raw.coder {
+            Some(c) => (c.chart_version, c.license, c.organization),
+            None => (None, None, None),
+        };
         let coder = Coder {
-            chart_version: match raw.coder.and_then(|c| c.chart_version) {
+            chart_version: match raw_chart {
                 Some(v) => {
                     if !is_semver(&v.value) {
                         self.err(
@@ -414,7 +549,13 @@ impl Validator<'_> {
                 }
                 None => DEFAULT_CHART_VERSION.to_string(),
             },
+            license: raw_license.map(|l| l.value).unwrap_or_default(),
+            organization: match raw_org {
+                Some(o) => self.dns_label("coder.organization", &o).to_string(),
+                None => DEFAULT_ORGANIZATION.to_string(),
+            },
         };
+        let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
         let database = match raw.database {
             Some(d) => {
@@ -526,6 +667,7 @@ impl Validator<'_> {
             tier,
             kubernetes,
             coder,
+            entry,
             database,
             provisioners,
             workspaces,
@@ -533,6 +675,127 @@ impl Validator<'_> {
             machine_types,
             digest,
         })
+    }
+
+    /// `entry:`: every combination that cannot serve the URLs over TLS is an
+    /// error at the key that makes it so.
+    fn entry(&mut self, raw: Option<RawEntry>, wildcard: bool) -> Entry {
+        let raw = raw.unwrap_or(RawEntry { mode: None, ingress_class: None, controller_namespace: None, certificate: None });
+        let mode = raw.mode.as_ref().map(|m| m.value).unwrap_or_default();
+        let ingress_only = "remove it, or set `mode: ingress`";
+        let ingress_class = raw.ingress_class.as_ref().map(|c| {
+            if mode != EntryMode::Ingress {
+                self.err(c, "entry.ingress_class is only used with `mode: ingress`".into(), ingress_only);
+            }
+            self.dns_label("entry.ingress_class", c).to_string()
+        });
+        let controller_namespace = raw.controller_namespace.as_ref().map(|n| {
+            if mode != EntryMode::Ingress {
+                self.err(n, "entry.controller_namespace is only used with `mode: ingress`".into(), ingress_only);
+            }
+            self.dns_label("entry.controller_namespace", n).to_string()
+        });
+        if let Some(m) = raw.mode.as_ref().filter(|_| mode == EntryMode::Ingress) {
+            {
+                if ingress_class.is_none() {
+                    self.err(
+                        m,
+                        "`mode: ingress` needs entry.ingress_class".into(),
+                        "name the IngressClass of your ingress controller, e.g. ingress_class: nginx",
+                    );
+                }
+                if controller_namespace.is_none() {
+                    self.err(
+                        m,
+                        "`mode: ingress` needs entry.controller_namespace".into(),
+                        "name the namespace the ingress controller runs in (e.g. ingress-nginx): coderd's NetworkPolicy admits only it",
+                    );
+                }
+            }
+        }
+        let certificate = match raw.certificate {
+            None => CertificateSource::CertManager {
+                issuer: DEFAULT_ISSUER.into(),
+                kind: IssuerKind::ClusterIssuer,
+                challenge: Challenge::Dns01,
+            },
+            Some(c) => match (c.cert_manager, c.secret) {
+                (Some(cm), None) => {
+                    if let Some(w) = &c.wildcard_secret {
+                        self.err(
+                            w,
+                            "entry.certificate.wildcard_secret needs entry.certificate.secret".into(),
+                            "name both secrets, or use cert_manager alone",
+                        );
+                    }
+                    let challenge = cm.challenge.as_ref().map(|c| c.value).unwrap_or_default();
+                    if let Some(ch) = cm.challenge.as_ref().filter(|c| c.value == Challenge::Http01) {
+                        if wildcard {
+                            self.err(
+                                ch,
+                                "a wildcard certificate cannot be obtained with an HTTP-01 challenge".into(),
+                                "use an issuer that solves DNS-01 (challenge: dns01), or name existing secrets instead",
+                            );
+                        }
+                        if mode == EntryMode::CoderdTls {
+                            self.err(
+                                ch,
+                                "with `mode: coderd-tls` nothing answers an HTTP-01 challenge on port 80".into(),
+                                "use an issuer that solves DNS-01 (challenge: dns01), or `mode: ingress`",
+                            );
+                        }
+                    }
+                    let name = self.dns_label("entry.certificate.cert_manager.issuer", &cm.issuer).to_string();
+                    CertificateSource::CertManager { issuer: name, kind: cm.issuer_kind.map(|k| k.value).unwrap_or_default(), challenge }
+                }
+                (None, Some(secret)) => {
+                    let name = self.dns_label("entry.certificate.secret", &secret).to_string();
+                    let wildcard_secret = match &c.wildcard_secret {
+                        Some(w) => {
+                            if !wildcard {
+                                self.err(
+                                    w,
+                                    "entry.certificate.wildcard_secret is set but there is no wildcard_access_url".into(),
+                                    "remove it, or set wildcard_access_url",
+                                );
+                            }
+                            Some(self.dns_label("entry.certificate.wildcard_secret", w).to_string())
+                        }
+                        None => {
+                            if wildcard {
+                                self.err(
+                                    &secret,
+                                    "wildcard_access_url is set but no certificate for it is named".into(),
+                                    "add wildcard_secret: the secret whose certificate covers the wildcard host (the same secret if it covers both)",
+                                );
+                            }
+                            None
+                        }
+                    };
+                    CertificateSource::Secrets { secret: name, wildcard_secret }
+                }
+                (Some(cm), Some(secret)) => {
+                    self.err(
+                        &secret,
+                        "entry.certificate names both cert_manager and secret".into(),
+                        "choose one way to get the certificate",
+                    );
+                    let _ = cm;
+                    CertificateSource::Secrets { secret: secret.value, wildcard_secret: None }
+                }
+                (None, None) => {
+                    if let Some(w) = &c.wildcard_secret {
+                        self.err(w, "entry.certificate.wildcard_secret needs entry.certificate.secret".into(), "name both secrets");
+                    }
+                    CertificateSource::CertManager {
+                        issuer: DEFAULT_ISSUER.into(),
+                        kind: IssuerKind::ClusterIssuer,
+                        challenge: Challenge::Dns01,
+                    }
+                }
+            },
+        };
+        Entry { mode, ingress_class, controller_namespace, certificate }
     }
 
     /// Pointed at the first namespace past the limit.
@@ -717,6 +980,41 @@ mod tests {
         assert_eq!(e.line, 5);
         assert!(first_error(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")).message.contains("wildcard"));
         assert!(parse(&format!("{MIN}wildcard_access_url: https://*.coder.acme.com\n")).is_ok());
+    }
+
+    #[test]
+    fn entry_and_licence_defaults_and_located_errors() {
+        let s = parse(MIN).unwrap();
+        assert_eq!(s.entry.mode, EntryMode::CoderdTls);
+        assert_eq!(s.coder.license, License::Premium);
+        assert_eq!(s.coder.organization, "coder");
+        assert!(matches!(s.entry.certificate, CertificateSource::CertManager { challenge: Challenge::Dns01, .. }));
+        let w = format!("{MIN}wildcard_access_url: https://*.apps.acme.com\n");
+        // A wildcard cannot come from HTTP-01 (line 9: the challenge value).
+        let e = first_error(&format!(
+            "{w}entry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"
+        ));
+        assert_eq!((e.line, e.column), (14, 18), "{e:?}");
+        assert!(e.message.contains("wildcard"), "{}", e.message);
+        // Named secrets with a wildcard need the wildcard's secret.
+        let e = first_error(&format!("{w}entry:\n  certificate:\n    secret: my-tls\n"));
+        assert_eq!((e.line, e.column), (9, 13));
+        assert!(e.help.contains("wildcard_secret"));
+        // coderd-tls cannot answer HTTP-01.
+        let e = first_error(&format!("{MIN}entry:\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"));
+        assert!(e.message.contains("coderd-tls"), "{}", e.message);
+        // ingress needs a class and the controller's namespace.
+        match parse(&format!("{MIN}entry:\n  mode: ingress\n")) {
+            Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 2, "{errors:?}"),
+            other => panic!("{other:?}"),
+        }
+        let e = first_error(&format!("{MIN}entry:\n  ingress_class: nginx\n"));
+        assert!(e.message.contains("only used with `mode: ingress`"));
+        let e = first_error(&format!("{MIN}coder:\n  license: enterprise\n"));
+        assert!(e.message.contains("enterprise"), "{}", e.message);
+        let ok =
+            parse(&format!("{w}coder:\n  license: community\nentry:\n  certificate:\n    secret: a\n    wildcard_secret: a\n")).unwrap();
+        assert_eq!(ok.coder.license, License::Community);
     }
 
     #[test]

@@ -6,6 +6,13 @@ use crate::cloud::Cloud;
 pub const README: &str = "README.md";
 pub const CODER_VALUES: &str = "helm/coder/values.yaml";
 pub const KUSTOMIZE_ROOT: &str = "kustomize";
+pub const GITIGNORE: &str = ".gitignore";
+/// cert-manager objects for the entry, applied with `kubectl apply -f`.
+pub const ENTRY_DIR: &str = "entry";
+
+pub fn certificate(secret: &str) -> String {
+    format!("{ENTRY_DIR}/certificate-{secret}.yaml")
+}
 
 pub fn provisioner_values(namespace: &str) -> String {
     format!("helm/coder-provisioner/{namespace}/values.yaml")

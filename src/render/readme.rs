@@ -7,6 +7,7 @@ use super::paths;
 use crate::cloud::Cloud;
 use crate::plan::mib;
 use crate::plan::{Plan, Role};
+use crate::spec::{Challenge, EntryMode, License};
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -52,6 +53,10 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
             g.namespace
         )?;
     }
+    if !p.entry.certificates.is_empty() {
+        writeln!(o, "| `{}/` | cert-manager `Certificate` for {} |", paths::ENTRY_DIR, p.entry.dns_names.join(", "))?;
+    }
+    writeln!(o, "| `.gitignore` | keeps what following this README creates here (tfvars, Terraform state and caches, keys) out of git |")?;
     writeln!(o, "| `.coder-gen/manifest.json` | the files coder-gen owns here, with their hashes; other files are never touched |")?;
     writeln!(o)?;
     writeln!(o, "## Sizing")?;
@@ -144,119 +149,20 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o, "- *{}*: {} ({})", n.topic, n.text, n.source)?;
     }
     writeln!(o)?;
+    writeln!(o, "## Entry and licence")?;
+    writeln!(o)?;
+    write_entry_summary(p, o)?;
+    writeln!(o)?;
     writeln!(o, "## Apply")?;
     writeln!(o)?;
-    writeln!(o, "Review the change as a pull request first (`coder-gen diff`), then, in order:")?;
-    writeln!(o)?;
-    writeln!(o, "1. Infrastructure. Fill in the variables (cluster, network, subnets) in a `terraform.tfvars` of your own, then:")?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   terraform -chdir={tf} init")?;
-    writeln!(o, "   terraform -chdir={tf} apply")?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    // What each cloud's Terraform leaves to the operator (see its comments).
-    let cloud_note = match p.cloud {
-        Cloud::Gcp => {
-            "   No database user is created (no password in code or state): create Coder's with `gcloud sql users create` after the apply."
-        }
-        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
-            "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
-        }
-        Cloud::Aws => "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
-        Cloud::Azure => {
-            "   The PostgreSQL administrator password is write-only: pass it at apply time (`TF_VAR_administrator_password=... terraform apply -var administrator_password_version=1`); it never reaches a file or the state."
-        }
-    };
-    writeln!(o, "{cloud_note}")?;
-    writeln!(o)?;
-    writeln!(o, "2. Namespaces, policies, quotas and RBAC:")?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   kubectl apply -k {}", paths::KUSTOMIZE_ROOT)?;
-    writeln!(o, "   ```")?;
-    if p.observability.enabled {
-        writeln!(o)?;
-        writeln!(
-            o,
-            "   The ServiceMonitor needs the Prometheus Operator's CRDs in the cluster first (for example the `coder/observability` chart or kube-prometheus-stack)."
-        )?;
-    }
-    writeln!(o)?;
-    writeln!(o, "3. The database URL secret (never stored here). Use the database's private address and `sslmode=require`:")?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
     writeln!(
         o,
-        "   kubectl create secret generic {} -n {} --from-literal={}='postgres://coder:PASSWORD@DB_HOST:5432/coder?sslmode=require'",
-        d.url_secret.name, c.namespace, d.url_secret.key
+        "Review the change as a pull request first (`coder-gen diff`), then, in order. Every file you create while doing this stays out of git (`.gitignore`); keys and licences are piped or read from outside this tree."
     )?;
-    writeln!(o, "   ```")?;
     writeln!(o)?;
-    writeln!(o, "4. coderd (chart version pinned to {}):", p.chart.version)?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   helm repo add {} {}", p.chart.repository_name, p.chart.repository)?;
-    writeln!(o, "   helm repo update {}", p.chart.repository_name)?;
-    writeln!(
-        o,
-        "   helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
-        c.release,
-        p.chart.repository_name,
-        p.chart.coder_chart,
-        c.namespace,
-        p.chart.version,
-        paths::CODER_VALUES
-    )?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    if let Some(r) = c.rollout {
-        writeln!(
-            o,
-            "   Once, after the first install: each coderd fills a node of a fixed pool, and with {} replica(s) Kubernetes' default rolling update would wait for a free node forever. Replace one coderd at a time instead (the chart sets no strategy, so `helm upgrade` keeps this):",
-            c.replicas
-        )?;
-        writeln!(o)?;
-        writeln!(o, "   ```sh")?;
-        writeln!(
-            o,
-            "   kubectl -n {} patch deployment {} --type merge -p '{{\"spec\":{{\"strategy\":{{\"rollingUpdate\":{{\"maxSurge\":{},\"maxUnavailable\":{}}}}}}}}}'",
-            // The chart names its Deployment after itself (libcoder `coder.name`).
-            c.namespace,
-            p.chart.coder_chart,
-            r.max_surge,
-            r.max_unavailable
-        )?;
-        writeln!(o, "   ```")?;
-        writeln!(o)?;
+    for (i, step) in steps(p).iter().enumerate() {
+        step.write(i + 1, o)?;
     }
-    writeln!(
-        o,
-        "5. One provisioner key per provisioner namespace (tags belong to the key; the chart refuses tags next to a key), then its secret and release:"
-    )?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    for g in &p.provisioners {
-        let tags: String = g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect();
-        writeln!(o, "   coder provisioner keys create {}{tags} > {}.key", g.namespace, g.namespace)?;
-        writeln!(
-            o,
-            "   kubectl create secret generic {} -n {} --from-file={}={}.key",
-            g.key_secret.name, g.namespace, g.key_secret.key, g.namespace
-        )?;
-        writeln!(
-            o,
-            "   helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
-            g.release,
-            p.chart.repository_name,
-            p.chart.provisioner_chart,
-            g.namespace,
-            p.chart.version,
-            paths::provisioner_values(&g.namespace)
-        )?;
-    }
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
     writeln!(o, "## Workspace templates")?;
     writeln!(o)?;
     let ws = p.pool(Role::Workspace);
@@ -280,5 +186,305 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         "Keep each workspace's memory request at or below {} (2 GB per user, no overcommit).",
         mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib))
     )?;
+    writeln!(o)?;
+    write_template_routing(p, o)
+}
+
+/// Which provisioners build a template, and how to push it to them.
+fn write_template_routing(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "## Templates: which provisioners build them")?;
+    writeln!(o)?;
+    if !p.licence.external_provisioners {
+        writeln!(
+            o,
+            "coderd's built-in provisioners ({} per coderd) build every template; push templates without tags:",
+            p.coderd.provisioner_daemons
+        )?;
+        writeln!(o)?;
+        writeln!(o, "```sh")?;
+        writeln!(o, "coder templates push TEMPLATE -d path/to/template")?;
+        writeln!(o, "```")?;
+        return Ok(());
+    }
+    writeln!(
+        o,
+        "A template pushed without tags is built only by provisioners without tags; a template pushed with `--provisioner-tag k=v` only by provisioners whose key carries exactly those tags."
+    )?;
+    writeln!(o)?;
+    writeln!(o, "```sh")?;
+    for g in &p.provisioners {
+        let tags: String = g.tags.iter().map(|(k, v)| format!(" --provisioner-tag {k}={v}")).collect();
+        writeln!(o, "# built in namespace {}", g.namespace)?;
+        writeln!(o, "coder templates push TEMPLATE -d path/to/template --org {}{tags}", p.bootstrap.organization)?;
+    }
+    writeln!(o, "```")?;
+    if p.bootstrap.untagged_namespace.is_none() {
+        writeln!(o)?;
+        writeln!(
+            o,
+            "**Every provisioner group here has tags: a template pushed without `--provisioner-tag` stays pending forever.** Always push with the tags of one group, or add a group without tags to the spec."
+        )?;
+    }
     Ok(())
+}
+
+/// One numbered step of "Apply": a title, then notes and commands in the
+/// order given (consecutive commands share one code block). Other steps are
+/// added by pushing to the list `steps` returns.
+struct Step {
+    title: String,
+    parts: Vec<Part>,
+}
+
+enum Part {
+    Note(String),
+    Cmd(String),
+}
+
+impl Step {
+    fn new(title: impl Into<String>) -> Step {
+        Step { title: title.into(), parts: Vec::new() }
+    }
+
+    fn note(mut self, text: impl Into<String>) -> Step {
+        self.parts.push(Part::Note(text.into()));
+        self
+    }
+
+    fn cmd(mut self, line: impl Into<String>) -> Step {
+        self.parts.push(Part::Cmd(line.into()));
+        self
+    }
+
+    fn write(&self, n: usize, o: &mut String) -> std::fmt::Result {
+        writeln!(o, "{n}. {}", self.title)?;
+        writeln!(o)?;
+        let mut in_code = false;
+        for part in &self.parts {
+            match part {
+                Part::Cmd(c) => {
+                    if !in_code {
+                        writeln!(o, "   ```sh")?;
+                        in_code = true;
+                    }
+                    writeln!(o, "   {c}")?;
+                }
+                Part::Note(text) => {
+                    if in_code {
+                        writeln!(o, "   ```")?;
+                        writeln!(o)?;
+                        in_code = false;
+                    }
+                    writeln!(o, "   {text}")?;
+                    writeln!(o)?;
+                }
+            }
+        }
+        if in_code {
+            writeln!(o, "   ```")?;
+            writeln!(o)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_entry_summary(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let e = &p.entry;
+    let names = e.dns_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ");
+    match e.mode {
+        EntryMode::CoderdTls => writeln!(
+            o,
+            "- entry: coderd terminates TLS itself: its `{}` Service listens on 443 (to coderd's 8443) for {names}; port 80 of the same Service reaches coderd's plain HTTP port, which the NetworkPolicies admit only from provisioners, workspaces and coderd replicas.",
+            e.service_type
+        )?,
+        EntryMode::Ingress => writeln!(
+            o,
+            "- entry: the `{}` ingress controller (namespace `{}`) terminates TLS for {names} and forwards to coderd's HTTP port; coderd's Service is `{}`.",
+            e.ingress_class.as_deref().unwrap_or_default(),
+            e.user_source_namespace.as_deref().unwrap_or_default(),
+            e.service_type
+        )?,
+    }
+    for c in &e.certificates {
+        writeln!(
+            o,
+            "- certificate: cert-manager {} `{}` signs `{}` for {} ({}).",
+            c.issuer_kind.as_str(),
+            c.issuer,
+            c.secret,
+            c.dns_names.join(", "),
+            match c.challenge {
+                Challenge::Dns01 => "DNS-01",
+                Challenge::Http01 => "HTTP-01",
+            }
+        )?;
+    }
+    for u in &e.user_secrets {
+        writeln!(o, "- certificate: your TLS secret `{}` in namespace `{}`, covering {}.", u.secret, u.namespace, u.dns_names.join(", "))?;
+    }
+    match p.licence.license {
+        License::Premium => writeln!(
+            o,
+            "- licence: **Coder Premium** is required: external provisioners{} are Premium features (without it coderd answers 403 to the provisioners and nothing builds). Set `coder.license: community` in the spec for a deployment without one.",
+            if p.coderd.replicas > 1 { " and more than one coderd replica" } else { "" }
+        ),
+        License::Community => writeln!(
+            o,
+            "- licence: community (no licence): 1 coderd replica whose {} built-in provisioner(s) build every workspace; no external provisioners. See the warnings for what the tier gives up.",
+            p.coderd.provisioner_daemons
+        ),
+    }
+}
+
+/// The ordered first-run steps, from an empty cluster to a Coder that
+/// builds workspaces. Each step is built from plan data only.
+fn steps(p: &Plan) -> Vec<Step> {
+    let tf = paths::terraform_dir(p.cloud);
+    let c = &p.coderd;
+    let d = &p.database;
+    let e = &p.entry;
+    let mut steps = Vec::new();
+
+    // What each cloud's Terraform leaves to the operator (see its comments).
+    let cloud_note = match p.cloud {
+        Cloud::Gcp => {
+            "No database user is created (no password in code or state): create Coder's with `gcloud sql users create` after the apply."
+        }
+        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
+            "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
+        }
+        Cloud::Aws => "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
+        Cloud::Azure => {
+            "The PostgreSQL administrator password is write-only: pass it at apply time (`TF_VAR_administrator_password=... terraform apply -var administrator_password_version=1`); it never reaches a file or the state."
+        }
+    };
+    steps.push(
+        Step::new(format!(
+            "Infrastructure. Fill in the variables (cluster, network, subnets) in `{tf}/terraform.tfvars` (ignored by git), then:"
+        ))
+        .cmd(format!("terraform -chdir={tf} init"))
+        .cmd(format!("terraform -chdir={tf} apply"))
+        .note(cloud_note),
+    );
+
+    let mut ns = Step::new("Namespaces, policies, quotas and RBAC:").cmd(format!("kubectl apply -k {}", paths::KUSTOMIZE_ROOT));
+    if p.observability.enabled {
+        ns = ns.note("The ServiceMonitor needs the Prometheus Operator's CRDs in the cluster first (for example the `coder/observability` chart or kube-prometheus-stack).");
+    }
+    steps.push(ns);
+
+    let mut tls =
+        Step::new(format!("The TLS certificate for {} (coderd and the entry need it before they serve):", e.dns_names.join(" and ")));
+    for cert in &e.certificates {
+        tls = tls
+            .note(format!(
+                "Prerequisite: cert-manager in the cluster and a {} named `{}`{} that can solve {} for these names (cert-manager's ACME docs: Route 53, Cloud DNS or Azure DNS solvers).",
+                cert.issuer_kind.as_str(),
+                cert.issuer,
+                if cert.issuer_kind == crate::spec::IssuerKind::Issuer { format!(" in namespace `{}`", cert.namespace) } else { String::new() },
+                match cert.challenge {
+                    Challenge::Dns01 => "a DNS-01 challenge",
+                    Challenge::Http01 => "an HTTP-01 challenge through the ingress class it names",
+                }
+            ))
+            .cmd(format!("kubectl apply -f {}", paths::certificate(&cert.secret)))
+            .cmd(format!("kubectl wait --for=condition=Ready certificate/{} -n {} --timeout=15m", cert.secret, cert.namespace));
+    }
+    for u in &e.user_secrets {
+        tls = tls
+            .note(format!(
+                "From certificate files of your own, kept outside this tree; the certificate must cover {}.",
+                u.dns_names.join(" and ")
+            ))
+            .cmd(format!(
+                "kubectl create secret tls {} -n {} --cert=/path/outside/this/tree/fullchain.pem --key=/path/outside/this/tree/privkey.pem",
+                u.secret, u.namespace
+            ));
+    }
+    steps.push(tls);
+
+    steps.push(Step::new("The database URL secret (never stored here). Use the database's private address and `sslmode=require`:").cmd(
+        format!(
+            "kubectl create secret generic {} -n {} --from-literal={}='postgres://coder:PASSWORD@DB_HOST:5432/coder?sslmode=require'",
+            d.url_secret.name, c.namespace, d.url_secret.key
+        ),
+    ));
+
+    let mut coderd = Step::new(format!("coderd (chart version pinned to {}):", p.chart.version))
+        .cmd(format!("helm repo add {} {}", p.chart.repository_name, p.chart.repository))
+        .cmd(format!("helm repo update {}", p.chart.repository_name))
+        .cmd(format!(
+            "helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
+            c.release,
+            p.chart.repository_name,
+            p.chart.coder_chart,
+            c.namespace,
+            p.chart.version,
+            paths::CODER_VALUES
+        ));
+    if let Some(r) = c.rollout {
+        coderd = coderd
+            .note(format!(
+                "Then once: each coderd fills a node of a fixed pool, and with {} replica(s) Kubernetes' default rolling update would wait for a free node forever. Replace one coderd at a time instead (the chart sets no strategy, so `helm upgrade` keeps this patch):",
+                c.replicas
+            ))
+            .cmd(format!(
+                "kubectl -n {} patch deployment {} --type merge -p '{{\"spec\":{{\"strategy\":{{\"rollingUpdate\":{{\"maxSurge\":{},\"maxUnavailable\":{}}}}}}}}}'",
+                // The chart names its Deployment after itself (libcoder `coder.name`).
+                c.namespace,
+                p.chart.coder_chart,
+                r.max_surge,
+                r.max_unavailable
+            ));
+    }
+    steps.push(coderd);
+
+    steps.push(
+        Step::new(format!("DNS. Find the entry's address (an IP, or a host name on AWS), then create a record for {} pointing at it (A for an IP, CNAME for a host name):", e.dns_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")))
+            .cmd(e.address_command.clone())
+            .note("Once the records resolve, coderd answers over TLS with a trusted certificate (`OK`):")
+            .cmd(format!("curl -fsS https://{}/healthz", e.host)),
+    );
+
+    steps.push(
+        Step::new(
+            "The first admin user, and the CLI's login. On a new deployment `coder login` offers to create the first user (an Owner):",
+        )
+        .cmd(format!("coder login https://{}", e.host)),
+    );
+
+    if p.licence.needs_license_file {
+        steps.push(
+            Step::new("The Coder Premium licence (before any provisioner key can be created), from a file outside this tree:")
+                .cmd("coder licenses add -f /path/outside/this/tree/license.jwt"),
+        );
+        let mut prov = Step::new(format!(
+            "One provisioner key per provisioner namespace, in organization `{org}`, piped straight into its secret (the CLI prints a message, a blank line, then the key: `{filter}` keeps the key alone), then its release. Tags belong to the key; the chart refuses tags next to a key.",
+            org = p.bootstrap.organization,
+            filter = p.bootstrap.key_filter
+        ));
+        for g in &p.provisioners {
+            let tags: String = g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect();
+            prov = prov
+                .cmd(format!(
+                    "coder provisioner keys create {} --org {}{tags} | {} | kubectl create secret generic {} -n {} --from-file={}=/dev/stdin",
+                    g.namespace, p.bootstrap.organization, p.bootstrap.key_filter, g.key_secret.name, g.namespace, g.key_secret.key
+                ))
+                .cmd(format!(
+                    "helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
+                    g.release,
+                    p.chart.repository_name,
+                    p.chart.provisioner_chart,
+                    g.namespace,
+                    p.chart.version,
+                    paths::provisioner_values(&g.namespace)
+                ));
+        }
+        prov = prov.note(
+            "Check that every group is connected (`coder provisioner list --org ORG`), then push templates as \"Templates\" below says."
+                .replace("ORG", &p.bootstrap.organization),
+        );
+        steps.push(prov);
+    }
+    steps
 }

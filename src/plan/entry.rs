@@ -1,0 +1,229 @@
+//! Entry: how users reach coderd over TLS. Where TLS terminates, the
+//! coderd Service, the certificates, the port coderd's NetworkPolicy must
+//! admit and from where, and the DNS records the README asks for.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Ctx, Reasons};
+use crate::cloud::Cloud;
+use crate::spec::{CertificateSource, Challenge, EntryMode, IssuerKind};
+
+/// coderd's plain HTTP port (the chart fixes `CODER_HTTP_ADDRESS=0.0.0.0:8080`).
+pub const CODERD_HTTP_PORT: u16 = 8080;
+/// coderd's TLS port when `coder.tls.secretNames` is set (libcoder
+/// `coder.tlsEnv`: `CODER_TLS_ADDRESS=0.0.0.0:8443`, Service port 443).
+pub const CODERD_TLS_PORT: u16 = 8443;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub mode: EntryMode,
+    /// The access URL's host.
+    pub host: String,
+    /// The wildcard URL's host (`*.apps.example.com`), if any.
+    pub wildcard_host: Option<String>,
+    /// The chart's Service: `LoadBalancer` when coderd is the entry,
+    /// `ClusterIP` behind an ingress controller.
+    pub service_type: String,
+    pub service_annotations: BTreeMap<String, String>,
+    /// `Local` keeps the client's address (audit logs, and NetworkPolicies
+    /// see the real source); `None`: the chart's default.
+    pub external_traffic_policy: Option<String>,
+    /// TLS secrets coderd mounts and serves (`coder.tls.secretNames`).
+    pub coderd_tls_secrets: Vec<String>,
+    pub ingress_class: Option<String>,
+    /// The Ingress' TLS secrets for the host and the wildcard host.
+    pub ingress_tls_secret: Option<String>,
+    pub ingress_wildcard_tls_secret: Option<String>,
+    /// Port in coderd's pod that users' traffic arrives at.
+    pub user_port: u16,
+    /// Namespace users' traffic comes from (the ingress controller's); `None`:
+    /// from anywhere (coderd's own load balancer).
+    pub user_source_namespace: Option<String>,
+    /// cert-manager `Certificate` objects the tree writes (`entry/`).
+    pub certificates: Vec<Certificate>,
+    /// TLS secrets the user creates from certificate files of their own.
+    pub user_secrets: Vec<UserSecret>,
+    /// DNS records: each name points at the entry's load balancer address.
+    pub dns_names: Vec<String>,
+    /// Prints the load balancer's address (an IP, or a host name on AWS).
+    pub address_command: String,
+    pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    /// The Certificate's name and the secret it writes.
+    pub secret: String,
+    pub namespace: String,
+    pub dns_names: Vec<String>,
+    pub issuer: String,
+    pub issuer_kind: IssuerKind,
+    pub challenge: Challenge,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSecret {
+    pub secret: String,
+    pub namespace: String,
+    /// The host names its certificate must cover.
+    pub dns_names: Vec<String>,
+}
+
+/// `https://host[:port]` -> `host`.
+fn host_of(url: &str) -> String {
+    let h = url.strip_prefix("https://").unwrap_or(url);
+    h.split(':').next().unwrap_or(h).to_string()
+}
+
+pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
+    let spec = ctx.spec;
+    let e = &spec.entry;
+    let host = host_of(&spec.access_url);
+    let wildcard_host = spec.wildcard_access_url.as_deref().map(host_of);
+    let mut r = Reasons::new();
+    let names: Vec<String> = std::iter::once(host.clone()).chain(wildcard_host.clone()).collect();
+
+    // Certificates: one cert-manager Certificate covering every name (DNS-01
+    // signs a wildcard), or the user's own secrets.
+    let (certificates, user_secrets, host_secret, wildcard_secret) = match &e.certificate {
+        CertificateSource::CertManager { issuer, kind, challenge } => {
+            let secret = "coder-tls".to_string();
+            r.insert(
+                "certificates",
+                format!(
+                    "cert-manager {} `{issuer}` ({}) signs one certificate for {}; the secret `{secret}` it writes is renewed without a redeploy",
+                    kind.as_str(),
+                    match challenge {
+                        Challenge::Dns01 => "DNS-01: it can sign a wildcard and needs nothing on port 80",
+                        Challenge::Http01 => "HTTP-01, answered through the ingress controller",
+                    },
+                    names.join(", ")
+                ),
+            );
+            let cert = Certificate {
+                secret: secret.clone(),
+                namespace: coder_namespace.into(),
+                dns_names: names.clone(),
+                issuer: issuer.clone(),
+                issuer_kind: *kind,
+                challenge: *challenge,
+            };
+            (vec![cert], vec![], secret.clone(), wildcard_host.as_ref().map(|_| secret))
+        }
+        CertificateSource::Secrets { secret, wildcard_secret } => {
+            r.insert(
+                "certificates",
+                "the spec names existing TLS secrets: the tree writes no certificate and the README says what each must cover".into(),
+            );
+            let mut user = vec![UserSecret { secret: secret.clone(), namespace: coder_namespace.into(), dns_names: vec![host.clone()] }];
+            if let (Some(w), Some(wh)) = (wildcard_secret, &wildcard_host) {
+                match user.iter_mut().find(|u| &u.secret == w) {
+                    Some(u) => u.dns_names.push(wh.clone()),
+                    None => user.push(UserSecret { secret: w.clone(), namespace: coder_namespace.into(), dns_names: vec![wh.clone()] }),
+                }
+            }
+            (vec![], user, secret.clone(), wildcard_secret.clone())
+        }
+    };
+
+    let mut service_annotations = BTreeMap::new();
+    let (service_type, external_traffic_policy, coderd_tls_secrets, user_port, user_source_namespace, address_command);
+    let (mut ingress_tls_secret, mut ingress_wildcard_tls_secret) = (None, None);
+    match e.mode {
+        EntryMode::CoderdTls => {
+            r.insert(
+                "mode",
+                "coderd-tls (the default): coderd serves TLS itself on the chart's LoadBalancer Service (443 -> 8443), so no ingress controller is needed on any cloud".into(),
+            );
+            service_type = "LoadBalancer".to_string();
+            external_traffic_policy = Some("Local".to_string());
+            r.insert(
+                "external_traffic_policy",
+                "Local: coderd sees users' real addresses (audit logs), and its NetworkPolicy can tell outside traffic (admitted on 8443 only) from in-cluster clients (8080)".into(),
+            );
+            if ctx.cloud == Cloud::Aws {
+                // Coder's AWS install advice: an NLB (TCP passthrough), not a
+                // Classic ELB, in front of coderd's own TLS.
+                service_annotations.insert("service.beta.kubernetes.io/aws-load-balancer-type".to_string(), "nlb".to_string());
+            }
+            r.insert(
+                "service_annotations",
+                match ctx.cloud {
+                    Cloud::Aws => {
+                        "AWS: a Network Load Balancer (`aws-load-balancer-type: nlb`, Coder's AWS advice): TCP passthrough to coderd's TLS"
+                            .into()
+                    }
+                    Cloud::Gcp => {
+                        "GKE's default passthrough network load balancer forwards TCP to coderd's TLS: no annotation needed".into()
+                    }
+                    Cloud::Azure => "AKS' default Standard Load Balancer forwards TCP to coderd's TLS: no annotation needed".into(),
+                },
+            );
+            let mut secrets = vec![host_secret.clone()];
+            if let Some(w) = wildcard_secret.as_ref().filter(|w| !secrets.contains(w)) {
+                secrets.push(w.clone());
+            }
+            coderd_tls_secrets = secrets;
+            r.insert(
+                "coderd_tls_secrets",
+                "coder.tls.secretNames: coderd mounts each and serves the certificate matching the requested host (SNI)".into(),
+            );
+            user_port = CODERD_TLS_PORT;
+            user_source_namespace = None;
+            r.insert("user_port", format!("users reach coderd's TLS port {CODERD_TLS_PORT} from anywhere; its plain HTTP port {CODERD_HTTP_PORT} is admitted only from in-cluster clients"));
+            address_command = format!(
+                "kubectl get svc coder -n {coder_namespace} -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}{{.status.loadBalancer.ingress[0].hostname}}'"
+            );
+        }
+        EntryMode::Ingress => {
+            let class = e.ingress_class.clone().unwrap_or_default();
+            let ns = e.controller_namespace.clone().unwrap_or_default();
+            r.insert("mode", format!("ingress: the `{class}` ingress controller terminates TLS and forwards to coderd's HTTP port"));
+            service_type = "ClusterIP".to_string();
+            external_traffic_policy = None;
+            r.insert(
+                "service_annotations",
+                "the ingress controller owns the load balancer; coderd's Service stays in-cluster (ClusterIP)".into(),
+            );
+            coderd_tls_secrets = vec![];
+            ingress_tls_secret = Some(host_secret.clone());
+            ingress_wildcard_tls_secret = wildcard_secret.clone();
+            user_port = CODERD_HTTP_PORT;
+            r.insert(
+                "user_port",
+                format!(
+                    "the ingress controller in namespace `{ns}` reaches coderd's HTTP port {CODERD_HTTP_PORT}; nothing else from outside"
+                ),
+            );
+            user_source_namespace = Some(ns);
+            address_command = format!(
+                "kubectl get ingress coder -n {coder_namespace} -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}{{.status.loadBalancer.ingress[0].hostname}}'"
+            );
+        }
+    }
+    r.insert(
+        "dns_names",
+        "each name needs a DNS record at the entry's load balancer address (A for an IP, CNAME for a host name); the wildcard record serves workspace apps".into(),
+    );
+    Entry {
+        mode: e.mode,
+        host,
+        wildcard_host,
+        service_type,
+        service_annotations,
+        external_traffic_policy,
+        coderd_tls_secrets,
+        ingress_class: e.ingress_class.clone(),
+        ingress_tls_secret,
+        ingress_wildcard_tls_secret,
+        user_port,
+        user_source_namespace,
+        certificates,
+        user_secrets,
+        dns_names: names,
+        address_command,
+        reasons: r,
+    }
+}
