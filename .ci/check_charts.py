@@ -463,6 +463,10 @@ def check_tree(tree):
         workloads.setdefault(ns, []).append((deploy[0]["spec"]["template"]["metadata"]["labels"], listening_ports(pod["containers"][0])))
         service_accounts.update((d["metadata"]["namespace"], d["metadata"]["name"]) for d in of_kind(docs, "ServiceAccount"))
 
+    # Pods that are not the charts' but that overlays may admit traffic to:
+    # cert-manager's HTTP-01 solver (created in the Certificate's namespace
+    # during a challenge; acmesolver listens on 8089).
+    workloads.setdefault("coder", []).append(({"acme.cert-manager.io/http01-solver": "true"}, {8089}))
     check_overlays(tree, workloads, service_accounts)
     print(f"-- {tree}: {n_objects} chart objects checked")
 

@@ -41,6 +41,9 @@ pub struct Entry {
     /// Namespace users' traffic comes from (the ingress controller's); `None`:
     /// from anywhere (coderd's own load balancer).
     pub user_source_namespace: Option<String>,
+    /// An HTTP-01 challenge is answered through the ingress controller in
+    /// this namespace: coderd's namespace admits it to cert-manager's solver.
+    pub http01_solver_source: Option<String>,
     /// cert-manager `Certificate` objects the tree writes (`entry/`).
     pub certificates: Vec<Certificate>,
     /// TLS secrets the user creates from certificate files of their own.
@@ -203,6 +206,14 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
             );
         }
     }
+    let http01_solver_source =
+        certificates.iter().any(|c| c.challenge == Challenge::Http01).then(|| user_source_namespace.clone()).flatten();
+    if let Some(ns) = &http01_solver_source {
+        r.insert(
+            "http01_solver_source",
+            format!("HTTP-01: cert-manager's solver pod in namespace `{coder_namespace}` answers the challenge through the ingress controller in `{ns}` (port 8089)"),
+        );
+    }
     r.insert(
         "dns_names",
         "each name needs a DNS record at the entry's load balancer address (A for an IP, CNAME for a host name); the wildcard record serves workspace apps".into(),
@@ -220,6 +231,7 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
         ingress_wildcard_tls_secret,
         user_port,
         user_source_namespace,
+        http01_solver_source,
         certificates,
         user_secrets,
         dns_names: names,

@@ -246,6 +246,17 @@ fn coder_overlay(plan: &Plan) -> Overlay {
     }
     o.add(plan, "networkpolicy-allow-users.yaml", &users);
 
+    // An HTTP-01 challenge is answered by cert-manager's solver pod in this
+    // namespace, reached through the ingress controller (solver port 8089).
+    if let Some(controller) = plan.entry.http01_solver_source.as_ref() {
+        let solver = BTreeMap::from([("acme.cert-manager.io/http01-solver".to_string(), "true".to_string())]);
+        o.add(
+            plan,
+            "networkpolicy-allow-acme-http01-solver.yaml",
+            &allow("allow-acme-http01-solver", ns, solver, vec![namespaces_peer(vec![controller.clone()])], 8089),
+        );
+    }
+
     // Provisioners (their API) and workspace agents connect to coderd.
     let clients: Vec<String> =
         plan.provisioners.iter().map(|g| g.namespace.clone()).chain(plan.workspaces.iter().map(|w| w.namespace.clone())).collect();
