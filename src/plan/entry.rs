@@ -52,6 +52,10 @@ pub struct Entry {
     pub dns_names: Vec<String>,
     /// Prints the load balancer's address (an IP, or a host name on AWS).
     pub address_command: String,
+    /// The DNS records are created before the certificate is requested (the
+    /// entry's load balancer exists already, and an HTTP-01 challenge needs
+    /// them); otherwise after coderd's install creates the load balancer.
+    pub dns_first: bool,
     pub reasons: Reasons,
 }
 
@@ -200,12 +204,23 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
                     "the ingress controller in namespace `{ns}` reaches coderd's HTTP port {CODERD_HTTP_PORT}; nothing else from outside"
                 ),
             );
-            user_source_namespace = Some(ns);
+            user_source_namespace = Some(ns.clone());
+            // The controller's own LoadBalancer Service: it exists before
+            // coderd is installed (the Ingress gets its address only later).
             address_command = format!(
-                "kubectl get ingress coder -n {coder_namespace} -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}{{.status.loadBalancer.ingress[0].hostname}}'"
+                "kubectl get svc -n {ns} -o jsonpath='{{range .items[?(@.spec.type==\"LoadBalancer\")]}}{{.metadata.name}}: {{.status.loadBalancer.ingress[0].ip}}{{.status.loadBalancer.ingress[0].hostname}}{{\"\\n\"}}{{end}}'"
             );
         }
     }
+    let dns_first = e.mode == EntryMode::Ingress;
+    r.insert(
+        "dns_first",
+        if dns_first {
+            "the ingress controller's load balancer exists before coderd: create the DNS records first, so an HTTP-01 challenge can be answered and the certificate is ready when coderd starts".into()
+        } else {
+            "coderd's own Service creates the load balancer: the DNS records follow coderd's install (the DNS-01 certificate needs none)".into()
+        },
+    );
     let http01_solver_source =
         certificates.iter().any(|c| c.challenge == Challenge::Http01).then(|| user_source_namespace.clone()).flatten();
     if let Some(ns) = &http01_solver_source {
@@ -236,6 +251,7 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
         user_secrets,
         dns_names: names,
         address_command,
+        dns_first,
         reasons: r,
     }
 }

@@ -378,13 +378,17 @@ fn steps(p: &Plan) -> Vec<Step> {
     for cert in &e.certificates {
         tls = tls
             .note(format!(
-                "Prerequisite: cert-manager in the cluster and a {} named `{}`{} that can solve {} for these names (cert-manager's ACME docs: Route 53, Cloud DNS or Azure DNS solvers).",
+                "Prerequisite: cert-manager in the cluster and a {} named `{}`{} that can solve {} for these names.",
                 cert.issuer_kind.as_str(),
                 cert.issuer,
-                if cert.issuer_kind == crate::spec::IssuerKind::Issuer { format!(" in namespace `{}`", cert.namespace) } else { String::new() },
+                if cert.issuer_kind == crate::spec::IssuerKind::Issuer {
+                    format!(" in namespace `{}`", cert.namespace)
+                } else {
+                    String::new()
+                },
                 match cert.challenge {
-                    Challenge::Dns01 => "a DNS-01 challenge",
-                    Challenge::Http01 => "an HTTP-01 challenge through the ingress class it names",
+                    Challenge::Dns01 => "a DNS-01 challenge (cert-manager's ACME DNS-01 solvers: Route 53, Cloud DNS, Azure DNS)",
+                    Challenge::Http01 => "an HTTP-01 challenge through this ingress class (its solver's `ingress.ingressClassName`)",
                 }
             ))
             .cmd(format!("kubectl apply -f {}", paths::certificate(&cert.secret)))
@@ -401,6 +405,7 @@ fn steps(p: &Plan) -> Vec<Step> {
                 u.secret, u.namespace
             ));
     }
+    let tls_at = steps.len();
     steps.push(tls);
 
     steps.push(Step::new("The database URL secret (never stored here). Use the database's private address and `sslmode=require`:").cmd(
@@ -439,12 +444,22 @@ fn steps(p: &Plan) -> Vec<Step> {
     }
     steps.push(coderd);
 
-    steps.push(
-        Step::new(format!("DNS. Find the entry's address (an IP, or a host name on AWS), then create a record for {} pointing at it (A for an IP, CNAME for a host name):", e.dns_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")))
-            .cmd(e.address_command.clone())
-            .note("Once the records resolve, coderd answers over TLS with a trusted certificate (`OK`):")
-            .cmd(format!("curl -fsS https://{}/healthz", e.host)),
-    );
+    let dns = Step::new(format!(
+        "DNS. Find the entry's load balancer address (an IP, or a host name on AWS), then create a record for {} pointing at it (A for an IP, CNAME for a host name):",
+        e.dns_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
+    ))
+    .cmd(e.address_command.clone());
+    let check = |step: Step| {
+        step.note("Once the records resolve and coderd runs, it answers over TLS with a trusted certificate (`OK`):")
+            .cmd(format!("curl -fsS https://{}/healthz", e.host))
+    };
+    if e.dns_first {
+        // Before the certificate step (plan: `entry.dns_first`).
+        steps.insert(tls_at, dns);
+        steps.push(check(Step::new("Check the entry:")));
+    } else {
+        steps.push(check(dns));
+    }
 
     steps.push(
         Step::new(
