@@ -218,8 +218,9 @@ struct RawCoder {
     /// and several coderd replicas need it) or `community`.
     #[serde(default)]
     license: Option<Spanned<License>>,
-    /// The Coder organization provisioner keys belong to (default `coder`,
-    /// the organization Coder creates on first start).
+    /// The Coder organization provisioner keys and templates belong to
+    /// (default: Coder's default organization, the one it creates on first
+    /// start; the CLI picks it when no `--org` is given).
     #[serde(default)]
     organization: Option<Spanned<String>>,
 }
@@ -368,7 +369,8 @@ pub struct Kubernetes {
 pub struct Coder {
     pub chart_version: String,
     pub license: License,
-    pub organization: String,
+    /// `None`: Coder's default organization.
+    pub organization: Option<String>,
 }
 
 /// The validated `entry:` section.
@@ -427,8 +429,6 @@ pub const SCRAPE_NAMESPACE: &str = "coder-observability";
 /// The default cert-manager issuer: one that solves DNS-01, so it can sign
 /// the wildcard certificate too and needs nothing listening on port 80.
 pub const DEFAULT_ISSUER: &str = "letsencrypt-dns01";
-/// The organization Coder creates on first start.
-pub const DEFAULT_ORGANIZATION: &str = "coder";
 pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
 
 impl Spec {
@@ -550,10 +550,7 @@ impl Validator<'_> {
                 None => DEFAULT_CHART_VERSION.to_string(),
             },
             license: raw_license.map(|l| l.value).unwrap_or_default(),
-            organization: match raw_org {
-                Some(o) => self.dns_label("coder.organization", &o).to_string(),
-                None => DEFAULT_ORGANIZATION.to_string(),
-            },
+            organization: raw_org.map(|o| self.dns_label("coder.organization", &o).to_string()),
         };
         let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
@@ -987,7 +984,7 @@ mod tests {
         let s = parse(MIN).unwrap();
         assert_eq!(s.entry.mode, EntryMode::CoderdTls);
         assert_eq!(s.coder.license, License::Premium);
-        assert_eq!(s.coder.organization, "coder");
+        assert_eq!(s.coder.organization, None);
         assert!(matches!(s.entry.certificate, CertificateSource::CertManager { challenge: Challenge::Dns01, .. }));
         let w = format!("{MIN}wildcard_access_url: https://*.apps.acme.com\n");
         // A wildcard cannot come from HTTP-01 (line 9: the challenge value).

@@ -8,8 +8,13 @@ use super::{Ctx, Findings, Licence, Provisioners, Reasons, WarningCode};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Bootstrap {
-    /// `--org` of `coder provisioner keys create`.
-    pub organization: String,
+    /// The organization keys and templates belong to; `None`: Coder's
+    /// default organization.
+    pub organization: Option<String>,
+    /// What the README appends to `coder provisioner keys create`, `coder
+    /// templates push` and `coder provisioner list`: ` --org NAME`, or
+    /// nothing for the default organization (the CLI's own choice then).
+    pub org_flag: String,
     /// Shell filter that keeps exactly the key from `coder provisioner keys
     /// create`'s output (line 3), without a trailing newline.
     pub key_filter: String,
@@ -22,9 +27,13 @@ pub struct Bootstrap {
 pub(crate) fn plan(ctx: &Ctx, licence: &Licence, provisioners: &[Provisioners], found: &mut Findings) -> Bootstrap {
     let mut r = Reasons::new();
     let organization = ctx.spec.coder.organization.clone();
+    let org_flag = organization.as_ref().map(|o| format!(" --org {o}")).unwrap_or_default();
     r.insert(
         "organization",
-        format!("provisioner keys belong to one organization: `{organization}` (coder.organization; Coder creates `coder` on first start)"),
+        match &organization {
+            Some(o) => format!("provisioner keys and templates belong to organization `{o}` (coder.organization): every command names it with --org"),
+            None => "provisioner keys and templates belong to Coder's default organization (the one created on first start), which the CLI selects when no --org is given".into(),
+        },
     );
     let key_filter = "sed -n 3p | tr -d '\\n'".to_string();
     r.insert(
@@ -53,5 +62,5 @@ pub(crate) fn plan(ctx: &Ctx, licence: &Licence, provisioners: &[Provisioners], 
         r.insert("untagged_namespace", "community: coderd's built-in provisioners take every (untagged) job".into());
         None
     };
-    Bootstrap { organization, key_filter, untagged_namespace, reasons: r }
+    Bootstrap { organization, org_flag, key_filter, untagged_namespace, reasons: r }
 }

@@ -215,7 +215,7 @@ fn write_template_routing(p: &Plan, o: &mut String) -> std::fmt::Result {
     for g in &p.provisioners {
         let tags: String = g.tags.iter().map(|(k, v)| format!(" --provisioner-tag {k}={v}")).collect();
         writeln!(o, "# built in namespace {}", g.namespace)?;
-        writeln!(o, "coder templates push TEMPLATE -d path/to/template --org {}{tags}", p.bootstrap.organization)?;
+        writeln!(o, "coder templates push TEMPLATE -d path/to/template{}{tags}", p.bootstrap.org_flag)?;
     }
     writeln!(o, "```")?;
     if p.bootstrap.untagged_namespace.is_none() {
@@ -474,16 +474,20 @@ fn steps(p: &Plan) -> Vec<Step> {
                 .cmd("coder licenses add -f /path/outside/this/tree/license.jwt"),
         );
         let mut prov = Step::new(format!(
-            "One provisioner key per provisioner namespace, in organization `{org}`, piped straight into its secret (the CLI prints a message, a blank line, then the key: `{filter}` keeps the key alone), then its release. Tags belong to the key; the chart refuses tags next to a key.",
-            org = p.bootstrap.organization,
+            "One provisioner key per provisioner namespace, in {org}, piped straight into its secret (the CLI prints a message, a blank line, then the key: `{filter}` keeps the key alone), then its release. Tags belong to the key; the chart refuses tags next to a key.",
+            org = p
+                .bootstrap
+                .organization
+                .as_ref()
+                .map_or_else(|| "Coder's default organization".to_string(), |o| format!("organization `{o}`")),
             filter = p.bootstrap.key_filter
         ));
         for g in &p.provisioners {
             let tags: String = g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect();
             prov = prov
                 .cmd(format!(
-                    "coder provisioner keys create {} --org {}{tags} | {} | kubectl create secret generic {} -n {} --from-file={}=/dev/stdin",
-                    g.namespace, p.bootstrap.organization, p.bootstrap.key_filter, g.key_secret.name, g.namespace, g.key_secret.key
+                    "coder provisioner keys create {}{}{tags} | {} | kubectl create secret generic {} -n {} --from-file={}=/dev/stdin",
+                    g.namespace, p.bootstrap.org_flag, p.bootstrap.key_filter, g.key_secret.name, g.namespace, g.key_secret.key
                 ))
                 .cmd(format!(
                     "helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
@@ -495,10 +499,10 @@ fn steps(p: &Plan) -> Vec<Step> {
                     paths::provisioner_values(&g.namespace)
                 ));
         }
-        prov = prov.note(
-            "Check that every group is connected (`coder provisioner list --org ORG`), then push templates as \"Templates\" below says."
-                .replace("ORG", &p.bootstrap.organization),
-        );
+        prov = prov.note(format!(
+            "Check that every group is connected (`coder provisioner list{}`), then push templates as \"Templates\" below says. If a key line failed part-way, remove what it left (`coder provisioner keys delete NAMESPACE{}`, `kubectl delete secret coder-provisioner-key -n NAMESPACE`) and run it again: a broken pipe can leave an empty secret.",
+            p.bootstrap.org_flag, p.bootstrap.org_flag
+        ));
         steps.push(prov);
     }
     steps
