@@ -3,9 +3,8 @@
 output "node_pools" {
   description = "GKE node pool names by role."
   value = {
-    coderd      = google_container_node_pool.coderd.name
-    provisioner = google_container_node_pool.provisioner.name
-    workspace   = google_container_node_pool.workspace.name
+    coderd    = google_container_node_pool.coderd.name
+    workspace = google_container_node_pool.workspace.name
   }
 }
 
