@@ -26,4 +26,13 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import helm_python, k
     helm-python-sdk==0.2.2 PyYAML==6.0.3 kubernetes-validate==1.37.0
 fi
 
+# cert-manager's CRD schema, pinned (package-lock.json), installed in .ci/node.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "check-charts: FAILED: node and npm are needed to validate the cert-manager objects"
+  exit 1
+fi
+if [ ! -d .ci/node/node_modules/@kubernetes-models/cert-manager ]; then
+  (cd .ci/node && npm ci --no-audit --no-fund --silent)
+fi
+
 "$venv/bin/python" .ci/check_charts.py "$shared" golden/*/

@@ -27,7 +27,9 @@ It fails on:
     listens on, or a service account no chart creates.
 """
 import contextlib
+import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -38,6 +40,10 @@ from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 SHARED = sys.argv[1]
 TREES = sys.argv[2:]
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
+# CRD objects collected from every tree, validated at the end by the CRDs'
+# OpenAPI schemas (node/validate_crds.mjs).
+crd_objects = []
 CRDS = {("cert-manager.io/v1", "Certificate")}
 
 failures = []
@@ -339,6 +345,7 @@ def certificates(tree):
             fail(tree, f"entry/{f}: not a valid cert-manager Certificate (secretName, issuerRef.name/kind, namespace; unknown {sorted(unknown)})")
             continue
         out[spec["secretName"]] = spec.get("dnsNames") or []
+        crd_objects.append((f"{tree}/entry/{f}", doc))
     return out
 
 
@@ -473,5 +480,25 @@ def check_tree(tree):
 
 for t in TREES:
     check_tree(t)
+
+if crd_objects:
+    with tempfile.TemporaryDirectory() as tmp:
+        files, names = [], {}
+        for i, (name, doc) in enumerate(crd_objects):
+            path = os.path.join(tmp, f"{i}.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            files.append(path)
+            names[path] = name
+        r = subprocess.run(["node", os.path.join(NODE_DIR, "validate_crds.mjs"), *files], capture_output=True, text=True)
+        for line in (r.stdout + r.stderr).splitlines():
+            for path, name in names.items():
+                line = line.replace(path, name)
+            print(line)
+            if line.startswith("FAIL"):
+                failures.append(line)
+        if r.returncode != 0 and not any(l.startswith("FAIL") for l in r.stdout.splitlines()):
+            failures.append(f"validate_crds.mjs exited {r.returncode}")
+        print(f"-- {len(crd_objects)} cert-manager objects validated against the CRD schema")
 print(f"check-charts: {len(TREES)} trees, {len(failures)} failures")
 sys.exit(1 if failures or not TREES else 0)
