@@ -64,3 +64,40 @@ pub(crate) fn plan(ctx: &Ctx, licence: &Licence, provisioners: &[Provisioners], 
     };
     Bootstrap { organization, org_flag, key_filter, untagged_namespace, reasons: r }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::WarningCode;
+
+    const SPEC: &str = "name: acme\nusers: 800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+    fn plan(extra: &str) -> crate::plan::Plan {
+        crate::plan_from_str("spec.yaml", &format!("{SPEC}{extra}")).unwrap()
+    }
+
+    fn warned(p: &crate::plan::Plan, code: WarningCode) -> bool {
+        p.warnings.iter().any(|w| w.code == code)
+    }
+
+    #[test]
+    fn an_untagged_group_takes_untagged_jobs_and_all_tagged_warns() {
+        let p = plan("");
+        assert_eq!(p.bootstrap.untagged_namespace.as_deref(), Some("coder-provisioners"));
+        assert!(!warned(&p, WarningCode::NoUntaggedProvisioners));
+        let p = plan("provisioners:\n  - namespace: a\n    tags: { x: y }\n  - namespace: b\n");
+        assert_eq!(p.bootstrap.untagged_namespace.as_deref(), Some("b"));
+        let p = plan("provisioners:\n  - namespace: a\n    tags: { x: y }\n");
+        assert_eq!(p.bootstrap.untagged_namespace, None);
+        assert!(warned(&p, WarningCode::NoUntaggedProvisioners));
+    }
+
+    #[test]
+    fn organization_flag_only_when_the_spec_names_one() {
+        let p = plan("");
+        assert_eq!((p.bootstrap.organization.as_deref(), p.bootstrap.org_flag.as_str()), (None, ""));
+        let p = plan("coder:\n  organization: data\n");
+        assert_eq!(p.bootstrap.org_flag, " --org data");
+        // The key filter keeps line 3 (the key) without its newline.
+        assert!(p.bootstrap.key_filter.starts_with("sed -n 3p"));
+    }
+}

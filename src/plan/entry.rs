@@ -255,3 +255,40 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
         reasons: r,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::spec::EntryMode;
+
+    const SPEC: &str = "name: acme\nusers: 800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\nwildcard_access_url: https://*.apps.acme.com\n";
+
+    #[test]
+    fn default_entry_is_coderd_tls_with_one_certificate_for_both_hosts() {
+        let p = crate::plan_from_str("s.yaml", SPEC).unwrap();
+        let e = &p.entry;
+        assert_eq!(e.mode, EntryMode::CoderdTls);
+        assert_eq!((e.service_type.as_str(), e.user_port), ("LoadBalancer", 8443));
+        assert_eq!(e.service_annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+        assert_eq!(e.certificates.len(), 1);
+        assert_eq!(e.certificates[0].dns_names, ["coder.acme.com", "*.apps.acme.com"]);
+        assert_eq!(e.coderd_tls_secrets, ["coder-tls"]);
+        assert_eq!(e.user_source_namespace, None);
+        assert!(!e.dns_first);
+    }
+
+    #[test]
+    fn ingress_and_named_secrets() {
+        let spec = format!(
+            "{SPEC}entry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n  certificate:\n    secret: a\n    wildcard_secret: b\n"
+        );
+        let p = crate::plan_from_str("s.yaml", &spec).unwrap();
+        let e = &p.entry;
+        assert_eq!((e.service_type.as_str(), e.user_port), ("ClusterIP", 8080));
+        assert_eq!(e.user_source_namespace.as_deref(), Some("ingress-nginx"));
+        assert!(e.coderd_tls_secrets.is_empty() && e.certificates.is_empty());
+        assert_eq!((e.ingress_tls_secret.as_deref(), e.ingress_wildcard_tls_secret.as_deref()), (Some("a"), Some("b")));
+        assert_eq!(e.user_secrets.len(), 2);
+        assert!(e.dns_first);
+        assert!(e.address_command.contains("-n ingress-nginx"));
+    }
+}

@@ -68,3 +68,31 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Licence {
         reasons: r,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::{Role, WarningCode};
+
+    const SPEC: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n";
+
+    #[test]
+    fn premium_keeps_the_tier_and_community_gives_it_up_with_reasons() {
+        let p = crate::plan_from_str("s.yaml", SPEC).unwrap();
+        assert!(p.licence.external_provisioners && p.licence.needs_license_file);
+        assert_eq!(p.coderd.replicas, 4);
+        assert_eq!(p.coderd.provisioner_daemons, 0);
+        let p = crate::plan_from_str("s.yaml", &format!("{SPEC}coder:\n  license: community\n")).unwrap();
+        assert!(!p.licence.external_provisioners && !p.licence.needs_license_file);
+        assert_eq!(p.licence.max_coderd_replicas, Some(1));
+        assert_eq!(p.coderd.replicas, 1);
+        assert!(!p.coderd.high_availability);
+        assert!(p.coderd.builtin_provisioners && p.coderd.provisioner_daemons >= 3);
+        assert!(p.coderd.reasons["replicas"].contains("Premium"));
+        assert!(p.provisioners.is_empty());
+        assert!(p.pools.iter().all(|pool| pool.role != Role::Provisioner));
+        assert!(p.warnings.iter().any(|w| w.code == WarningCode::CommunityLicence));
+        for key in ["license", "external_provisioners", "max_coderd_replicas"] {
+            assert!(p.licence.reasons.contains_key(key), "{key}");
+        }
+    }
+}
