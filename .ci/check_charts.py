@@ -44,7 +44,11 @@ NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 # CRD objects collected from every tree, validated at the end by the CRDs'
 # OpenAPI schemas (node/validate_crds.mjs).
 crd_objects = []
-CRDS = {("cert-manager.io/v1", "Certificate")}
+CRDS = {
+    ("cert-manager.io/v1", "Certificate"),
+    ("gateway.networking.k8s.io/v1", "Gateway"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+}
 
 failures = []
 
@@ -208,6 +212,7 @@ def pod_security(pod, level):
 def schema(tree, docs, version):
     for d in docs:
         if (d.get("apiVersion"), d.get("kind")) in CRDS:
+            crd_objects.append((f"{tree}: chart {d.get('kind')}/{(d.get('metadata') or {}).get('name')}", d))
             continue
         try:
             kv.validate(d, version, strict=True)
@@ -306,6 +311,38 @@ def check_entry(tree, values_c, docs):
         for h in hosts:
             if not covers(served, h):
                 fail(tree, f"entry: no certificate coderd serves covers {h}")
+    elif of_kind(docs, "HTTPRoute"):
+        route = of_kind(docs, "HTTPRoute")[0]
+        if svc["spec"].get("type") != "ClusterIP":
+            fail(tree, f"entry: behind a Gateway, coderd's Service is {svc['spec'].get('type')}: plain HTTP would be exposed")
+        gw_path = os.path.join(tree, "entry", "gateway.yaml")
+        gw = load(gw_path) if os.path.exists(gw_path) else None
+        refs = route["spec"].get("parentRefs") or []
+        if not gw or not any(r.get("name") == gw["metadata"]["name"] and r.get("namespace", route["metadata"]["namespace"]) == gw["metadata"]["namespace"] for r in refs):
+            fail(tree, "entry: the HTTPRoute binds to no Gateway the tree writes")
+            return
+        svc_ports = {p.get("port") for p in svc["spec"]["ports"]}
+        for rule in route["spec"].get("rules") or []:
+            for b in rule.get("backendRefs") or []:
+                if b.get("name") != "coder" or b.get("port") not in svc_ports:
+                    fail(tree, f"entry: the HTTPRoute's backend {b} is not a port of the coder Service")
+        for h in hosts:
+            if h not in (route["spec"].get("hostnames") or []):
+                fail(tree, f"entry: the HTTPRoute does not match {h}")
+            listeners = [l for l in gw["spec"].get("listeners") or [] if l.get("hostname") == h]
+            if not listeners:
+                fail(tree, f"entry: the Gateway has no listener for {h}")
+            for l in listeners:
+                tls = l.get("tls") or {}
+                if l.get("protocol") != "HTTPS" or l.get("port") != 443 or tls.get("mode", "Terminate") != "Terminate":
+                    fail(tree, f"entry: the Gateway's listener for {h} does not terminate TLS on 443")
+                names = []
+                for ref in tls.get("certificateRefs") or []:
+                    names += certs.get(ref.get("name"), user_secret_names(tree, ref.get("name")))
+                if not covers(names, h):
+                    fail(tree, f"entry: no certificate of the Gateway's listener covers {h}")
+                if ((l.get("allowedRoutes") or {}).get("namespaces") or {}).get("from", "Same") != "Same" and gw["metadata"]["namespace"] != route["metadata"]["namespace"]:
+                    fail(tree, f"entry: the listener for {h} does not admit the HTTPRoute's namespace")
     elif ingresses:
         ing = ingresses[0]
         if svc["spec"].get("type") != "ClusterIP":
@@ -338,6 +375,9 @@ def certificates(tree):
         return out
     for f in sorted(os.listdir(d)):
         doc = load(os.path.join(d, f))
+        if doc.get("kind") != "Certificate":
+            crd_objects.append((f"{tree}/entry/{f}", doc))
+            continue
         spec = doc.get("spec") or {}
         ref = spec.get("issuerRef") or {}
         unknown = set(spec) - {"secretName", "dnsNames", "issuerRef", "commonName", "duration", "renewBefore", "privateKey", "usages"}
@@ -499,6 +539,6 @@ if crd_objects:
                 failures.append(line)
         if r.returncode != 0 and not any(l.startswith("FAIL") for l in r.stdout.splitlines()):
             failures.append(f"validate_crds.mjs exited {r.returncode}")
-        print(f"-- {len(crd_objects)} cert-manager objects validated against the CRD schema")
+        print(f"-- {len(crd_objects)} cert-manager and Gateway API objects validated against their CRD schemas")
 print(f"check-charts: {len(TREES)} trees, {len(failures)} failures")
 sys.exit(1 if failures or not TREES else 0)

@@ -69,6 +69,9 @@ pub enum EntryMode {
     CoderdTls,
     /// An Ingress controller terminates TLS and forwards to coderd's HTTP port.
     Ingress,
+    /// A Gateway API `Gateway` (written by the tree, of the spec's class)
+    /// terminates TLS; the chart's HTTPRoute forwards to coderd's HTTP port.
+    Gateway,
 }
 
 /// `entry.certificate.cert_manager.issuer_kind:`.
@@ -229,14 +232,18 @@ struct RawCoder {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
-    /// `coderd-tls` (default) or `ingress`.
+    /// `coderd-tls` (default), `ingress` or `gateway`.
     #[serde(default)]
     mode: Option<Spanned<EntryMode>>,
     /// `ingress` only: the IngressClass of the controller that serves coderd.
     #[serde(default)]
     ingress_class: Option<Spanned<String>>,
-    /// `ingress` only: the namespace the ingress controller's pods run in
-    /// (the only source coderd's NetworkPolicy admits to its HTTP port).
+    /// `gateway` only: the GatewayClass of the Gateway the tree writes.
+    #[serde(default)]
+    gateway_class: Option<Spanned<String>>,
+    /// `ingress` and `gateway`: the namespace the ingress controller's or the
+    /// gateway's proxy pods run in (the only source coderd's NetworkPolicy
+    /// admits to its HTTP port).
     #[serde(default)]
     controller_namespace: Option<Spanned<String>>,
     /// Where the TLS certificate comes from (default: cert-manager,
@@ -378,6 +385,7 @@ pub struct Coder {
 pub struct Entry {
     pub mode: EntryMode,
     pub ingress_class: Option<String>,
+    pub gateway_class: Option<String>,
     pub controller_namespace: Option<String>,
     pub certificate: CertificateSource,
 }
@@ -677,37 +685,45 @@ impl Validator<'_> {
     /// `entry:`: every combination that cannot serve the URLs over TLS is an
     /// error at the key that makes it so.
     fn entry(&mut self, raw: Option<RawEntry>, wildcard: bool) -> Entry {
-        let raw = raw.unwrap_or(RawEntry { mode: None, ingress_class: None, controller_namespace: None, certificate: None });
+        let raw =
+            raw.unwrap_or(RawEntry { mode: None, ingress_class: None, gateway_class: None, controller_namespace: None, certificate: None });
         let mode = raw.mode.as_ref().map(|m| m.value).unwrap_or_default();
-        let ingress_only = "remove it, or set `mode: ingress`";
         let ingress_class = raw.ingress_class.as_ref().map(|c| {
             if mode != EntryMode::Ingress {
-                self.err(c, "entry.ingress_class is only used with `mode: ingress`".into(), ingress_only);
+                self.err(c, "entry.ingress_class is only used with `mode: ingress`".into(), "remove it, or set `mode: ingress`");
             }
             self.dns_label("entry.ingress_class", c).to_string()
         });
+        let gateway_class = raw.gateway_class.as_ref().map(|c| {
+            if mode != EntryMode::Gateway {
+                self.err(c, "entry.gateway_class is only used with `mode: gateway`".into(), "remove it, or set `mode: gateway`");
+            }
+            self.dns_label("entry.gateway_class", c).to_string()
+        });
         let controller_namespace = raw.controller_namespace.as_ref().map(|n| {
-            if mode != EntryMode::Ingress {
-                self.err(n, "entry.controller_namespace is only used with `mode: ingress`".into(), ingress_only);
+            if mode == EntryMode::CoderdTls {
+                self.err(
+                    n,
+                    "entry.controller_namespace is only used with `mode: ingress` or `mode: gateway`".into(),
+                    "remove it: with coderd-tls users reach coderd directly",
+                );
             }
             self.dns_label("entry.controller_namespace", n).to_string()
         });
-        if let Some(m) = raw.mode.as_ref().filter(|_| mode == EntryMode::Ingress) {
-            {
-                if ingress_class.is_none() {
-                    self.err(
-                        m,
-                        "`mode: ingress` needs entry.ingress_class".into(),
-                        "name the IngressClass of your ingress controller, e.g. ingress_class: nginx",
-                    );
-                }
-                if controller_namespace.is_none() {
-                    self.err(
-                        m,
-                        "`mode: ingress` needs entry.controller_namespace".into(),
-                        "name the namespace the ingress controller runs in (e.g. ingress-nginx): coderd's NetworkPolicy admits only it",
-                    );
-                }
+        if let Some(m) = raw.mode.as_ref().filter(|_| mode != EntryMode::CoderdTls) {
+            let (class_missing, class_help) = match mode {
+                EntryMode::Ingress => (ingress_class.is_none(), "`mode: ingress` needs entry.ingress_class"),
+                _ => (gateway_class.is_none(), "`mode: gateway` needs entry.gateway_class"),
+            };
+            if class_missing {
+                self.err(m, class_help.into(), "name the class of your controller, e.g. ingress_class: nginx or gateway_class: eg");
+            }
+            if controller_namespace.is_none() {
+                self.err(
+                    m,
+                    "this entry mode needs entry.controller_namespace".into(),
+                    "name the namespace the ingress controller's or gateway's proxy pods run in (e.g. ingress-nginx): coderd's NetworkPolicy admits only it",
+                );
             }
         }
         let certificate = match raw.certificate {
@@ -731,6 +747,13 @@ impl Validator<'_> {
                             self.err(
                                 ch,
                                 "a wildcard certificate cannot be obtained with an HTTP-01 challenge".into(),
+                                "use an issuer that solves DNS-01 (challenge: dns01), or name existing secrets instead",
+                            );
+                        }
+                        if mode == EntryMode::Gateway {
+                            self.err(
+                                ch,
+                                "with `mode: gateway` coder-gen writes no HTTP-01 solver route".into(),
                                 "use an issuer that solves DNS-01 (challenge: dns01), or name existing secrets instead",
                             );
                         }
@@ -792,7 +815,7 @@ impl Validator<'_> {
                 }
             },
         };
-        Entry { mode, ingress_class, controller_namespace, certificate }
+        Entry { mode, ingress_class, gateway_class, controller_namespace, certificate }
     }
 
     /// Pointed at the first namespace past the limit.
@@ -1005,6 +1028,15 @@ mod tests {
             Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 2, "{errors:?}"),
             other => panic!("{other:?}"),
         }
+        // gateway needs its class and namespace, and no HTTP-01.
+        match parse(&format!("{MIN}entry:\n  mode: gateway\n  ingress_class: nginx\n")) {
+            Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 3, "{errors:?}"),
+            other => panic!("{other:?}"),
+        }
+        let e = first_error(&format!(
+            "{MIN}entry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: envoy-gateway-system\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"
+        ));
+        assert!(e.message.contains("gateway"), "{}", e.message);
         let e = first_error(&format!("{MIN}entry:\n  ingress_class: nginx\n"));
         assert!(e.message.contains("only used with `mode: ingress`"));
         let e = first_error(&format!("{MIN}coder:\n  license: enterprise\n"));

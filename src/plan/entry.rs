@@ -33,6 +33,9 @@ pub struct Entry {
     /// TLS secrets coderd mounts and serves (`coder.tls.secretNames`).
     pub coderd_tls_secrets: Vec<String>,
     pub ingress_class: Option<String>,
+    /// `gateway`: the Gateway the tree writes; the chart's HTTPRoute binds
+    /// to it.
+    pub gateway: Option<Gateway>,
     /// The Ingress' TLS secrets for the host and the wildcard host.
     pub ingress_tls_secret: Option<String>,
     pub ingress_wildcard_tls_secret: Option<String>,
@@ -57,6 +60,22 @@ pub struct Entry {
     /// them); otherwise after coderd's install creates the load balancer.
     pub dns_first: bool,
     pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gateway {
+    pub name: String,
+    pub namespace: String,
+    pub class: String,
+    /// One HTTPS listener (port 443) per host, terminating TLS with `secret`.
+    pub listeners: Vec<Listener>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Listener {
+    pub name: String,
+    pub hostname: String,
+    pub secret: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +157,7 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
     let mut service_annotations = BTreeMap::new();
     let (service_type, external_traffic_policy, coderd_tls_secrets, user_port, user_source_namespace, address_command);
     let (mut ingress_tls_secret, mut ingress_wildcard_tls_secret) = (None, None);
+    let mut gateway = None;
     match e.mode {
         EntryMode::CoderdTls => {
             r.insert(
@@ -211,6 +231,34 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
                 "kubectl get svc -n {ns} -o jsonpath='{{range .items[?(@.spec.type==\"LoadBalancer\")]}}{{.metadata.name}}: {{.status.loadBalancer.ingress[0].ip}}{{.status.loadBalancer.ingress[0].hostname}}{{\"\\n\"}}{{end}}'"
             );
         }
+        EntryMode::Gateway => {
+            let class = e.gateway_class.clone().unwrap_or_default();
+            let ns = e.controller_namespace.clone().unwrap_or_default();
+            r.insert(
+                "mode",
+                format!("gateway: a Gateway of class `{class}` (entry/gateway.yaml) terminates TLS; the chart's HTTPRoute forwards to coderd's HTTP port"),
+            );
+            service_type = "ClusterIP".to_string();
+            external_traffic_policy = None;
+            r.insert("service_annotations", "the Gateway owns the load balancer; coderd's Service stays in-cluster (ClusterIP)".into());
+            coderd_tls_secrets = vec![];
+            let mut listeners = vec![Listener { name: "https".into(), hostname: host.clone(), secret: host_secret.clone() }];
+            if let (Some(wh), Some(ws)) = (&wildcard_host, &wildcard_secret) {
+                listeners.push(Listener { name: "https-wildcard".into(), hostname: wh.clone(), secret: ws.clone() });
+            }
+            r.insert(
+                "gateway",
+                format!("Gateway `coder` in namespace `{coder_namespace}`: one HTTPS listener on 443 per host with its certificate; it admits routes from its own namespace only (the chart's HTTPRoute)"),
+            );
+            gateway = Some(Gateway { name: "coder".into(), namespace: coder_namespace.into(), class, listeners });
+            user_port = CODERD_HTTP_PORT;
+            r.insert(
+                "user_port",
+                format!("the gateway's proxies in namespace `{ns}` reach coderd's HTTP port {CODERD_HTTP_PORT}; nothing else from outside"),
+            );
+            user_source_namespace = Some(ns);
+            address_command = format!("kubectl get gateway coder -n {coder_namespace} -o jsonpath='{{.status.addresses[0].value}}'");
+        }
     }
     let dns_first = e.mode == EntryMode::Ingress;
     r.insert(
@@ -218,7 +266,7 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
         if dns_first {
             "the ingress controller's load balancer exists before coderd: create the DNS records first, so an HTTP-01 challenge can be answered and the certificate is ready when coderd starts".into()
         } else {
-            "coderd's own Service creates the load balancer: the DNS records follow coderd's install (the DNS-01 certificate needs none)".into()
+            "the load balancer exists once coderd's Service or the Gateway is applied: the DNS records follow coderd's install (the DNS-01 certificate needs none)".into()
         },
     );
     let http01_solver_source =
@@ -242,6 +290,7 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
         external_traffic_policy,
         coderd_tls_secrets,
         ingress_class: e.ingress_class.clone(),
+        gateway,
         ingress_tls_secret,
         ingress_wildcard_tls_secret,
         user_port,
@@ -290,5 +339,19 @@ mod tests {
         assert_eq!(e.user_secrets.len(), 2);
         assert!(e.dns_first);
         assert!(e.address_command.contains("-n ingress-nginx"));
+    }
+
+    #[test]
+    fn gateway_writes_a_listener_per_host() {
+        let spec = format!("{SPEC}entry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: envoy-gateway-system\n");
+        let p = crate::plan_from_str("s.yaml", &spec).unwrap();
+        let e = &p.entry;
+        let g = e.gateway.as_ref().unwrap();
+        assert_eq!((g.class.as_str(), g.namespace.as_str()), ("eg", "coder"));
+        let hosts: Vec<&str> = g.listeners.iter().map(|l| l.hostname.as_str()).collect();
+        assert_eq!(hosts, ["coder.acme.com", "*.apps.acme.com"]);
+        assert_eq!((e.service_type.as_str(), e.user_port), ("ClusterIP", 8080));
+        assert_eq!(e.user_source_namespace.as_deref(), Some("envoy-gateway-system"));
+        assert!(e.address_command.contains("gateway coder"));
     }
 }

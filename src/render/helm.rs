@@ -55,6 +55,25 @@ struct CoderSection {
     tls: Option<TlsValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ingress: Option<IngressValues>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    httproute: Option<HttpRouteValues>,
+}
+
+/// `coder.httproute` (chart `templates/httproute.yaml`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpRouteValues {
+    enable: bool,
+    host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wildcard_host: Option<String>,
+    parent_refs: Vec<ParentRef>,
+}
+
+#[derive(Serialize)]
+struct ParentRef {
+    name: String,
+    namespace: String,
 }
 
 /// `coder.service` (chart `templates/service.yaml`).
@@ -243,6 +262,12 @@ fn coder_values(plan: &Plan) -> CoderValues {
                     wildcard_secret_name: plan.entry.ingress_wildcard_tls_secret.clone(),
                 },
             }),
+            httproute: plan.entry.gateway.as_ref().map(|g| HttpRouteValues {
+                enable: true,
+                host: plan.entry.host.clone(),
+                wildcard_host: plan.entry.wildcard_host.clone(),
+                parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
+            }),
         },
     }
 }
@@ -269,6 +294,7 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
             service: None,
             tls: None,
             ingress: None,
+            httproute: None,
         },
         provisioner_daemon: ProvisionerDaemon {
             psk_secret_name: String::new(),

@@ -10,6 +10,9 @@ pub const GITIGNORE: &str = ".gitignore";
 /// cert-manager objects for the entry, applied with `kubectl apply -f`.
 pub const ENTRY_DIR: &str = "entry";
 
+/// The Gateway of `entry.mode: gateway`.
+pub const GATEWAY: &str = "entry/gateway.yaml";
+
 pub fn certificate(secret: &str) -> String {
     format!("{ENTRY_DIR}/certificate-{secret}.yaml")
 }

@@ -297,6 +297,7 @@ fn write_entry_summary(p: &Plan, o: &mut String) -> std::fmt::Result {
             "- entry: coderd terminates TLS itself: its `{}` Service listens on 443 (to coderd's 8443) for {names}; port 80 of the same Service reaches coderd's plain HTTP port, which the NetworkPolicies admit only from provisioners, workspaces and coderd replicas.",
             e.service_type
         )?,
+        EntryMode::Gateway => {}
         EntryMode::Ingress => writeln!(
             o,
             "- entry: the `{}` ingress controller (namespace `{}`) terminates TLS for {names} and forwards to coderd's HTTP port; coderd's Service is `{}`.",
@@ -304,6 +305,17 @@ fn write_entry_summary(p: &Plan, o: &mut String) -> std::fmt::Result {
             e.user_source_namespace.as_deref().unwrap_or_default(),
             e.service_type
         )?,
+    }
+    if let Some(g) = &e.gateway {
+        writeln!(
+            o,
+            "- entry: Gateway `{}` (class `{}`, `{}`) terminates TLS for {names}; the chart's HTTPRoute forwards to coderd's HTTP port, which admits only the gateway's proxies in namespace `{}`; coderd's Service is `{}`.",
+            g.name,
+            g.class,
+            paths::GATEWAY,
+            e.user_source_namespace.as_deref().unwrap_or_default(),
+            e.service_type
+        )?;
     }
     for c in &e.certificates {
         writeln!(
@@ -404,6 +416,16 @@ fn steps(p: &Plan) -> Vec<Step> {
                 "kubectl create secret tls {} -n {} --cert=/path/outside/this/tree/fullchain.pem --key=/path/outside/this/tree/privkey.pem",
                 u.secret, u.namespace
             ));
+    }
+    if let Some(g) = &e.gateway {
+        tls = tls
+            .note(format!(
+                "Then the Gateway. Prerequisite: the Gateway API CRDs and a controller serving GatewayClass `{}`, whose proxies run in namespace `{}`.",
+                g.class,
+                e.user_source_namespace.as_deref().unwrap_or_default()
+            ))
+            .cmd(format!("kubectl apply -f {}", paths::GATEWAY))
+            .cmd(format!("kubectl wait --for=condition=Programmed gateway/{} -n {} --timeout=10m", g.name, g.namespace));
     }
     let tls_at = steps.len();
     steps.push(tls);
