@@ -877,6 +877,14 @@ impl Validator<'_> {
                 "use the https URL users open, e.g. https://coder.example.com (no path)"
             };
             self.err(s, format!("{what} `{}` is not an https URL", s.value.escape_debug()), help);
+        } else if let Some(port) = host.and_then(|h| h.split_once(':')).map(|(_, p)| p).filter(|p| *p != "443") {
+            // Every entry mode serves TLS on 443 (coderd's Service, the
+            // ingress controller, the Gateway's listeners).
+            self.err(
+                s,
+                format!("{what} `{}` names port {}, but the entry serves https on 443", s.value.escape_debug(), port.escape_debug()),
+                "drop the port from the URL",
+            );
         }
         v.to_string()
     }
@@ -1000,6 +1008,8 @@ mod tests {
         assert_eq!(e.line, 5);
         assert!(first_error(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")).message.contains("wildcard"));
         assert!(parse(&format!("{MIN}wildcard_access_url: https://*.coder.acme.com\n")).is_ok());
+        assert!(first_error(&MIN.replace("coder.acme.com", "coder.acme.com:8443")).message.contains("443"));
+        assert!(parse(&MIN.replace("coder.acme.com", "coder.acme.com:443")).is_ok());
     }
 
     #[test]
