@@ -53,8 +53,15 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
             g.namespace
         )?;
     }
+    let mut entry_files = Vec::new();
     if !p.entry.certificates.is_empty() {
-        writeln!(o, "| `{}/` | cert-manager `Certificate` for {} |", paths::ENTRY_DIR, p.entry.dns_names.join(", "))?;
+        entry_files.push(format!("cert-manager `Certificate` for {}", p.entry.dns_names.join(", ")));
+    }
+    if let Some(g) = &p.entry.gateway {
+        entry_files.push(format!("the `{}` Gateway (class `{}`)", g.name, g.class));
+    }
+    if !entry_files.is_empty() {
+        writeln!(o, "| `{}/` | {} |", paths::ENTRY_DIR, entry_files.join("; "))?;
     }
     writeln!(o, "| `.gitignore` | keeps what following this README creates here (tfvars, Terraform state and caches, keys) out of git |")?;
     writeln!(o, "| `.coder-gen/manifest.json` | the files coder-gen owns here, with their hashes; other files are never touched |")?;
