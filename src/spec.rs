@@ -59,6 +59,55 @@ impl TierChoice {
     }
 }
 
+/// `coder.license:` in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum License {
+    #[default]
+    Premium,
+    Community,
+}
+
+/// `entry.mode:` where TLS terminates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryMode {
+    /// coderd serves TLS itself on its LoadBalancer Service (443 -> 8443).
+    #[default]
+    CoderdTls,
+    /// An Ingress controller terminates TLS and forwards to coderd's HTTP port.
+    Ingress,
+    /// A Gateway API `Gateway` (written by the tree, of the spec's class)
+    /// terminates TLS; the chart's HTTPRoute forwards to coderd's HTTP port.
+    Gateway,
+}
+
+/// `entry.certificate.cert_manager.issuer_kind:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+pub enum IssuerKind {
+    #[default]
+    ClusterIssuer,
+    Issuer,
+}
+
+impl IssuerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssuerKind::ClusterIssuer => "ClusterIssuer",
+            IssuerKind::Issuer => "Issuer",
+        }
+    }
+}
+
+/// The ACME challenge a cert-manager issuer solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Challenge {
+    #[default]
+    Dns01,
+    Http01,
+}
+
 /// `auto`, `true` or `false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum AutoBool {
@@ -221,9 +270,13 @@ pub(crate) struct RawSpec {
     /// The existing cluster the node pools join.
     #[serde(default)]
     kubernetes: Option<RawKubernetes>,
-    /// The Coder Helm chart.
+    /// The Coder Helm chart, licence and organization.
     #[serde(default)]
     coder: Option<RawCoder>,
+    /// How users reach coderd over TLS (default: coderd terminates TLS on its
+    /// LoadBalancer Service with a cert-manager certificate).
+    #[serde(default)]
+    entry: Option<RawEntry>,
     /// Managed PostgreSQL.
     #[serde(default)]
     database: Option<RawDatabase>,
@@ -401,6 +454,83 @@ struct RawCoder {
     #[serde(default)]
     #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
     chart_version: Option<Spanned<String>>,
+    /// `premium` (default: the reference architectures' external provisioners
+    /// and several coderd replicas need it) or `community`.
+    #[serde(default)]
+    #[schemars(with = "Option<License>")]
+    license: Option<Spanned<License>>,
+    /// The Coder organization provisioner keys and templates belong to
+    /// (default: Coder's default organization, the one it creates on first
+    /// start; the CLI picks it when no `--org` is given).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    organization: Option<Spanned<String>>,
+}
+
+/// `entry:` in the spec.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Entry")]
+struct RawEntry {
+    /// `coderd-tls` (default), `ingress` or `gateway`.
+    #[serde(default)]
+    #[schemars(with = "Option<EntryMode>")]
+    mode: Option<Spanned<EntryMode>>,
+    /// `ingress` only: the IngressClass of the controller that serves coderd.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    ingress_class: Option<Spanned<String>>,
+    /// `gateway` only: the GatewayClass of the Gateway the tree writes.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    gateway_class: Option<Spanned<String>>,
+    /// `ingress` and `gateway`: the namespace the ingress controller's or the
+    /// gateway's proxy pods run in (the only source coderd's NetworkPolicy
+    /// admits to its HTTP port).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    controller_namespace: Option<Spanned<String>>,
+    /// Where the TLS certificate comes from (default: cert-manager,
+    /// ClusterIssuer `letsencrypt-dns01`, DNS-01).
+    #[serde(default)]
+    certificate: Option<RawCertificate>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Certificate")]
+struct RawCertificate {
+    /// A cert-manager issuer that signs the certificate.
+    #[serde(default)]
+    cert_manager: Option<RawCertManager>,
+    /// Or: an existing `kubernetes.io/tls` secret in namespace `coder` for the
+    /// access URL's host.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    secret: Option<Spanned<String>>,
+    /// With `secret` and a wildcard access URL: the secret for the wildcard
+    /// host (may be the same secret if its certificate covers both).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    wildcard_secret: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "CertManager")]
+struct RawCertManager {
+    /// The issuer's name.
+    #[schemars(with = "String")]
+    issuer: Spanned<String>,
+    /// `ClusterIssuer` (default) or `Issuer` (then in namespace `coder`).
+    #[serde(default)]
+    #[schemars(with = "Option<IssuerKind>")]
+    issuer_kind: Option<Spanned<IssuerKind>>,
+    /// The ACME challenge the issuer solves: `dns01` (default; needed for a
+    /// wildcard and for `coderd-tls`) or `http01` (`ingress` without wildcard).
+    #[serde(default)]
+    #[schemars(with = "Option<Challenge>")]
+    challenge: Option<Spanned<Challenge>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -501,6 +631,7 @@ pub struct Spec {
     pub tier: At<TierChoice>,
     pub kubernetes: Kubernetes,
     pub coder: Coder,
+    pub entry: Entry,
     pub database: Database,
     pub provisioners: Vec<ProvisionerGroup>,
     pub workspaces: Vec<WorkspaceGroup>,
@@ -522,6 +653,25 @@ pub struct Kubernetes {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Coder {
     pub chart_version: String,
+    pub license: License,
+    /// `None`: Coder's default organization.
+    pub organization: Option<String>,
+}
+
+/// The validated `entry:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub mode: EntryMode,
+    pub ingress_class: Option<String>,
+    pub gateway_class: Option<String>,
+    pub controller_namespace: Option<String>,
+    pub certificate: CertificateSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum CertificateSource {
+    CertManager { issuer: String, kind: IssuerKind, challenge: Challenge },
+    Secrets { secret: String, wildcard_secret: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -583,6 +733,9 @@ pub const CODER_NAMESPACE: &str = "coder";
 /// Where Coder's observability chart installs Prometheus (its README's
 /// `--namespace coder-observability`); metrics NetworkPolicies admit it.
 pub const SCRAPE_NAMESPACE: &str = "coder-observability";
+/// The default cert-manager issuer: one that solves DNS-01, so it can sign
+/// the wildcard certificate too and needs nothing listening on port 80.
+pub const DEFAULT_ISSUER: &str = "letsencrypt-dns01";
 pub const SUPPORTED_POSTGRES: &[u32] = &[14, 15, 16, 17];
 /// coder/observability's latest release (its Chart.yaml, v0.6.2).
 pub const DEFAULT_OBSERVABILITY_CHART_VERSION: &str = "0.6.2";
@@ -725,8 +878,12 @@ impl Validator<'_> {
             Kubernetes { cluster_name, version }
         };
 
+        let (raw_chart, raw_license, raw_org) = match raw.coder {
+            Some(c) => (c.chart_version, c.license, c.organization),
+            None => (None, None, None),
+        };
         let coder = Coder {
-            chart_version: match raw.coder.and_then(|c| c.chart_version) {
+            chart_version: match raw_chart {
                 Some(v) => {
                     if !is_semver(&v.value) {
                         self.err(
@@ -739,7 +896,10 @@ impl Validator<'_> {
                 }
                 None => DEFAULT_CHART_VERSION.to_string(),
             },
+            license: raw_license.map(|l| l.value).unwrap_or_default(),
+            organization: raw_org.map(|o| self.dns_label("coder.organization", &o, 63, "").to_string()),
         };
+        let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
         let database = match raw.database {
             Some(d) => {
@@ -864,6 +1024,7 @@ impl Validator<'_> {
             tier,
             kubernetes,
             coder,
+            entry,
             database,
             provisioners,
             workspaces,
@@ -946,6 +1107,142 @@ impl Validator<'_> {
             (_, None) => None,
         };
         Secrets { manager, store, store_kind: raw.store_kind }
+    }
+
+    /// `entry:`: every combination that cannot serve the URLs over TLS is an
+    /// error at the key that makes it so.
+    fn entry(&mut self, raw: Option<RawEntry>, wildcard: bool) -> Entry {
+        let raw =
+            raw.unwrap_or(RawEntry { mode: None, ingress_class: None, gateway_class: None, controller_namespace: None, certificate: None });
+        let mode = raw.mode.as_ref().map(|m| m.value).unwrap_or_default();
+        let ingress_class = raw.ingress_class.as_ref().map(|c| {
+            if mode != EntryMode::Ingress {
+                self.err(c, "entry.ingress_class is only used with `mode: ingress`".into(), "remove it, or set `mode: ingress`");
+            }
+            self.dns_label("entry.ingress_class", c, 63, "").to_string()
+        });
+        let gateway_class = raw.gateway_class.as_ref().map(|c| {
+            if mode != EntryMode::Gateway {
+                self.err(c, "entry.gateway_class is only used with `mode: gateway`".into(), "remove it, or set `mode: gateway`");
+            }
+            self.dns_label("entry.gateway_class", c, 63, "").to_string()
+        });
+        let controller_namespace = raw.controller_namespace.as_ref().map(|n| {
+            if mode == EntryMode::CoderdTls {
+                self.err(
+                    n,
+                    "entry.controller_namespace is only used with `mode: ingress` or `mode: gateway`".into(),
+                    "remove it: with coderd-tls users reach coderd directly",
+                );
+            }
+            self.dns_label("entry.controller_namespace", n, 63, "").to_string()
+        });
+        if let Some(m) = raw.mode.as_ref().filter(|_| mode != EntryMode::CoderdTls) {
+            let (class_missing, class_help) = match mode {
+                EntryMode::Ingress => (ingress_class.is_none(), "`mode: ingress` needs entry.ingress_class"),
+                _ => (gateway_class.is_none(), "`mode: gateway` needs entry.gateway_class"),
+            };
+            if class_missing {
+                self.err(m, class_help.into(), "name the class of your controller, e.g. ingress_class: nginx or gateway_class: eg");
+            }
+            if controller_namespace.is_none() {
+                self.err(
+                    m,
+                    "this entry mode needs entry.controller_namespace".into(),
+                    "name the namespace the ingress controller's or gateway's proxy pods run in (e.g. ingress-nginx): coderd's NetworkPolicy admits only it",
+                );
+            }
+        }
+        let certificate = match raw.certificate {
+            None => CertificateSource::CertManager {
+                issuer: DEFAULT_ISSUER.into(),
+                kind: IssuerKind::ClusterIssuer,
+                challenge: Challenge::Dns01,
+            },
+            Some(c) => match (c.cert_manager, c.secret) {
+                (Some(cm), None) => {
+                    if let Some(w) = &c.wildcard_secret {
+                        self.err(
+                            w,
+                            "entry.certificate.wildcard_secret needs entry.certificate.secret".into(),
+                            "name both secrets, or use cert_manager alone",
+                        );
+                    }
+                    let challenge = cm.challenge.as_ref().map(|c| c.value).unwrap_or_default();
+                    if let Some(ch) = cm.challenge.as_ref().filter(|c| c.value == Challenge::Http01) {
+                        if wildcard {
+                            self.err(
+                                ch,
+                                "a wildcard certificate cannot be obtained with an HTTP-01 challenge".into(),
+                                "use an issuer that solves DNS-01 (challenge: dns01), or name existing secrets instead",
+                            );
+                        }
+                        if mode == EntryMode::Gateway {
+                            self.err(
+                                ch,
+                                "with `mode: gateway` coder-gen writes no HTTP-01 solver route".into(),
+                                "use an issuer that solves DNS-01 (challenge: dns01), or name existing secrets instead",
+                            );
+                        }
+                        if mode == EntryMode::CoderdTls {
+                            self.err(
+                                ch,
+                                "with `mode: coderd-tls` nothing answers an HTTP-01 challenge on port 80".into(),
+                                "use an issuer that solves DNS-01 (challenge: dns01), or `mode: ingress`",
+                            );
+                        }
+                    }
+                    let name = self.dns_label("entry.certificate.cert_manager.issuer", &cm.issuer, 63, "").to_string();
+                    CertificateSource::CertManager { issuer: name, kind: cm.issuer_kind.map(|k| k.value).unwrap_or_default(), challenge }
+                }
+                (None, Some(secret)) => {
+                    let name = self.dns_label("entry.certificate.secret", &secret, 63, "").to_string();
+                    let wildcard_secret = match &c.wildcard_secret {
+                        Some(w) => {
+                            if !wildcard {
+                                self.err(
+                                    w,
+                                    "entry.certificate.wildcard_secret is set but there is no wildcard_access_url".into(),
+                                    "remove it, or set wildcard_access_url",
+                                );
+                            }
+                            Some(self.dns_label("entry.certificate.wildcard_secret", w, 63, "").to_string())
+                        }
+                        None => {
+                            if wildcard {
+                                self.err(
+                                    &secret,
+                                    "wildcard_access_url is set but no certificate for it is named".into(),
+                                    "add wildcard_secret: the secret whose certificate covers the wildcard host (the same secret if it covers both)",
+                                );
+                            }
+                            None
+                        }
+                    };
+                    CertificateSource::Secrets { secret: name, wildcard_secret }
+                }
+                (Some(cm), Some(secret)) => {
+                    self.err(
+                        &secret,
+                        "entry.certificate names both cert_manager and secret".into(),
+                        "choose one way to get the certificate",
+                    );
+                    let _ = cm;
+                    CertificateSource::Secrets { secret: secret.value, wildcard_secret: None }
+                }
+                (None, None) => {
+                    if let Some(w) = &c.wildcard_secret {
+                        self.err(w, "entry.certificate.wildcard_secret needs entry.certificate.secret".into(), "name both secrets");
+                    }
+                    CertificateSource::CertManager {
+                        issuer: DEFAULT_ISSUER.into(),
+                        kind: IssuerKind::ClusterIssuer,
+                        challenge: Challenge::Dns01,
+                    }
+                }
+            },
+        };
+        Entry { mode, ingress_class, gateway_class, controller_namespace, certificate }
     }
 
     /// Pointed at the first namespace past the limit.
@@ -1035,6 +1332,14 @@ impl Validator<'_> {
                 "use the https URL users open, e.g. https://coder.example.com (no path)"
             };
             self.err(s, format!("{what} {} is not an https URL", quote(&s.value)), help);
+        } else if let Some(port) = v.strip_prefix("https://").and_then(|h| h.split_once(':')).map(|(_, p)| p).filter(|p| *p != "443") {
+            // Every entry mode serves TLS on 443 (coderd's Service, the
+            // ingress controller, the Gateway's listeners).
+            self.err(
+                s,
+                format!("{what} {} names port {}, but the entry serves https on 443", quote(&s.value), quote(port)),
+                "drop the port from the URL",
+            );
         }
         v.to_string()
     }
@@ -1150,7 +1455,7 @@ mod tests {
         Located { line, column, message: message.into(), help: help.into() }
     }
 
-    const TOP_KEYS: &str = "access_url, cloud, coder, database, kubernetes, machine_types, name, observability, provisioners, \
+    const TOP_KEYS: &str = "access_url, cloud, coder, database, entry, kubernetes, machine_types, name, observability, provisioners, \
                             region, secrets, tier, users, wildcard_access_url, workspaces";
 
     #[test]
@@ -1351,6 +1656,52 @@ mod tests {
         assert_eq!(e.line, 5);
         assert!(first_error(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")).message.contains("wildcard"));
         assert!(parse(&format!("{MIN}wildcard_access_url: https://*.coder.acme.com\n")).is_ok());
+        assert!(first_error(&MIN.replace("coder.acme.com", "coder.acme.com:8443")).message.contains("443"));
+        assert!(parse(&MIN.replace("coder.acme.com", "coder.acme.com:443")).is_ok());
+    }
+
+    #[test]
+    fn entry_and_licence_defaults_and_located_errors() {
+        let s = parse(MIN).unwrap();
+        assert_eq!(s.entry.mode, EntryMode::CoderdTls);
+        assert_eq!(s.coder.license, License::Premium);
+        assert_eq!(s.coder.organization, None);
+        assert!(matches!(s.entry.certificate, CertificateSource::CertManager { challenge: Challenge::Dns01, .. }));
+        let w = format!("{MIN}wildcard_access_url: https://*.apps.acme.com\n");
+        // A wildcard cannot come from HTTP-01 (line 9: the challenge value).
+        let e = first_error(&format!(
+            "{w}entry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"
+        ));
+        assert_eq!((e.line, e.column), (14, 18), "{e:?}");
+        assert!(e.message.contains("wildcard"), "{}", e.message);
+        // Named secrets with a wildcard need the wildcard's secret.
+        let e = first_error(&format!("{w}entry:\n  certificate:\n    secret: my-tls\n"));
+        assert_eq!((e.line, e.column), (9, 13));
+        assert!(e.help.contains("wildcard_secret"));
+        // coderd-tls cannot answer HTTP-01.
+        let e = first_error(&format!("{MIN}entry:\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"));
+        assert!(e.message.contains("coderd-tls"), "{}", e.message);
+        // ingress needs a class and the controller's namespace.
+        match parse(&format!("{MIN}entry:\n  mode: ingress\n")) {
+            Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 2, "{errors:?}"),
+            other => panic!("{other:?}"),
+        }
+        // gateway needs its class and namespace, and no HTTP-01.
+        match parse(&format!("{MIN}entry:\n  mode: gateway\n  ingress_class: nginx\n")) {
+            Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 3, "{errors:?}"),
+            other => panic!("{other:?}"),
+        }
+        let e = first_error(&format!(
+            "{MIN}entry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: envoy-gateway-system\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"
+        ));
+        assert!(e.message.contains("gateway"), "{}", e.message);
+        let e = first_error(&format!("{MIN}entry:\n  ingress_class: nginx\n"));
+        assert!(e.message.contains("only used with `mode: ingress`"));
+        let e = first_error(&format!("{MIN}coder:\n  license: enterprise\n"));
+        assert!(e.message.contains("enterprise"), "{}", e.message);
+        let ok =
+            parse(&format!("{w}coder:\n  license: community\nentry:\n  certificate:\n    secret: a\n    wildcard_secret: a\n")).unwrap();
+        assert_eq!(ok.coder.license, License::Community);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::capacity::{Resources, floor_to, node_capacity};
 use super::tier::capacity_check;
-use super::{Ctx, Findings, PG_CONN_MAX_OPEN, PodResources, Pool, Reasons, Role, WarningCode, pools};
+use super::{Ctx, Findings, Licence, PG_CONN_MAX_OPEN, PodResources, Pool, Reasons, Role, WarningCode, pools};
 use crate::spec::CODER_NAMESPACE;
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,12 +39,16 @@ pub struct Rollout {
     pub max_unavailable: u32,
 }
 
-pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Coderd, Pool) {
+/// `CODER_PROVISIONER_DAEMONS`' default (coder server --help).
+const BUILTIN_DEFAULT: u32 = 3;
+
+pub(crate) fn plan(ctx: &Ctx, licence: &Licence, found: &mut Findings) -> (Coderd, Pool) {
     let (tier, users, coderd_m) = (ctx.tier, ctx.users(), ctx.machines.coderd);
     let non_ws_max_pods = ctx.rules.non_workspace_max_pods.value;
     capacity_check(found, "coderd", coderd_m, tier.coderd.capacity, &tier.id);
     let small = users <= 100 && tier.coderd.replicas.min < tier.coderd.replicas.max;
-    let coderd_replicas = if small { tier.coderd.replicas.min } else { tier.coderd.replicas.max };
+    let tier_replicas = if small { tier.coderd.replicas.min } else { tier.coderd.replicas.max };
+    let coderd_replicas = licence.max_coderd_replicas.map_or(tier_replicas, |m| tier_replicas.min(m));
     let coderd_cap = node_capacity(ctx.rules, coderd_m, non_ws_max_pods);
     let coderd_res = Resources {
         cpu_millis: floor_to(coderd_cap.schedulable.cpu_millis, 100),
@@ -53,7 +57,12 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Coderd, Pool) {
     let mut coderd_reasons = Reasons::new();
     coderd_reasons.insert(
         "replicas",
-        if tier.coderd.replicas.min == tier.coderd.replicas.max {
+        if coderd_replicas < tier_replicas {
+            format!(
+                "tier {}: {tier_replicas} coderd replicas, but more than one needs a Premium licence (coder.license: community): 1",
+                tier.id
+            )
+        } else if tier.coderd.replicas.min == tier.coderd.replicas.max {
             format!("tier {}: {} coderd replicas, 1 coderd per node", tier.id, coderd_replicas)
         } else if small {
             format!(
@@ -74,10 +83,23 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Coderd, Pool) {
             coderd_m.name, coderd_cap.schedulable.cpu_millis, coderd_cap.schedulable.memory_mib
         ),
     );
-    let provisioner_daemons = 0;
+    // Without Premium, coderd's built-in provisioners are the only ones that
+    // work. Each runs Terraform inside coderd's pod (Coder's sizing: about 1
+    // vCPU per concurrent build), so one per whole vCPU coderd requests, and
+    // never fewer than Coder's own default of 3.
+    let tier_provisioners = tier.provisioners.nodes * tier.provisioners.per_node;
+    let provisioner_daemons =
+        if licence.external_provisioners { 0 } else { (coderd_res.cpu_millis / 1000).max(BUILTIN_DEFAULT).min(tier_provisioners.max(1)) };
     coderd_reasons.insert(
         "provisioner_daemons",
-        "external provisioners run in their own namespaces, so coderd runs none (CODER_PROVISIONER_DAEMONS=0)".into(),
+        if licence.external_provisioners {
+            "external provisioners run in their own namespaces, so coderd runs none (CODER_PROVISIONER_DAEMONS=0)".into()
+        } else {
+            format!(
+                "community: coderd's built-in provisioners build every workspace; each runs Terraform in coderd's pod (about 1 vCPU per concurrent build), so one per whole vCPU of coderd's {}m and at least Coder's default of {BUILTIN_DEFAULT}: {provisioner_daemons} (the tier plans {tier_provisioners} external ones)",
+                coderd_res.cpu_millis
+            )
+        },
     );
     let builtin_provisioners = provisioner_daemons > 0;
     coderd_reasons.insert(

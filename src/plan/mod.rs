@@ -18,10 +18,13 @@
 //! 4. a new warning gets a [`WarningCode`] variant; document fields in README
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
+pub mod bootstrap;
 pub mod capacity;
 pub mod coderd;
 pub mod credentials;
 pub mod database;
+pub mod entry;
+pub mod licence;
 pub mod notes;
 pub mod observability;
 pub mod pools;
@@ -35,10 +38,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use bootstrap::Bootstrap;
 pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
+pub use entry::Entry;
+pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use pools::{Pool, Taint, TaintEffect};
@@ -139,6 +145,8 @@ pub struct Plan {
     pub wildcard_access_url: Option<String>,
     pub kubernetes: KubernetesTarget,
     pub chart: Chart,
+    pub licence: Licence,
+    pub entry: Entry,
     pub pools: Vec<Pool>,
     pub coderd: Coderd,
     pub provisioners: Vec<Provisioners>,
@@ -147,15 +155,18 @@ pub struct Plan {
     pub observability: Observability,
     pub credentials: Credentials,
     pub verify: Verify,
+    pub bootstrap: Bootstrap,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
 }
 
 impl Plan {
+    /// The pool of `role`. Every plan has a coderd and a workspace pool; the
+    /// provisioner pool exists only with external provisioners (it is asked
+    /// for only while rendering a provisioner group, which then exist).
     pub fn pool(&self, role: Role) -> &Pool {
-        // Every plan has exactly one pool per role (built below).
-        self.pools.iter().find(|p| p.role == role).expect("plan has a pool for every role")
+        self.pools.iter().find(|p| p.role == role).expect("plan has a pool for every role it runs")
     }
 
     pub fn total_provisioners(&self) -> u32 {
@@ -209,10 +220,19 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let ctx = Ctx { spec, cloud, tier, rules: catalog.cloud(cloud), machines: tier::machines(spec, catalog, tier)? };
     let mut found = Findings::default();
 
-    let (coderd, coderd_pool) = coderd::plan(&ctx, &mut found);
-    let (provisioners, prov_pool) = provisioners::plan(&ctx, &mut found);
+    let licence = licence::plan(&ctx, &mut found);
+    let (coderd, coderd_pool) = coderd::plan(&ctx, &licence, &mut found);
+    // Without Premium there are no external provisioners: no groups, no pool.
+    let (provisioners, prov_pool) = if licence.external_provisioners {
+        let (p, pool) = provisioners::plan(&ctx, &mut found);
+        (p, Some(pool))
+    } else {
+        (Vec::new(), None)
+    };
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
-    let pools = vec![coderd_pool, prov_pool, ws_pool];
+    let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
+    let entry = entry::plan(&ctx, &coderd.namespace);
+    let bootstrap = bootstrap::plan(&ctx, &licence, &provisioners, &mut found);
     let database = database::plan(&ctx, &coderd, &mut found);
     let nodes = pools.iter().map(|p| p.max_nodes).sum();
     let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
@@ -244,6 +264,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
             provisioner_chart: "coder-provisioner".into(),
             version: spec.coder.chart_version.clone(),
         },
+        licence,
+        entry,
         pools,
         coderd,
         provisioners,
@@ -252,6 +274,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         observability,
         credentials,
         verify,
+        bootstrap,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

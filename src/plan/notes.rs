@@ -26,6 +26,8 @@ pub enum WarningCode {
     AzureStorageRounded,
     ObservabilityDisabled,
     BurstableMachineType,
+    CommunityLicence,
+    NoUntaggedProvisioners,
 }
 
 impl WarningCode {
@@ -39,6 +41,8 @@ impl WarningCode {
             WarningCode::AzureStorageRounded => "azure-storage-rounded",
             WarningCode::ObservabilityDisabled => "observability-disabled",
             WarningCode::BurstableMachineType => "burstable-machine-type",
+            WarningCode::CommunityLicence => "community-licence",
+            WarningCode::NoUntaggedProvisioners => "no-untagged-provisioners",
         }
     }
 }

@@ -23,6 +23,9 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "  target API  {} RPS", p.target_api_rps)?;
     writeln!(o, "  cloud       {} {} (cluster {}, Kubernetes {})", p.cloud, p.region, p.kubernetes.cluster_name, p.kubernetes.version)?;
     writeln!(o, "  access URL  {}", p.access_url)?;
+    writeln!(o, "  licence     {}", p.licence.reasons["license"])?;
+    writeln!(o, "  entry       {}", p.entry.reasons["mode"])?;
+    writeln!(o, "              TLS: {}", p.entry.reasons["certificates"])?;
     writeln!(
         o,
         "  charts      {}/{} and {}/{} {}",
@@ -61,6 +64,9 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
         res(c.resources.limits)
     )?;
     writeln!(o, "                {}", c.reasons["replicas"])?;
+    if c.provisioner_daemons > 0 {
+        writeln!(o, "                built-in provisioners {}: {}", c.provisioner_daemons, c.reasons["provisioner_daemons"])?;
+    }
     if let Some(r) = c.rollout {
         writeln!(o, "                rollout maxSurge {} / maxUnavailable {}: {}", r.max_surge, r.max_unavailable, c.reasons["rollout"])?;
     }

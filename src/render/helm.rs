@@ -39,14 +39,82 @@ struct CoderSection {
     resources: ResourceRequirements,
     node_selector: BTreeMap<String, String>,
     tolerations: Vec<Toleration>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    affinity: Option<Affinity>,
+    /// `Null` deletes a chart default (Helm drops keys set to null when it
+    /// merges values); absent keeps it.
+    #[serde(skip_serializing_if = "is_empty_object")]
+    affinity: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pod_annotations: BTreeMap<String, String>,
     security_context: SecurityContext,
     service_account: ServiceAccount,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<ServiceValues>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<TlsValues>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ingress: Option<IngressValues>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    httproute: Option<HttpRouteValues>,
+}
+
+/// `coder.httproute` (chart `templates/httproute.yaml`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpRouteValues {
+    enable: bool,
+    host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wildcard_host: Option<String>,
+    parent_refs: Vec<ParentRef>,
+}
+
+#[derive(Serialize)]
+struct ParentRef {
+    name: String,
+    namespace: String,
+}
+
+/// `coder.service` (chart `templates/service.yaml`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceValues {
+    #[serde(rename = "type")]
+    type_: String,
+    annotations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_traffic_policy: Option<String>,
+    /// AWS load balancers refuse `ClientIP` (the chart's own comment).
+    session_affinity: &'static str,
+}
+
+/// `coder.tls.secretNames`: coderd listens on 8443 with these certificates.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TlsValues {
+    secret_names: Vec<String>,
+}
+
+/// `coder.ingress` (chart `templates/ingress.yaml`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IngressValues {
+    enable: bool,
+    class_name: String,
+    host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wildcard_host: Option<String>,
+    tls: IngressTls,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IngressTls {
+    enable: bool,
+    secret_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wildcard_secret_name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -70,6 +138,10 @@ struct ProvisionerDaemon {
 struct ProvisionerValues {
     coder: CoderSection,
     provisioner_daemon: ProvisionerDaemon,
+}
+
+fn is_empty_object(v: &serde_json::Value) -> bool {
+    v.as_object().is_some_and(serde_json::Map::is_empty)
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
@@ -145,9 +217,14 @@ fn coder_values(plan: &Plan) -> CoderValues {
             when_unsatisfiable: "ScheduleAnyway".into(),
             ..TopologySpreadConstraint::default()
         };
-        (Some(anti), Some(vec![zones]))
+        // The chart's default `preferredDuringScheduling...` term would be
+        // merged next to ours: null removes it, so the affinity is exactly this.
+        let mut anti = serde_json::to_value(anti).expect("k8s objects serialize");
+        anti["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"] = serde_json::Value::Null;
+        (anti, Some(vec![zones]))
     } else {
-        (None, None)
+        // One replica: the chart's default anti-affinity has nothing to do.
+        (serde_json::Value::Null, None)
     };
 
     let mut annotations = scrape_annotations(plan);
@@ -171,6 +248,30 @@ fn coder_values(plan: &Plan) -> CoderValues {
                 enable_deployments: c.builtin_provisioners,
                 name: None,
             },
+            service: Some(ServiceValues {
+                type_: plan.entry.service_type.clone(),
+                annotations: plan.entry.service_annotations.clone(),
+                external_traffic_policy: plan.entry.external_traffic_policy.clone(),
+                session_affinity: "None",
+            }),
+            tls: (!plan.entry.coderd_tls_secrets.is_empty()).then(|| TlsValues { secret_names: plan.entry.coderd_tls_secrets.clone() }),
+            ingress: plan.entry.ingress_class.as_ref().map(|class| IngressValues {
+                enable: true,
+                class_name: class.clone(),
+                host: plan.entry.host.clone(),
+                wildcard_host: plan.entry.wildcard_host.clone(),
+                tls: IngressTls {
+                    enable: true,
+                    secret_name: plan.entry.ingress_tls_secret.clone().unwrap_or_default(),
+                    wildcard_secret_name: plan.entry.ingress_wildcard_tls_secret.clone(),
+                },
+            }),
+            httproute: plan.entry.gateway.as_ref().map(|g| HttpRouteValues {
+                enable: true,
+                host: plan.entry.host.clone(),
+                wildcard_host: plan.entry.wildcard_host.clone(),
+                parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
+            }),
         },
     }
 }
@@ -188,11 +289,16 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
             resources: k8s::resources(g.resources),
             node_selector: k8s::node_selector(pool),
             tolerations: k8s::tolerations(pool),
-            affinity: None,
+            // The provisioner chart's default affinity is empty: keep it.
+            affinity: serde_json::Value::Object(serde_json::Map::new()),
             topology_spread_constraints: None,
             pod_annotations: scrape_annotations(plan),
             security_context: k8s::restricted_security_context(),
             service_account: ServiceAccount { workspace_perms: false, enable_deployments: false, name: Some(g.service_account.clone()) },
+            service: None,
+            tls: None,
+            ingress: None,
+            httproute: None,
         },
         provisioner_daemon: ProvisionerDaemon {
             psk_secret_name: String::new(),
@@ -286,14 +392,46 @@ mod tests {
         assert_eq!(c["serviceAccount"]["workspacePerms"], false);
         assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
         assert!(c["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_array());
+        assert!(c["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"].is_null());
+        // Default entry: coderd serves TLS on an NLB.
+        assert_eq!(c["service"]["type"], "LoadBalancer");
+        assert_eq!(c["service"]["externalTrafficPolicy"], "Local");
+        assert_eq!(c["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+        assert_eq!(c["tls"]["secretNames"][0], "coder-tls");
+        assert!(c.get("ingress").is_none());
     }
 
     #[test]
-    fn single_replica_keeps_chart_affinity_and_small_tiers_no_metrics() {
+    fn ingress_entry_and_community_licence() {
+        let spec = format!(
+            "{SPEC}wildcard_access_url: https://*.apps.acme.com\ncoder:\n  license: community\nentry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n"
+        );
+        let (plan, tree) = render(&spec);
+        let v = values(&tree, "helm/coder/values.yaml");
+        let c = &v["coder"];
+        assert_eq!(c["service"]["type"], "ClusterIP");
+        assert!(c.get("tls").is_none());
+        assert_eq!(c["ingress"]["className"], "nginx");
+        assert_eq!(c["ingress"]["host"], "coder.acme.com");
+        assert_eq!(c["ingress"]["wildcardHost"], "*.apps.acme.com");
+        assert_eq!(c["ingress"]["tls"]["secretName"], "coder-tls");
+        assert_eq!(c["ingress"]["tls"]["wildcardSecretName"], "coder-tls");
+        // community: one coderd with built-in provisioners, no provisioner releases.
+        assert_eq!(c["replicaCount"], 1);
+        assert_ne!(env(&v, "CODER_PROVISIONER_DAEMONS").unwrap()["value"], "0");
+        assert!(plan.provisioners.is_empty());
+        assert!(tree.paths().all(|p| !p.starts_with("helm/coder-provisioner/")));
+        assert!(plan.pools.iter().all(|p| p.role != Role::Provisioner));
+        assert_eq!(c["serviceAccount"]["workspacePerms"], true);
+    }
+
+    #[test]
+    fn single_replica_drops_chart_affinity_and_small_tiers_no_metrics() {
         let (_, tree) = render(&SPEC.replace("2500", "80").replace("aws", "gcp").replace("us-east-1", "us-central1"));
         let v = values(&tree, "helm/coder/values.yaml");
         assert_eq!(v["coder"]["replicaCount"], 1);
-        assert!(v["coder"].get("affinity").is_none());
+        // null deletes the chart's default anti-affinity.
+        assert!(v["coder"]["affinity"].is_null() && v["coder"].get("affinity").is_some());
         assert!(v["coder"].get("topologySpreadConstraints").is_none());
         assert!(env(&v, "CODER_PROMETHEUS_ENABLE").is_none());
     }

@@ -11,9 +11,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{
     LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota, ResourceQuotaSpec, Service, ServicePort, ServiceSpec,
 };
-use k8s_openapi::api::networking::v1::{
-    IPBlock, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -28,7 +26,7 @@ use crate::tree::Tree;
 
 /// coderd's HTTP port inside the pod (the chart fixes
 /// `CODER_HTTP_ADDRESS=0.0.0.0:8080`; its Service maps 80 to it).
-const CODERD_HTTP_PORT: i32 = 8080;
+const CODERD_HTTP_PORT: i32 = crate::plan::entry::CODERD_HTTP_PORT as i32;
 const DEFAULT_DENY: &str = "default-deny-ingress";
 pub(super) const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
 
@@ -326,12 +324,26 @@ fn coder_overlay(plan: &Plan) -> Overlay {
     let pods = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
     o.add(plan, "namespace.yaml", &namespace(plan, ns, "restricted"));
 
-    // Users reach coderd through its LoadBalancer from anywhere.
-    let anywhere = ["0.0.0.0/0", "::/0"]
-        .iter()
-        .map(|cidr| NetworkPolicyPeer { ip_block: Some(IPBlock { cidr: (*cidr).into(), except: None }), ..NetworkPolicyPeer::default() })
-        .collect();
-    o.add(plan, "networkpolicy-allow-users.yaml", &allow("allow-users", ns, pods.clone(), anywhere, CODERD_HTTP_PORT));
+    // Users' traffic: to coderd's TLS port from anywhere when coderd is the
+    // entry (no `from`: every source, in-cluster clients of the access URL
+    // included), or to its HTTP port from the ingress controller only.
+    let users_from = plan.entry.user_source_namespace.as_ref().map(|n| vec![namespaces_peer(vec![n.clone()])]);
+    let mut users = allow("allow-users", ns, pods.clone(), Vec::new(), i32::from(plan.entry.user_port));
+    if let Some(rule) = users.spec.as_mut().and_then(|s| s.ingress.as_mut()).and_then(|i| i.first_mut()) {
+        rule.from = users_from;
+    }
+    o.add(plan, "networkpolicy-allow-users.yaml", &users);
+
+    // An HTTP-01 challenge is answered by cert-manager's solver pod in this
+    // namespace, reached through the ingress controller (solver port 8089).
+    if let Some(controller) = plan.entry.http01_solver_source.as_ref() {
+        let solver = BTreeMap::from([("acme.cert-manager.io/http01-solver".to_string(), "true".to_string())]);
+        o.add(
+            plan,
+            "networkpolicy-allow-acme-http01-solver.yaml",
+            &allow("allow-acme-http01-solver", ns, solver, vec![namespaces_peer(vec![controller.clone()])], 8089),
+        );
+    }
 
     // Provisioners (their API) and workspace agents connect to coderd.
     let clients: Vec<String> =

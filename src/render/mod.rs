@@ -1,6 +1,8 @@
 //! Plan -> Tree. Each submodule renders one kind of output and reads only
 //! the Plan; none touches the disk.
 
+pub mod entry;
+pub mod gitignore;
 pub mod helm;
 pub mod k8s;
 pub mod kustomize;
@@ -18,6 +20,8 @@ use crate::tree::Tree;
 pub fn render(plan: &Plan) -> Tree {
     let mut tree = Tree::new();
     readme::render(plan, &mut tree);
+    gitignore::render(plan, &mut tree);
+    entry::render(plan, &mut tree);
     helm::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);
     terraform::render(plan, &mut tree);

@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use super::{k8s, paths, yaml};
-use crate::plan::{Plan, Role};
+use crate::plan::Plan;
 use crate::tree::{Comment, Tree, header};
 
 /// Backtick-quoted PromQL matchers, as the chart asks ("ensure this uses
@@ -32,8 +32,7 @@ fn values(plan: &Plan) -> Option<Value> {
     let provisioners = plan.provisioners.first().map_or(plan.coderd.namespace.as_str(), |g| g.namespace.as_str());
     // The collector is a DaemonSet that reads pod logs from each node, so it
     // must run on the tainted coderd and provisioner pools too.
-    let tolerations: Vec<_> =
-        [Role::Coderd, Role::Provisioner, Role::Workspace].iter().flat_map(|r| k8s::tolerations(plan.pool(*r))).collect();
+    let tolerations: Vec<_> = plan.pools.iter().flat_map(k8s::tolerations).collect();
     Some(json!({
         "global": {
             "coder": {

@@ -10,6 +10,16 @@ pub const OBSERVABILITY_VALUES: &str = "helm/coder-observability/values.yaml";
 /// The verification Jobs: a kustomization of their own, outside
 /// `kustomize/` so `kubectl apply -k kustomize` never starts a load test.
 pub const VERIFY_ROOT: &str = "verify";
+pub const GITIGNORE: &str = ".gitignore";
+/// cert-manager objects for the entry, applied with `kubectl apply -f`.
+pub const ENTRY_DIR: &str = "entry";
+
+/// The Gateway of `entry.mode: gateway`.
+pub const GATEWAY: &str = "entry/gateway.yaml";
+
+pub fn certificate(secret: &str) -> String {
+    format!("{ENTRY_DIR}/certificate-{secret}.yaml")
+}
 
 pub fn provisioner_values(namespace: &str) -> String {
     format!("helm/coder-provisioner/{namespace}/values.yaml")

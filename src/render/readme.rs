@@ -7,6 +7,7 @@ use super::paths;
 use crate::cloud::Cloud;
 use crate::plan::mib;
 use crate::plan::{Plan, Role};
+use crate::spec::{Challenge, EntryMode, License};
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -61,6 +62,17 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         paths::VERIFY_ROOT,
         paths::KUSTOMIZE_ROOT
     )?;
+    let mut entry_files = Vec::new();
+    if !p.entry.certificates.is_empty() {
+        entry_files.push(format!("cert-manager `Certificate` for {}", p.entry.dns_names.join(", ")));
+    }
+    if let Some(g) = &p.entry.gateway {
+        entry_files.push(format!("the `{}` Gateway (class `{}`)", g.name, g.class));
+    }
+    if !entry_files.is_empty() {
+        writeln!(o, "| `{}/` | {} |", paths::ENTRY_DIR, entry_files.join("; "))?;
+    }
+    writeln!(o, "| `.gitignore` | keeps what following this README creates here (tfvars, Terraform state and caches, keys) out of git |")?;
     writeln!(o, "| `.coder-gen/manifest.json` | the files coder-gen owns here, with their hashes; other files are never touched |")?;
     writeln!(o)?;
     writeln!(o, "## Sizing")?;
@@ -153,116 +165,20 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o, "- *{}*: {} ({})", n.topic, n.text, n.source)?;
     }
     writeln!(o)?;
+    writeln!(o, "## Entry and licence")?;
+    writeln!(o)?;
+    write_entry_summary(p, o)?;
+    writeln!(o)?;
     writeln!(o, "## Apply")?;
     writeln!(o)?;
-    writeln!(o, "Review the change as a pull request first (`coder-gen diff`), then, in order:")?;
-    writeln!(o)?;
-    writeln!(o, "1. Infrastructure. Fill in the variables (cluster, network, subnets) in a `terraform.tfvars` of your own, then:")?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   terraform -chdir={tf} init")?;
-    writeln!(o, "   terraform -chdir={tf} apply")?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    // What each cloud's Terraform leaves to the operator (see its comments).
-    let cloud_note = match p.cloud {
-        Cloud::Gcp => {
-            "   No database user is created (no password in code or state): create Coder's with `gcloud sql users create` after the apply."
-        }
-        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
-            "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
-        }
-        Cloud::Aws => "   RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
-        Cloud::Azure => {
-            "   The PostgreSQL administrator password is write-only: pass it at apply time (`TF_VAR_administrator_password=... terraform apply -var administrator_password_version=1`); it never reaches a file or the state."
-        }
-    };
-    writeln!(o, "{cloud_note}")?;
-    writeln!(o)?;
-    writeln!(o, "2. Namespaces, policies, quotas and RBAC:")?;
-    writeln!(o)?;
-    write_crd_prerequisites(p, o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   kubectl apply -k {}", paths::KUSTOMIZE_ROOT)?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    write_database_step(p, o)?;
-    writeln!(o, "4. coderd (chart version pinned to {}):", p.chart.version)?;
-    writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   helm repo add {} {}", p.chart.repository_name, p.chart.repository)?;
-    writeln!(o, "   helm repo update {}", p.chart.repository_name)?;
     writeln!(
         o,
-        "   helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
-        c.release,
-        p.chart.repository_name,
-        p.chart.coder_chart,
-        c.namespace,
-        p.chart.version,
-        paths::CODER_VALUES
-    )?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    if let Some(r) = c.rollout {
-        writeln!(
-            o,
-            "   Once, after the first install: each coderd fills a node of a fixed pool, and with {} replica(s) Kubernetes' default rolling update would wait for a free node forever. Replace one coderd at a time instead (the chart sets no strategy, so `helm upgrade` keeps this):",
-            c.replicas
-        )?;
-        writeln!(o)?;
-        writeln!(o, "   ```sh")?;
-        writeln!(
-            o,
-            "   kubectl -n {} patch deployment {} --type merge -p '{{\"spec\":{{\"strategy\":{{\"rollingUpdate\":{{\"maxSurge\":{},\"maxUnavailable\":{}}}}}}}}}'",
-            // The chart names its Deployment after itself (libcoder `coder.name`).
-            c.namespace,
-            p.chart.coder_chart,
-            r.max_surge,
-            r.max_unavailable
-        )?;
-        writeln!(o, "   ```")?;
-        writeln!(o)?;
-    }
-    writeln!(
-        o,
-        "5. One provisioner key per provisioner namespace (tags belong to the key; the chart refuses tags next to a key), then its secret and release:"
+        "Review the change as a pull request first (`coder-gen diff`), then, in order. Every file you create while doing this stays out of git (`.gitignore`); keys and licences are piped or read from outside this tree."
     )?;
     writeln!(o)?;
-    writeln!(o, "   ```sh")?;
-    for g in &p.provisioners {
-        let tags: String = g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect();
-        writeln!(o, "   coder provisioner keys create {}{tags} > {}.key", g.namespace, g.namespace)?;
-        if p.credentials.external_secrets.is_some() {
-            // The ExternalSecret in the group's overlay reads it from there.
-            // The key is the output's third line (enterprise/cli/provisionerkeys.go).
-            writeln!(
-                o,
-                "   sed -n 3p {}.key | {}",
-                g.namespace,
-                store_secret_from_stdin(p, &g.namespace, &g.key_secret.name, &g.key_secret.key)
-            )?;
-        } else {
-            writeln!(
-                o,
-                "   kubectl create secret generic {} -n {} --from-file={}={}.key",
-                g.key_secret.name, g.namespace, g.key_secret.key, g.namespace
-            )?;
-        }
-        writeln!(
-            o,
-            "   helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
-            g.release,
-            p.chart.repository_name,
-            p.chart.provisioner_chart,
-            g.namespace,
-            p.chart.version,
-            paths::provisioner_values(&g.namespace)
-        )?;
+    for (i, step) in steps(p).iter().enumerate() {
+        step.write(i + 1, o)?;
     }
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    write_observability_step(p, o, 6)?;
     write_observability(p, o)?;
     writeln!(o, "## Workspace templates")?;
     writeln!(o)?;
@@ -289,7 +205,358 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     )?;
     writeln!(o)?;
     write_prove_the_tier(p, o)?;
+    write_template_routing(p, o)
+}
+
+/// Which provisioners build a template, and how to push it to them.
+fn write_template_routing(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "## Templates: which provisioners build them")?;
+    writeln!(o)?;
+    if !p.licence.external_provisioners {
+        writeln!(
+            o,
+            "coderd's built-in provisioners ({} per coderd) build every template; push templates without tags:",
+            p.coderd.provisioner_daemons
+        )?;
+        writeln!(o)?;
+        writeln!(o, "```sh")?;
+        writeln!(o, "coder templates push TEMPLATE -d path/to/template")?;
+        writeln!(o, "```")?;
+        return Ok(());
+    }
+    writeln!(
+        o,
+        "A template pushed without tags is built only by provisioners without tags; a template pushed with `--provisioner-tag k=v` only by provisioners whose key carries exactly those tags."
+    )?;
+    writeln!(o)?;
+    writeln!(o, "```sh")?;
+    for g in &p.provisioners {
+        let tags: String = g.tags.iter().map(|(k, v)| format!(" --provisioner-tag {k}={v}")).collect();
+        writeln!(o, "# built in namespace {}", g.namespace)?;
+        writeln!(o, "coder templates push TEMPLATE -d path/to/template{}{tags}", p.bootstrap.org_flag)?;
+    }
+    writeln!(o, "```")?;
+    if p.bootstrap.untagged_namespace.is_none() {
+        writeln!(o)?;
+        writeln!(
+            o,
+            "**Every provisioner group here has tags: a template pushed without `--provisioner-tag` stays pending forever.** Always push with the tags of one group, or add a group without tags to the spec."
+        )?;
+    }
     Ok(())
+}
+
+/// One numbered step of "Apply": a title, then notes and commands in the
+/// order given (consecutive commands share one code block). Other steps are
+/// added by pushing to the list `steps` returns.
+struct Step {
+    title: String,
+    parts: Vec<Part>,
+}
+
+enum Part {
+    Note(String),
+    Cmd(String),
+    /// Lines written as they are (already indented under the step).
+    Raw(String),
+}
+
+impl Step {
+    fn new(title: impl Into<String>) -> Step {
+        Step { title: title.into(), parts: Vec::new() }
+    }
+
+    fn note(mut self, text: impl Into<String>) -> Step {
+        self.parts.push(Part::Note(text.into()));
+        self
+    }
+
+    fn cmd(mut self, line: impl Into<String>) -> Step {
+        self.parts.push(Part::Cmd(line.into()));
+        self
+    }
+
+    fn raw(mut self, text: String) -> Step {
+        self.parts.push(Part::Raw(text));
+        self
+    }
+
+    fn write(&self, n: usize, o: &mut String) -> std::fmt::Result {
+        writeln!(o, "{n}. {}", self.title)?;
+        writeln!(o)?;
+        let mut in_code = false;
+        for part in &self.parts {
+            match part {
+                Part::Cmd(c) => {
+                    if !in_code {
+                        writeln!(o, "   ```sh")?;
+                        in_code = true;
+                    }
+                    writeln!(o, "   {c}")?;
+                }
+                Part::Note(text) => {
+                    if in_code {
+                        writeln!(o, "   ```")?;
+                        writeln!(o)?;
+                        in_code = false;
+                    }
+                    writeln!(o, "   {text}")?;
+                    writeln!(o)?;
+                }
+                Part::Raw(text) => {
+                    if in_code {
+                        writeln!(o, "   ```")?;
+                        writeln!(o)?;
+                        in_code = false;
+                    }
+                    o.push_str(text);
+                }
+            }
+        }
+        if in_code {
+            writeln!(o, "   ```")?;
+            writeln!(o)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_entry_summary(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let e = &p.entry;
+    let names = e.dns_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ");
+    match e.mode {
+        EntryMode::CoderdTls => writeln!(
+            o,
+            "- entry: coderd terminates TLS itself: its `{}` Service listens on 443 (to coderd's 8443) for {names}; port 80 of the same Service reaches coderd's plain HTTP port, which the NetworkPolicies admit only from provisioners, workspaces and coderd replicas.",
+            e.service_type
+        )?,
+        EntryMode::Gateway => {}
+        EntryMode::Ingress => writeln!(
+            o,
+            "- entry: the `{}` ingress controller (namespace `{}`) terminates TLS for {names} and forwards to coderd's HTTP port; coderd's Service is `{}`.",
+            e.ingress_class.as_deref().unwrap_or_default(),
+            e.user_source_namespace.as_deref().unwrap_or_default(),
+            e.service_type
+        )?,
+    }
+    if let Some(g) = &e.gateway {
+        writeln!(
+            o,
+            "- entry: Gateway `{}` (class `{}`, `{}`) terminates TLS for {names}; the chart's HTTPRoute forwards to coderd's HTTP port, which admits only the gateway's proxies in namespace `{}`; coderd's Service is `{}`.",
+            g.name,
+            g.class,
+            paths::GATEWAY,
+            e.user_source_namespace.as_deref().unwrap_or_default(),
+            e.service_type
+        )?;
+    }
+    for c in &e.certificates {
+        writeln!(
+            o,
+            "- certificate: cert-manager {} `{}` signs `{}` for {} ({}).",
+            c.issuer_kind.as_str(),
+            c.issuer,
+            c.secret,
+            c.dns_names.join(", "),
+            match c.challenge {
+                Challenge::Dns01 => "DNS-01",
+                Challenge::Http01 => "HTTP-01",
+            }
+        )?;
+    }
+    for u in &e.user_secrets {
+        writeln!(o, "- certificate: your TLS secret `{}` in namespace `{}`, covering {}.", u.secret, u.namespace, u.dns_names.join(", "))?;
+    }
+    match p.licence.license {
+        License::Premium => writeln!(
+            o,
+            "- licence: **Coder Premium** is required: external provisioners{} are Premium features (without it coderd answers 403 to the provisioners and nothing builds). Set `coder.license: community` in the spec for a deployment without one.",
+            if p.coderd.replicas > 1 { " and more than one coderd replica" } else { "" }
+        ),
+        License::Community => writeln!(
+            o,
+            "- licence: community (no licence): 1 coderd replica whose {} built-in provisioner(s) build every workspace; no external provisioners. See the warnings for what the tier gives up.",
+            p.coderd.provisioner_daemons
+        ),
+    }
+}
+
+/// The ordered first-run steps, from an empty cluster to a Coder that
+/// builds workspaces. Each step is built from plan data only.
+fn steps(p: &Plan) -> Vec<Step> {
+    let tf = paths::terraform_dir(p.cloud);
+    let c = &p.coderd;
+    let e = &p.entry;
+    let mut steps = Vec::new();
+
+    // What each cloud's Terraform leaves to the operator (see its comments).
+    let cloud_note = match p.cloud {
+        Cloud::Gcp => "No database user is created here (no password in code or state): the database step below creates Coder's own role.",
+        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
+            "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
+        }
+        Cloud::Aws => "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
+        Cloud::Azure => {
+            "The PostgreSQL administrator password is write-only: pass it at apply time (`TF_VAR_administrator_password=... terraform apply -var administrator_password_version=1`); it never reaches a file or the state."
+        }
+    };
+    steps.push(
+        Step::new(format!(
+            "Infrastructure. Fill in the variables (cluster, network, subnets) in `{tf}/terraform.tfvars` (ignored by git), then:"
+        ))
+        .cmd(format!("terraform -chdir={tf} init"))
+        .cmd(format!("terraform -chdir={tf} apply"))
+        .note(cloud_note),
+    );
+
+    let mut ns = Step::new("Namespaces, policies, quotas and RBAC:");
+    for note in crd_prerequisites(p) {
+        ns = ns.note(note);
+    }
+    steps.push(ns.cmd(format!("kubectl apply -k {}", paths::KUSTOMIZE_ROOT)));
+
+    let mut tls =
+        Step::new(format!("The TLS certificate for {} (coderd and the entry need it before they serve):", e.dns_names.join(" and ")));
+    for cert in &e.certificates {
+        tls = tls
+            .note(format!(
+                "Prerequisite: cert-manager in the cluster and a {} named `{}`{} that can solve {} for these names.",
+                cert.issuer_kind.as_str(),
+                cert.issuer,
+                if cert.issuer_kind == crate::spec::IssuerKind::Issuer {
+                    format!(" in namespace `{}`", cert.namespace)
+                } else {
+                    String::new()
+                },
+                match cert.challenge {
+                    Challenge::Dns01 => "a DNS-01 challenge (cert-manager's ACME DNS-01 solvers: Route 53, Cloud DNS, Azure DNS)",
+                    Challenge::Http01 => "an HTTP-01 challenge through this ingress class (its solver's `ingress.ingressClassName`)",
+                }
+            ))
+            .cmd(format!("kubectl apply -f {}", paths::certificate(&cert.secret)))
+            .cmd(format!("kubectl wait --for=condition=Ready certificate/{} -n {} --timeout=15m", cert.secret, cert.namespace));
+    }
+    for u in &e.user_secrets {
+        tls = tls
+            .note(format!(
+                "From certificate files of your own, kept outside this tree; the certificate must cover {}.",
+                u.dns_names.join(" and ")
+            ))
+            .cmd(format!(
+                "kubectl create secret tls {} -n {} --cert=/path/outside/this/tree/fullchain.pem --key=/path/outside/this/tree/privkey.pem",
+                u.secret, u.namespace
+            ));
+    }
+    if let Some(g) = &e.gateway {
+        tls = tls
+            .note(format!(
+                "Then the Gateway. Prerequisite: the Gateway API CRDs and a controller serving GatewayClass `{}`, whose proxies run in namespace `{}`.",
+                g.class,
+                e.user_source_namespace.as_deref().unwrap_or_default()
+            ))
+            .cmd(format!("kubectl apply -f {}", paths::GATEWAY))
+            .cmd(format!("kubectl wait --for=condition=Programmed gateway/{} -n {} --timeout=10m", g.name, g.namespace));
+    }
+    let tls_at = steps.len();
+    steps.push(tls);
+
+    steps.push(database_step(p));
+
+    let mut coderd = Step::new(format!("coderd (chart version pinned to {}):", p.chart.version))
+        .cmd(format!("helm repo add {} {}", p.chart.repository_name, p.chart.repository))
+        .cmd(format!("helm repo update {}", p.chart.repository_name))
+        .cmd(format!(
+            "helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
+            c.release,
+            p.chart.repository_name,
+            p.chart.coder_chart,
+            c.namespace,
+            p.chart.version,
+            paths::CODER_VALUES
+        ));
+    if let Some(r) = c.rollout {
+        coderd = coderd
+            .note(format!(
+                "Then once: each coderd fills a node of a fixed pool, and with {} replica(s) Kubernetes' default rolling update would wait for a free node forever. Replace one coderd at a time instead (the chart sets no strategy, so `helm upgrade` keeps this patch):",
+                c.replicas
+            ))
+            .cmd(format!(
+                "kubectl -n {} patch deployment {} --type merge -p '{{\"spec\":{{\"strategy\":{{\"rollingUpdate\":{{\"maxSurge\":{},\"maxUnavailable\":{}}}}}}}}}'",
+                // The chart names its Deployment after itself (libcoder `coder.name`).
+                c.namespace,
+                p.chart.coder_chart,
+                r.max_surge,
+                r.max_unavailable
+            ));
+    }
+    steps.push(coderd);
+
+    let dns = Step::new(format!(
+        "DNS. Find the entry's load balancer address (an IP, or a host name on AWS), then create a record for {} pointing at it (A for an IP, CNAME for a host name):",
+        e.dns_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
+    ))
+    .cmd(e.address_command.clone());
+    let check = |step: Step| {
+        step.note("Once the records resolve and coderd runs, it answers over TLS with a trusted certificate (`OK`):")
+            .cmd(format!("curl -fsS https://{}/healthz", e.host))
+    };
+    if e.dns_first {
+        // Before the certificate step (plan: `entry.dns_first`).
+        steps.insert(tls_at, dns);
+        steps.push(check(Step::new("Check the entry:")));
+    } else {
+        steps.push(check(dns));
+    }
+
+    steps.push(
+        Step::new(
+            "The first admin user, and the CLI's login. On a new deployment `coder login` offers to create the first user (an Owner):",
+        )
+        .cmd(format!("coder login https://{}", e.host)),
+    );
+
+    if p.licence.needs_license_file {
+        steps.push(
+            Step::new("The Coder Premium licence (before any provisioner key can be created), from a file outside this tree:")
+                .cmd("coder licenses add -f /path/outside/this/tree/license.jwt"),
+        );
+        let mut prov = Step::new(format!(
+            "One provisioner key per provisioner namespace, in {org}, piped straight into its secret (the CLI prints a message, a blank line, then the key: `{filter}` keeps the key alone), then its release. Tags belong to the key; the chart refuses tags next to a key.",
+            org = p
+                .bootstrap
+                .organization
+                .as_ref()
+                .map_or_else(|| "Coder's default organization".to_string(), |o| format!("organization `{o}`")),
+            filter = p.bootstrap.key_filter
+        ));
+        for g in &p.provisioners {
+            let tags: String = g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect();
+            prov = prov
+                .cmd(format!(
+                    "coder provisioner keys create {}{}{tags} | {} | {}",
+                    g.namespace,
+                    p.bootstrap.org_flag,
+                    p.bootstrap.key_filter,
+                    store_secret_from_stdin(p, &g.namespace, &g.key_secret.name, &g.key_secret.key)
+                ))
+                .cmd(format!(
+                    "helm upgrade --install {} {}/{} --namespace {} --version {} -f {}",
+                    g.release,
+                    p.chart.repository_name,
+                    p.chart.provisioner_chart,
+                    g.namespace,
+                    p.chart.version,
+                    paths::provisioner_values(&g.namespace)
+                ));
+        }
+        prov = prov.note(format!(
+            "Check that every group is connected (`coder provisioner list{}`), then push templates as \"Templates\" below says. If a key line failed part-way, remove what it left (`coder provisioner keys delete NAMESPACE{}`, `kubectl delete secret coder-provisioner-key -n NAMESPACE`) and run it again: a broken pipe can leave an empty secret.",
+            p.bootstrap.org_flag, p.bootstrap.org_flag
+        ));
+        steps.push(prov);
+    }
+    steps.extend(observability_step(p));
+    steps
 }
 
 /// The `--overrides` of the psql pod that creates the database roles: Pod
@@ -357,18 +624,26 @@ pub fn store_secret_from_stdin(p: &Plan, namespace: &str, secret: &str, key: &st
 /// a short-lived psql pod that logs in as the admin; then the secrets. No
 /// password is written to a file, the tree or Terraform state, and the
 /// admin's password is read at run time, never copied.
-pub fn write_database_step(p: &Plan, o: &mut String) -> std::fmt::Result {
+fn database_step(p: &Plan) -> Step {
+    let cr = &p.credentials;
+    let title = format!(
+        "Database roles and the database URL secret, once, in one shell (bash). Coder logs in as its own role `{}`{}; passwords are generated here and never written to a file, the tree or the Terraform state. A short-lived psql pod in namespace `{}` (Pod Security `restricted`; it reaches the database as coderd does) logs in as the admin:",
+        cr.coder_role,
+        cr.exporter.as_ref().map_or(String::new(), |e| format!(", the Postgres exporters as the read-only role `{}`", e.role)),
+        p.coderd.namespace
+    );
+    let mut body = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_database_body(p, &mut body);
+    Step::new(title).raw(body)
+}
+
+/// The database step's commands and notes, indented under the step.
+pub fn write_database_body(p: &Plan, o: &mut String) -> std::fmt::Result {
     let cr = &p.credentials;
     let tf = paths::terraform_dir(p.cloud);
     let ns = &p.coderd.namespace;
     let url = &p.database.url_secret;
-    writeln!(
-        o,
-        "3. Database roles and the database URL secret, once, in one shell (bash). Coder logs in as its own role `{}`{}; passwords are generated here and never written to a file, the tree or the Terraform state. A short-lived psql pod in namespace `{ns}` (Pod Security `restricted`; it reaches the database as coderd does) logs in as the admin:",
-        cr.coder_role,
-        cr.exporter.as_ref().map_or(String::new(), |e| format!(", the Postgres exporters as the read-only role `{}`", e.role))
-    )?;
-    writeln!(o)?;
     writeln!(o, "   ```sh")?;
     writeln!(o, "   DB_HOST=$(terraform -chdir={tf} output -raw {})", cr.admin.host_output)?;
     match p.cloud {
@@ -448,7 +723,7 @@ pub fn write_database_step(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o)?;
         writeln!(
             o,
-            "   The secrets go to the cloud's secret manager{}; the External Secrets Operator's `{}` `{}` reads them and the `ExternalSecret` objects in the overlays fill {} (refreshed every {}). Install the operator and that store{} before step 2.",
+            "   The secrets go to the cloud's secret manager{}; the External Secrets Operator's `{}` `{}` reads them and the `ExternalSecret` objects in the overlays fill {} (refreshed every {}). Install the operator and that store{} before `kubectl apply -k`.",
             if p.cloud == Cloud::Azure { " (Key Vault `$KEY_VAULT`)" } else { "" },
             eso.store_kind,
             eso.store,
@@ -462,28 +737,34 @@ pub fn write_database_step(p: &Plan, o: &mut String) -> std::fmt::Result {
 }
 
 /// Before `kubectl apply -k`: the operators whose CRDs the overlays use.
-pub fn write_crd_prerequisites(p: &Plan, o: &mut String) -> std::fmt::Result {
+fn crd_prerequisites(p: &Plan) -> Vec<&'static str> {
+    let mut notes = Vec::new();
     if p.observability.prometheus_operator.is_some() {
-        writeln!(o, "   First, the Prometheus Operator and its CRDs (e.g. kube-prometheus-stack): the overlays hold ServiceMonitors.")?;
-        writeln!(o)?;
+        notes.push("First, the Prometheus Operator and its CRDs (e.g. kube-prometheus-stack): the overlays hold ServiceMonitors.");
     }
     if p.credentials.external_secrets.is_some() {
-        writeln!(o, "   First, the External Secrets Operator, its CRDs and its store: the overlays hold ExternalSecrets.")?;
-        writeln!(o)?;
+        notes.push("First, the External Secrets Operator, its CRDs and its store: the overlays hold ExternalSecrets.");
     }
-    Ok(())
+    notes
 }
 
 /// Apply step: the coder-observability release (when observability is on).
-pub fn write_observability_step(p: &Plan, o: &mut String, step: u32) -> std::fmt::Result {
+fn observability_step(p: &Plan) -> Option<Step> {
+    let (Some(s), Some(e)) = (&p.observability.stack, &p.credentials.exporter) else { return None };
+    let title = format!(
+        "Observability: Coder's `{}` chart (version pinned to {}) in namespace `{}`: Prometheus, Grafana with Coder's dashboards, Loki, alerts, the grafana-agent collector (it tolerates the coderd and provisioner pools' taints) and the Postgres exporters (role `{}`, password from secret `{}`, made in the database step):",
+        s.chart, s.version, s.namespace, e.role, e.secret.name
+    );
+    let mut body = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_observability_body(p, &mut body);
+    Some(Step::new(title).raw(body))
+}
+
+/// The observability step's commands, indented under the step.
+pub fn write_observability_body(p: &Plan, o: &mut String) -> std::fmt::Result {
     let (Some(s), Some(e)) = (&p.observability.stack, &p.credentials.exporter) else { return Ok(()) };
     let tf = paths::terraform_dir(p.cloud);
-    writeln!(
-        o,
-        "{step}. Observability: Coder's `{}` chart (version pinned to {}) in namespace `{}`: Prometheus, Grafana with Coder's dashboards, Loki, alerts, the grafana-agent collector (it tolerates the coderd and provisioner pools' taints) and the Postgres exporters (role `{}`, password from secret `{}`, made in step 3):",
-        s.chart, s.version, s.namespace, e.role, e.secret.name
-    )?;
-    writeln!(o)?;
     writeln!(o, "   ```sh")?;
     if p.credentials.external_secrets.is_some() {
         writeln!(o, "   kubectl apply -k {}/observability   # the ExternalSecret of {}", paths::KUSTOMIZE_ROOT, e.secret.name)?;
@@ -691,7 +972,7 @@ mod tests {
         ] {
             let p = plan(&SPEC.replace("aws", cloud).replace("us-east-1", region));
             let mut o = String::new();
-            super::write_database_step(&p, &mut o).unwrap();
+            super::write_database_body(&p, &mut o).unwrap();
             assert!(o.contains(admin), "{cloud}");
             assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
             assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
@@ -699,7 +980,7 @@ mod tests {
             assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
         }
         let mut o = String::new();
-        super::write_database_step(&plan(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: sm\n")), &mut o).unwrap();
+        super::write_database_body(&plan(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: sm\n")), &mut o).unwrap();
         assert!(o.contains("aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"), "{o}");
     }
 }
