@@ -41,11 +41,12 @@ pub struct Rollout {
 
 pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Coderd, Pool) {
     let (tier, users, coderd_m) = (ctx.tier, ctx.users(), ctx.machines.coderd);
-    let non_ws_max_pods = ctx.rules.non_workspace_max_pods.value;
     capacity_check(found, "coderd", coderd_m, tier.coderd.capacity, &tier.id);
     let small = users <= 100 && tier.coderd.replicas.min < tier.coderd.replicas.max;
     let coderd_replicas = if small { tier.coderd.replicas.min } else { tier.coderd.replicas.max };
-    let coderd_cap = node_capacity(ctx.rules, coderd_m, non_ws_max_pods);
+    // One coderd per node; one spare slot for a Job or debug pod.
+    let mp = pools::max_pods(ctx, coderd_m, 1, 1, "a Job or debug pod", u32::MAX);
+    let coderd_cap = node_capacity(ctx.rules, coderd_m, mp.value);
     let coderd_res = Resources {
         cpu_millis: floor_to(coderd_cap.schedulable.cpu_millis, 100),
         memory_mib: floor_to(coderd_cap.schedulable.memory_mib, 256),
@@ -70,7 +71,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Coderd, Pool) {
     coderd_reasons.insert(
         "resources",
         format!(
-            "requests = limits (Guaranteed QoS, as Coder's sizing docs set them): one coderd fills its {} node's schedulable {}m / {} MiB, rounded down to 100m / 256 MiB",
+            "requests = limits (Guaranteed QoS, as Coder's sizing docs set them): one coderd fills its {} node's schedulable {}m / {} MiB (allocatable - daemonsets - headroom), rounded down to 100m / 256 MiB",
             coderd_m.name, coderd_cap.schedulable.cpu_millis, coderd_cap.schedulable.memory_mib
         ),
     );
@@ -115,13 +116,12 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Coderd, Pool) {
         );
     }
     let coderd_pool = {
-        let mut p = pools::pool(ctx, Role::Coderd, coderd_m, &coderd_cap, coderd_replicas, coderd_replicas, non_ws_max_pods);
+        let mut p = pools::pool(ctx, Role::Coderd, coderd_m, &coderd_cap, coderd_replicas, coderd_replicas, &mp, 1, coderd_res);
         p.reasons.insert(
             "min_nodes",
             format!("one node per coderd replica ({coderd_replicas}); fixed size: Coder advises against autoscaling coderd"),
         );
         p.reasons.insert("max_nodes", "fixed size, equal to min_nodes".into());
-        p.reasons.insert("max_pods", format!("Kubernetes' default of {non_ws_max_pods}; coderd nodes run one coderd and daemonsets"));
         p
     };
     // The chart sets no Deployment strategy, so Kubernetes' default applies:

@@ -195,6 +195,31 @@ pub(crate) fn gib(mib: u32) -> f64 {
     (f64::from(mib) / 1024.0 * 100.0).round() / 100.0
 }
 
+/// The static scheduling check: the plan never ships a pool whose pods
+/// cannot all be scheduled on a node (`Pool::fits`). Every problem at once,
+/// located at the machine type override or the user count.
+fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
+    let mut errors = Vec::new();
+    for p in pools.iter().filter(|p| !p.fits) {
+        let over = match p.role {
+            Role::Coderd => spec.machine_types.coderd.as_ref(),
+            Role::Provisioner => spec.machine_types.provisioner.as_ref(),
+            Role::Workspace => spec.machine_types.workspace.as_ref(),
+        };
+        let message = format!(
+            "the {} pool's {} has no room for its {} pod(s): {}",
+            p.role.as_str(),
+            p.machine_type,
+            p.pods_per_node,
+            p.reasons.get("fits").map_or("", String::as_str)
+        );
+        let help = format!("pick a larger machine_types.{} (more vCPU and memory per node)", p.role.as_str());
+        let (line, column) = over.map_or((spec.users.line, spec.users.column), |at| (at.line, at.column));
+        errors.push(crate::error::Located { line, column, message, help });
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
+}
+
 /// Build the plan. Errors (a tier too small, an unknown machine type) point at
 /// the spec line that caused them.
 pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
@@ -207,6 +232,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let (provisioners, prov_pool) = provisioners::plan(&ctx, &mut found);
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools = vec![coderd_pool, prov_pool, ws_pool];
+    check_fit(spec, &pools)?;
     let database = database::plan(&ctx, &coderd, &mut found);
     let observability = observability::plan(&ctx, &mut found);
     notes::burstable(&ctx, &mut found);

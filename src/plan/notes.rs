@@ -26,6 +26,7 @@ pub enum WarningCode {
     AzureStorageRounded,
     ObservabilityDisabled,
     BurstableMachineType,
+    ProvisionerMemoryBelowSizing,
 }
 
 impl WarningCode {
@@ -39,6 +40,7 @@ impl WarningCode {
             WarningCode::AzureStorageRounded => "azure-storage-rounded",
             WarningCode::ObservabilityDisabled => "observability-disabled",
             WarningCode::BurstableMachineType => "burstable-machine-type",
+            WarningCode::ProvisionerMemoryBelowSizing => "provisioner-memory-below-sizing",
         }
     }
 }

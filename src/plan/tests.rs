@@ -96,11 +96,14 @@ fn seed_self_contradictions_are_warned() {
     assert!(!codes(&p3).contains(&"workspace-memory-headroom"));
     let aws = plan_for(2000, "aws", "");
     assert!(codes(&aws).contains(&"burstable-machine-type"));
-    assert!(codes(&aws).contains(&"max-pods-clamped"));
-    assert_eq!(aws.pool(Role::Workspace).max_pods, 110);
+    // Max pods is sized to need: 16 workspaces + 16 spare + 5 daemonsets fit
+    // the ENI default of t3.2xlarge (58), so no clamp and no override.
+    assert!(!codes(&aws).contains(&"max-pods-clamped"));
+    assert_eq!(aws.pool(Role::Workspace).max_pods, 58);
     let az = plan_for(3000, "azure", "");
     assert!(codes(&az).contains(&"azure-storage-rounded"));
-    assert_eq!(az.pool(Role::Workspace).max_pods, 250);
+    // 12 workspaces + 12 spare + 6 daemonsets, not the seed's ceiling of 256.
+    assert_eq!(az.pool(Role::Workspace).max_pods, 30);
     // Non-burstable overrides silence the burstable warning.
     let m5 = plan_for(
         2000,
@@ -260,11 +263,79 @@ fn decisions_renderers_read_are_in_the_plan() {
     let big = plan_for(3000, "aws", "");
     assert_eq!((big.coderd.replicas, big.coderd.high_availability), (4, true));
     assert!(!big.coderd.builtin_provisioners && big.coderd.provisioner_daemons == 0);
-    // EKS: t3 types give fewer ENI pods than 110, so prefix delegation is needed;
-    // GKE/AKS set max pods on the pool and never need it.
-    assert!(big.pools.iter().all(|p| p.needs_prefix_delegation && p.override_max_pods));
+    // EKS: every seed pool's need fits the ENI default, so neither prefix
+    // delegation nor an override; GKE/AKS set max pods on the pool.
+    assert!(big.pools.iter().all(|p| !p.needs_prefix_delegation && !p.override_max_pods));
     assert!(small.pools.iter().all(|p| !p.needs_prefix_delegation && !p.override_max_pods));
     let m5 = plan_for(1000, "aws", "machine_types:\n  workspace: m5.4xlarge\n");
     let ws = m5.pool(Role::Workspace);
-    assert!(ws.override_max_pods && !ws.needs_prefix_delegation, "234 ENI pods > 110 planned");
+    assert!(ws.override_max_pods && !ws.needs_prefix_delegation, "234 ENI pods > the 110 limit");
+    // A pool that needs more than the ENI gives: m5.large (29) for 30
+    // provisioners needs prefix delegation.
+    let pd = plan_for(1000, "aws", "machine_types:\n  provisioner: m5.large\n");
+    let prov = pd.pool(Role::Provisioner);
+    assert!(prov.needs_prefix_delegation && prov.override_max_pods && prov.max_pods > 29, "{}", prov.max_pods);
+}
+
+#[test]
+fn every_pool_fits_in_every_tier_and_cloud() {
+    for cloud in ["gcp", "aws", "azure"] {
+        for users in [50, 1000, 2000, 3000] {
+            let p = plan_for(users, cloud, "");
+            for pool in &p.pools {
+                let ctx = format!("{cloud} {users} {}", pool.role.as_str());
+                assert!(pool.fits, "{ctx}: {}", pool.reasons["fits"]);
+                let used = pool.requested_per_node.plus(pool.daemonsets).plus(pool.headroom);
+                assert!(used.within(pool.allocatable), "{ctx}");
+                assert!(pool.pods_per_node + u32::try_from(pool.daemonset_list.len()).unwrap() <= pool.max_pods, "{ctx}");
+                assert!(pool.max_pods <= 256 && pool.max_pods >= pool.max_pods_need.min(110), "{ctx}");
+                assert!(!pool.needs_prefix_delegation, "{ctx}: seed pools fit the ENI default");
+            }
+        }
+    }
+}
+
+#[test]
+fn max_pods_follows_each_clouds_rule() {
+    // GKE: the need rounded up to a power of two (same pod range).
+    let g = plan_for(1000, "gcp", "");
+    assert!(g.pools.iter().all(|p| p.max_pods.is_power_of_two() && p.max_pods >= p.max_pods_need));
+    // AKS: the need itself (every slot costs reserve memory and an IP).
+    let a = plan_for(1000, "azure", "");
+    assert!(a.pools.iter().all(|p| p.max_pods == p.max_pods_need.max(10)));
+    // EKS: the ENI default where it covers the need.
+    let e = plan_for(1000, "aws", "");
+    assert!(e.pools.iter().all(|p| Some(p.max_pods) == p.default_max_pods));
+}
+
+#[test]
+fn provisioners_below_one_gib_are_warned_with_how_many_fit() {
+    let p = plan_for(1000, "aws", "machine_types:\n  provisioner: c5.2xlarge\n");
+    let w = p.warnings.iter().find(|w| w.code == WarningCode::ProvisionerMemoryBelowSizing).expect("30 on 16 GiB is below 1 GiB each");
+    let fit = p.pool(Role::Provisioner).schedulable.memory_mib / 1024;
+    assert!(w.message.contains(&format!("only {fit} fit per node")), "{}", w.message);
+    assert!(fit < 30);
+    // 30 per node on a 64 GiB machine get more than 1 GiB: no warning.
+    let big = plan_for(1000, "aws", "machine_types:\n  provisioner: m5.4xlarge\n");
+    assert!(big.provisioners[0].resources.requests.memory_mib >= 1024);
+    assert!(!big.warnings.iter().any(|w| w.code == WarningCode::ProvisionerMemoryBelowSizing));
+}
+
+#[test]
+fn a_pool_that_does_not_fit_is_a_located_error() {
+    // No catalog machine is too small for its seed pods, so the check is
+    // exercised on a plan whose pool is marked as not fitting.
+    let text = "name: acme\nusers: 500\ncloud: azure\nregion: r1\naccess_url: https://coder.acme.com\nmachine_types:\n  provisioner: Standard_D2s_v3\n";
+    let spec = Spec::parse("spec.yaml", text).unwrap();
+    let mut p = plan(&spec, Catalog::embedded()).unwrap();
+    assert!(check_fit(&spec, &p.pools).is_ok());
+    for pool in &mut p.pools {
+        pool.fits = pool.role == Role::Coderd;
+    }
+    let e = check_fit(&spec, &p.pools).unwrap_err();
+    let errs = e.errors();
+    assert_eq!(errs.len(), 2, "every problem at once");
+    assert_eq!((errs[0].line, errs[0].column), (7, 16), "at the provisioner override");
+    assert!(errs[0].help.contains("machine_types.provisioner"), "{}", errs[0].help);
+    assert_eq!((errs[1].line, errs[1].column), (2, 8), "no workspace override: at users");
 }

@@ -24,19 +24,23 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
     capacity_check(found, "workspace", ws_m, tier.workspaces.capacity, &tier.id);
     let ws_per_node = tier.workspaces.per_node;
     let seed_max_pods = tier.workspaces.max_pods_per_node;
-    let ws_max_pods = seed_max_pods.min(rules.max_pods_limit);
+    // Spare slots: as many again, for workspaces whose templates request less
+    // than the default (they pack more per node).
+    let mp = pools::max_pods(
+        ctx,
+        ws_m,
+        ws_per_node,
+        ws_per_node,
+        "workspaces smaller than the default request pack more per node",
+        seed_max_pods,
+    );
+    let ws_max_pods = mp.value;
     let ws_cap = node_capacity(rules, ws_m, ws_max_pods);
-    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, ws_max_pods);
-    if ws_max_pods < seed_max_pods {
-        let extra = if ws_pool.needs_prefix_delegation {
-            " EKS reaches it only with VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true on the aws-node daemonset); the launch template sets max pods accordingly."
-        } else {
-            ""
-        };
+    if let Some(need) = mp.clamped_from {
         found.warn(
             WarningCode::MaxPodsClamped,
             format!(
-                "the reference architecture allows up to {seed_max_pods} workspace pods per node; {} allows at most {ws_max_pods} ({}), so workspace nodes use {ws_max_pods}.{extra}",
+                "workspace nodes need {need} pod slots; {} allows at most {ws_max_pods} ({}), so workspace nodes use {ws_max_pods}",
                 rules.service, rules.max_pods_source
             ),
         );
@@ -58,6 +62,8 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
         );
     }
     let ws_cpu = floor_to(ws_cap.schedulable.cpu_millis / ws_per_node, 10);
+    let ws_pool_req = Resources { cpu_millis: ws_cpu, memory_mib: ws_mem };
+    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, &mp, ws_per_node, ws_pool_req);
     let ws_nodes_max = tier.workspaces.nodes;
     let ws_groups = u32::try_from(spec.workspaces.len()).unwrap_or(1).max(1);
     if ws_groups > users {
@@ -116,17 +122,6 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
             "tier {}: {ws_nodes_max} workspace nodes x {ws_per_node} workspaces each; the autoscaler adds nodes only as workspaces start",
             tier.id
         ),
-    );
-    ws_pool.reasons.insert(
-        "max_pods",
-        if ws_max_pods < seed_max_pods {
-            format!(
-                "reference architecture: at most {seed_max_pods} workspace pods per node, clamped to {}'s limit of {ws_max_pods}",
-                rules.service
-            )
-        } else {
-            format!("reference architecture: at most {seed_max_pods} workspace pods per node")
-        },
     );
     Ok((workspaces, ws_pool))
 }

@@ -56,20 +56,33 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     writeln!(o, "## Sizing")?;
     writeln!(o)?;
-    writeln!(o, "| pool | machine type | vCPU | memory | nodes | max pods/node |")?;
-    writeln!(o, "|---|---|---|---|---|---|")?;
+    writeln!(
+        o,
+        "| pool | machine type | vCPU | memory | nodes | max pods/node | allocatable/node | system daemonsets | headroom | our pods/node | fits |"
+    )?;
+    writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|")?;
     for pool in &p.pools {
         let nodes =
             if pool.autoscaling { format!("{} to {} (autoscaled)", pool.min_nodes, pool.max_nodes) } else { pool.max_nodes.to_string() };
         writeln!(
             o,
-            "| {} | `{}` | {} | {} GiB | {} | {} |",
+            "| {} | `{}` | {} | {} GiB | {} | {} | {}m / {} | {}m / {} | {}m / {} | {} x {}m / {} | {} |",
             pool.role.as_str(),
             pool.machine_type,
             pool.vcpu,
             pool.memory_gib,
             nodes,
-            pool.max_pods
+            pool.max_pods,
+            pool.allocatable.cpu_millis,
+            mib(pool.allocatable.memory_mib),
+            pool.daemonsets.cpu_millis,
+            mib(pool.daemonsets.memory_mib),
+            pool.headroom.cpu_millis,
+            mib(pool.headroom.memory_mib),
+            pool.pods_per_node,
+            pool.requested_per_pod.cpu_millis,
+            mib(pool.requested_per_pod.memory_mib),
+            if pool.fits { "yes" } else { "no" }
         )?;
     }
     writeln!(o)?;

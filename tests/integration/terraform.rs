@@ -305,7 +305,8 @@ fn seed_numbers_are_visible() {
         if cloud == Cloud::Azure {
             assert!(text.contains("storage_mb                        = 2097152\n"), "{name}: 1.5 TB rounded up to 2 TiB");
             assert!(plan.warnings.iter().any(|w| w.code.as_str() == "azure-storage-rounded"));
-            assert!(plan.warnings.iter().any(|w| w.code.as_str() == "max-pods-clamped"));
+            // Max pods follows need (12 + 12 spare + daemonsets), not the seed's 256.
+            assert!(plan.pool(Role::Workspace).max_pods < 64, "{name}");
         }
     }
 }
@@ -553,7 +554,9 @@ fn helm_scheduling_matches_terraform_pools() {
 
 /// The launch template's comment and the README follow the plan's
 /// `needs_prefix_delegation`: a workspace type whose ENI default (234) is
-/// above the planned max pods (110) caps max pods without prefix delegation.
+/// above EKS's limit (110) caps max pods without prefix delegation; a
+/// provisioner type whose ENI default (m5.large: 29) is below its need (30
+/// provisioners + spare + daemonsets) needs it.
 #[test]
 fn prefix_delegation_is_read_from_the_plan() {
     let text = std::fs::read_to_string(repo_root().join("tests/data/terraform-variants/aws-m5-4xlarge-workspace.yaml")).unwrap();
@@ -561,8 +564,11 @@ fn prefix_delegation_is_read_from_the_plan() {
     let ws = plan.pool(coder_gen::plan::Role::Workspace);
     assert_eq!((ws.machine_type.as_str(), ws.default_max_pods, ws.max_pods), ("m5.4xlarge", Some(234), 110));
     assert!(ws.override_max_pods && !ws.needs_prefix_delegation);
-    let clamped = plan.warnings.iter().find(|w| w.code.as_str() == "max-pods-clamped").unwrap();
-    assert!(!clamped.message.contains("EKS reaches it only with"), "{}", clamped.message);
+    let prov = plan.pool(coder_gen::plan::Role::Provisioner);
+    assert_eq!((prov.machine_type.as_str(), prov.default_max_pods), ("m5.large", Some(29)));
+    assert!(prov.needs_prefix_delegation && prov.override_max_pods && prov.max_pods == prov.max_pods_need);
+    let coderd_pool = plan.pool(coder_gen::plan::Role::Coderd);
+    assert!(!coderd_pool.needs_prefix_delegation && !coderd_pool.override_max_pods, "t3.large's 35 cover coderd's need");
 
     let tree = coder_gen::render::render(&plan);
     let tf = tf_files(&tree).into_iter().find(|(p, _)| p.ends_with("node_pools.tf")).unwrap().1;
@@ -574,8 +580,7 @@ fn prefix_delegation_is_read_from_the_plan() {
     let workspace = section("workspace");
     assert!(workspace.contains("maxPods: 110"), "{workspace}");
     assert!(!workspace.contains("prefix delegation"), "{workspace}");
-    // coderd (t3.large, 35 by ENI) still needs it for 110 pods.
-    let coderd_pool = plan.pool(coder_gen::plan::Role::Coderd);
-    assert!(coderd_pool.needs_prefix_delegation);
-    assert!(section("coderd").contains("VPC CNI prefix delegation"));
+    assert!(section("provisioner").contains("VPC CNI prefix delegation"));
+    assert!(section("provisioner").contains(&format!("maxPods: {}\n", prov.max_pods)));
+    assert!(!section("coderd").contains("maxPods"), "the ENI default stays");
 }
