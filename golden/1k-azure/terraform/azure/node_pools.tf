@@ -12,7 +12,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "coderd" {
   vm_size                 = "Standard_D2s_v3"
   auto_scaling_enabled    = false
   node_count              = 2
-  max_pods                = 110
+  max_pods                = 11
   os_disk_size_gb         = 100
   os_disk_type            = "Managed"
   host_encryption_enabled = true
@@ -37,7 +37,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "provisioner" {
   vm_size                 = "Standard_D8s_v3"
   auto_scaling_enabled    = false
   node_count              = 2
-  max_pods                = 110
+  max_pods                = 44
   os_disk_size_gb         = 100
   os_disk_type            = "Managed"
   host_encryption_enabled = true
@@ -63,7 +63,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "workspace" {
   auto_scaling_enabled    = true
   min_count               = 1
   max_count               = 64
-  max_pods                = 250
+  max_pods                = 38
   os_disk_size_gb         = 100
   os_disk_type            = "Managed"
   host_encryption_enabled = true

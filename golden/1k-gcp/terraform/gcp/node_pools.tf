@@ -17,7 +17,7 @@ resource "google_container_node_pool" "coderd" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 110
+  max_pods_per_node = 16
 
   autoscaling {
     total_min_node_count = 2
@@ -74,7 +74,7 @@ resource "google_container_node_pool" "provisioner" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 110
+  max_pods_per_node = 64
 
   autoscaling {
     total_min_node_count = 2
@@ -131,7 +131,7 @@ resource "google_container_node_pool" "workspace" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 256
+  max_pods_per_node = 64
 
   autoscaling {
     total_min_node_count = 1

@@ -9,27 +9,6 @@
 resource "aws_launch_template" "coderd" {
   name                   = "initech-coderd"
   update_default_version = true
-  # The ENI table gives t3.xlarge 58 pods per node; the plan sizes it for 110.
-  # That many pods need VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true
-  # on the aws-node daemonset), else pods beyond the ENI's addresses cannot
-  # start. AL2023's nodeadm merges this NodeConfig with the one EKS generates.
-  user_data = base64encode(<<-EOT
-    MIME-Version: 1.0
-    Content-Type: multipart/mixed; boundary="//"
-
-    --//
-    Content-Type: application/node.eks.aws
-
-    apiVersion: node.eks.aws/v1alpha1
-    kind: NodeConfig
-    spec:
-      kubelet:
-        config:
-          maxPods: 110
-
-    --//--
-  EOT
-  )
 
   metadata_options {
     http_endpoint = "enabled"
@@ -91,27 +70,6 @@ resource "aws_eks_node_group" "coderd" {
 resource "aws_launch_template" "provisioner" {
   name                   = "initech-provisioner"
   update_default_version = true
-  # The ENI table gives t3.2xlarge 58 pods per node; the plan sizes it for 110.
-  # That many pods need VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true
-  # on the aws-node daemonset), else pods beyond the ENI's addresses cannot
-  # start. AL2023's nodeadm merges this NodeConfig with the one EKS generates.
-  user_data = base64encode(<<-EOT
-    MIME-Version: 1.0
-    Content-Type: multipart/mixed; boundary="//"
-
-    --//
-    Content-Type: application/node.eks.aws
-
-    apiVersion: node.eks.aws/v1alpha1
-    kind: NodeConfig
-    spec:
-      kubelet:
-        config:
-          maxPods: 110
-
-    --//--
-  EOT
-  )
 
   metadata_options {
     http_endpoint = "enabled"
@@ -173,27 +131,6 @@ resource "aws_eks_node_group" "provisioner" {
 resource "aws_launch_template" "workspace" {
   name                   = "initech-workspace"
   update_default_version = true
-  # The ENI table gives t3.2xlarge 58 pods per node; the plan sizes it for 110.
-  # That many pods need VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true
-  # on the aws-node daemonset), else pods beyond the ENI's addresses cannot
-  # start. AL2023's nodeadm merges this NodeConfig with the one EKS generates.
-  user_data = base64encode(<<-EOT
-    MIME-Version: 1.0
-    Content-Type: multipart/mixed; boundary="//"
-
-    --//
-    Content-Type: application/node.eks.aws
-
-    apiVersion: node.eks.aws/v1alpha1
-    kind: NodeConfig
-    spec:
-      kubelet:
-        config:
-          maxPods: 110
-
-    --//--
-  EOT
-  )
 
   metadata_options {
     http_endpoint = "enabled"
