@@ -250,12 +250,39 @@ pub struct DatabaseRules {
     /// The only storage sizes the service offers (GiB, ascending); `null`:
     /// any size.
     pub storage_sizes_gib: Option<Sourced<Vec<u32>>>,
+    /// The service's default `max_connections` for an instance class; the
+    /// plan never sets it lower.
+    pub max_connections_default: Sourced<MaxConnectionsDefault>,
     pub backup_retention_days: Sourced<u32>,
     /// `null`: as far back as the backup retention.
     pub point_in_time_recovery_days: Sourced<Option<u32>>,
     /// `null`: the service has no such setting.
     pub monitoring_interval_seconds: Sourced<Option<u32>>,
     pub performance_insights_retention_days: Sourced<Option<u32>>,
+}
+
+/// How a managed PostgreSQL picks its default `max_connections`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum MaxConnectionsDefault {
+    /// Instance memory divided by a per-connection size, capped (RDS).
+    PerMemory { bytes_per_connection: u64, max: u32 },
+    /// `[up to MiB, default]`, ascending (Cloud SQL, Azure).
+    ByMemory(Vec<(u32, u32)>),
+}
+
+impl MaxConnectionsDefault {
+    pub fn for_memory(&self, memory_mib: u32) -> u32 {
+        match self {
+            MaxConnectionsDefault::PerMemory { bytes_per_connection, max } => {
+                let n = u64::from(memory_mib) * 1024 * 1024 / (*bytes_per_connection).max(1);
+                u32::try_from(n).unwrap_or(u32::MAX).min(*max)
+            }
+            MaxConnectionsDefault::ByMemory(rows) => {
+                rows.iter().find(|(up_to, _)| memory_mib <= *up_to).or(rows.last()).map_or(100, |(_, n)| *n)
+            }
+        }
+    }
 }
 
 /// The database's storage type: one for every size, or per size.
@@ -304,6 +331,7 @@ impl CloudRules {
             ("max_pods", self.max_pods.source.as_str()),
             ("node_disk", self.node_disk.source.as_str()),
             ("database.backup_retention_days", db.backup_retention_days.source.as_str()),
+            ("database.max_connections_default", db.max_connections_default.source.as_str()),
             ("database.point_in_time_recovery_days", db.point_in_time_recovery_days.source.as_str()),
             ("database.monitoring_interval_seconds", db.monitoring_interval_seconds.source.as_str()),
             ("database.performance_insights_retention_days", db.performance_insights_retention_days.source.as_str()),

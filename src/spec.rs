@@ -173,8 +173,11 @@ struct RawDatabase {
     postgres_version: Option<Spanned<u32>>,
     #[serde(default)]
     ha: AutoBool,
+    /// Read replicas (default 0). Coder reads and writes through one
+    /// connection URL, so it never uses them; refused on AWS, where RDS cannot
+    /// replicate an instance whose master password it manages.
     #[serde(default)]
-    read_replicas: AutoCount,
+    read_replicas: Option<Spanned<AutoCount>>,
     #[serde(default)]
     builds_per_day: Option<u32>,
 }
@@ -265,6 +268,8 @@ pub struct Database {
     pub postgres_version: u32,
     pub ha: AutoBool,
     pub read_replicas: AutoCount,
+    /// Where `read_replicas` was set (line, column), for plan errors.
+    pub read_replicas_at: Option<(u64, u64)>,
     pub builds_per_day: Option<u32>,
 }
 
@@ -431,12 +436,20 @@ impl Validator<'_> {
                     }
                     None => DEFAULT_POSTGRES_VERSION,
                 };
-                Database { postgres_version, ha: d.ha, read_replicas: d.read_replicas, builds_per_day: d.builds_per_day }
+                let read_replicas_at = d.read_replicas.as_ref().map(|r| (r.defined.line(), r.defined.column()));
+                Database {
+                    postgres_version,
+                    ha: d.ha,
+                    read_replicas: d.read_replicas.map_or(AutoCount::Auto, |r| r.value),
+                    read_replicas_at,
+                    builds_per_day: d.builds_per_day,
+                }
             }
             None => Database {
                 postgres_version: DEFAULT_POSTGRES_VERSION,
                 ha: AutoBool::Auto,
                 read_replicas: AutoCount::Auto,
+                read_replicas_at: None,
                 builds_per_day: None,
             },
         };

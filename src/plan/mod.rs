@@ -233,7 +233,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools = vec![coderd_pool, prov_pool, ws_pool];
     check_fit(spec, &pools)?;
-    let database = database::plan(&ctx, &coderd, &mut found);
+    let database = database::plan(&ctx, &coderd, &mut found)?;
     let observability = observability::plan(&ctx, &mut found);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));

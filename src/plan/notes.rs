@@ -27,6 +27,8 @@ pub enum WarningCode {
     ObservabilityDisabled,
     BurstableMachineType,
     ProvisionerMemoryBelowSizing,
+    ReadReplicasUnused,
+    DatabaseBuildsAboveThreshold,
 }
 
 impl WarningCode {
@@ -41,6 +43,8 @@ impl WarningCode {
             WarningCode::ObservabilityDisabled => "observability-disabled",
             WarningCode::BurstableMachineType => "burstable-machine-type",
             WarningCode::ProvisionerMemoryBelowSizing => "provisioner-memory-below-sizing",
+            WarningCode::ReadReplicasUnused => "read-replicas-unused",
+            WarningCode::DatabaseBuildsAboveThreshold => "database-builds-above-threshold",
         }
     }
 }

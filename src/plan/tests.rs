@@ -137,12 +137,62 @@ fn provisioners_are_shared_across_namespaces_and_coderd_runs_none() {
 }
 
 #[test]
-fn read_replicas_follow_builds_per_day() {
-    assert_eq!(plan_for(3000, "gcp", "database:\n  builds_per_day: 1500\n").database.read_replicas, 0);
-    assert_eq!(plan_for(3000, "gcp", "database:\n  builds_per_day: 1501\n").database.read_replicas, 1);
-    assert_eq!(plan_for(2000, "gcp", "database:\n  builds_per_day: 501\n").database.read_replicas, 1);
-    assert_eq!(plan_for(900, "gcp", "database:\n  builds_per_day: 5000\n").database.read_replicas, 0);
-    assert_eq!(plan_for(900, "gcp", "database:\n  read_replicas: 2\n").database.read_replicas, 2);
+fn database_as_coder_uses_it() {
+    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code).collect::<Vec<_>>();
+    // Above the threshold: a warning for a larger class, never a replica.
+    for (users, builds) in [(3000, 1501), (2000, 501)] {
+        let p = plan_for(users, "gcp", &format!("database:\n  builds_per_day: {builds}\n"));
+        assert_eq!(p.database.read_replicas, 0);
+        let w = p.warnings.iter().find(|w| w.code == WarningCode::DatabaseBuildsAboveThreshold).expect("warned");
+        assert!(w.message.contains("larger class") && w.message.contains("Read replicas do not help"), "{}", w.message);
+    }
+    let at = plan_for(3000, "gcp", "database:\n  builds_per_day: 1500\n");
+    assert!(!codes(&at).contains(&WarningCode::DatabaseBuildsAboveThreshold));
+    // The 3k second node is the HA standby.
+    assert_eq!((at.database.nodes, at.database.read_replicas), (2, 0));
+    assert!(at.database.reasons["nodes"].contains("HA standby"));
+    // Replicas only when asked, with a warning.
+    let asked = plan_for(900, "gcp", "database:\n  read_replicas: 2\n");
+    assert_eq!(asked.database.read_replicas, 2);
+    assert!(codes(&asked).contains(&WarningCode::ReadReplicasUnused));
+    assert!(!codes(&plan_for(900, "azure", "")).contains(&WarningCode::ReadReplicasUnused));
+}
+
+#[test]
+fn aws_read_replicas_of_a_managed_password_instance_are_a_located_error() {
+    let text = "name: acme\nusers: 900\ncloud: aws\nregion: r1\naccess_url: https://coder.acme.com\ndatabase:\n  read_replicas: 1\n";
+    let spec = Spec::parse("spec.yaml", text).unwrap();
+    let e = plan(&spec, Catalog::embedded()).unwrap_err();
+    let first = &e.errors()[0];
+    assert_eq!((first.line, first.column), (7, 18));
+    assert!(first.message.contains("manage_master_user_password"), "{}", first.message);
+    // 0 is fine.
+    let ok = "name: acme\nusers: 900\ncloud: aws\nregion: r1\naccess_url: https://coder.acme.com\ndatabase:\n  read_replicas: 0\n";
+    assert!(plan(&Spec::parse("spec.yaml", ok).unwrap(), Catalog::embedded()).is_ok());
+}
+
+#[test]
+fn max_connections_is_never_below_the_providers_default_and_covers_coderd() {
+    use super::database::{ADMIN_CONNECTIONS, EXTRA_CONNECTIONS, PG_LISTEN_CONNECTIONS};
+    let c = Catalog::embedded();
+    for cloud in ["gcp", "aws", "azure"] {
+        for users in [50, 1000, 2000, 3000] {
+            let p = plan_for(users, cloud, "");
+            let d = &p.database;
+            let r = p.coderd.replicas;
+            let need = r * PG_CONN_MAX_OPEN * 2 + r * PG_LISTEN_CONNECTIONS + EXTRA_CONNECTIONS + ADMIN_CONNECTIONS;
+            assert!(d.max_connections >= need, "{cloud} {users}");
+            let m = c.machine(p.cloud, &d.instance_class).unwrap();
+            let default = c.cloud(p.cloud).database.max_connections_default.value.for_memory(m.memory_mib);
+            assert_eq!(d.max_connections, need.max(default), "{cloud} {users}");
+            assert!(d.max_connections > 130, "{cloud} {users}: above every provider's default for these classes");
+        }
+    }
+    // RDS: db.t3.large (8 GiB) = 8 GiB / 9531392 bytes.
+    let aws = plan_for(500, "aws", "");
+    assert_eq!(aws.database.max_connections, 901);
+    // Azure D2s_v3: 859 (the flexible server's table).
+    assert_eq!(plan_for(500, "azure", "").database.max_connections, 859);
 }
 
 #[test]
