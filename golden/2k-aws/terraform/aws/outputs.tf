@@ -23,8 +23,3 @@ output "database_master_user_secret_arn" {
   description = "ARN of the Secrets Manager secret RDS keeps the master password in (the password itself never passes through Terraform)."
   value       = aws_db_instance.primary.master_user_secret[0].secret_arn
 }
-
-output "database_replica_addresses" {
-  description = "Private DNS names of the read replicas."
-  value       = aws_db_instance.replica[*].address
-}
