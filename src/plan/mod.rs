@@ -18,6 +18,7 @@
 //! 4. a new warning gets a [`WarningCode`] variant; document fields in README
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
+pub mod autoscaler;
 pub mod capacity;
 pub mod coderd;
 pub mod database;
@@ -33,6 +34,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use autoscaler::ClusterAutoscaler;
 pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
 pub use database::Database;
@@ -141,6 +143,9 @@ pub struct Plan {
     pub workspaces: Vec<Workspaces>,
     pub database: Database,
     pub observability: Observability,
+    /// The node autoscaler the tree installs (EKS); `null` where the cloud
+    /// scales its pools itself (GKE, AKS).
+    pub cluster_autoscaler: Option<ClusterAutoscaler>,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -228,7 +233,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let ctx = Ctx { spec, cloud, tier, rules: catalog.cloud(cloud), machines: tier::machines(spec, catalog, tier)? };
     let mut found = Findings::default();
 
-    let (coderd, coderd_pool) = coderd::plan(&ctx, &mut found);
+    let cluster_autoscaler = autoscaler::plan(&ctx);
+    let (coderd, coderd_pool) = coderd::plan(&ctx, cluster_autoscaler.as_ref(), &mut found);
     let (provisioners, prov_pool) = provisioners::plan(&ctx, &mut found);
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools = vec![coderd_pool, prov_pool, ws_pool];
@@ -266,6 +272,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         workspaces,
         database,
         observability,
+        cluster_autoscaler,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

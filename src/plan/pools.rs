@@ -78,6 +78,10 @@ pub struct Pool {
     /// default: on EKS that needs VPC CNI prefix delegation
     /// (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`) before nodes start.
     pub needs_prefix_delegation: bool,
+    /// AKS: the temporary pool name a change of `vm_size`, `max_pods` or
+    /// `zones` rotates through (azurerm 4.x refuses such a change without
+    /// it); `null` elsewhere.
+    pub rotation_name: Option<String>,
     pub disk_gb: u32,
     /// Boot disk type in the cloud's spelling (GKE `pd-balanced`, EBS `gp3`,
     /// AKS `Managed`).
@@ -98,7 +102,8 @@ pub struct Pool {
     pub pods_per_node: u32,
     /// What one of those pods requests.
     pub requested_per_pod: Resources,
-    /// pods_per_node x requested_per_pod.
+    /// pods_per_node x requested_per_pod, plus a shared pod where one runs
+    /// there too (EKS: the Cluster Autoscaler on the coderd pool).
     pub requested_per_node: Resources,
     /// The static scheduling check: requested_per_node + daemonsets +
     /// headroom <= allocatable, and pods_per_node + daemonsets <= max_pods.
@@ -178,6 +183,7 @@ pub(crate) fn pool(
     mp: &MaxPods,
     pods_per_node: u32,
     per_pod: Resources,
+    shared: Option<(&str, Resources)>,
 ) -> Pool {
     let max_pods = mp.value;
     let mut labels = BTreeMap::new();
@@ -239,17 +245,26 @@ pub(crate) fn pool(
     reasons.insert("daemonset_list", format!("the {} daemonsets of catalog/clouds.yaml, each row with its source", rules.service));
     reasons.insert("pods_per_node", format!("{pods_per_node} {} pod(s) on a full node (the role's per-node count)", role.as_str()));
     reasons.insert("requested_per_pod", format!("the {} pod's requests (see its own reasons)", role.as_str()));
-    reasons.insert("requested_per_node", format!("{pods_per_node} x requested_per_pod"));
-    let requested_per_node = per_pod.times(pods_per_node);
+    reasons.insert(
+        "requested_per_node",
+        match shared {
+            Some((name, r)) => {
+                format!("{pods_per_node} x requested_per_pod + {name} {}m / {} MiB on the same node", r.cpu_millis, r.memory_mib)
+            }
+            None => format!("{pods_per_node} x requested_per_pod"),
+        },
+    );
+    let requested_per_node = per_pod.times(pods_per_node).plus(shared.map_or(Resources { cpu_millis: 0, memory_mib: 0 }, |(_, r)| r));
     let used = requested_per_node.plus(cap.daemonsets).plus(cap.headroom);
-    let pod_slots = pods_per_node + cap.daemonset_pods;
+    let pod_slots = pods_per_node + u32::from(shared.is_some()) + cap.daemonset_pods;
     let fits = used.within(cap.allocatable) && pod_slots <= max_pods && per_pod.cpu_millis > 0 && per_pod.memory_mib > 0;
     reasons.insert(
         "fits",
         format!(
-            "{pods_per_node} x {}m / {} MiB = {}m / {} MiB, + daemonsets + headroom = {}m / {} MiB {} allocatable {}m / {} MiB; {pod_slots} pods {} max pods {max_pods}",
+            "{pods_per_node} x {}m / {} MiB{} = {}m / {} MiB, + daemonsets + headroom = {}m / {} MiB {} allocatable {}m / {} MiB; {pod_slots} pods {} max pods {max_pods}",
             per_pod.cpu_millis,
             per_pod.memory_mib,
+            shared.map_or(String::new(), |(n, _)| format!(" + {n}")),
             requested_per_node.cpu_millis,
             requested_per_node.memory_mib,
             used.cpu_millis,
@@ -293,6 +308,15 @@ pub(crate) fn pool(
             None => format!("{} assigns pod addresses per pool setting; nothing extra to enable", rules.service),
         },
     );
+    // AKS pool names are at most 12 lowercase letters and digits.
+    let rotation_name = (ctx.cloud == Cloud::Azure).then(|| format!("{}rot", &role.as_str()[..role.as_str().len().min(9)]));
+    reasons.insert(
+        "rotation_name",
+        match &rotation_name {
+            Some(n) => format!("a tier change alters vm_size or max_pods, which AKS applies by rotating the pool through a temporary pool `{n}` (azurerm temporary_name_for_rotation; nodes are replaced without cordon and drain)"),
+            None => format!("{} changes pools without a temporary pool", rules.service),
+        },
+    );
     Pool {
         role,
         name: format!("{}-{}", ctx.spec.name, role.as_str()),
@@ -310,6 +334,7 @@ pub(crate) fn pool(
         default_max_pods,
         override_max_pods,
         needs_prefix_delegation,
+        rotation_name,
         disk_gb: rules.node_disk.size_gb,
         disk_type: rules.node_disk.disk_type.clone(),
         allocatable: cap.allocatable,

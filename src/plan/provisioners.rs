@@ -108,7 +108,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
         })
         .collect::<Vec<_>>();
     let prov_pool = {
-        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, &mp, per_node, prov_req);
+        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, &mp, per_node, prov_req, None);
         p.reasons.insert(
             "min_nodes",
             format!(

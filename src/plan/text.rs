@@ -102,6 +102,18 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "  backups         {} days, point-in-time recovery", d.backup_retention_days)?;
     writeln!(o)?;
     writeln!(o, "Observability     {}", if p.observability.enabled { "on (Prometheus metrics, ServiceMonitor)" } else { "off" })?;
+    if let Some(ca) = &p.cluster_autoscaler {
+        writeln!(
+            o,
+            "Node autoscaler   Cluster Autoscaler {} (chart {} {}) on the {} pool, {}m / {}",
+            ca.image_tag,
+            ca.chart,
+            ca.chart_version,
+            ca.pool.as_str(),
+            ca.resources.requests.cpu_millis,
+            mib(ca.resources.requests.memory_mib)
+        )?;
+    }
     if !p.notes.is_empty() {
         writeln!(o)?;
         writeln!(o, "Notes from the reference architecture")?;

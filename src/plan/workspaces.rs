@@ -63,7 +63,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
     }
     let ws_cpu = floor_to(ws_cap.schedulable.cpu_millis / ws_per_node, 10);
     let ws_pool_req = Resources { cpu_millis: ws_cpu, memory_mib: ws_mem };
-    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, &mp, ws_per_node, ws_pool_req);
+    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, &mp, ws_per_node, ws_pool_req, None);
     let ws_nodes_max = tier.workspaces.nodes;
     let ws_groups = u32::try_from(spec.workspaces.len()).unwrap_or(1).max(1);
     if ws_groups > users {

@@ -1,6 +1,7 @@
 //! Plan -> Tree. Each submodule renders one kind of output and reads only
 //! the Plan; none touches the disk.
 
+pub mod autoscaler;
 pub mod helm;
 pub mod k8s;
 pub mod kustomize;
@@ -17,6 +18,7 @@ pub fn render(plan: &Plan) -> Tree {
     let mut tree = Tree::new();
     readme::render(plan, &mut tree);
     helm::render(plan, &mut tree);
+    autoscaler::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);
     terraform::render(plan, &mut tree);
     tree

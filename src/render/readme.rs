@@ -157,6 +157,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o, "- *{}*: {} ({})", n.topic, n.text, n.source)?;
     }
     writeln!(o)?;
+    preflight(p, o)?;
     writeln!(o, "## Apply")?;
     writeln!(o)?;
     writeln!(o, "Review the change as a pull request first (`coder-gen diff`), then, in order:")?;
@@ -293,5 +294,76 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         "Keep each workspace's memory request at or below {} (2 GB per user, no overcommit).",
         mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib))
     )?;
+    Ok(())
+}
+
+/// What the cluster and account must already have before `terraform apply`:
+/// nothing here is created by the tree, and each item fails late if missing.
+fn preflight(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "## Preflight")?;
+    writeln!(o)?;
+    writeln!(o, "Check these before the first apply; the tree relies on them and does not create them.")?;
+    writeln!(o)?;
+    match p.cloud {
+        Cloud::Gcp => {
+            writeln!(
+                o,
+                "- **Workload Identity** on the cluster (`--workload-pool=PROJECT.svc.id.goog`): every node pool sets `workload_metadata_config.mode = GKE_METADATA`, which GKE refuses on a cluster without it."
+            )?;
+            writeln!(
+                o,
+                "- **NetworkPolicy enforcement**: Dataplane V2 (`--enable-dataplane-v2`) or the Calico network policy add-on. Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
+            )?;
+            writeln!(o, "- **Private services access** on the VPC (`network_id`) for Cloud SQL's private IP.")?;
+            writeln!(
+                o,
+                "- `cluster_zone_count` (default 3) matches the zones the pools span when `node_locations` is null: it divides each pool's first nodes over the zones, so fixed pools start with their nodes."
+            )?;
+        }
+        Cloud::Aws => {
+            if let Some(ca) = &p.cluster_autoscaler {
+                writeln!(
+                    o,
+                    "- **Cluster Autoscaler**: nothing scales an EKS managed node group by itself. Install `helm/cluster-autoscaler/values.yaml` (chart `autoscaler/{}` {}) right after `terraform apply`; it runs as `{}/{}` with the IAM role `{}` (Terraform output `cluster_autoscaler_role_arn`) through EKS Pod Identity, so the **eks-pod-identity-agent** add-on must be installed.",
+                    ca.chart, ca.chart_version, ca.namespace, ca.service_account, ca.iam_role_name
+                )?;
+            }
+            writeln!(
+                o,
+                "- **One private subnet per zone** for `workspace_subnet_ids_by_zone`: workspaces get one node group per zone, because EBS volumes are zonal."
+            )?;
+            writeln!(
+                o,
+                "- **NetworkPolicy enforcement**: the VPC CNI add-on with `enableNetworkPolicy: \"true\"` (or Calico). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
+            )?;
+            writeln!(o, "- **EBS CSI driver** add-on, for workspace volumes.")?;
+            if p.pools.iter().any(|pool| pool.needs_prefix_delegation) {
+                writeln!(
+                    o,
+                    "- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`): a pool's max pods exceeds its instance type's ENI default."
+                )?;
+            }
+        }
+        Cloud::Azure => {
+            writeln!(
+                o,
+                "- **EncryptionAtHost** registered on the subscription (`az feature register --namespace Microsoft.Compute --name EncryptionAtHost`, then `az provider register -n Microsoft.Compute`): every pool sets `host_encryption_enabled`."
+            )?;
+            writeln!(
+                o,
+                "- **A network policy engine** on the cluster (`--network-policy azure`, `calico` or `cilium`, chosen when the cluster is created). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
+            )?;
+            writeln!(
+                o,
+                "- **Node subnet size** under Azure CNI with node-subnet IPs: every node reserves its max pods in IPs up front ({}).",
+                p.pools
+                    .iter()
+                    .map(|pool| format!("{} {} x up to {} nodes", pool.role.as_str(), pool.max_pods, pool.max_nodes))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+    }
+    writeln!(o)?;
     Ok(())
 }
