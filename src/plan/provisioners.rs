@@ -24,6 +24,9 @@ pub struct Provisioners {
     /// --tag`); the chart refuses tags next to a key.
     pub tags: BTreeMap<String, String>,
     pub key_secret: SecretRef,
+    /// Workspace namespaces whose RoleBinding grants this group's service
+    /// account (spec `provisioners[].workspaces`, default all).
+    pub workspace_namespaces: Vec<String>,
     /// The namespace's ResourceQuota: room for its replicas plus a rolling
     /// update's surge pods.
     pub quota: Quota,
@@ -89,8 +92,19 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
                     replicas.div_ceil(4)
                 ),
             );
+            let workspace_namespaces =
+                g.workspaces.clone().unwrap_or_else(|| spec.workspaces.iter().map(|w| w.namespace.clone()).collect());
+            r.insert(
+                "workspace_namespaces",
+                if g.workspaces.is_some() {
+                    "provisioners[].workspaces in the spec: only these namespaces' RoleBindings grant this group (zero-trust)".into()
+                } else {
+                    "every workspace namespace (the default; set provisioners[].workspaces to isolate groups)".into()
+                },
+            );
             Provisioners {
                 namespace: g.namespace.clone(),
+                workspace_namespaces,
                 release: "coder-provisioner".into(),
                 service_account: "coder-provisioner".into(),
                 replicas,

@@ -16,6 +16,9 @@ pub struct Workspaces {
     /// LimitRange defaults for containers that set none.
     pub default_request: Resources,
     pub default_limit: Resources,
+    /// LimitRange `maxLimitRequestRatio` for memory: 1 makes every
+    /// container's memory limit equal its request (no overcommit).
+    pub memory_limit_request_ratio: u32,
     pub reasons: Reasons,
 }
 
@@ -88,7 +91,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
             r.insert(
                 "quota",
                 format!(
-                    "{group_users} users x {} GB memory each (the reference architecture's per-user assumption); CPU at the default request per user; one running workspace pod per user",
+                    "{group_users} users x {} GB memory each (the reference architecture's per-user assumption): memory is what the quota limits; CPU at the default request per user; pods at 2 per user, so a template with a sidecar pod or a smaller workspace is not stopped by a pod count",
                     tier.workspaces.memory_per_user_gb
                 ),
             );
@@ -99,6 +102,10 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
                     ws_m.name, ws_cap.schedulable.cpu_millis, ws_cap.schedulable.memory_mib
                 ),
             );
+            r.insert(
+                "memory_limit_request_ratio",
+                "memory limit / request at most 1 (LimitRange maxLimitRequestRatio): every workspace's memory is reserved, never overcommitted (seed: over-provisioning leads to OOMKiller invocations)".into(),
+            );
             r.insert("default_limit", "memory limit = request (no overcommit: Coder warns it leads to OOMKiller invocations); CPU may burst to 2 cores, the default of Coder's Kubernetes template".into());
             Workspaces {
                 namespace: g.namespace.clone(),
@@ -107,10 +114,11 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
                     requests_cpu_millis: group_users * ws_cpu,
                     requests_memory_mib: group_users * per_user_mib,
                     limits_memory_mib: group_users * per_user_mib,
-                    pods: group_users,
+                    pods: group_users * 2,
                 },
                 default_request: Resources { cpu_millis: ws_cpu, memory_mib: ws_mem },
                 default_limit: Resources { cpu_millis: ws_cpu.max(2000), memory_mib: ws_mem },
+                memory_limit_request_ratio: 1,
                 reasons: r,
             }
         })

@@ -291,8 +291,9 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     writeln!(
         o,
-        "Keep each workspace's memory request at or below {} (2 GB per user, no overcommit).",
-        mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib))
+        "Set each workspace container's memory request equal to its limit (the namespace's LimitRange refuses a memory limit above the request: no overcommit, which Coder warns leads to OOMKiller invocations), and keep it at or below {} so {} workspaces fit a node.",
+        mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib)),
+        ws.pods_per_node
     )?;
     Ok(())
 }
