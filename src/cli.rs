@@ -83,6 +83,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print the plan entry and reason behind a generated file, a YAML key
+    /// or a Terraform attribute (exit 2 for a path the spec does not generate)
+    #[command(
+        after_help = "Examples:\n  coder-gen explain spec.yaml helm/coder/values.yaml\n  coder-gen explain spec.yaml helm/coder/values.yaml:coder.resources.requests.cpu\n  coder-gen explain spec.yaml terraform/gcp/node_pools.tf:google_container_node_pool.workspace.max_pods_per_node"
+    )]
+    Explain {
+        spec: PathBuf,
+        /// A file of the tree, optionally with `:KEY` (a dotted YAML path, or
+        /// TYPE.NAME.ATTR in a .tf file)
+        target: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,6 +150,13 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
                     s
                 }
             };
+            print_stdout(&out);
+            Ok(0)
+        }
+        Command::Explain { spec, target } => {
+            let (_, plan) = load(spec)?;
+            let tree = crate::render::render(&plan);
+            let out = crate::explain::explain(&plan, &tree, target).map_err(|m| Failure { message: format!("error: {m}\n"), code: 2 })?;
             print_stdout(&out);
             Ok(0)
         }

@@ -7,6 +7,7 @@ pub mod k8s;
 pub mod kustomize;
 pub mod paths;
 pub mod readme;
+pub mod sizing;
 pub mod terraform;
 pub mod yaml;
 
@@ -17,6 +18,7 @@ use crate::tree::Tree;
 pub fn render(plan: &Plan) -> Tree {
     let mut tree = Tree::new();
     readme::render(plan, &mut tree);
+    sizing::render(plan, &mut tree);
     helm::render(plan, &mut tree);
     autoscaler::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);

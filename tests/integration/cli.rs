@@ -113,3 +113,38 @@ fn plan_text_shows_tier_pools_and_warnings() {
             .and(predicate::str::contains("seed-capacity-mismatch")),
     );
 }
+
+#[test]
+fn explain_answers_for_a_key_and_exits_2_for_an_unknown_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
+    coder_gen()
+        .arg("explain")
+        .arg(&spec)
+        .arg("helm/coder/values.yaml:coder.replicaCount")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("plan.coderd.replicas = ").and(predicate::str::contains("why: ")));
+    coder_gen()
+        .arg("explain")
+        .arg(&spec)
+        .arg("terraform/aws/nope.tf")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("is not a file this spec generates").and(predicate::str::contains("terraform/aws/node_pools.tf")));
+}
+
+#[test]
+fn plan_json_pools_carry_the_capacity_model() {
+    for cloud in ["gcp", "aws", "azure"] {
+        let j = plan_json(3000, cloud);
+        for pool in j["pools"].as_array().unwrap() {
+            for key in ["allocatable", "daemonsets", "headroom", "pods_per_node", "requested_per_node", "fits"] {
+                assert!(pool.get(key).is_some(), "{cloud}: pool missing {key}");
+            }
+            assert_eq!(pool["fits"], true, "{cloud}");
+            assert!(pool["allocatable"]["cpu_millis"].is_number() && pool["allocatable"]["memory_mib"].is_number());
+        }
+    }
+}
