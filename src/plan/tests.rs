@@ -102,8 +102,10 @@ fn seed_self_contradictions_are_warned() {
     assert_eq!(aws.pool(Role::Workspace).max_pods, 58);
     let az = plan_for(3000, "azure", "");
     assert!(codes(&az).contains(&"azure-storage-rounded"));
-    // 12 workspaces + 12 spare + 6 daemonsets, not the seed's ceiling of 256.
-    assert_eq!(az.pool(Role::Workspace).max_pods, 30);
+    // Room for 2 x 16 workspaces (the same in every tier) + 6 daemonsets,
+    // not the seed's ceiling of 256.
+    assert_eq!(az.pool(Role::Workspace).max_pods, 38);
+    assert_eq!(az.pool(Role::Workspace).max_pods, plan_for(1000, "azure", "").pool(Role::Workspace).max_pods);
     // Non-burstable overrides silence the burstable warning.
     let m5 = plan_for(
         2000,

@@ -22,19 +22,25 @@ pub struct Workspaces {
     pub reasons: Reasons,
 }
 
+/// The largest workspaces-per-node count of the seed tiers (1k, 2k: 16).
+const WORKSPACE_SLOTS_PER_NODE: u32 = 16;
+
 pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, Pool), SpecError> {
     let (spec, tier, rules, users, ws_m) = (ctx.spec, ctx.tier, ctx.rules, ctx.users(), ctx.machines.workspace);
     capacity_check(found, "workspace", ws_m, tier.workspaces.capacity, &tier.id);
     let ws_per_node = tier.workspaces.per_node;
     let seed_max_pods = tier.workspaces.max_pods_per_node;
-    // Spare slots: as many again, for workspaces whose templates request less
-    // than the default (they pack more per node).
+    // Spare slots: room for as many workspaces again (templates that request
+    // less than the default pack more per node), counted from the largest
+    // seed per-node count so max pods is the same in every tier: a max-pods
+    // change replaces a GKE pool and rotates an AKS pool.
+    let slots = ws_per_node.max(WORKSPACE_SLOTS_PER_NODE);
     let mp = pools::max_pods(
         ctx,
         ws_m,
         ws_per_node,
-        ws_per_node,
-        "workspaces smaller than the default request pack more per node",
+        2 * slots - ws_per_node,
+        &format!("workspaces smaller than the default request pack more per node: room for 2 x {slots}, the same in every tier"),
         seed_max_pods,
     );
     let ws_max_pods = mp.value;

@@ -158,6 +158,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     }
     writeln!(o)?;
     preflight(p, o)?;
+    tier_changes(p, o)?;
     writeln!(o, "## Apply")?;
     writeln!(o)?;
     writeln!(o, "Review the change as a pull request first (`coder-gen diff`), then, in order:")?;
@@ -365,6 +366,48 @@ fn preflight(p: &Plan, o: &mut String) -> std::fmt::Result {
             )?;
         }
     }
+    writeln!(o)?;
+    Ok(())
+}
+
+/// What changing `users` or `tier` (1k -> 2k -> 3k) does when applied, per
+/// cloud. `tests/integration/tier_change.rs` checks these claims against the
+/// rendered Terraform of every step.
+fn tier_changes(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "## Tier changes")?;
+    writeln!(o)?;
+    writeln!(o, "Moving to a larger tier re-renders this tree; review the diff (`coder-gen diff`), then apply. What the apply does:")?;
+    writeln!(o)?;
+    match p.cloud {
+        Cloud::Gcp => {
+            writeln!(
+                o,
+                "- Node pools are updated in place: a new machine type or node count rolls the pool's nodes by GKE's surge upgrade; max pods per node is the same in every tier, so no pool is replaced."
+            )?;
+            writeln!(
+                o,
+                "- Cloud SQL changes tier, disk size and availability (ZONAL to REGIONAL at 3k) in place; a tier change restarts the instance (a few minutes of database downtime)."
+            )?;
+        }
+        Cloud::Aws => {
+            writeln!(
+                o,
+                "- A node group whose instance type changes is rotated: Terraform creates the new group first (`create_before_destroy`), then EKS cordons, drains (respecting the PodDisruptionBudgets) and deletes the old one. Node counts change in place."
+            )?;
+            writeln!(
+                o,
+                "- RDS changes instance class, storage and Multi-AZ in place; a class change applies in the next maintenance window unless applied immediately, with a failover or restart."
+            )?;
+        }
+        Cloud::Azure => {
+            writeln!(
+                o,
+                "- A pool whose VM size or max pods changes is rotated through its `temporary_name_for_rotation` pool: AKS replaces the nodes **without cordon and drain**, so plan it for a quiet hour. Node counts change in place."
+            )?;
+            writeln!(o, "- The flexible server changes SKU, storage and high availability in place; a SKU change restarts the server.")?;
+        }
+    }
+    writeln!(o, "- Database storage only grows (cloud services cannot shrink it); the database is never replaced.")?;
     writeln!(o)?;
     Ok(())
 }

@@ -6,4 +6,5 @@ mod golden;
 mod hostile;
 mod output;
 mod terraform;
+mod tier_change;
 mod util;

@@ -211,7 +211,7 @@ fn terraform_carries_the_plan() {
                         // One group per zone, scaled by the Cluster Autoscaler.
                         let expr = |path: &[&str]| attr(r, path).to_string();
                         assert!(expr(&["for_each"]).contains("var.workspace_subnet_ids_by_zone"), "{name}");
-                        assert!(expr(&["node_group_name"]).contains(&format!("{}-${{each.key}}", pool.name)), "{name}");
+                        assert!(expr(&["node_group_name_prefix"]).contains(&format!("{}-${{each.key}}-", pool.name)), "{name}");
                         assert!(expr(&["scaling_config", "min_size"]).contains(&format!("ceil({} /", pool.min_nodes)), "{name}");
                         assert!(expr(&["scaling_config", "max_size"]).contains(&format!("ceil({} /", pool.max_nodes)), "{name}");
                         let tags = expr(&["tags"]);
@@ -222,7 +222,7 @@ fn terraform_carries_the_plan() {
                         );
                         assert!(plan.cluster_autoscaler.is_some(), "{name}: EKS workspace groups need the autoscaler");
                     } else {
-                        assert_eq!(string(attr(r, &["node_group_name"])), pool.name, "{name}");
+                        assert_eq!(string(attr(r, &["node_group_name_prefix"])), format!("{}-", pool.name), "{name}");
                         assert_eq!(num(attr(r, &["scaling_config", "min_size"])), u64::from(pool.min_nodes), "{name}");
                         assert_eq!(num(attr(r, &["scaling_config", "max_size"])), u64::from(pool.max_nodes), "{name}");
                         assert_eq!(num(attr(r, &["scaling_config", "desired_size"])), u64::from(pool.min_nodes), "{name}");
