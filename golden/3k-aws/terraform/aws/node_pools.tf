@@ -43,13 +43,13 @@ resource "aws_launch_template" "coderd" {
 }
 
 resource "aws_eks_node_group" "coderd" {
-  cluster_name    = var.cluster_name
-  node_group_name = "hooli-coderd"
-  node_role_arn   = var.node_role_arn
-  subnet_ids      = var.node_subnet_ids
-  instance_types  = ["m5.2xlarge"]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
+  cluster_name           = var.cluster_name
+  node_group_name_prefix = "hooli-coderd-"
+  node_role_arn          = var.node_role_arn
+  subnet_ids             = var.node_subnet_ids
+  instance_types         = ["m5.2xlarge"]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
 
   labels = {
     "coder-gen/pool" = "coderd"
@@ -70,6 +70,13 @@ resource "aws_eks_node_group" "coderd" {
   launch_template {
     id      = aws_launch_template.coderd.id
     version = aws_launch_template.coderd.latest_version
+  }
+
+
+  lifecycle {
+    # A new instance type (a tier change) needs a new node group: the new
+    # group starts before EKS drains and deletes the old one (a rotation).
+    create_before_destroy = true
   }
 }
 
@@ -104,13 +111,13 @@ resource "aws_launch_template" "provisioner" {
 }
 
 resource "aws_eks_node_group" "provisioner" {
-  cluster_name    = var.cluster_name
-  node_group_name = "hooli-provisioner"
-  node_role_arn   = var.node_role_arn
-  subnet_ids      = var.node_subnet_ids
-  instance_types  = ["c5.2xlarge"]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
+  cluster_name           = var.cluster_name
+  node_group_name_prefix = "hooli-provisioner-"
+  node_role_arn          = var.node_role_arn
+  subnet_ids             = var.node_subnet_ids
+  instance_types         = ["c5.2xlarge"]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
 
   labels = {
     "coder-gen/pool" = "provisioner"
@@ -131,6 +138,13 @@ resource "aws_eks_node_group" "provisioner" {
   launch_template {
     id      = aws_launch_template.provisioner.id
     version = aws_launch_template.provisioner.latest_version
+  }
+
+
+  lifecycle {
+    # A new instance type (a tier change) needs a new node group: the new
+    # group starts before EKS drains and deletes the old one (a rotation).
+    create_before_destroy = true
   }
 }
 
@@ -167,13 +181,13 @@ resource "aws_launch_template" "workspace" {
 resource "aws_eks_node_group" "workspace" {
   for_each = var.workspace_subnet_ids_by_zone
 
-  cluster_name    = var.cluster_name
-  node_group_name = "hooli-workspace-${each.key}"
-  node_role_arn   = var.node_role_arn
-  subnet_ids      = [each.value]
-  instance_types  = ["m5.2xlarge"]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
+  cluster_name           = var.cluster_name
+  node_group_name_prefix = "hooli-workspace-${each.key}-"
+  node_role_arn          = var.node_role_arn
+  subnet_ids             = [each.value]
+  instance_types         = ["m5.2xlarge"]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
 
   labels = {
     "coder-gen/pool" = "workspace"
@@ -198,7 +212,11 @@ resource "aws_eks_node_group" "workspace" {
     version = aws_launch_template.workspace.latest_version
   }
 
+
   lifecycle {
+    # A new instance type (a tier change) needs a new node group: the new
+    # group starts before EKS drains and deletes the old one (a rotation).
+    create_before_destroy = true
     # The cluster autoscaler owns the current size between min and max.
     ignore_changes = [scaling_config[0].desired_size]
   }

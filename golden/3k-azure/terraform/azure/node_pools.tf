@@ -72,7 +72,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "workspace" {
   auto_scaling_enabled        = true
   min_count                   = 1
   max_count                   = 256
-  max_pods                    = 30
+  max_pods                    = 38
   os_disk_size_gb             = 100
   os_disk_type                = "Managed"
   host_encryption_enabled     = true

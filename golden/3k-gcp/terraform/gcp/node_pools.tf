@@ -145,7 +145,7 @@ resource "google_container_node_pool" "workspace" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 32
+  max_pods_per_node = 64
   # Per zone; without it GKE creates the pool empty and the autoscaler adds
   # nodes only for pending pods. Ignored after creation (it forces a new pool).
   initial_node_count = ceil(1 / (var.node_locations == null ? var.cluster_zone_count : length(var.node_locations)))
