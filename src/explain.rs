@@ -84,26 +84,38 @@ fn field_for(leaf: &str) -> Option<&'static str> {
     })
 }
 
-/// Does `key` exist in `text` (YAML: a dotted path; Terraform:
-/// `TYPE.NAME.ATTR...`, or a bare attribute name)? Returns its segments.
-fn find_key<'k>(file: &str, text: &str, key: &'k str) -> Result<Vec<&'k str>, String> {
+/// Does `key` exist in `text` (YAML: a dotted path, where a key may itself
+/// contain dots, like `prometheus.io/port`; Terraform: `TYPE.NAME.ATTR...`,
+/// or a bare attribute name)? Returns its segments.
+fn find_key(file: &str, text: &str, key: &str) -> Result<Vec<String>, String> {
     let segs: Vec<&str> = key.split('.').collect();
     if file.ends_with(".yaml") {
         let docs: Value = serde_saphyr::from_str(text).map_err(|e| format!("{file} is not one YAML document: {e}"))?;
         let mut v = &docs;
-        for s in &segs {
-            v = match (v, s.parse::<usize>()) {
-                (Value::Array(a), Ok(i)) => a.get(i),
-                (Value::Object(m), _) => m.get(*s),
-                _ => None,
-            }
-            .ok_or_else(|| {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < segs.len() {
+            // The longest run of segments that is a key here (keys may hold dots).
+            let next = (i + 1..=segs.len()).rev().find_map(|j| {
+                let k = segs[i..j].join(".");
+                let child = match (v, k.parse::<usize>()) {
+                    (Value::Array(a), Ok(n)) => a.get(n),
+                    (Value::Object(m), _) => m.get(&k),
+                    _ => None,
+                };
+                child.map(|c| (j, k, c))
+            });
+            let Some((j, k, child)) = next else {
                 let keys = v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
-                format!("no key `{key}` in {file} (at `{s}`; keys there: {keys})")
-            })?;
+                return Err(format!("no key `{key}` in {file} (at `{}`; keys there: {keys})", segs[i]));
+            };
+            found.push(k);
+            v = child;
+            i = j;
         }
-        return Ok(segs);
+        return Ok(found);
     }
+    let owned = || segs.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     if file.ends_with(".tf") {
         let (block, rest) = match segs.as_slice() {
             [kind, name, rest @ ..] if text.contains(&format!("\"{kind}\" \"{name}\" {{")) => {
@@ -115,9 +127,8 @@ fn find_key<'k>(file: &str, text: &str, key: &'k str) -> Result<Vec<&'k str>, St
         };
         let has = |a: &str| {
             block.lines().any(|l| {
-                l.trim_start().starts_with(&format!("{a} "))
-                    || l.contains(&format!("\"{a}\""))
-                    || l.trim_start().starts_with(&format!("{a}:"))
+                let t = l.trim_start();
+                t.starts_with(&format!("{a} ")) || t.starts_with(&format!("{a}:")) || l.contains(&format!("\"{a}\""))
             })
         };
         if rest.is_empty() || !rest.iter().all(|a| has(a)) {
@@ -125,10 +136,10 @@ fn find_key<'k>(file: &str, text: &str, key: &'k str) -> Result<Vec<&'k str>, St
                 "no attribute `{key}` in {file}: give TYPE.NAME.ATTR (e.g. the resource's type and name as written in the file) or a bare attribute name"
             ));
         }
-        return Ok(segs);
+        return Ok(owned());
     }
     // Markdown and other text: the key must at least occur.
-    if text.contains(key) { Ok(segs) } else { Err(format!("`{key}` does not occur in {file}")) }
+    if text.contains(key) { Ok(owned()) } else { Err(format!("`{key}` does not occur in {file}")) }
 }
 
 /// The explanation for `target` (`PATH` or `PATH:KEY`), or a message saying
@@ -157,13 +168,10 @@ pub fn explain(plan: &Plan, tree: &Tree, target: &str) -> Result<String, String>
     let field = segs.iter().rev().find_map(|s| field_for(s));
     // Terraform node pools: `TYPE.ROLE...` selects that role's pool.
     let (path, section) = match (&a.value, segs.get(1)) {
-        (Value::Array(pools), Some(role)) if a.path == ".pools" => {
-            let role = role.trim_end_matches("_zone");
-            match pools.iter().position(|p| p["role"] == role) {
-                Some(i) => (format!(".pools[{i}]"), pools[i].clone()),
-                None => (a.path.clone(), a.value.clone()),
-            }
-        }
+        (Value::Array(pools), Some(role)) if a.path == ".pools" => match pools.iter().position(|p| p["role"] == role.as_str()) {
+            Some(i) => (format!(".pools[{i}]"), pools[i].clone()),
+            None => (a.path.clone(), a.value.clone()),
+        },
         _ => (a.path.clone(), a.value.clone()),
     };
     match field.and_then(|f| section.get("reasons").and_then(|r| r.get(f)).map(|r| (f, r))) {
@@ -240,5 +248,40 @@ mod tests {
         assert!(e.contains("no key `coder.nope`") && e.contains("resources"), "{e}");
         let e = explain(&plan, &tree, "terraform/gcp/node_pools.tf:google_container_node_pool.workspace.nope").unwrap_err();
         assert!(e.contains("no attribute"), "{e}");
+    }
+
+    /// Every YAML leaf of every tree answers with a plan entry, on every cloud.
+    #[test]
+    fn every_yaml_key_of_the_tree_is_explained() {
+        fn leaves(v: &Value, prefix: &str, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        leaves(c, &if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        leaves(c, &format!("{prefix}.{i}"), out);
+                    }
+                }
+                _ => out.push(prefix.to_string()),
+            }
+        }
+        for cloud in ["gcp", "aws", "azure"] {
+            let (plan, tree) = setup(&GCP.replace("gcp", cloud));
+            for (path, bytes) in tree.iter() {
+                if !path.ends_with(".yaml") {
+                    continue;
+                }
+                let v: Value = serde_saphyr::from_str(std::str::from_utf8(bytes).unwrap()).unwrap();
+                let mut keys = Vec::new();
+                leaves(&v, "", &mut keys);
+                for k in keys.iter().filter(|k| !k.split('.').any(|s| s.contains(':'))) {
+                    let out = explain(&plan, &tree, &format!("{path}:{k}")).unwrap_or_else(|e| panic!("{path}:{k}: {e}"));
+                    assert!(out.contains("why: "), "{path}:{k}: {out}");
+                }
+            }
+        }
     }
 }
