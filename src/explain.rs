@@ -284,4 +284,28 @@ mod tests {
             }
         }
     }
+
+    /// Every top-level attribute of every node pool and database resource
+    /// answers with a reason, on every cloud.
+    #[test]
+    fn every_pool_and_database_attribute_is_explained() {
+        for cloud in ["gcp", "aws", "azure"] {
+            let (plan, tree) = setup(&GCP.replace("gcp", cloud));
+            for file in ["node_pools.tf", "database.tf"] {
+                let path = format!("terraform/{cloud}/{file}");
+                let body = hcl_edit::parser::parse_body(tree.get_str(&path).unwrap()).unwrap();
+                let mut checked = 0;
+                for b in body.get_blocks("resource") {
+                    let (kind, name) = (b.labels[0].as_str(), b.labels[1].as_str());
+                    for a in b.body.attributes() {
+                        let target = format!("{path}:{kind}.{name}.{}", a.key.as_str());
+                        let out = explain(&plan, &tree, &target).unwrap_or_else(|e| panic!("{target}: {e}"));
+                        assert!(out.contains("why: "), "{target}: {out}");
+                        checked += 1;
+                    }
+                }
+                assert!(checked > 3, "{path}");
+            }
+        }
+    }
 }

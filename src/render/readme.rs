@@ -52,6 +52,15 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
             g.namespace
         )?;
     }
+    if let Some(ca) = &p.cluster_autoscaler {
+        writeln!(
+            o,
+            "| `{}` | Helm values for the `{}` chart: scales the workspace node groups |",
+            paths::CLUSTER_AUTOSCALER_VALUES,
+            ca.chart
+        )?;
+    }
+    writeln!(o, "| `{}` | every number of this tree with its formula and source |", paths::SIZING)?;
     writeln!(o, "| `.coder-gen/manifest.json` | the files coder-gen owns here, with their hashes; other files are never touched |")?;
     writeln!(o)?;
     writeln!(o, "## Sizing")?;
