@@ -72,7 +72,6 @@ resource "aws_eks_node_group" "coderd" {
     version = aws_launch_template.coderd.latest_version
   }
 
-
   lifecycle {
     # A new instance type (a tier change) needs a new node group: the new
     # group starts before EKS drains and deletes the old one (a rotation).
@@ -139,7 +138,6 @@ resource "aws_eks_node_group" "provisioner" {
     id      = aws_launch_template.provisioner.id
     version = aws_launch_template.provisioner.latest_version
   }
-
 
   lifecycle {
     # A new instance type (a tier change) needs a new node group: the new
@@ -211,7 +209,6 @@ resource "aws_eks_node_group" "workspace" {
     id      = aws_launch_template.workspace.id
     version = aws_launch_template.workspace.latest_version
   }
-
 
   lifecycle {
     # A new instance type (a tier change) needs a new node group: the new
