@@ -128,12 +128,80 @@ pub struct Machine {
 }
 
 /// `tiered`: a list of `[amount, rate]` bands applied in order (CPU: cores and
-/// millicores per core; memory: MiB and percent). `per_pod`: linear in max pods.
+/// millicores per core; memory: MiB and percent). `per_pod`: linear in max
+/// pods, counted as `pods` says, optionally capped at a share of memory.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReserveRule {
-    Tiered { tiers: Vec<(f64, f64)> },
-    PerPod { per_pod_mib: u32, base_mib: u32 },
+    Tiered {
+        tiers: Vec<(f64, f64)>,
+    },
+    PerPod {
+        per_pod_mib: u32,
+        base_mib: u32,
+        #[serde(default)]
+        pods: ReservePods,
+        /// AKS: the reserve is at most this percent of the node's memory.
+        #[serde(default)]
+        cap_percent: Option<f64>,
+    },
+}
+
+/// Which max pods the managed service computes its reserve from.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservePods {
+    /// The pool's max pods.
+    #[default]
+    MaxPods,
+    /// The machine type's ENI default, even where the kubelet is given
+    /// another max pods (EKS nodeadm).
+    EniDefault,
+}
+
+/// How a pool's max pods follows from what it needs.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxPodsRounding {
+    /// Up to a power of two (GKE's per-node pod range).
+    PowerOfTwo,
+    /// The need itself (AKS).
+    Exact,
+    /// The ENI default where it covers the need, else the need (EKS).
+    EniDefault,
+}
+
+/// The max-pods rule of a cloud.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxPodsRule {
+    pub value: MaxPodsRounding,
+    /// The smallest max pods the service accepts.
+    pub min: u32,
+    pub reason: String,
+    pub source: String,
+}
+
+/// One system daemonset (one pod per node) and what it requests.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Daemonset {
+    pub name: String,
+    pub cpu_millis: u32,
+    pub memory_mib: u32,
+    pub source: String,
+}
+
+/// What is kept free on every node on top of reserve and daemonsets.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Headroom {
+    pub cpu_millis: u32,
+    pub memory_mib: u32,
+    /// Percent of the machine's nominal memory, added to `memory_mib`.
+    pub memory_percent: f64,
+    pub reason: String,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -146,9 +214,10 @@ pub struct CloudRules {
     pub eviction_mib: u32,
     pub max_pods_limit: u32,
     pub max_pods_source: String,
-    pub daemonsets: Overhead,
-    /// Max pods on coderd and provisioner nodes.
-    pub non_workspace_max_pods: Sourced<u32>,
+    /// The system daemonsets on every node of this service.
+    pub daemonsets: Vec<Daemonset>,
+    pub headroom: Headroom,
+    pub max_pods: MaxPodsRule,
     pub node_disk: NodeDisk,
     pub database: DatabaseRules,
 }
@@ -183,12 +252,39 @@ pub struct DatabaseRules {
     /// The only storage sizes the service offers (GiB, ascending); `null`:
     /// any size.
     pub storage_sizes_gib: Option<Sourced<Vec<u32>>>,
+    /// The service's default `max_connections` for an instance class; the
+    /// plan never sets it lower.
+    pub max_connections_default: Sourced<MaxConnectionsDefault>,
     pub backup_retention_days: Sourced<u32>,
     /// `null`: as far back as the backup retention.
     pub point_in_time_recovery_days: Sourced<Option<u32>>,
     /// `null`: the service has no such setting.
     pub monitoring_interval_seconds: Sourced<Option<u32>>,
     pub performance_insights_retention_days: Sourced<Option<u32>>,
+}
+
+/// How a managed PostgreSQL picks its default `max_connections`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum MaxConnectionsDefault {
+    /// Instance memory divided by a per-connection size, capped (RDS).
+    PerMemory { bytes_per_connection: u64, max: u32 },
+    /// `[up to MiB, default]`, ascending (Cloud SQL, Azure).
+    ByMemory(Vec<(u32, u32)>),
+}
+
+impl MaxConnectionsDefault {
+    pub fn for_memory(&self, memory_mib: u32) -> u32 {
+        match self {
+            MaxConnectionsDefault::PerMemory { bytes_per_connection, max } => {
+                let n = u64::from(memory_mib) * 1024 * 1024 / (*bytes_per_connection).max(1);
+                u32::try_from(n).unwrap_or(u32::MAX).min(*max)
+            }
+            MaxConnectionsDefault::ByMemory(rows) => {
+                rows.iter().find(|(up_to, _)| memory_mib <= *up_to).or(rows.last()).map_or(100, |(_, n)| *n)
+            }
+        }
+    }
 }
 
 /// The database's storage type: one for every size, or per size.
@@ -221,8 +317,8 @@ impl CloudRules {
         {
             return Err(format!("{cloud}: database.storage_type.by_size must be non-empty and ascending"));
         }
-        if self.node_disk.size_gb == 0 || self.non_workspace_max_pods.value == 0 || db.backup_retention_days.value == 0 {
-            return Err(format!("{cloud}: node disk size, max pods and backup retention must be positive"));
+        if self.node_disk.size_gb == 0 || self.daemonsets.is_empty() || self.max_pods.min == 0 || db.backup_retention_days.value == 0 {
+            return Err(format!("{cloud}: node disk size, daemonsets, max pods and backup retention must be positive"));
         }
         Ok(())
     }
@@ -233,13 +329,16 @@ impl CloudRules {
         let mut v = vec![
             ("source", self.source.as_str()),
             ("max_pods_source", self.max_pods_source.as_str()),
-            ("non_workspace_max_pods", self.non_workspace_max_pods.source.as_str()),
+            ("headroom", self.headroom.source.as_str()),
+            ("max_pods", self.max_pods.source.as_str()),
             ("node_disk", self.node_disk.source.as_str()),
             ("database.backup_retention_days", db.backup_retention_days.source.as_str()),
+            ("database.max_connections_default", db.max_connections_default.source.as_str()),
             ("database.point_in_time_recovery_days", db.point_in_time_recovery_days.source.as_str()),
             ("database.monitoring_interval_seconds", db.monitoring_interval_seconds.source.as_str()),
             ("database.performance_insights_retention_days", db.performance_insights_retention_days.source.as_str()),
         ];
+        v.extend(self.daemonsets.iter().map(|d| ("daemonsets[]", d.source.as_str())));
         v.push((
             "database.storage_type",
             match &db.storage_type {
@@ -252,14 +351,6 @@ impl CloudRules {
         }
         v
     }
-}
-
-/// Per-node requests of system daemonsets, subtracted from allocatable.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Overhead {
-    pub cpu_millis: u32,
-    pub memory_mib: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -116,6 +116,17 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(after_help = "Example:\n  coder-gen man > ~/.local/share/man/man1/coder-gen.1 && man coder-gen")]
     Man,
+    /// Print the plan entry and reason behind a generated file, a YAML key
+    /// or a Terraform attribute (exit 2 for a path the spec does not generate)
+    #[command(
+        after_help = "Examples:\n  coder-gen explain spec.yaml helm/coder/values.yaml\n  coder-gen explain spec.yaml helm/coder/values.yaml:coder.resources.requests.cpu\n  coder-gen explain spec.yaml terraform/gcp/node_pools.tf:google_container_node_pool.workspace.max_pods_per_node"
+    )]
+    Explain {
+        spec: PathBuf,
+        /// A file of the tree, optionally with `:KEY` (a dotted YAML path, or
+        /// TYPE.NAME.ATTR in a .tf file)
+        target: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -206,6 +217,14 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
                     crate::error::escape_json(&s)
                 }
             };
+            print_stdout(&out)?;
+            Ok(0)
+        }
+        Command::Explain { spec, target } => {
+            let (_, plan) = load(spec)?;
+            let tree = crate::render::render(&plan);
+            // An unknown path is a usage error: rendered like every other error, exit 2.
+            let out = crate::explain::explain(&plan, &tree, target).map_err(|m| Failure::from_error(&Error::Usage(m), None))?;
             print_stdout(&out)?;
             Ok(0)
         }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cloud;
 pub mod digest;
 pub mod error;
+pub mod explain;
 pub mod output;
 pub mod plan;
 pub mod render;

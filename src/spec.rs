@@ -544,9 +544,12 @@ struct RawDatabase {
     /// High availability: `auto` (on for 3k), `true` or `false`.
     #[serde(default)]
     ha: AutoBool,
-    /// Read replicas: `auto` (one above the tier's builds/day threshold) or 0 to 5.
+    /// Read replicas (default 0). Coder reads and writes through one
+    /// connection URL, so it never uses them; refused on AWS, where RDS cannot
+    /// replicate an instance whose master password it manages.
     #[serde(default)]
-    read_replicas: AutoCount,
+    #[schemars(with = "Option<AutoCount>")]
+    read_replicas: Option<Spanned<AutoCount>>,
     /// Workspace builds per day (2k threshold 500, 3k 1500).
     #[serde(default)]
     builds_per_day: Option<u32>,
@@ -563,6 +566,12 @@ struct RawProvisioners {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     tags: BTreeMap<String, Spanned<String>>,
+    /// Workspace namespaces this group's provisioners may create workspaces
+    /// in (its RoleBindings); default: all of them. Zero-trust: give each
+    /// group only its own.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    workspaces: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -679,6 +688,9 @@ pub struct Database {
     pub postgres_version: u32,
     pub ha: AutoBool,
     pub read_replicas: AutoCount,
+    /// Where `read_replicas` was set (line, column), for plan errors.
+    #[serde(skip)]
+    pub read_replicas_at: Option<(u64, u64)>,
     pub builds_per_day: Option<u32>,
 }
 
@@ -686,6 +698,8 @@ pub struct Database {
 pub struct ProvisionerGroup {
     pub namespace: String,
     pub tags: BTreeMap<String, String>,
+    /// Workspace namespaces it serves; `None`: all.
+    pub workspaces: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -916,17 +930,26 @@ impl Validator<'_> {
                     }
                     None => DEFAULT_POSTGRES_VERSION,
                 };
-                Database { postgres_version, ha: d.ha, read_replicas: d.read_replicas, builds_per_day: d.builds_per_day }
+                let read_replicas_at = d.read_replicas.as_ref().map(|r| (r.defined.line(), r.defined.column()));
+                Database {
+                    postgres_version,
+                    ha: d.ha,
+                    read_replicas: d.read_replicas.map_or(AutoCount::Auto, |r| r.value),
+                    read_replicas_at,
+                    builds_per_day: d.builds_per_day,
+                }
             }
             None => Database {
                 postgres_version: DEFAULT_POSTGRES_VERSION,
                 ha: AutoBool::Auto,
                 read_replicas: AutoCount::Auto,
+                read_replicas_at: None,
                 builds_per_day: None,
             },
         };
 
         let mut seen: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut served: Vec<Vec<Spanned<String>>> = Vec::new();
         let provisioners = match raw.provisioners {
             Some(list) => {
                 if list.value.is_empty() {
@@ -970,11 +993,22 @@ impl Validator<'_> {
                         }
                         tags.insert(k, v.value);
                     }
-                    out.push(ProvisionerGroup { namespace: p.namespace.value, tags });
+                    let workspaces = p.workspaces.as_ref().map(|w| w.iter().map(|n| n.value.clone()).collect());
+                    if let Some(w) = p.workspaces {
+                        if w.is_empty() {
+                            self.err(
+                                &p.namespace,
+                                format!("provisioner group {} serves no workspace namespace (workspaces: [])", quote(&p.namespace.value)),
+                                "list the workspace namespaces it may create workspaces in, or remove `workspaces` for all",
+                            );
+                        }
+                        served.push(w);
+                    }
+                    out.push(ProvisionerGroup { namespace: p.namespace.value, tags, workspaces });
                 }
                 out
             }
-            None => vec![ProvisionerGroup { namespace: DEFAULT_PROVISIONER_NAMESPACE.into(), tags: BTreeMap::new() }],
+            None => vec![ProvisionerGroup { namespace: DEFAULT_PROVISIONER_NAMESPACE.into(), tags: BTreeMap::new(), workspaces: None }],
         };
         let workspaces = match raw.workspaces {
             Some(list) => {
@@ -993,6 +1027,33 @@ impl Validator<'_> {
             }
             None => vec![WorkspaceGroup { namespace: DEFAULT_WORKSPACE_NAMESPACE.into() }],
         };
+        // Every namespace a provisioner group names is a workspace namespace.
+        for w in served.iter().flatten() {
+            if !workspaces.iter().any(|g| g.namespace == w.value) {
+                let known = workspaces.iter().map(|g| g.namespace.as_str()).collect::<Vec<_>>().join(", ");
+                self.err(
+                    w,
+                    format!("provisioners[].workspaces names {}, which is not a workspace namespace", quote(&w.value)),
+                    &format!("use one of the workspace namespaces: {known}"),
+                );
+            }
+        }
+        // Every workspace namespace is served by some group, or its builds
+        // could never create a workspace there.
+        if provisioners.iter().all(|p| p.workspaces.is_some()) {
+            for g in &workspaces {
+                if !provisioners.iter().any(|p| p.workspaces.as_ref().is_some_and(|w| w.contains(&g.namespace))) {
+                    let at = served.iter().flatten().next();
+                    if let Some(at) = at {
+                        self.err(
+                            at,
+                            format!("workspace namespace {} is served by no provisioner group", quote(&g.namespace)),
+                            "add it to some provisioners[].workspaces, or remove `workspaces` from a group to serve all",
+                        );
+                    }
+                }
+            }
+        }
         let machine_types = match raw.machine_types {
             Some(m) => {
                 let check = |s: Option<Spanned<String>>| s.map(At::from_spanned);
@@ -1503,7 +1564,7 @@ mod tests {
                 8,
                 5,
                 "unknown key `tag` in `provisioners[0]`",
-                "did you mean `tags`? The keys in `provisioners[0]` are: namespace, tags"
+                "did you mean `tags`? The keys in `provisioners[0]` are: namespace, tags, workspaces"
             )
         );
         assert_eq!(
@@ -1778,5 +1839,24 @@ mod tests {
         assert!(dns1123_label_problem(&"a".repeat(64)).is_some());
         assert!(is_k8s_minor("1.33") && !is_k8s_minor("1.3") && !is_k8s_minor("2.0") && !is_k8s_minor("1.033"));
         assert!(is_semver("2.33.6") && !is_semver("2.33") && !is_semver("v2.33.6"));
+    }
+
+    #[test]
+    fn provisioner_workspace_mapping_is_checked() {
+        let base = format!("{MIN}workspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n");
+        let ok = format!("{base}provisioners:\n  - namespace: p-a\n    workspaces: [ws-a]\n  - namespace: p-b\n    workspaces: [ws-b]\n");
+        let s = parse(&ok).unwrap();
+        assert_eq!(s.provisioners[0].workspaces, Some(vec!["ws-a".to_string()]));
+        // Unknown namespace: located at the name, listing the choices.
+        let bad = format!("{base}provisioners:\n  - namespace: p-a\n    workspaces: [ws-a, ws-c]\n");
+        let Err(SpecError::Invalid { errors, .. }) = parse(&bad) else { panic!("expected errors") };
+        let e = errors.iter().find(|e| e.message.contains("`ws-c`")).expect("unknown namespace reported");
+        assert!(e.help.contains("ws-a, ws-b"), "{e:?}");
+        assert_eq!((e.line, e.column), (11, 24));
+        // A workspace namespace no group serves.
+        let unserved = format!("{base}provisioners:\n  - namespace: p-a\n    workspaces: [ws-a]\n");
+        assert!(first_error(&unserved).message.contains("`ws-b` is served by no provisioner group"));
+        // Default: all.
+        assert_eq!(parse(&base).unwrap().provisioners[0].workspaces, None);
     }
 }

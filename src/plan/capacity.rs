@@ -1,16 +1,37 @@
-//! What of a node is left for our pods: capacity minus the managed service's
-//! system reserve (kube-reserved + eviction threshold) minus daemonsets.
-//! The rules are catalog data per cloud (`catalog/clouds.yaml`).
+//! What of a node is left for our pods: the machine's capacity, minus the
+//! managed service's system reserve (kube-reserved + eviction threshold:
+//! what is left is the kubelet's allocatable), minus the system daemonsets
+//! that run on that cloud's nodes, minus a stated headroom. The rules are
+//! catalog data per cloud (`catalog/clouds.yaml`).
 
 use serde::Serialize;
 
-use crate::catalog::{CloudRules, Machine, ReserveRule};
+use crate::catalog::{CloudRules, Machine, ReservePods, ReserveRule};
 
 /// CPU in millicores and memory in MiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Resources {
     pub cpu_millis: u32,
     pub memory_mib: u32,
+}
+
+impl Resources {
+    pub fn plus(self, o: Resources) -> Resources {
+        Resources { cpu_millis: self.cpu_millis + o.cpu_millis, memory_mib: self.memory_mib + o.memory_mib }
+    }
+
+    pub fn times(self, n: u32) -> Resources {
+        Resources { cpu_millis: self.cpu_millis * n, memory_mib: self.memory_mib * n }
+    }
+
+    pub fn saturating_sub(self, o: Resources) -> Resources {
+        Resources { cpu_millis: self.cpu_millis.saturating_sub(o.cpu_millis), memory_mib: self.memory_mib.saturating_sub(o.memory_mib) }
+    }
+
+    /// Both CPU and memory of `self` are at most those of `o`.
+    pub fn within(self, o: Resources) -> bool {
+        self.cpu_millis <= o.cpu_millis && self.memory_mib <= o.memory_mib
+    }
 }
 
 /// `1536Mi`-style, or whole `Gi` when exact: the same spelling in the plan
@@ -24,8 +45,15 @@ pub fn mib(m: u32) -> String {
 pub struct NodeCapacity {
     pub total: Resources,
     pub reserved: Resources,
+    /// The max pods the memory reserve was computed from.
+    pub reserve_pods: u32,
+    /// total - reserved: the kubelet's allocatable.
+    pub allocatable: Resources,
+    /// Sum of the cloud's system daemonsets' requests.
     pub daemonsets: Resources,
-    /// total - reserved - daemonsets: what our pods may request.
+    pub daemonset_pods: u32,
+    pub headroom: Resources,
+    /// allocatable - daemonsets - headroom: what our pods may request.
     pub schedulable: Resources,
 }
 
@@ -43,31 +71,53 @@ fn tiered(tiers: &[(f64, f64)], amount: f64, percent: bool) -> f64 {
     total
 }
 
-fn reserve(rule: &ReserveRule, amount: f64, max_pods: u32, percent: bool) -> u32 {
+/// Rounded up: under-estimating a reserve overcommits the node. The values
+/// are small and positive, so the cast cannot truncate.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn ceil_u32(v: f64) -> u32 {
+    v.ceil().max(0.0) as u32
+}
+
+fn reserve(rule: &ReserveRule, amount: f64, pods: u32, percent: bool) -> u32 {
     let v = match rule {
         ReserveRule::Tiered { tiers } => tiered(tiers, amount, percent),
-        ReserveRule::PerPod { per_pod_mib, base_mib } => f64::from(*per_pod_mib) * f64::from(max_pods) + f64::from(*base_mib),
+        ReserveRule::PerPod { per_pod_mib, base_mib, cap_percent, .. } => {
+            let linear = f64::from(*per_pod_mib) * f64::from(pods) + f64::from(*base_mib);
+            cap_percent.map_or(linear, |c| linear.min(amount * c / 100.0))
+        }
     };
-    // Reserves are rounded up: under-estimating them overcommits the node.
-    // The values are small and positive, so the cast cannot truncate.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let v = v.ceil().max(0.0) as u32;
-    v
+    ceil_u32(v)
+}
+
+/// The max pods the service computes its memory reserve from.
+pub fn reserve_pods(rules: &CloudRules, machine: &Machine, max_pods: u32) -> u32 {
+    match &rules.memory_reserve {
+        ReserveRule::PerPod { pods: ReservePods::EniDefault, .. } => machine.eni_max_pods.unwrap_or(max_pods),
+        _ => max_pods,
+    }
 }
 
 /// Capacity of one node of `machine` with `max_pods` under `rules`.
 pub fn node_capacity(rules: &CloudRules, machine: &Machine, max_pods: u32) -> NodeCapacity {
     let total = Resources { cpu_millis: machine.vcpu * 1000, memory_mib: machine.memory_mib };
+    let reserve_pods = reserve_pods(rules, machine, max_pods);
     let reserved = Resources {
-        cpu_millis: reserve(&rules.cpu_reserve, f64::from(machine.vcpu), max_pods, false),
-        memory_mib: reserve(&rules.memory_reserve, f64::from(machine.memory_mib), max_pods, true) + rules.eviction_mib,
+        cpu_millis: reserve(&rules.cpu_reserve, f64::from(machine.vcpu), reserve_pods, false),
+        memory_mib: reserve(&rules.memory_reserve, f64::from(machine.memory_mib), reserve_pods, true) + rules.eviction_mib,
     };
-    let daemonsets = Resources { cpu_millis: rules.daemonsets.cpu_millis, memory_mib: rules.daemonsets.memory_mib };
-    let schedulable = Resources {
-        cpu_millis: total.cpu_millis.saturating_sub(reserved.cpu_millis + daemonsets.cpu_millis),
-        memory_mib: total.memory_mib.saturating_sub(reserved.memory_mib + daemonsets.memory_mib),
+    let allocatable = total.saturating_sub(reserved);
+    let daemonsets = rules
+        .daemonsets
+        .iter()
+        .fold(Resources { cpu_millis: 0, memory_mib: 0 }, |a, d| a.plus(Resources { cpu_millis: d.cpu_millis, memory_mib: d.memory_mib }));
+    let h = &rules.headroom;
+    let headroom = Resources {
+        cpu_millis: h.cpu_millis,
+        memory_mib: h.memory_mib + ceil_u32(f64::from(machine.memory_mib) * h.memory_percent / 100.0),
     };
-    NodeCapacity { total, reserved, daemonsets, schedulable }
+    let schedulable = allocatable.saturating_sub(daemonsets).saturating_sub(headroom);
+    let daemonset_pods = u32::try_from(rules.daemonsets.len()).unwrap_or(u32::MAX);
+    NodeCapacity { total, reserved, reserve_pods, allocatable, daemonsets, daemonset_pods, headroom, schedulable }
 }
 
 /// Round down to a multiple of `step` (requests must never exceed capacity).
@@ -89,15 +139,44 @@ mod tests {
         let m = c.machine(Cloud::Gcp, "t2d-standard-8").unwrap();
         let cap = node_capacity(c.cloud(Cloud::Gcp), m, 110);
         assert_eq!(cap.reserved, Resources { cpu_millis: 90, memory_mib: 3646 + 100 });
-        assert_eq!(cap.schedulable.cpu_millis, 8000 - 90 - 250);
+        assert_eq!(cap.allocatable.cpu_millis, 8000 - 90);
+        let ds: u32 = c.cloud(Cloud::Gcp).daemonsets.iter().map(|d| d.cpu_millis).sum();
+        assert_eq!(cap.schedulable.cpu_millis, 8000 - 90 - ds - 100);
+        // 2% of 32768 MiB = 655.36 -> 656, + 256.
+        assert_eq!(cap.headroom.memory_mib, 656 + 256);
     }
 
     #[test]
-    fn eks_memory_reserve_depends_on_max_pods() {
+    fn eks_memory_reserve_follows_the_eni_table_not_the_kubelet_max_pods() {
+        // nodeadm computes kube-reserved from the ENI max pods (58 on
+        // t3.2xlarge) even when the kubelet is given maxPods 110.
         let c = Catalog::embedded();
         let m = c.machine(Cloud::Aws, "t3.2xlarge").unwrap();
         let cap = node_capacity(c.cloud(Cloud::Aws), m, 110);
-        assert_eq!(cap.reserved.memory_mib, 11 * 110 + 255 + 100);
+        assert_eq!(cap.reserve_pods, 58);
+        assert_eq!(cap.reserved.memory_mib, 11 * 58 + 255 + 100);
+    }
+
+    #[test]
+    fn aks_memory_reserve_is_capped_at_a_quarter_of_memory() {
+        let c = Catalog::embedded();
+        let rules = c.cloud(Cloud::Azure);
+        let d8 = c.machine(Cloud::Azure, "Standard_D8s_v3").unwrap();
+        assert_eq!(node_capacity(rules, d8, 30).reserved.memory_mib, 20 * 30 + 50 + 100);
+        // D2s_v3 (8 GiB) at 250 pods: 5050 MiB > 25% = 2048 MiB.
+        let d2 = c.machine(Cloud::Azure, "Standard_D2s_v3").unwrap();
+        assert_eq!(node_capacity(rules, d2, 250).reserved.memory_mib, 2048 + 100);
+    }
+
+    #[test]
+    fn schedulable_is_allocatable_minus_daemonsets_and_headroom() {
+        let c = Catalog::embedded();
+        for cloud in [Cloud::Gcp, Cloud::Aws, Cloud::Azure] {
+            let m = c.machine(cloud, c.tier("1k").unwrap().workspaces.machine_type.get(cloud)).unwrap();
+            let cap = node_capacity(c.cloud(cloud), m, 32);
+            assert_eq!(cap.schedulable.plus(cap.daemonsets).plus(cap.headroom), cap.allocatable, "{cloud}");
+            assert!(cap.daemonset_pods >= 5, "{cloud}");
+        }
     }
 
     #[test]

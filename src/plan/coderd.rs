@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::autoscaler::ClusterAutoscaler;
 use super::capacity::{Resources, floor_to, node_capacity};
 use super::tier::capacity_check;
 use super::{Ctx, Findings, Licence, PG_CONN_MAX_OPEN, PodResources, Pool, Reasons, Role, WarningCode, pools};
@@ -42,18 +43,20 @@ pub struct Rollout {
 /// `CODER_PROVISIONER_DAEMONS`' default (coder server --help).
 const BUILTIN_DEFAULT: u32 = 3;
 
-pub(crate) fn plan(ctx: &Ctx, licence: &Licence, found: &mut Findings) -> (Coderd, Pool) {
+pub(crate) fn plan(ctx: &Ctx, licence: &Licence, autoscaler: Option<&ClusterAutoscaler>, found: &mut Findings) -> (Coderd, Pool) {
     let (tier, users, coderd_m) = (ctx.tier, ctx.users(), ctx.machines.coderd);
-    let non_ws_max_pods = ctx.rules.non_workspace_max_pods.value;
     capacity_check(found, "coderd", coderd_m, tier.coderd.capacity, &tier.id);
     let small = users <= 100 && tier.coderd.replicas.min < tier.coderd.replicas.max;
     let tier_replicas = if small { tier.coderd.replicas.min } else { tier.coderd.replicas.max };
     let coderd_replicas = licence.max_coderd_replicas.map_or(tier_replicas, |m| tier_replicas.min(m));
-    let coderd_cap = node_capacity(ctx.rules, coderd_m, non_ws_max_pods);
-    let coderd_res = Resources {
-        cpu_millis: floor_to(coderd_cap.schedulable.cpu_millis, 100),
-        memory_mib: floor_to(coderd_cap.schedulable.memory_mib, 256),
-    };
+    // One coderd per node; one spare slot for a Job or debug pod.
+    let mp = pools::max_pods(ctx, coderd_m, 1, 1, "a Job or debug pod", u32::MAX);
+    let coderd_cap = node_capacity(ctx.rules, coderd_m, mp.value);
+    // A pod sharing every coderd node (EKS: the Cluster Autoscaler, which may
+    // land on any of them) comes off before coderd is sized.
+    let shared = autoscaler.filter(|a| a.pool == Role::Coderd).map(|a| ("cluster-autoscaler", a.resources.requests));
+    let room = coderd_cap.schedulable.saturating_sub(shared.map_or(Resources { cpu_millis: 0, memory_mib: 0 }, |(_, r)| r));
+    let coderd_res = Resources { cpu_millis: floor_to(room.cpu_millis, 100), memory_mib: floor_to(room.memory_mib, 256) };
     let mut coderd_reasons = Reasons::new();
     coderd_reasons.insert(
         "replicas",
@@ -79,8 +82,11 @@ pub(crate) fn plan(ctx: &Ctx, licence: &Licence, found: &mut Findings) -> (Coder
     coderd_reasons.insert(
         "resources",
         format!(
-            "requests = limits (Guaranteed QoS, as Coder's sizing docs set them): one coderd fills its {} node's schedulable {}m / {} MiB, rounded down to 100m / 256 MiB",
-            coderd_m.name, coderd_cap.schedulable.cpu_millis, coderd_cap.schedulable.memory_mib
+            "requests = limits (Guaranteed QoS, as Coder's sizing docs set them): one coderd fills its {} node's schedulable {}m / {} MiB (allocatable - daemonsets - headroom){}, rounded down to 100m / 256 MiB",
+            coderd_m.name,
+            coderd_cap.schedulable.cpu_millis,
+            coderd_cap.schedulable.memory_mib,
+            shared.map_or(String::new(), |(n, r)| format!(" minus {n} {}m / {} MiB", r.cpu_millis, r.memory_mib))
         ),
     );
     // Without Premium, coderd's built-in provisioners are the only ones that
@@ -137,13 +143,12 @@ pub(crate) fn plan(ctx: &Ctx, licence: &Licence, found: &mut Findings) -> (Coder
         );
     }
     let coderd_pool = {
-        let mut p = pools::pool(ctx, Role::Coderd, coderd_m, &coderd_cap, coderd_replicas, coderd_replicas, non_ws_max_pods);
+        let mut p = pools::pool(ctx, Role::Coderd, coderd_m, &coderd_cap, coderd_replicas, coderd_replicas, &mp, 1, coderd_res, shared);
         p.reasons.insert(
             "min_nodes",
             format!("one node per coderd replica ({coderd_replicas}); fixed size: Coder advises against autoscaling coderd"),
         );
         p.reasons.insert("max_nodes", "fixed size, equal to min_nodes".into());
-        p.reasons.insert("max_pods", format!("Kubernetes' default of {non_ws_max_pods}; coderd nodes run one coderd and daemonsets"));
         p
     };
     // The chart sets no Deployment strategy, so Kubernetes' default applies:

@@ -8,7 +8,17 @@ use super::tier::capacity_check;
 use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, coderd::Coderd, gib};
 use crate::catalog::{StorageType, storage_tier_for};
 use crate::cloud::Cloud;
+use crate::error::SpecError;
 use crate::spec::{AutoBool, AutoCount};
+
+/// Connections per coderd outside its pool: the pubsub's LISTEN connection.
+pub const PG_LISTEN_CONNECTIONS: u32 = 1;
+/// Connections of exporters and other tools (postgres exporter, backups):
+/// the observability component adds its exporters' connections here.
+pub const EXTRA_CONNECTIONS: u32 = 10;
+/// The superuser's reserved connections (PostgreSQL's default 3) and room
+/// for admins and migrations.
+pub const ADMIN_CONNECTIONS: u32 = 20;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Database {
@@ -51,7 +61,7 @@ pub struct Database {
 }
 
 #[allow(clippy::too_many_lines)] // one field after another, each with its reason
-pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database {
+pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<Database, SpecError> {
     let (spec, tier, cloud, db_m) = (ctx.spec, ctx.tier, ctx.cloud, ctx.machines.database);
     let rules = &ctx.rules.database;
     let coderd_replicas = coderd.replicas;
@@ -71,11 +81,43 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database
             ),
         );
     }
-    let read_replicas = match (db.read_replicas, tier.database.read_replica_builds_per_day, db.builds_per_day) {
-        (AutoCount::Set(n), _, _) => n,
-        (AutoCount::Auto, Some(threshold), Some(builds)) if builds > threshold => 1,
-        _ => 0,
+    // Coder never reads from replicas (coder-facts 9): none unless asked.
+    let read_replicas = match db.read_replicas {
+        AutoCount::Set(n) => n,
+        AutoCount::Auto => 0,
     };
+    if read_replicas > 0 {
+        if cloud == Cloud::Aws {
+            // RDS cannot create a read replica of an instance whose master
+            // password it manages (manage_master_user_password), which is how
+            // this tree keeps the password out of code and state.
+            return Err(SpecError::new(
+                &spec.file,
+                db.read_replicas_at,
+                format!(
+                    "database.read_replicas: {read_replicas} on AWS: RDS cannot create a read replica of an instance whose master password it manages in Secrets Manager (manage_master_user_password), and Coder never reads from replicas"
+                ),
+                "remove database.read_replicas: Coder uses one connection URL (coder/coder #14372); for more database capacity use a larger machine_types.database",
+            ));
+        }
+        found.warn(
+            WarningCode::ReadReplicasUnused,
+            format!(
+                "database.read_replicas: {read_replicas}: Coder takes one connection URL and never reads from replicas (coder/coder #14372; Coder's sizing docs dropped their replica advice as added in error, PR #21077), so they cost without relieving the primary. For more database capacity use a larger machine_types.database."
+            ),
+        );
+    }
+    if let (Some(threshold), Some(builds)) = (tier.database.read_replica_builds_per_day, db.builds_per_day)
+        && builds > threshold
+    {
+        found.warn(
+            WarningCode::DatabaseBuildsAboveThreshold,
+            format!(
+                "{builds} workspace builds/day is above the {threshold} at which the reference architecture asks for more database capacity. Read replicas do not help (Coder never reads from them); use a larger class than {} ({} vCPU, {} MiB) via machine_types.database, e.g. twice the vCPU and memory, and watch coderd_db_query_latencies_seconds.",
+                db_m.name, db_m.vcpu, db_m.memory_mib
+            ),
+        );
+    }
     let seed_storage = tier.database.storage_gb;
     let storage_gb = match &rules.storage_sizes_gib {
         Some(sizes) => {
@@ -93,7 +135,12 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database
         }
         None => seed_storage,
     };
-    let max_connections = (coderd_replicas * PG_CONN_MAX_OPEN * 2 + 50).max(100);
+    // What connects: each coderd's pool, twice over while a rollout runs old
+    // and new pods; one LISTEN connection per coderd (pubsub, outside the
+    // pool); exporters and tools; the superuser's reserve and room for admins.
+    let need = coderd_replicas * PG_CONN_MAX_OPEN * 2 + coderd_replicas * PG_LISTEN_CONNECTIONS + EXTRA_CONNECTIONS + ADMIN_CONNECTIONS;
+    let provider_default = rules.max_connections_default.value.for_memory(db_m.memory_mib);
+    let max_connections = need.max(provider_default);
     let mut dbr = Reasons::new();
     dbr.insert(
         "postgres_version",
@@ -120,33 +167,35 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database
     dbr.insert(
         "nodes",
         format!(
-            "tier {}: {} database node(s); ha={ha} gives a primary{}",
+            "tier {}: {} database node(s){}; ha={ha} gives a primary{}",
             tier.id,
             tier.database.nodes,
+            if seed_ha { ", the second being the HA standby, not a read replica (Coder never reads from replicas)" } else { "" },
             if ha { " and a standby in another zone" } else { " only" }
         ),
     );
     dbr.insert(
         "read_replicas",
-        match (db.read_replicas, tier.database.read_replica_builds_per_day, db.builds_per_day) {
-            (AutoCount::Set(_), _, _) => "database.read_replicas in the spec".into(),
-            (AutoCount::Auto, Some(t), Some(b)) => format!("{b} builds/day against the tier's threshold of {t} (add replicas above it)"),
-            (AutoCount::Auto, Some(t), None) => format!("set database.builds_per_day: the tier advises replicas above {t} builds/day"),
-            (AutoCount::Auto, None, _) => format!("tier {} gives no read-replica threshold", tier.id),
-        } + "; each replica has the primary's class and storage",
+        match db.read_replicas {
+            AutoCount::Set(_) => "database.read_replicas in the spec (Coder never reads from them: see the warning)".into(),
+            AutoCount::Auto => "none: Coder reads and writes through one connection URL and never uses replicas (coder/coder #14372); the seeds' replica advice was removed from Coder's docs as added in error".into(),
+        },
     );
     if let Some(b) = db.builds_per_day {
         dbr.insert("builds_per_day", format!("database.builds_per_day: {b} in the spec"));
     }
     dbr.insert(
         "max_connections",
-        format!("{coderd_replicas} coderd x {PG_CONN_MAX_OPEN} connections, doubled for rolling upgrades, + 50 for admin and monitoring; at least PostgreSQL's default 100"),
+        format!(
+            "the larger of what connects, {coderd_replicas} coderd x {PG_CONN_MAX_OPEN} (CODER_PG_CONN_MAX_OPEN) x 2 (old and new pods during a rollout) + {coderd_replicas} x {PG_LISTEN_CONNECTIONS} LISTEN + {EXTRA_CONNECTIONS} exporters + {ADMIN_CONNECTIONS} admin and superuser reserve = {need}, and the service's default for {} ({} MiB): {provider_default} ({})",
+            db_m.name, db_m.memory_mib, rules.max_connections_default.source
+        ),
     );
     dbr.insert("backup_retention_days", rules.backup_retention_days.reason.clone());
-    if let (Some(t), None, AutoCount::Auto) = (tier.database.read_replica_builds_per_day, db.builds_per_day, db.read_replicas) {
+    if let (Some(t), None) = (tier.database.read_replica_builds_per_day, db.builds_per_day) {
         found.notes.push(Note {
             topic: "database".into(),
-            text: format!("No read replica is planned. Set database.builds_per_day: the reference architecture advises more database replicas above {t} workspace builds per day."),
+            text: format!("Set database.builds_per_day: above {t} workspace builds per day the reference architecture asks for more database capacity, and the plan then recommends a larger class (not read replicas, which Coder does not use)."),
             source: tier.source.clone(),
         });
     }
@@ -185,7 +234,7 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database
     ] {
         dbr.insert(field, if value.is_some() { reason.clone() } else { format!("{cloud}: not used") });
     }
-    Database {
+    Ok(Database {
         engine: "postgres",
         postgres_version: db.postgres_version,
         sku,
@@ -209,5 +258,5 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Database
         builds_per_day: db.builds_per_day,
         url_secret: SecretRef { name: "coder-db-url".into(), key: "url".into() },
         reasons: dbr,
-    }
+    })
 }

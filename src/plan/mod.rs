@@ -18,6 +18,7 @@
 //! 4. a new warning gets a [`WarningCode`] variant; document fields in README
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
+pub mod autoscaler;
 pub mod bootstrap;
 pub mod capacity;
 pub mod coderd;
@@ -38,6 +39,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use autoscaler::ClusterAutoscaler;
 pub use bootstrap::Bootstrap;
 pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
@@ -156,6 +158,9 @@ pub struct Plan {
     pub credentials: Credentials,
     pub verify: Verify,
     pub bootstrap: Bootstrap,
+    /// The node autoscaler the tree installs (EKS); `null` where the cloud
+    /// scales its pools itself (GKE, AKS).
+    pub cluster_autoscaler: Option<ClusterAutoscaler>,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -212,6 +217,31 @@ pub(crate) fn gib(mib: u32) -> f64 {
     (f64::from(mib) / 1024.0 * 100.0).round() / 100.0
 }
 
+/// The static scheduling check: the plan never ships a pool whose pods
+/// cannot all be scheduled on a node (`Pool::fits`). Every problem at once,
+/// located at the machine type override or the user count.
+fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
+    let mut errors = Vec::new();
+    for p in pools.iter().filter(|p| !p.fits) {
+        let over = match p.role {
+            Role::Coderd => spec.machine_types.coderd.as_ref(),
+            Role::Provisioner => spec.machine_types.provisioner.as_ref(),
+            Role::Workspace => spec.machine_types.workspace.as_ref(),
+        };
+        let message = format!(
+            "the {} pool's {} has no room for its {} pod(s): {}",
+            p.role.as_str(),
+            p.machine_type,
+            p.pods_per_node,
+            p.reasons.get("fits").map_or("", String::as_str)
+        );
+        let help = format!("pick a larger machine_types.{} (more vCPU and memory per node)", p.role.as_str());
+        let (line, column) = over.map_or((spec.users.line, spec.users.column), |at| (at.line, at.column));
+        errors.push(crate::error::Located { line, column, message, help });
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
+}
+
 /// Build the plan. Errors (a tier too small, an unknown machine type) point at
 /// the spec line that caused them.
 pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
@@ -221,7 +251,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let mut found = Findings::default();
 
     let licence = licence::plan(&ctx, &mut found);
-    let (coderd, coderd_pool) = coderd::plan(&ctx, &licence, &mut found);
+    let cluster_autoscaler = autoscaler::plan(&ctx);
+    let (coderd, coderd_pool) = coderd::plan(&ctx, &licence, cluster_autoscaler.as_ref(), &mut found);
     // Without Premium there are no external provisioners: no groups, no pool.
     let (provisioners, prov_pool) = if licence.external_provisioners {
         let (p, pool) = provisioners::plan(&ctx, &mut found);
@@ -231,9 +262,10 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     };
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
+    check_fit(spec, &pools)?;
     let entry = entry::plan(&ctx, &coderd.namespace);
     let bootstrap = bootstrap::plan(&ctx, &licence, &provisioners, &mut found);
-    let database = database::plan(&ctx, &coderd, &mut found);
+    let database = database::plan(&ctx, &coderd, &mut found)?;
     let nodes = pools.iter().map(|p| p.max_nodes).sum();
     let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
@@ -275,6 +307,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         credentials,
         verify,
         bootstrap,
+        cluster_autoscaler,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

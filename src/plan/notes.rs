@@ -28,6 +28,9 @@ pub enum WarningCode {
     BurstableMachineType,
     CommunityLicence,
     NoUntaggedProvisioners,
+    ProvisionerMemoryBelowSizing,
+    ReadReplicasUnused,
+    DatabaseBuildsAboveThreshold,
 }
 
 impl WarningCode {
@@ -43,6 +46,9 @@ impl WarningCode {
             WarningCode::BurstableMachineType => "burstable-machine-type",
             WarningCode::CommunityLicence => "community-licence",
             WarningCode::NoUntaggedProvisioners => "no-untagged-provisioners",
+            WarningCode::ProvisionerMemoryBelowSizing => "provisioner-memory-below-sizing",
+            WarningCode::ReadReplicasUnused => "read-replicas-unused",
+            WarningCode::DatabaseBuildsAboveThreshold => "database-builds-above-threshold",
         }
     }
 }

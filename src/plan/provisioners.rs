@@ -7,7 +7,11 @@ use serde::Serialize;
 
 use super::capacity::{Resources, floor_to, node_capacity};
 use super::tier::capacity_check;
-use super::{Ctx, Findings, PodResources, Pool, Quota, Reasons, Role, SecretRef, pools};
+use super::{Ctx, Findings, PodResources, Pool, Quota, Reasons, Role, SecretRef, WarningCode, pools};
+
+/// Memory per provisioner in Coder's current sizing pages (coder-facts 1c:
+/// "1 vCPU / 1 GB each, K8s 1000m / 1Gi").
+pub const PROVISIONER_MEMORY_MIB: u32 = 1024;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Provisioners {
@@ -20,6 +24,9 @@ pub struct Provisioners {
     /// --tag`); the chart refuses tags next to a key.
     pub tags: BTreeMap<String, String>,
     pub key_secret: SecretRef,
+    /// Workspace namespaces whose RoleBinding grants this group's service
+    /// account (spec `provisioners[].workspaces`, default all).
+    pub workspace_namespaces: Vec<String>,
     /// The namespace's ResourceQuota: room for its replicas plus a rolling
     /// update's surge pods.
     pub quota: Quota,
@@ -28,16 +35,27 @@ pub struct Provisioners {
 
 pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool) {
     let (spec, tier, prov_m) = (ctx.spec, ctx.tier, ctx.machines.provisioner);
-    let non_ws_max_pods = ctx.rules.non_workspace_max_pods.value;
     capacity_check(found, "provisioner", prov_m, tier.provisioners.capacity, &tier.id);
     let per_node = tier.provisioners.per_node;
     let prov_nodes = tier.provisioners.nodes;
     let prov_total = prov_nodes * per_node;
-    let prov_cap = node_capacity(ctx.rules, prov_m, non_ws_max_pods);
+    // Spare slots: a rolling update's surge (25%, rounded up).
+    let mp = pools::max_pods(ctx, prov_m, per_node, per_node.div_ceil(4), "a rolling update's 25% surge", u32::MAX);
+    let prov_cap = node_capacity(ctx.rules, prov_m, mp.value);
     let prov_req = Resources {
         cpu_millis: floor_to(prov_cap.schedulable.cpu_millis / per_node, 10),
         memory_mib: floor_to(prov_cap.schedulable.memory_mib / per_node, 16),
     };
+    if prov_req.memory_mib < PROVISIONER_MEMORY_MIB {
+        let fit = prov_cap.schedulable.memory_mib / PROVISIONER_MEMORY_MIB;
+        found.warn(
+            WarningCode::ProvisionerMemoryBelowSizing,
+            format!(
+                "tier {}: {per_node} provisioners per {} node get {} MiB each; Coder's sizing pages give each provisioner 1 GiB (1000m / 1Gi), and at 1 GiB only {fit} fit per node (schedulable {} MiB after system reserve, daemonsets and headroom). The seed's {per_node} per node is kept; a build whose Terraform needs more memory is OOM-killed, so pick a machine_types.provisioner with more memory or watch provisioner memory.",
+                tier.id, prov_m.name, prov_req.memory_mib, prov_cap.schedulable.memory_mib
+            ),
+        );
+    }
     // CPU may burst to one core (Coder's sizing: 1 vCPU per provisioner);
     // memory is not overcommitted, so a busy node never OOM-kills builds.
     let prov_lim = Resources { cpu_millis: prov_req.cpu_millis.max(1000), memory_mib: prov_req.memory_mib };
@@ -60,7 +78,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
             r.insert(
                 "resources",
                 format!(
-                    "requests fit {per_node} per {} node (schedulable {}m / {} MiB / {per_node}); CPU may burst to 1 core; memory limit = request (no overcommit)",
+                    "requests fit {per_node} per {} node (schedulable {}m / {} MiB / {per_node}, rounded down to 10m / 16 MiB); CPU may burst to 1 core; memory limit = request (no overcommit)",
                     prov_m.name, prov_cap.schedulable.cpu_millis, prov_cap.schedulable.memory_mib
                 ),
             );
@@ -74,8 +92,19 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
                     replicas.div_ceil(4)
                 ),
             );
+            let workspace_namespaces =
+                g.workspaces.clone().unwrap_or_else(|| spec.workspaces.iter().map(|w| w.namespace.clone()).collect());
+            r.insert(
+                "workspace_namespaces",
+                if g.workspaces.is_some() {
+                    "provisioners[].workspaces in the spec: only these namespaces' RoleBindings grant this group (zero-trust)".into()
+                } else {
+                    "every workspace namespace (the default; set provisioners[].workspaces to isolate groups)".into()
+                },
+            );
             Provisioners {
                 namespace: g.namespace.clone(),
+                workspace_namespaces,
                 release: "coder-provisioner".into(),
                 service_account: "coder-provisioner".into(),
                 replicas,
@@ -93,7 +122,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
         })
         .collect::<Vec<_>>();
     let prov_pool = {
-        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, non_ws_max_pods);
+        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, &mp, per_node, prov_req, None);
         p.reasons.insert(
             "min_nodes",
             format!(
@@ -102,7 +131,6 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
             ),
         );
         p.reasons.insert("max_nodes", "fixed size, equal to min_nodes".into());
-        p.reasons.insert("max_pods", format!("Kubernetes' default of {non_ws_max_pods}: room for {per_node} provisioners and daemonsets"));
         p
     };
     (provisioners, prov_pool)

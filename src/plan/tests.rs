@@ -101,11 +101,16 @@ fn seed_self_contradictions_are_warned() {
     assert!(!codes(&p3).contains(&"workspace-memory-headroom"));
     let aws = plan_for(2000, "aws", "");
     assert!(codes(&aws).contains(&"burstable-machine-type"));
-    assert!(codes(&aws).contains(&"max-pods-clamped"));
-    assert_eq!(aws.pool(Role::Workspace).max_pods, 110);
+    // Max pods is sized to need: 16 workspaces + 16 spare + 5 daemonsets fit
+    // the ENI default of t3.2xlarge (58), so no clamp and no override.
+    assert!(!codes(&aws).contains(&"max-pods-clamped"));
+    assert_eq!(aws.pool(Role::Workspace).max_pods, 58);
     let az = plan_for(3000, "azure", "");
     assert!(codes(&az).contains(&"azure-storage-rounded"));
-    assert_eq!(az.pool(Role::Workspace).max_pods, 250);
+    // Room for 2 x 16 workspaces (the same in every tier) + 6 daemonsets,
+    // not the seed's ceiling of 256.
+    assert_eq!(az.pool(Role::Workspace).max_pods, 38);
+    assert_eq!(az.pool(Role::Workspace).max_pods, plan_for(1000, "azure", "").pool(Role::Workspace).max_pods);
     // Non-burstable overrides silence the burstable warning.
     let m5 = plan_for(
         2000,
@@ -139,12 +144,62 @@ fn provisioners_are_shared_across_namespaces_and_coderd_runs_none() {
 }
 
 #[test]
-fn read_replicas_follow_builds_per_day() {
-    assert_eq!(plan_for(3000, "gcp", "database:\n  builds_per_day: 1500\n").database.read_replicas, 0);
-    assert_eq!(plan_for(3000, "gcp", "database:\n  builds_per_day: 1501\n").database.read_replicas, 1);
-    assert_eq!(plan_for(2000, "gcp", "database:\n  builds_per_day: 501\n").database.read_replicas, 1);
-    assert_eq!(plan_for(900, "gcp", "database:\n  builds_per_day: 5000\n").database.read_replicas, 0);
-    assert_eq!(plan_for(900, "gcp", "database:\n  read_replicas: 2\n").database.read_replicas, 2);
+fn database_as_coder_uses_it() {
+    let codes = |p: &Plan| p.warnings.iter().map(|w| w.code).collect::<Vec<_>>();
+    // Above the threshold: a warning for a larger class, never a replica.
+    for (users, builds) in [(3000, 1501), (2000, 501)] {
+        let p = plan_for(users, "gcp", &format!("database:\n  builds_per_day: {builds}\n"));
+        assert_eq!(p.database.read_replicas, 0);
+        let w = p.warnings.iter().find(|w| w.code == WarningCode::DatabaseBuildsAboveThreshold).expect("warned");
+        assert!(w.message.contains("larger class") && w.message.contains("Read replicas do not help"), "{}", w.message);
+    }
+    let at = plan_for(3000, "gcp", "database:\n  builds_per_day: 1500\n");
+    assert!(!codes(&at).contains(&WarningCode::DatabaseBuildsAboveThreshold));
+    // The 3k second node is the HA standby.
+    assert_eq!((at.database.nodes, at.database.read_replicas), (2, 0));
+    assert!(at.database.reasons["nodes"].contains("HA standby"));
+    // Replicas only when asked, with a warning.
+    let asked = plan_for(900, "gcp", "database:\n  read_replicas: 2\n");
+    assert_eq!(asked.database.read_replicas, 2);
+    assert!(codes(&asked).contains(&WarningCode::ReadReplicasUnused));
+    assert!(!codes(&plan_for(900, "azure", "")).contains(&WarningCode::ReadReplicasUnused));
+}
+
+#[test]
+fn aws_read_replicas_of_a_managed_password_instance_are_a_located_error() {
+    let text = "name: acme\nusers: 900\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\ndatabase:\n  read_replicas: 1\n";
+    let spec = Spec::parse("spec.yaml", text).unwrap();
+    let e = plan(&spec, Catalog::embedded()).unwrap_err();
+    let first = &e.errors()[0];
+    assert_eq!((first.line, first.column), (7, 18));
+    assert!(first.message.contains("manage_master_user_password"), "{}", first.message);
+    // 0 is fine.
+    let ok = "name: acme\nusers: 900\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\ndatabase:\n  read_replicas: 0\n";
+    assert!(plan(&Spec::parse("spec.yaml", ok).unwrap(), Catalog::embedded()).is_ok());
+}
+
+#[test]
+fn max_connections_is_never_below_the_providers_default_and_covers_coderd() {
+    use super::database::{ADMIN_CONNECTIONS, EXTRA_CONNECTIONS, PG_LISTEN_CONNECTIONS};
+    let c = Catalog::embedded();
+    for cloud in ["gcp", "aws", "azure"] {
+        for users in [50, 1000, 2000, 3000] {
+            let p = plan_for(users, cloud, "");
+            let d = &p.database;
+            let r = p.coderd.replicas;
+            let need = r * PG_CONN_MAX_OPEN * 2 + r * PG_LISTEN_CONNECTIONS + EXTRA_CONNECTIONS + ADMIN_CONNECTIONS;
+            assert!(d.max_connections >= need, "{cloud} {users}");
+            let m = c.machine(p.cloud, &d.instance_class).unwrap();
+            let default = c.cloud(p.cloud).database.max_connections_default.value.for_memory(m.memory_mib);
+            assert_eq!(d.max_connections, need.max(default), "{cloud} {users}");
+            assert!(d.max_connections > 130, "{cloud} {users}: above every provider's default for these classes");
+        }
+    }
+    // RDS: db.t3.large (8 GiB) = 8 GiB / 9531392 bytes.
+    let aws = plan_for(500, "aws", "");
+    assert_eq!(aws.database.max_connections, 901);
+    // Azure D2s_v3: 859 (the flexible server's table).
+    assert_eq!(plan_for(500, "azure", "").database.max_connections, 859);
 }
 
 #[test]
@@ -258,13 +313,81 @@ fn decisions_renderers_read_are_in_the_plan() {
     let big = plan_for(3000, "aws", "");
     assert_eq!((big.coderd.replicas, big.coderd.high_availability), (4, true));
     assert!(!big.coderd.builtin_provisioners && big.coderd.provisioner_daemons == 0);
-    // EKS: t3 types give fewer ENI pods than 110, so prefix delegation is needed;
-    // GKE/AKS set max pods on the pool and never need it.
-    assert!(big.pools.iter().all(|p| p.needs_prefix_delegation && p.override_max_pods));
+    // EKS: every seed pool's need fits the ENI default, so neither prefix
+    // delegation nor an override; GKE/AKS set max pods on the pool.
+    assert!(big.pools.iter().all(|p| !p.needs_prefix_delegation && !p.override_max_pods));
     assert!(small.pools.iter().all(|p| !p.needs_prefix_delegation && !p.override_max_pods));
     let m5 = plan_for(1000, "aws", "machine_types:\n  workspace: m5.4xlarge\n");
     let ws = m5.pool(Role::Workspace);
-    assert!(ws.override_max_pods && !ws.needs_prefix_delegation, "234 ENI pods > 110 planned");
+    assert!(ws.override_max_pods && !ws.needs_prefix_delegation, "234 ENI pods > the 110 limit");
+    // A pool that needs more than the ENI gives: m5.large (29) for 30
+    // provisioners needs prefix delegation.
+    let pd = plan_for(1000, "aws", "machine_types:\n  provisioner: m5.large\n");
+    let prov = pd.pool(Role::Provisioner);
+    assert!(prov.needs_prefix_delegation && prov.override_max_pods && prov.max_pods > 29, "{}", prov.max_pods);
+}
+
+#[test]
+fn every_pool_fits_in_every_tier_and_cloud() {
+    for cloud in ["gcp", "aws", "azure"] {
+        for users in [50, 1000, 2000, 3000] {
+            let p = plan_for(users, cloud, "");
+            for pool in &p.pools {
+                let ctx = format!("{cloud} {users} {}", pool.role.as_str());
+                assert!(pool.fits, "{ctx}: {}", pool.reasons["fits"]);
+                let used = pool.requested_per_node.plus(pool.daemonsets).plus(pool.headroom);
+                assert!(used.within(pool.allocatable), "{ctx}");
+                assert!(pool.pods_per_node + u32::try_from(pool.daemonset_list.len()).unwrap() <= pool.max_pods, "{ctx}");
+                assert!(pool.max_pods <= 256 && pool.max_pods >= pool.max_pods_need.min(110), "{ctx}");
+                assert!(!pool.needs_prefix_delegation, "{ctx}: seed pools fit the ENI default");
+            }
+        }
+    }
+}
+
+#[test]
+fn max_pods_follows_each_clouds_rule() {
+    // GKE: the need rounded up to a power of two (same pod range).
+    let g = plan_for(1000, "gcp", "");
+    assert!(g.pools.iter().all(|p| p.max_pods.is_power_of_two() && p.max_pods >= p.max_pods_need));
+    // AKS: the need itself (every slot costs reserve memory and an IP).
+    let a = plan_for(1000, "azure", "");
+    assert!(a.pools.iter().all(|p| p.max_pods == p.max_pods_need.max(10)));
+    // EKS: the ENI default where it covers the need.
+    let e = plan_for(1000, "aws", "");
+    assert!(e.pools.iter().all(|p| Some(p.max_pods) == p.default_max_pods));
+}
+
+#[test]
+fn provisioners_below_one_gib_are_warned_with_how_many_fit() {
+    let p = plan_for(1000, "aws", "machine_types:\n  provisioner: c5.2xlarge\n");
+    let w = p.warnings.iter().find(|w| w.code == WarningCode::ProvisionerMemoryBelowSizing).expect("30 on 16 GiB is below 1 GiB each");
+    let fit = p.pool(Role::Provisioner).schedulable.memory_mib / 1024;
+    assert!(w.message.contains(&format!("only {fit} fit per node")), "{}", w.message);
+    assert!(fit < 30);
+    // 30 per node on a 64 GiB machine get more than 1 GiB: no warning.
+    let big = plan_for(1000, "aws", "machine_types:\n  provisioner: m5.4xlarge\n");
+    assert!(big.provisioners[0].resources.requests.memory_mib >= 1024);
+    assert!(!big.warnings.iter().any(|w| w.code == WarningCode::ProvisionerMemoryBelowSizing));
+}
+
+#[test]
+fn a_pool_that_does_not_fit_is_a_located_error() {
+    // No catalog machine is too small for its seed pods, so the check is
+    // exercised on a plan whose pool is marked as not fitting.
+    let text = "name: acme\nusers: 500\ncloud: azure\nregion: eastus\naccess_url: https://coder.acme.com\nmachine_types:\n  provisioner: Standard_D2s_v3\n";
+    let spec = Spec::parse("spec.yaml", text).unwrap();
+    let mut p = plan(&spec, Catalog::embedded()).unwrap();
+    assert!(check_fit(&spec, &p.pools).is_ok());
+    for pool in &mut p.pools {
+        pool.fits = pool.role == Role::Coderd;
+    }
+    let e = check_fit(&spec, &p.pools).unwrap_err();
+    let errs = e.errors();
+    assert_eq!(errs.len(), 2, "every problem at once");
+    assert_eq!((errs[0].line, errs[0].column), (7, 16), "at the provisioner override");
+    assert!(errs[0].help.contains("machine_types.provisioner"), "{}", errs[0].help);
+    assert_eq!((errs[1].line, errs[1].column), (2, 8), "no workspace override: at users");
 }
 
 #[test]

@@ -35,21 +35,25 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "Node pools")?;
     writeln!(
         o,
-        "  {:<12} {:<18} {:>5} {:>8} {:>9} {:>8} {:>18}",
-        "role", "machine", "vCPU", "memory", "nodes", "max pods", "schedulable/node"
+        "  {:<12} {:<18} {:>5} {:>8} {:>9} {:>8} {:>18} {:>15} {:>15} {:>26} {:>4}",
+        "role", "machine", "vCPU", "memory", "nodes", "max pods", "allocatable/node", "daemonsets", "headroom", "pods x request", "fits"
     )?;
     for pool in &p.pools {
         let nodes = if pool.autoscaling { format!("{}-{}", pool.min_nodes, pool.max_nodes) } else { pool.max_nodes.to_string() };
         writeln!(
             o,
-            "  {:<12} {:<18} {:>5} {:>7}G {:>9} {:>8} {:>18}",
+            "  {:<12} {:<18} {:>5} {:>7}G {:>9} {:>8} {:>18} {:>15} {:>15} {:>26} {:>4}",
             pool.role.as_str(),
             pool.machine_type,
             pool.vcpu,
             pool.memory_gib,
             nodes,
             pool.max_pods,
-            res(pool.schedulable)
+            res(pool.allocatable),
+            res(pool.daemonsets),
+            res(pool.headroom),
+            format!("{} x {}", pool.pods_per_node, res(pool.requested_per_pod)),
+            if pool.fits { "yes" } else { "NO" }
         )?;
     }
     writeln!(o)?;
@@ -125,6 +129,18 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
         "Prove the tier    {} workspaces, {} at a time; pass at >= {} API RPS with p95 <= {} ms",
         v.workspaces, v.concurrency, v.target_api_rps, v.max_api_p95_ms
     )?;
+    if let Some(ca) = &p.cluster_autoscaler {
+        writeln!(
+            o,
+            "Node autoscaler   Cluster Autoscaler {} (chart {} {}) on the {} pool, {}m / {}",
+            ca.image_tag,
+            ca.chart,
+            ca.chart_version,
+            ca.pool.as_str(),
+            ca.resources.requests.cpu_millis,
+            mib(ca.resources.requests.memory_mib)
+        )?;
+    }
     if !p.notes.is_empty() {
         writeln!(o)?;
         writeln!(o, "Notes from the reference architecture")?;

@@ -116,7 +116,10 @@ pub(crate) fn capacity_check(found: &mut Findings, role: &str, m: &Machine, seed
 pub(crate) fn reasons(ctx: &Ctx) -> Reasons {
     let (spec, tier, users) = (ctx.spec, ctx.tier, ctx.users());
     let mut reasons = Reasons::new();
-    reasons.insert("users", format!("from {} line {}", spec.file, spec.users.line));
+    // The file's name only, no line: the tree must not change with the
+    // directory it is rendered from or with comments added to the spec.
+    let file = std::path::Path::new(&spec.file).file_name().map_or_else(|| spec.file.clone(), |f| f.to_string_lossy().into_owned());
+    reasons.insert("users", format!("`users` in {file}"));
     reasons.insert("max_users", format!("tier {} covers up to {} users ({})", tier.id, tier.max_users, tier.source));
     reasons.insert("target_api_rps", format!("tier {} target API load ({})", tier.id, tier.source));
     reasons.insert(

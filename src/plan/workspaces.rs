@@ -16,27 +16,40 @@ pub struct Workspaces {
     /// LimitRange defaults for containers that set none.
     pub default_request: Resources,
     pub default_limit: Resources,
+    /// LimitRange `maxLimitRequestRatio` for memory: 1 makes every
+    /// container's memory limit equal its request (no overcommit).
+    pub memory_limit_request_ratio: u32,
     pub reasons: Reasons,
 }
+
+/// The largest workspaces-per-node count of the seed tiers (1k, 2k: 16).
+const WORKSPACE_SLOTS_PER_NODE: u32 = 16;
 
 pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, Pool), SpecError> {
     let (spec, tier, rules, users, ws_m) = (ctx.spec, ctx.tier, ctx.rules, ctx.users(), ctx.machines.workspace);
     capacity_check(found, "workspace", ws_m, tier.workspaces.capacity, &tier.id);
     let ws_per_node = tier.workspaces.per_node;
     let seed_max_pods = tier.workspaces.max_pods_per_node;
-    let ws_max_pods = seed_max_pods.min(rules.max_pods_limit);
+    // Spare slots: room for as many workspaces again (templates that request
+    // less than the default pack more per node), counted from the largest
+    // seed per-node count so max pods is the same in every tier: a max-pods
+    // change replaces a GKE pool and rotates an AKS pool.
+    let slots = ws_per_node.max(WORKSPACE_SLOTS_PER_NODE);
+    let mp = pools::max_pods(
+        ctx,
+        ws_m,
+        ws_per_node,
+        2 * slots - ws_per_node,
+        &format!("workspaces smaller than the default request pack more per node: room for 2 x {slots}, the same in every tier"),
+        seed_max_pods,
+    );
+    let ws_max_pods = mp.value;
     let ws_cap = node_capacity(rules, ws_m, ws_max_pods);
-    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, ws_max_pods);
-    if ws_max_pods < seed_max_pods {
-        let extra = if ws_pool.needs_prefix_delegation {
-            " EKS reaches it only with VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true on the aws-node daemonset); the launch template sets max pods accordingly."
-        } else {
-            ""
-        };
+    if let Some(need) = mp.clamped_from {
         found.warn(
             WarningCode::MaxPodsClamped,
             format!(
-                "the reference architecture allows up to {seed_max_pods} workspace pods per node; {} allows at most {ws_max_pods} ({}), so workspace nodes use {ws_max_pods}.{extra}",
+                "workspace nodes need {need} pod slots; {} allows at most {ws_max_pods} ({}), so workspace nodes use {ws_max_pods}",
                 rules.service, rules.max_pods_source
             ),
         );
@@ -58,6 +71,8 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
         );
     }
     let ws_cpu = floor_to(ws_cap.schedulable.cpu_millis / ws_per_node, 10);
+    let ws_pool_req = Resources { cpu_millis: ws_cpu, memory_mib: ws_mem };
+    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, &mp, ws_per_node, ws_pool_req, None);
     let ws_nodes_max = tier.workspaces.nodes;
     let ws_groups = u32::try_from(spec.workspaces.len()).unwrap_or(1).max(1);
     if ws_groups > users {
@@ -82,7 +97,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
             r.insert(
                 "quota",
                 format!(
-                    "{group_users} users x {} GB memory each (the reference architecture's per-user assumption); CPU at the default request per user; one running workspace pod per user",
+                    "{group_users} users x {} GB memory each (the reference architecture's per-user assumption): memory is what the quota limits; CPU at the default request per user; pods at 2 per user, so a template with a sidecar pod or a smaller workspace is not stopped by a pod count",
                     tier.workspaces.memory_per_user_gb
                 ),
             );
@@ -93,6 +108,10 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
                     ws_m.name, ws_cap.schedulable.cpu_millis, ws_cap.schedulable.memory_mib
                 ),
             );
+            r.insert(
+                "memory_limit_request_ratio",
+                "memory limit / request at most 1 (LimitRange maxLimitRequestRatio): every workspace's memory is reserved, never overcommitted (seed: over-provisioning leads to OOMKiller invocations)".into(),
+            );
             r.insert("default_limit", "memory limit = request (no overcommit: Coder warns it leads to OOMKiller invocations); CPU may burst to 2 cores, the default of Coder's Kubernetes template".into());
             Workspaces {
                 namespace: g.namespace.clone(),
@@ -101,10 +120,11 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
                     requests_cpu_millis: group_users * ws_cpu,
                     requests_memory_mib: group_users * per_user_mib,
                     limits_memory_mib: group_users * per_user_mib,
-                    pods: group_users,
+                    pods: group_users * 2,
                 },
                 default_request: Resources { cpu_millis: ws_cpu, memory_mib: ws_mem },
                 default_limit: Resources { cpu_millis: ws_cpu.max(2000), memory_mib: ws_mem },
+                memory_limit_request_ratio: 1,
                 reasons: r,
             }
         })
@@ -116,17 +136,6 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
             "tier {}: {ws_nodes_max} workspace nodes x {ws_per_node} workspaces each; the autoscaler adds nodes only as workspaces start",
             tier.id
         ),
-    );
-    ws_pool.reasons.insert(
-        "max_pods",
-        if ws_max_pods < seed_max_pods {
-            format!(
-                "reference architecture: at most {seed_max_pods} workspace pods per node, clamped to {}'s limit of {ws_max_pods}",
-                rules.service
-            )
-        } else {
-            format!("reference architecture: at most {seed_max_pods} workspace pods per node")
-        },
     );
     Ok((workspaces, ws_pool))
 }

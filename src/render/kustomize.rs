@@ -433,9 +433,11 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
             // `baseline`, not `restricted`.
             o.add(plan, "namespace.yaml", &namespace(plan, ns, "baseline"));
             o.add(plan, "role.yaml", &Role { metadata: meta(role_name, Some(ns)), rules: Some(workspace_rules()) });
+            // Only the provisioner groups the plan maps to this namespace.
             let mut subjects: Vec<Subject> = plan
                 .provisioners
                 .iter()
+                .filter(|g| g.workspace_namespaces.iter().any(|n| n == ns))
                 .map(|g| Subject {
                     kind: "ServiceAccount".into(),
                     name: g.service_account.clone(),
@@ -465,6 +467,10 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
                         type_: "Container".into(),
                         default: Some(k8s::resource_list(w.default_limit)),
                         default_request: Some(k8s::resource_list(w.default_request)),
+                        max_limit_request_ratio: Some(BTreeMap::from([(
+                            "memory".to_string(),
+                            Quantity(w.memory_limit_request_ratio.to_string()),
+                        )])),
                         ..LimitRangeItem::default()
                     }],
                 }),
@@ -629,5 +635,27 @@ mod tests {
         let p = object(&tree, "kustomize/overlays/provisioners-prov-a/resourcequota.yaml");
         // 120 replicas + 30 surge.
         assert_eq!(p["spec"]["hard"]["pods"], "150");
+    }
+
+    #[test]
+    fn rolebindings_follow_the_provisioner_to_workspace_mapping() {
+        let spec = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
+            provisioners:\n  - namespace: prov-a\n    workspaces: [ws-a]\n  - namespace: prov-b\n    workspaces: [ws-b]\n\
+            workspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n";
+        let tree = render(spec);
+        for (ws, prov) in [("ws-a", "prov-a"), ("ws-b", "prov-b")] {
+            let b = object(&tree, &format!("kustomize/overlays/workspaces-{ws}/rolebinding.yaml"));
+            let subjects: Vec<&str> = b["subjects"].as_array().unwrap().iter().map(|s| s["namespace"].as_str().unwrap()).collect();
+            assert_eq!(subjects, [prov], "{ws}: only its own group");
+        }
+    }
+
+    #[test]
+    fn limitrange_forbids_memory_overcommit() {
+        let tree = render(SPEC);
+        let l = object(&tree, "kustomize/overlays/workspaces-ws-a/limitrange.yaml");
+        let item = &l["spec"]["limits"][0];
+        assert_eq!(item["maxLimitRequestRatio"]["memory"], "1");
+        assert_eq!(item["default"]["memory"], item["defaultRequest"]["memory"]);
     }
 }

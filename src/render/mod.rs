@@ -1,6 +1,7 @@
 //! Plan -> Tree. Each submodule renders one kind of output and reads only
 //! the Plan; none touches the disk.
 
+pub mod autoscaler;
 pub mod entry;
 pub mod gitignore;
 pub mod helm;
@@ -9,6 +10,7 @@ pub mod kustomize;
 pub mod observability;
 pub mod paths;
 pub mod readme;
+pub mod sizing;
 pub mod terraform;
 pub mod verify;
 pub mod yaml;
@@ -22,7 +24,9 @@ pub fn render(plan: &Plan) -> Tree {
     readme::render(plan, &mut tree);
     gitignore::render(plan, &mut tree);
     entry::render(plan, &mut tree);
+    sizing::render(plan, &mut tree);
     helm::render(plan, &mut tree);
+    autoscaler::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);
     terraform::render(plan, &mut tree);
     observability::render(plan, &mut tree);

@@ -4,7 +4,9 @@
 use crate::cloud::Cloud;
 
 pub const README: &str = "README.md";
+pub const SIZING: &str = "SIZING.md";
 pub const CODER_VALUES: &str = "helm/coder/values.yaml";
+pub const CLUSTER_AUTOSCALER_VALUES: &str = "helm/cluster-autoscaler/values.yaml";
 pub const KUSTOMIZE_ROOT: &str = "kustomize";
 pub const OBSERVABILITY_VALUES: &str = "helm/coder-observability/values.yaml";
 /// The verification Jobs: a kustomization of their own, outside

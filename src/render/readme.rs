@@ -72,25 +72,47 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     if !entry_files.is_empty() {
         writeln!(o, "| `{}/` | {} |", paths::ENTRY_DIR, entry_files.join("; "))?;
     }
+    if let Some(ca) = &p.cluster_autoscaler {
+        writeln!(
+            o,
+            "| `{}` | Helm values for the `{}` chart: scales the workspace node groups |",
+            paths::CLUSTER_AUTOSCALER_VALUES,
+            ca.chart
+        )?;
+    }
+    writeln!(o, "| `{}` | every number of this tree with its formula and source |", paths::SIZING)?;
     writeln!(o, "| `.gitignore` | keeps what following this README creates here (tfvars, Terraform state and caches, keys) out of git |")?;
     writeln!(o, "| `.coder-gen/manifest.json` | the files coder-gen owns here, with their hashes; other files are never touched |")?;
     writeln!(o)?;
     writeln!(o, "## Sizing")?;
     writeln!(o)?;
-    writeln!(o, "| pool | machine type | vCPU | memory | nodes | max pods/node |")?;
-    writeln!(o, "|---|---|---|---|---|---|")?;
+    writeln!(
+        o,
+        "| pool | machine type | vCPU | memory | nodes | max pods/node | allocatable/node | system daemonsets | headroom | our pods/node | fits |"
+    )?;
+    writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|")?;
     for pool in &p.pools {
         let nodes =
             if pool.autoscaling { format!("{} to {} (autoscaled)", pool.min_nodes, pool.max_nodes) } else { pool.max_nodes.to_string() };
         writeln!(
             o,
-            "| {} | `{}` | {} | {} GiB | {} | {} |",
+            "| {} | `{}` | {} | {} GiB | {} | {} | {}m / {} | {}m / {} | {}m / {} | {} x {}m / {} | {} |",
             pool.role.as_str(),
             pool.machine_type,
             pool.vcpu,
             pool.memory_gib,
             nodes,
-            pool.max_pods
+            pool.max_pods,
+            pool.allocatable.cpu_millis,
+            mib(pool.allocatable.memory_mib),
+            pool.daemonsets.cpu_millis,
+            mib(pool.daemonsets.memory_mib),
+            pool.headroom.cpu_millis,
+            mib(pool.headroom.memory_mib),
+            pool.pods_per_node,
+            pool.requested_per_pod.cpu_millis,
+            mib(pool.requested_per_pod.memory_mib),
+            if pool.fits { "yes" } else { "no" }
         )?;
     }
     writeln!(o)?;
@@ -169,6 +191,8 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     write_entry_summary(p, o)?;
     writeln!(o)?;
+    preflight(p, o)?;
+    tier_changes(p, o)?;
     writeln!(o, "## Apply")?;
     writeln!(o)?;
     writeln!(
@@ -200,8 +224,9 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     writeln!(
         o,
-        "Keep each workspace's memory request at or below {} (2 GB per user, no overcommit).",
-        mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib))
+        "Set each workspace container's memory request equal to its limit (the namespace's LimitRange refuses a memory limit above the request: no overcommit, which Coder warns leads to OOMKiller invocations), and keep it at or below {} so {} workspaces fit a node.",
+        mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib)),
+        ws.pods_per_node
     )?;
     writeln!(o)?;
     write_prove_the_tier(p, o)?;
@@ -409,6 +434,25 @@ fn steps(p: &Plan) -> Vec<Step> {
         .note(cloud_note),
     );
 
+    if let Some(ca) = &p.cluster_autoscaler {
+        let release = &ca.chart;
+        steps.push(
+            Step::new(format!(
+                "The Cluster Autoscaler (chart version pinned to {}), so the workspace node groups grow as workspaces start (see Preflight for its IAM role):",
+                ca.chart_version
+            ))
+            .cmd(format!("helm repo add autoscaler {}", ca.chart_repository))
+            .cmd("helm repo update autoscaler")
+            .cmd(format!(
+                "helm upgrade --install {release} autoscaler/{} --namespace {} --version {} -f {}",
+                ca.chart,
+                ca.namespace,
+                ca.chart_version,
+                paths::CLUSTER_AUTOSCALER_VALUES
+            )),
+        );
+    }
+
     let mut ns = Step::new("Namespaces, policies, quotas and RBAC:");
     for note in crd_prerequisites(p) {
         ns = ns.note(note);
@@ -557,6 +601,119 @@ fn steps(p: &Plan) -> Vec<Step> {
     }
     steps.extend(observability_step(p));
     steps
+}
+
+/// What the cluster and account must already have before `terraform apply`:
+/// nothing here is created by the tree, and each item fails late if missing.
+fn preflight(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "## Preflight")?;
+    writeln!(o)?;
+    writeln!(o, "Check these before the first apply; the tree relies on them and does not create them.")?;
+    writeln!(o)?;
+    match p.cloud {
+        Cloud::Gcp => {
+            writeln!(
+                o,
+                "- **Workload Identity** on the cluster (`--workload-pool=PROJECT.svc.id.goog`): every node pool sets `workload_metadata_config.mode = GKE_METADATA`, which GKE refuses on a cluster without it."
+            )?;
+            writeln!(
+                o,
+                "- **NetworkPolicy enforcement**: Dataplane V2 (`--enable-dataplane-v2`) or the Calico network policy add-on. Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
+            )?;
+            writeln!(o, "- **Private services access** on the VPC (`network_id`) for Cloud SQL's private IP.")?;
+            writeln!(
+                o,
+                "- `cluster_zone_count` (default 3) matches the zones the pools span when `node_locations` is null: it divides each pool's first nodes over the zones, so fixed pools start with their nodes."
+            )?;
+        }
+        Cloud::Aws => {
+            if let Some(ca) = &p.cluster_autoscaler {
+                writeln!(
+                    o,
+                    "- **Cluster Autoscaler**: nothing scales an EKS managed node group by itself. Install `helm/cluster-autoscaler/values.yaml` (chart `autoscaler/{}` {}) right after `terraform apply`; it runs as `{}/{}` with the IAM role `{}` (Terraform output `cluster_autoscaler_role_arn`) through EKS Pod Identity, so the **eks-pod-identity-agent** add-on must be installed.",
+                    ca.chart, ca.chart_version, ca.namespace, ca.service_account, ca.iam_role_name
+                )?;
+            }
+            writeln!(
+                o,
+                "- **One private subnet per zone** for `workspace_subnet_ids_by_zone`: workspaces get one node group per zone, because EBS volumes are zonal."
+            )?;
+            writeln!(
+                o,
+                "- **NetworkPolicy enforcement**: the VPC CNI add-on with `enableNetworkPolicy: \"true\"` (or Calico). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
+            )?;
+            writeln!(o, "- **EBS CSI driver** add-on, for workspace volumes.")?;
+            if p.pools.iter().any(|pool| pool.needs_prefix_delegation) {
+                writeln!(
+                    o,
+                    "- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`): a pool's max pods exceeds its instance type's ENI default."
+                )?;
+            }
+        }
+        Cloud::Azure => {
+            writeln!(
+                o,
+                "- **EncryptionAtHost** registered on the subscription (`az feature register --namespace Microsoft.Compute --name EncryptionAtHost`, then `az provider register -n Microsoft.Compute`): every pool sets `host_encryption_enabled`."
+            )?;
+            writeln!(
+                o,
+                "- **A network policy engine** on the cluster (`--network-policy azure`, `calico` or `cilium`, chosen when the cluster is created). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
+            )?;
+            writeln!(
+                o,
+                "- **Node subnet size** under Azure CNI with node-subnet IPs: every node reserves its max pods in IPs up front ({}).",
+                p.pools
+                    .iter()
+                    .map(|pool| format!("{} {} x up to {} nodes", pool.role.as_str(), pool.max_pods, pool.max_nodes))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+    }
+    writeln!(o)?;
+    Ok(())
+}
+
+/// What changing `users` or `tier` (1k -> 2k -> 3k) does when applied, per
+/// cloud. `tests/integration/tier_change.rs` checks these claims against the
+/// rendered Terraform of every step.
+fn tier_changes(p: &Plan, o: &mut String) -> std::fmt::Result {
+    writeln!(o, "## Tier changes")?;
+    writeln!(o)?;
+    writeln!(o, "Moving to a larger tier re-renders this tree; review the diff (`coder-gen diff`), then apply. What the apply does:")?;
+    writeln!(o)?;
+    match p.cloud {
+        Cloud::Gcp => {
+            writeln!(
+                o,
+                "- Node pools are updated in place: a new machine type or node count rolls the pool's nodes by GKE's surge upgrade; max pods per node is the same in every tier, so no pool is replaced."
+            )?;
+            writeln!(
+                o,
+                "- Cloud SQL changes tier, disk size and availability (ZONAL to REGIONAL at 3k) in place; a tier change restarts the instance (a few minutes of database downtime)."
+            )?;
+        }
+        Cloud::Aws => {
+            writeln!(
+                o,
+                "- A node group whose instance type changes is rotated: Terraform creates the new group first (`create_before_destroy`), then EKS cordons, drains (respecting the PodDisruptionBudgets) and deletes the old one. Node counts change in place."
+            )?;
+            writeln!(
+                o,
+                "- RDS changes instance class, storage and Multi-AZ in place; a class change applies in the next maintenance window unless applied immediately, with a failover or restart."
+            )?;
+        }
+        Cloud::Azure => {
+            writeln!(
+                o,
+                "- A pool whose VM size or max pods changes is rotated through its `temporary_name_for_rotation` pool: AKS replaces the nodes **without cordon and drain**, so plan it for a quiet hour. Node counts change in place."
+            )?;
+            writeln!(o, "- The flexible server changes SKU, storage and high availability in place; a SKU change restarts the server.")?;
+        }
+    }
+    writeln!(o, "- Database storage only grows (cloud services cannot shrink it); the database is never replaced.")?;
+    writeln!(o)?;
+    Ok(())
 }
 
 /// The `--overrides` of the psql pod that creates the database roles: Pod

@@ -121,3 +121,37 @@ fn plan_text_shows_tier_pools_and_warnings() {
     let d = Deployment::new(&SpecBuilder::new().users(3000).build());
     d.plan().assert().success().stdout_has("tier        3k").stdout_has("t3.2xlarge").stdout_has("seed-capacity-mismatch");
 }
+
+#[test]
+fn explain_answers_for_a_key_and_exits_2_for_an_unknown_path() {
+    let d = Deployment::minimal();
+    Run::new(["explain"])
+        .arg(&d.spec)
+        .arg("helm/coder/values.yaml:coder.replicaCount")
+        .assert()
+        .success()
+        .stdout_has("plan.coderd.replicas = ")
+        .stdout_has("why: ");
+    Run::new(["explain"])
+        .arg(&d.spec)
+        .arg("terraform/aws/nope.tf")
+        .assert()
+        .code(2)
+        .stdout_is("")
+        .stderr_has("is not a file this spec generates")
+        .stderr_has("terraform/aws/node_pools.tf");
+}
+
+#[test]
+fn plan_json_pools_carry_the_capacity_model() {
+    for cloud in ["gcp", "aws", "azure"] {
+        let j = plan_json(&SpecBuilder::new().users(3000).cloud(cloud));
+        for pool in j["pools"].as_array().unwrap() {
+            for key in ["allocatable", "daemonsets", "headroom", "pods_per_node", "requested_per_node", "fits"] {
+                assert!(pool.get(key).is_some(), "{cloud}: pool missing {key}");
+            }
+            assert_eq!(pool["fits"], true, "{cloud}");
+            assert!(pool["allocatable"]["cpu_millis"].is_number() && pool["allocatable"]["memory_mib"].is_number());
+        }
+    }
+}

@@ -9,4 +9,5 @@ mod hostile;
 mod output;
 mod setup;
 mod terraform;
+mod tier_change;
 mod util;

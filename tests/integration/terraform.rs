@@ -170,6 +170,9 @@ fn terraform_carries_the_plan() {
                     assert_eq!(string(attr(r, &["node_config", "machine_type"])), pool.machine_type, "{name}");
                     assert_eq!(num(attr(r, &["node_config", "disk_size_gb"])), u64::from(pool.disk_gb), "{name}");
                     assert_eq!(num(attr(r, &["max_pods_per_node"])), u64::from(pool.max_pods), "{name}");
+                    // Nodes at apply: the initial count per zone, from min_nodes.
+                    let initial = attr(r, &["initial_node_count"]).to_string();
+                    assert!(initial.contains(&format!("ceil({} /", pool.min_nodes)), "{name}: {initial}");
                     assert_eq!(num(attr(r, &["autoscaling", "total_min_node_count"])), u64::from(pool.min_nodes), "{name}");
                     assert_eq!(num(attr(r, &["autoscaling", "total_max_node_count"])), u64::from(pool.max_nodes), "{name}");
                     assert_eq!(string_map(attr(r, &["node_config", "labels"])), pool.labels, "{name}");
@@ -199,11 +202,27 @@ fn terraform_carries_the_plan() {
             Cloud::Aws => {
                 for pool in &plan.pools {
                     let r = resource(&body, "aws_eks_node_group", pool.role.as_str());
-                    assert_eq!(string(attr(r, &["node_group_name"])), pool.name, "{name}");
                     assert_eq!(string_list(attr(r, &["instance_types"])), vec![pool.machine_type.clone()], "{name}");
-                    assert_eq!(num(attr(r, &["scaling_config", "min_size"])), u64::from(pool.min_nodes), "{name}");
-                    assert_eq!(num(attr(r, &["scaling_config", "max_size"])), u64::from(pool.max_nodes), "{name}");
-                    assert_eq!(num(attr(r, &["scaling_config", "desired_size"])), u64::from(pool.min_nodes), "{name}");
+                    if pool.autoscaling {
+                        // One group per zone, scaled by the Cluster Autoscaler.
+                        let expr = |path: &[&str]| attr(r, path).to_string();
+                        assert!(expr(&["for_each"]).contains("var.workspace_subnet_ids_by_zone"), "{name}");
+                        assert!(expr(&["node_group_name_prefix"]).contains(&format!("{}-${{each.key}}-", pool.name)), "{name}");
+                        assert!(expr(&["scaling_config", "min_size"]).contains(&format!("ceil({} /", pool.min_nodes)), "{name}");
+                        assert!(expr(&["scaling_config", "max_size"]).contains(&format!("ceil({} /", pool.max_nodes)), "{name}");
+                        let tags = expr(&["tags"]);
+                        assert!(
+                            tags.contains("k8s.io/cluster-autoscaler/enabled")
+                                && tags.contains("k8s.io/cluster-autoscaler/${var.cluster_name}"),
+                            "{name}: {tags}"
+                        );
+                        assert!(plan.cluster_autoscaler.is_some(), "{name}: EKS workspace groups need the autoscaler");
+                    } else {
+                        assert_eq!(string(attr(r, &["node_group_name_prefix"])), format!("{}-", pool.name), "{name}");
+                        assert_eq!(num(attr(r, &["scaling_config", "min_size"])), u64::from(pool.min_nodes), "{name}");
+                        assert_eq!(num(attr(r, &["scaling_config", "max_size"])), u64::from(pool.max_nodes), "{name}");
+                        assert_eq!(num(attr(r, &["scaling_config", "desired_size"])), u64::from(pool.min_nodes), "{name}");
+                    }
                     assert_eq!(string_map(attr(r, &["labels"])), pool.labels, "{name}");
                     assert_eq!(taint_blocks(&r.body), plan_taints_api(pool), "{name}: {} taints", pool.role.as_str());
                     let lt = resource(&body, "aws_launch_template", pool.role.as_str());
@@ -238,6 +257,7 @@ fn terraform_carries_the_plan() {
                     let r = resource(&body, "azurerm_kubernetes_cluster_node_pool", pool.role.as_str());
                     assert_eq!(string(attr(r, &["vm_size"])), pool.machine_type, "{name}");
                     assert_eq!(num(attr(r, &["max_pods"])), u64::from(pool.max_pods), "{name}");
+                    assert_eq!(Some(string(attr(r, &["temporary_name_for_rotation"]))), pool.rotation_name.as_deref(), "{name}");
                     assert!(pool.max_pods <= 250, "{name}: AKS allows at most 250 pods per node");
                     assert_eq!(boolean(attr(r, &["auto_scaling_enabled"])), pool.autoscaling, "{name}");
                     if pool.autoscaling {
@@ -288,11 +308,13 @@ fn seed_numbers_are_visible() {
         assert_eq!(plan.pool(Role::Workspace).max_nodes, 256, "{name}");
         assert!(plan.database.ha, "{name}");
         let text: String = tf_files(tree).iter().map(|(_, t)| *t).collect();
-        assert!(text.contains("= 256\n"), "{name}: 256 workspace nodes");
+        // EKS divides the total over its per-zone groups.
+        assert!(text.contains("= 256\n") || text.contains("ceil(256 / "), "{name}: 256 workspace nodes");
         if cloud == Cloud::Azure {
             assert!(text.contains("storage_mb                        = 2097152\n"), "{name}: 1.5 TB rounded up to 2 TiB");
             assert!(plan.warnings.iter().any(|w| w.code.as_str() == "azure-storage-rounded"));
-            assert!(plan.warnings.iter().any(|w| w.code.as_str() == "max-pods-clamped"));
+            // Max pods follows need (12 + 12 spare + daemonsets), not the seed's 256.
+            assert!(plan.pool(Role::Workspace).max_pods < 64, "{name}");
         }
     }
 }
@@ -538,7 +560,9 @@ fn helm_scheduling_matches_terraform_pools() {
 
 /// The launch template's comment and the README follow the plan's
 /// `needs_prefix_delegation`: a workspace type whose ENI default (234) is
-/// above the planned max pods (110) caps max pods without prefix delegation.
+/// above EKS's limit (110) caps max pods without prefix delegation; a
+/// provisioner type whose ENI default (m5.large: 29) is below its need (30
+/// provisioners + spare + daemonsets) needs it.
 #[test]
 fn prefix_delegation_is_read_from_the_plan() {
     let text = std::fs::read_to_string(repo_root().join("tests/data/terraform-variants/aws-m5-4xlarge-workspace.yaml")).unwrap();
@@ -546,8 +570,11 @@ fn prefix_delegation_is_read_from_the_plan() {
     let ws = plan.pool(coder_gen::plan::Role::Workspace);
     assert_eq!((ws.machine_type.as_str(), ws.default_max_pods, ws.max_pods), ("m5.4xlarge", Some(234), 110));
     assert!(ws.override_max_pods && !ws.needs_prefix_delegation);
-    let clamped = plan.warnings.iter().find(|w| w.code.as_str() == "max-pods-clamped").unwrap();
-    assert!(!clamped.message.contains("EKS reaches it only with"), "{}", clamped.message);
+    let prov = plan.pool(coder_gen::plan::Role::Provisioner);
+    assert_eq!((prov.machine_type.as_str(), prov.default_max_pods), ("m5.large", Some(29)));
+    assert!(prov.needs_prefix_delegation && prov.override_max_pods && prov.max_pods == prov.max_pods_need);
+    let coderd_pool = plan.pool(coder_gen::plan::Role::Coderd);
+    assert!(!coderd_pool.needs_prefix_delegation && !coderd_pool.override_max_pods, "t3.large's 35 cover coderd's need");
 
     let tree = coder_gen::render::render(&plan);
     let tf = tf_files(&tree).into_iter().find(|(p, _)| p.ends_with("node_pools.tf")).unwrap().1;
@@ -559,8 +586,7 @@ fn prefix_delegation_is_read_from_the_plan() {
     let workspace = section("workspace");
     assert!(workspace.contains("maxPods: 110"), "{workspace}");
     assert!(!workspace.contains("prefix delegation"), "{workspace}");
-    // coderd (t3.large, 35 by ENI) still needs it for 110 pods.
-    let coderd_pool = plan.pool(coder_gen::plan::Role::Coderd);
-    assert!(coderd_pool.needs_prefix_delegation);
-    assert!(section("coderd").contains("VPC CNI prefix delegation"));
+    assert!(section("provisioner").contains("VPC CNI prefix delegation"));
+    assert!(section("provisioner").contains(&format!("maxPods: {}\n", prov.max_pods)));
+    assert!(!section("coderd").contains("maxPods"), "the ENI default stays");
 }

@@ -5,31 +5,16 @@
 # the plan's differs from the VPC CNI's ENI-based default. Labels and taints
 # are the scheduling contract the Helm values select and tolerate
 # (coder-gen/pool=<role>).
+#
+# Workspaces get one node group per zone: EBS volumes are zonal, and only a
+# group confined to one zone lets the Cluster Autoscaler add a node where a
+# workspace's volume lives (eksctl's advice). Each zone's group gets the
+# plan's node counts divided over the zones, rounded up. The fixed pools
+# span all zones.
 
 resource "aws_launch_template" "coderd" {
   name                   = "startup-coderd"
   update_default_version = true
-  # The ENI table gives t3.large 35 pods per node; the plan sizes it for 110.
-  # That many pods need VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true
-  # on the aws-node daemonset), else pods beyond the ENI's addresses cannot
-  # start. AL2023's nodeadm merges this NodeConfig with the one EKS generates.
-  user_data = base64encode(<<-EOT
-    MIME-Version: 1.0
-    Content-Type: multipart/mixed; boundary="//"
-
-    --//
-    Content-Type: application/node.eks.aws
-
-    apiVersion: node.eks.aws/v1alpha1
-    kind: NodeConfig
-    spec:
-      kubelet:
-        config:
-          maxPods: 110
-
-    --//--
-  EOT
-  )
 
   metadata_options {
     http_endpoint = "enabled"
@@ -58,13 +43,13 @@ resource "aws_launch_template" "coderd" {
 }
 
 resource "aws_eks_node_group" "coderd" {
-  cluster_name    = var.cluster_name
-  node_group_name = "startup-coderd"
-  node_role_arn   = var.node_role_arn
-  subnet_ids      = var.node_subnet_ids
-  instance_types  = ["t3.large"]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
+  cluster_name           = var.cluster_name
+  node_group_name_prefix = "startup-coderd-"
+  node_role_arn          = var.node_role_arn
+  subnet_ids             = var.node_subnet_ids
+  instance_types         = ["t3.large"]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
 
   labels = {
     "coder-gen/pool" = "coderd"
@@ -86,32 +71,17 @@ resource "aws_eks_node_group" "coderd" {
     id      = aws_launch_template.coderd.id
     version = aws_launch_template.coderd.latest_version
   }
+
+  lifecycle {
+    # A new instance type (a tier change) needs a new node group: the new
+    # group starts before EKS drains and deletes the old one (a rotation).
+    create_before_destroy = true
+  }
 }
 
 resource "aws_launch_template" "provisioner" {
   name                   = "startup-provisioner"
   update_default_version = true
-  # The ENI table gives t3.2xlarge 58 pods per node; the plan sizes it for 110.
-  # That many pods need VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true
-  # on the aws-node daemonset), else pods beyond the ENI's addresses cannot
-  # start. AL2023's nodeadm merges this NodeConfig with the one EKS generates.
-  user_data = base64encode(<<-EOT
-    MIME-Version: 1.0
-    Content-Type: multipart/mixed; boundary="//"
-
-    --//
-    Content-Type: application/node.eks.aws
-
-    apiVersion: node.eks.aws/v1alpha1
-    kind: NodeConfig
-    spec:
-      kubelet:
-        config:
-          maxPods: 110
-
-    --//--
-  EOT
-  )
 
   metadata_options {
     http_endpoint = "enabled"
@@ -140,13 +110,13 @@ resource "aws_launch_template" "provisioner" {
 }
 
 resource "aws_eks_node_group" "provisioner" {
-  cluster_name    = var.cluster_name
-  node_group_name = "startup-provisioner"
-  node_role_arn   = var.node_role_arn
-  subnet_ids      = var.node_subnet_ids
-  instance_types  = ["t3.2xlarge"]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
+  cluster_name           = var.cluster_name
+  node_group_name_prefix = "startup-provisioner-"
+  node_role_arn          = var.node_role_arn
+  subnet_ids             = var.node_subnet_ids
+  instance_types         = ["t3.2xlarge"]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
 
   labels = {
     "coder-gen/pool" = "provisioner"
@@ -168,32 +138,17 @@ resource "aws_eks_node_group" "provisioner" {
     id      = aws_launch_template.provisioner.id
     version = aws_launch_template.provisioner.latest_version
   }
+
+  lifecycle {
+    # A new instance type (a tier change) needs a new node group: the new
+    # group starts before EKS drains and deletes the old one (a rotation).
+    create_before_destroy = true
+  }
 }
 
 resource "aws_launch_template" "workspace" {
   name                   = "startup-workspace"
   update_default_version = true
-  # The ENI table gives t3.2xlarge 58 pods per node; the plan sizes it for 110.
-  # That many pods need VPC CNI prefix delegation (ENABLE_PREFIX_DELEGATION=true
-  # on the aws-node daemonset), else pods beyond the ENI's addresses cannot
-  # start. AL2023's nodeadm merges this NodeConfig with the one EKS generates.
-  user_data = base64encode(<<-EOT
-    MIME-Version: 1.0
-    Content-Type: multipart/mixed; boundary="//"
-
-    --//
-    Content-Type: application/node.eks.aws
-
-    apiVersion: node.eks.aws/v1alpha1
-    kind: NodeConfig
-    spec:
-      kubelet:
-        config:
-          maxPods: 110
-
-    --//--
-  EOT
-  )
 
   metadata_options {
     http_endpoint = "enabled"
@@ -222,22 +177,32 @@ resource "aws_launch_template" "workspace" {
 }
 
 resource "aws_eks_node_group" "workspace" {
-  cluster_name    = var.cluster_name
-  node_group_name = "startup-workspace"
-  node_role_arn   = var.node_role_arn
-  subnet_ids      = var.node_subnet_ids
-  instance_types  = ["t3.2xlarge"]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
+  for_each = var.workspace_subnet_ids_by_zone
+
+  cluster_name           = var.cluster_name
+  node_group_name_prefix = "startup-workspace-${each.key}-"
+  node_role_arn          = var.node_role_arn
+  subnet_ids             = [each.value]
+  instance_types         = ["t3.2xlarge"]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
 
   labels = {
     "coder-gen/pool" = "workspace"
   }
 
+  # Cluster Autoscaler auto-discovery (helm/cluster-autoscaler/values.yaml).
+  # The node-template label lets it scale a zone's group up from zero nodes.
+  tags = {
+    "k8s.io/cluster-autoscaler/enabled"                            = "true"
+    "k8s.io/cluster-autoscaler/${var.cluster_name}"                = "owned"
+    "k8s.io/cluster-autoscaler/node-template/label/coder-gen/pool" = "workspace"
+  }
+
   scaling_config {
-    desired_size = 1
-    min_size     = 1
-    max_size     = 64
+    desired_size = ceil(1 / length(var.workspace_subnet_ids_by_zone))
+    min_size     = ceil(1 / length(var.workspace_subnet_ids_by_zone))
+    max_size     = ceil(64 / length(var.workspace_subnet_ids_by_zone))
   }
 
   launch_template {
@@ -246,7 +211,78 @@ resource "aws_eks_node_group" "workspace" {
   }
 
   lifecycle {
+    # A new instance type (a tier change) needs a new node group: the new
+    # group starts before EKS drains and deletes the old one (a rotation).
+    create_before_destroy = true
     # The cluster autoscaler owns the current size between min and max.
     ignore_changes = [scaling_config[0].desired_size]
   }
+}
+
+# Cluster Autoscaler: nothing scales an EKS managed node group by itself. It
+# runs as kube-system/cluster-autoscaler (helm/cluster-autoscaler/values.yaml)
+# with this role through EKS Pod Identity (needs the eks-pod-identity-agent
+# add-on), and may change only groups tagged as this cluster's.
+data "aws_iam_policy_document" "cluster_autoscaler_trust" {
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["pods.eks.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "cluster_autoscaler" {
+  # checkov:skip=CKV_AWS_356:the Describe actions take no resource; the two scaling actions are limited by the aws:ResourceTag condition to this cluster's node groups (EKS names their Auto Scaling groups itself).
+  statement {
+    sid = "Discover"
+    actions = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DescribeLaunchConfigurations",
+      "autoscaling:DescribeScalingActivities",
+      "autoscaling:DescribeTags",
+      "ec2:DescribeImages",
+      "ec2:DescribeInstanceTypes",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ec2:GetInstanceTypesFromInstanceRequirements",
+      "eks:DescribeNodegroup",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ScaleOwnGroups"
+    actions = [
+      "autoscaling:SetDesiredCapacity",
+      "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/k8s.io/cluster-autoscaler/${var.cluster_name}"
+      values   = ["owned"]
+    }
+  }
+}
+
+resource "aws_iam_role" "cluster_autoscaler" {
+  name               = "startup-cluster-autoscaler"
+  assume_role_policy = data.aws_iam_policy_document.cluster_autoscaler_trust.json
+}
+
+resource "aws_iam_role_policy" "cluster_autoscaler" {
+  name   = "startup-cluster-autoscaler"
+  role   = aws_iam_role.cluster_autoscaler.id
+  policy = data.aws_iam_policy_document.cluster_autoscaler.json
+}
+
+resource "aws_eks_pod_identity_association" "cluster_autoscaler" {
+  cluster_name    = var.cluster_name
+  namespace       = "kube-system"
+  service_account = "cluster-autoscaler"
+  role_arn        = aws_iam_role.cluster_autoscaler.arn
 }

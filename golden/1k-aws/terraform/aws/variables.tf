@@ -5,7 +5,7 @@
 # secret.
 
 variable "cluster_name" {
-  description = "Name of the existing EKS cluster the node groups join."
+  description = "Name of the existing EKS cluster the node groups join. Preflight: the VPC CNI with network policy enforcement, the EBS CSI driver and eks-pod-identity-agent add-ons, and the Cluster Autoscaler (helm/cluster-autoscaler) after apply."
   type        = string
   default     = "startup"
 }
@@ -21,12 +21,22 @@ variable "node_role_arn" {
 }
 
 variable "node_subnet_ids" {
-  description = "Private subnets for the node groups, one per availability zone."
+  description = "Private subnets for the fixed node groups (coderd, provisioners), one per availability zone."
   type        = list(string)
 
   validation {
     condition     = length(var.node_subnet_ids) > 0 && alltrue([for s in var.node_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
     error_message = "node_subnet_ids must be a non-empty list of subnet ids (subnet-...)."
+  }
+}
+
+variable "workspace_subnet_ids_by_zone" {
+  description = "Availability zone => private subnet in it, for the workspace node groups (one per zone: EBS volumes are zonal). Preflight: the Cluster Autoscaler (helm/cluster-autoscaler) scales them, and needs the eks-pod-identity-agent add-on."
+  type        = map(string)
+
+  validation {
+    condition     = length(var.workspace_subnet_ids_by_zone) > 0 && alltrue([for z, s in var.workspace_subnet_ids_by_zone : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", z)) && can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "workspace_subnet_ids_by_zone must map availability zones (us-east-2a) to subnet ids (subnet-...)."
   }
 }
 

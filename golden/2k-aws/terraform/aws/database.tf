@@ -18,7 +18,7 @@ resource "aws_db_parameter_group" "postgres" {
 
   parameter {
     name         = "max_connections"
-    value        = "100"
+    value        = "1802"
     apply_method = "pending-reboot"
   }
 
@@ -68,35 +68,6 @@ resource "aws_db_instance" "primary" {
   deletion_protection                   = true
   skip_final_snapshot                   = false
   final_snapshot_identifier             = "initech-postgres-final"
-  auto_minor_version_upgrade            = true
-  performance_insights_enabled          = true
-  performance_insights_kms_key_id       = var.kms_key_arn
-  performance_insights_retention_period = 7
-  monitoring_interval                   = 60
-  monitoring_role_arn                   = var.monitoring_role_arn
-  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
-}
-
-# Read replicas for read-heavy API traffic (the reference architecture's
-# advice above its builds-per-day threshold), with the primary's class and
-# storage. They inherit the subnet group, engine and master user.
-resource "aws_db_instance" "replica" {
-  # checkov:skip=CKV_AWS_157:a read replica serves reads in one zone; the primary carries high availability.
-  count                                 = 1
-  identifier                            = "initech-postgres-replica-${count.index}"
-  replicate_source_db                   = aws_db_instance.primary.identifier
-  instance_class                        = "db.t3.xlarge"
-  max_allocated_storage                 = 2048
-  storage_type                          = "gp3"
-  storage_encrypted                     = true
-  kms_key_id                            = var.kms_key_arn
-  vpc_security_group_ids                = var.db_security_group_ids
-  publicly_accessible                   = false
-  parameter_group_name                  = aws_db_parameter_group.postgres.name
-  iam_database_authentication_enabled   = true
-  copy_tags_to_snapshot                 = true
-  deletion_protection                   = true
-  skip_final_snapshot                   = true
   auto_minor_version_upgrade            = true
   performance_insights_enabled          = true
   performance_insights_kms_key_id       = var.kms_key_arn

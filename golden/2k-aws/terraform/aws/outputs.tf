@@ -5,7 +5,7 @@ output "node_groups" {
   value = {
     coderd      = aws_eks_node_group.coderd.node_group_name
     provisioner = aws_eks_node_group.provisioner.node_group_name
-    workspace   = aws_eks_node_group.workspace.node_group_name
+    workspace   = [for g in aws_eks_node_group.workspace : g.node_group_name]
   }
 }
 
@@ -24,7 +24,7 @@ output "database_master_user_secret_arn" {
   value       = aws_db_instance.primary.master_user_secret[0].secret_arn
 }
 
-output "database_replica_addresses" {
-  description = "Private DNS names of the read replicas."
-  value       = aws_db_instance.replica[*].address
+output "cluster_autoscaler_role_arn" {
+  description = "IAM role the Cluster Autoscaler runs as (EKS Pod Identity, kube-system/cluster-autoscaler)."
+  value       = aws_iam_role.cluster_autoscaler.arn
 }

@@ -72,7 +72,7 @@ resource "azurerm_postgresql_flexible_server_active_directory_administrator" "ad
 resource "azurerm_postgresql_flexible_server_configuration" "max_connections" {
   name      = "max_connections"
   server_id = azurerm_postgresql_flexible_server.primary.id
-  value     = "100"
+  value     = "1719"
 }
 
 resource "azurerm_postgresql_flexible_server_configuration" "require_secure_transport" {

@@ -4,21 +4,26 @@
 # are the scheduling contract the Helm values select and tolerate
 # (coder-gen/pool=<role>). AKS pool names are at most 12 lowercase letters
 # and digits, so pools are named by role and tagged with the plan's name.
+# A change of vm_size, max_pods or zones (a tier change) rotates the pool
+# through temporary_name_for_rotation: AKS replaces the nodes without cordon
+# and drain, so plan it for a quiet hour.
 
 resource "azurerm_kubernetes_cluster_node_pool" "coderd" {
-  name                    = "coderd"
-  kubernetes_cluster_id   = var.kubernetes_cluster_id
-  mode                    = "User"
-  vm_size                 = "Standard_D4s_v3"
-  auto_scaling_enabled    = false
-  node_count              = 2
-  max_pods                = 110
-  os_disk_size_gb         = 100
-  os_disk_type            = "Managed"
-  host_encryption_enabled = true
-  vnet_subnet_id          = var.node_subnet_id
-  zones                   = var.zones
-  node_taints             = ["coder-gen/pool=coderd:NoSchedule"]
+  # checkov:skip=CKV_AZURE_168:max pods is sized to the pool's need (plan: pools[].max_pods); every pod slot costs 20 MiB of AKS reserve and a VNet IP under Azure CNI.
+  name                        = "coderd"
+  temporary_name_for_rotation = "coderdrot"
+  kubernetes_cluster_id       = var.kubernetes_cluster_id
+  mode                        = "User"
+  vm_size                     = "Standard_D4s_v3"
+  auto_scaling_enabled        = false
+  node_count                  = 2
+  max_pods                    = 11
+  os_disk_size_gb             = 100
+  os_disk_type                = "Managed"
+  host_encryption_enabled     = true
+  vnet_subnet_id              = var.node_subnet_id
+  zones                       = var.zones
+  node_taints                 = ["coder-gen/pool=coderd:NoSchedule"]
 
   node_labels = {
     "coder-gen/pool" = "coderd"
@@ -31,19 +36,21 @@ resource "azurerm_kubernetes_cluster_node_pool" "coderd" {
 }
 
 resource "azurerm_kubernetes_cluster_node_pool" "provisioner" {
-  name                    = "provisioner"
-  kubernetes_cluster_id   = var.kubernetes_cluster_id
-  mode                    = "User"
-  vm_size                 = "Standard_D8s_v3"
-  auto_scaling_enabled    = false
-  node_count              = 4
-  max_pods                = 110
-  os_disk_size_gb         = 100
-  os_disk_type            = "Managed"
-  host_encryption_enabled = true
-  vnet_subnet_id          = var.node_subnet_id
-  zones                   = var.zones
-  node_taints             = ["coder-gen/pool=provisioner:NoSchedule"]
+  # checkov:skip=CKV_AZURE_168:max pods is sized to the pool's need (plan: pools[].max_pods); every pod slot costs 20 MiB of AKS reserve and a VNet IP under Azure CNI.
+  name                        = "provisioner"
+  temporary_name_for_rotation = "provisionrot"
+  kubernetes_cluster_id       = var.kubernetes_cluster_id
+  mode                        = "User"
+  vm_size                     = "Standard_D8s_v3"
+  auto_scaling_enabled        = false
+  node_count                  = 4
+  max_pods                    = 44
+  os_disk_size_gb             = 100
+  os_disk_type                = "Managed"
+  host_encryption_enabled     = true
+  vnet_subnet_id              = var.node_subnet_id
+  zones                       = var.zones
+  node_taints                 = ["coder-gen/pool=provisioner:NoSchedule"]
 
   node_labels = {
     "coder-gen/pool" = "provisioner"
@@ -56,20 +63,22 @@ resource "azurerm_kubernetes_cluster_node_pool" "provisioner" {
 }
 
 resource "azurerm_kubernetes_cluster_node_pool" "workspace" {
-  name                    = "workspace"
-  kubernetes_cluster_id   = var.kubernetes_cluster_id
-  mode                    = "User"
-  vm_size                 = "Standard_D8s_v3"
-  auto_scaling_enabled    = true
-  min_count               = 1
-  max_count               = 128
-  max_pods                = 250
-  os_disk_size_gb         = 100
-  os_disk_type            = "Managed"
-  host_encryption_enabled = true
-  vnet_subnet_id          = var.node_subnet_id
-  zones                   = var.zones
-  node_taints             = []
+  # checkov:skip=CKV_AZURE_168:max pods is sized to the pool's need (plan: pools[].max_pods); every pod slot costs 20 MiB of AKS reserve and a VNet IP under Azure CNI.
+  name                        = "workspace"
+  temporary_name_for_rotation = "workspacerot"
+  kubernetes_cluster_id       = var.kubernetes_cluster_id
+  mode                        = "User"
+  vm_size                     = "Standard_D8s_v3"
+  auto_scaling_enabled        = true
+  min_count                   = 1
+  max_count                   = 128
+  max_pods                    = 38
+  os_disk_size_gb             = 100
+  os_disk_type                = "Managed"
+  host_encryption_enabled     = true
+  vnet_subnet_id              = var.node_subnet_id
+  zones                       = var.zones
+  node_taints                 = []
 
   node_labels = {
     "coder-gen/pool" = "workspace"

@@ -26,7 +26,7 @@ variable "tenant_id" {
 }
 
 variable "kubernetes_cluster_id" {
-  description = "Resource id of the existing AKS cluster the node pools join (cluster name fabrikam in the spec)."
+  description = "Resource id of the existing AKS cluster the node pools join (cluster name fabrikam in the spec). Preflight: the subscription feature Microsoft.Compute/EncryptionAtHost registered, and a network policy engine on the cluster."
   type        = string
 
   validation {

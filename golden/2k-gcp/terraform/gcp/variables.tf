@@ -14,7 +14,7 @@ variable "project_id" {
 }
 
 variable "cluster_name" {
-  description = "Name of the existing GKE Standard cluster the node pools join."
+  description = "Name of the existing GKE Standard cluster the node pools join. Preflight: Workload Identity enabled (the pools use GKE_METADATA) and NetworkPolicy enforcement (Dataplane V2 or Calico)."
   type        = string
   default     = "globex"
 }
@@ -29,6 +29,17 @@ variable "node_locations" {
   description = "Zones for the node pools; null uses the cluster's zones. Node counts below are totals across these zones."
   type        = list(string)
   default     = null
+}
+
+variable "cluster_zone_count" {
+  description = "How many zones the pools span when node_locations is null (a regional cluster's default is 3; a zonal cluster: 1). Only divides each pool's first nodes over the zones."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.cluster_zone_count >= 1
+    error_message = "cluster_zone_count must be at least 1."
+  }
 }
 
 variable "node_service_account" {

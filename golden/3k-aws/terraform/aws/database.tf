@@ -18,7 +18,7 @@ resource "aws_db_parameter_group" "postgres" {
 
   parameter {
     name         = "max_connections"
-    value        = "130"
+    value        = "3604"
     apply_method = "pending-reboot"
   }
 

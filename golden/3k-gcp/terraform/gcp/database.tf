@@ -55,7 +55,7 @@ resource "google_sql_database_instance" "primary" {
 
     database_flags {
       name  = "max_connections"
-      value = "130"
+      value = "600"
     }
 
     database_flags {
@@ -110,100 +110,4 @@ resource "google_sql_database" "coder" {
   name     = "coder"
   project  = var.project_id
   instance = google_sql_database_instance.primary.name
-}
-
-# Read replicas for read-heavy API traffic (the reference architecture's
-# advice above its builds-per-day threshold). They have the primary's tier
-# and storage; backups run on the primary.
-resource "google_sql_database_instance" "replica" {
-  # checkov:skip=CKV_GCP_6:Coder connects with sslmode=require; ENCRYPTED_ONLY enforces TLS without client certificates, which Coder's connection URL cannot carry.
-  # checkov:skip=CKV_GCP_79:the major version is the spec's database.postgres_version (14-17); checkov accepts only the newest, POSTGRES_18.
-  # checkov:skip=CKV2_GCP_13:log_duration logs every statement at Coder's query rate; Query Insights (on) records statement latency instead.
-  count                = 1
-  name                 = "umbrella-postgres-replica-${count.index}"
-  project              = var.project_id
-  region               = "us-east1"
-  database_version     = "POSTGRES_16"
-  master_instance_name = google_sql_database_instance.primary.name
-  deletion_protection  = true
-
-  replica_configuration {
-    failover_target = false
-  }
-
-  settings {
-    tier                        = "db-custom-8-30720"
-    edition                     = "ENTERPRISE"
-    availability_type           = "ZONAL"
-    disk_type                   = "PD_SSD"
-    disk_size                   = 1536
-    disk_autoresize             = true
-    disk_autoresize_limit       = 3072
-    deletion_protection_enabled = true
-
-    user_labels = {
-      "coder-gen-deployment" = "umbrella"
-    }
-
-    ip_configuration {
-      ipv4_enabled       = false
-      private_network    = var.network_id
-      allocated_ip_range = var.allocated_ip_range
-      ssl_mode           = "ENCRYPTED_ONLY"
-    }
-
-    insights_config {
-      query_insights_enabled = true
-    }
-
-    database_flags {
-      name  = "max_connections"
-      value = "130"
-    }
-
-    database_flags {
-      name  = "log_checkpoints"
-      value = "on"
-    }
-
-    database_flags {
-      name  = "log_connections"
-      value = "on"
-    }
-
-    database_flags {
-      name  = "log_disconnections"
-      value = "on"
-    }
-
-    database_flags {
-      name  = "log_lock_waits"
-      value = "on"
-    }
-
-    database_flags {
-      name  = "log_hostname"
-      value = "on"
-    }
-
-    database_flags {
-      name  = "log_min_error_statement"
-      value = "error"
-    }
-
-    database_flags {
-      name  = "log_min_messages"
-      value = "error"
-    }
-
-    database_flags {
-      name  = "log_statement"
-      value = "ddl"
-    }
-
-    database_flags {
-      name  = "cloudsql.enable_pgaudit"
-      value = "on"
-    }
-  }
 }

@@ -17,7 +17,10 @@ resource "google_container_node_pool" "coderd" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 110
+  max_pods_per_node = 16
+  # Per zone; without it GKE creates the pool empty and the autoscaler adds
+  # nodes only for pending pods. Ignored after creation (it forces a new pool).
+  initial_node_count = ceil(4 / (var.node_locations == null ? var.cluster_zone_count : length(var.node_locations)))
 
   autoscaling {
     total_min_node_count = 4
@@ -28,6 +31,10 @@ resource "google_container_node_pool" "coderd" {
   management {
     auto_repair  = true
     auto_upgrade = true
+  }
+
+  lifecycle {
+    ignore_changes = [initial_node_count]
   }
 
   node_config {
@@ -74,7 +81,10 @@ resource "google_container_node_pool" "provisioner" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 110
+  max_pods_per_node = 64
+  # Per zone; without it GKE creates the pool empty and the autoscaler adds
+  # nodes only for pending pods. Ignored after creation (it forces a new pool).
+  initial_node_count = ceil(8 / (var.node_locations == null ? var.cluster_zone_count : length(var.node_locations)))
 
   autoscaling {
     total_min_node_count = 8
@@ -85,6 +95,10 @@ resource "google_container_node_pool" "provisioner" {
   management {
     auto_repair  = true
     auto_upgrade = true
+  }
+
+  lifecycle {
+    ignore_changes = [initial_node_count]
   }
 
   node_config {
@@ -131,7 +145,10 @@ resource "google_container_node_pool" "workspace" {
   cluster           = var.cluster_name
   location          = var.cluster_location
   node_locations    = var.node_locations
-  max_pods_per_node = 256
+  max_pods_per_node = 64
+  # Per zone; without it GKE creates the pool empty and the autoscaler adds
+  # nodes only for pending pods. Ignored after creation (it forces a new pool).
+  initial_node_count = ceil(1 / (var.node_locations == null ? var.cluster_zone_count : length(var.node_locations)))
 
   autoscaling {
     total_min_node_count = 1
@@ -142,6 +159,10 @@ resource "google_container_node_pool" "workspace" {
   management {
     auto_repair  = true
     auto_upgrade = true
+  }
+
+  lifecycle {
+    ignore_changes = [initial_node_count]
   }
 
   node_config {

@@ -23,8 +23,3 @@ output "database_private_ip" {
   description = "Private IP of the primary; use it as DB_HOST in the coder-db-url secret (sslmode=require)."
   value       = google_sql_database_instance.primary.private_ip_address
 }
-
-output "database_replica_private_ips" {
-  description = "Private IPs of the read replicas."
-  value       = google_sql_database_instance.replica[*].private_ip_address
-}

@@ -55,7 +55,7 @@ resource "google_sql_database_instance" "primary" {
 
     database_flags {
       name  = "max_connections"
-      value = "100"
+      value = "500"
     }
 
     database_flags {

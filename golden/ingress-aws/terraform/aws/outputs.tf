@@ -5,7 +5,7 @@ output "node_groups" {
   value = {
     coderd      = aws_eks_node_group.coderd.node_group_name
     provisioner = aws_eks_node_group.provisioner.node_group_name
-    workspace   = aws_eks_node_group.workspace.node_group_name
+    workspace   = [for g in aws_eks_node_group.workspace : g.node_group_name]
   }
 }
 
@@ -22,4 +22,9 @@ output "database_port" {
 output "database_master_user_secret_arn" {
   description = "ARN of the Secrets Manager secret RDS keeps the master password in (the password itself never passes through Terraform)."
   value       = aws_db_instance.primary.master_user_secret[0].secret_arn
+}
+
+output "cluster_autoscaler_role_arn" {
+  description = "IAM role the Cluster Autoscaler runs as (EKS Pod Identity, kube-system/cluster-autoscaler)."
+  value       = aws_iam_role.cluster_autoscaler.arn
 }

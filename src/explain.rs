@@ -1,0 +1,319 @@
+//! `coder-gen explain SPEC PATH[:KEY]`: the plan entry and reason behind a
+//! generated file, a YAML key (`coder.resources.requests.cpu`) or a Terraform
+//! attribute (`google_container_node_pool.workspace.max_pods_per_node`).
+//! It reads the Plan and the rendered Tree only; an unknown file or key is
+//! an error (exit 2) that says what exists.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::plan::Plan;
+use crate::render::sizing::cell;
+use crate::tree::Tree;
+
+/// Which part of the plan a file is rendered from: a JSON path into
+/// `plan --format json` and its value.
+struct Anchor {
+    path: String,
+    value: Value,
+}
+
+fn anchor(plan: &Value, file: &str) -> Anchor {
+    let index_of = |list: &str, ns: &str| {
+        plan[list].as_array().and_then(|a| a.iter().position(|g| g["namespace"] == ns)).map(|i| (format!(".{list}[{i}]"), i))
+    };
+    let parts: Vec<&str> = file.split('/').collect();
+    let whole = || Anchor { path: ".".into(), value: plan.clone() };
+    let at = |path: String, value: &Value| Anchor { path, value: value.clone() };
+    match parts.as_slice() {
+        ["helm", "coder", _] | ["kustomize", "overlays", "coder", _] => at(".coderd".into(), &plan["coderd"]),
+        ["helm", "cluster-autoscaler", _] => at(".cluster_autoscaler".into(), &plan["cluster_autoscaler"]),
+        ["helm", "coder-provisioner", ns, _] => match index_of("provisioners", ns) {
+            Some((p, i)) => at(p, &plan["provisioners"][i]),
+            None => whole(),
+        },
+        ["kustomize", "overlays", dir, _] => {
+            let found = dir
+                .strip_prefix("provisioners-")
+                .and_then(|ns| index_of("provisioners", ns).map(|(p, i)| at(p, &plan["provisioners"][i])))
+                .or_else(|| {
+                    dir.strip_prefix("workspaces-").and_then(|ns| index_of("workspaces", ns).map(|(p, i)| at(p, &plan["workspaces"][i])))
+                });
+            found.unwrap_or_else(whole)
+        }
+        ["terraform", _, "node_pools.tf"] => at(".pools".into(), &plan["pools"]),
+        ["terraform", _, "database.tf"] => at(".database".into(), &plan["database"]),
+        _ => whole(),
+    }
+}
+
+/// The plan field a rendered key carries, by the key's own name.
+fn field_for(leaf: &str) -> Option<&'static str> {
+    Some(match leaf {
+        "replicaCount" => "replicas",
+        "resources" | "requests" | "limits" | "cpu" | "memory" => "resources",
+        "nodeSelector" | "labels" | "node_labels" => "labels",
+        "tolerations" | "taint" | "node_taints" => "taints",
+        "max_pods_per_node" | "max_pods" | "maxPods" => "max_pods",
+        "user_data" => "override_max_pods",
+        "machine_type" | "vm_size" | "instance_types" => "machine_type",
+        "total_min_node_count" | "min_size" | "min_count" | "desired_size" | "initial_node_count" => "min_nodes",
+        "total_max_node_count" | "max_size" | "max_count" | "node_count" => "max_nodes",
+        "disk_size_gb" | "volume_size" | "os_disk_size_gb" => "disk_gb",
+        "volume_type" | "os_disk_type" => "disk_type",
+        "temporary_name_for_rotation" => "rotation_name",
+        "tier" | "instance_class" | "sku_name" => "sku",
+        "disk_size" | "allocated_storage" | "storage_mb" => "storage_gb",
+        "storage_type" | "storage_tier" => "storage_type",
+        "availability_type" | "multi_az" | "high_availability" => "nodes",
+        "max_connections" => "max_connections",
+        "retained_backups" | "backup_retention_period" | "backup_retention_days" => "backup_retention_days",
+        "disk_autoresize_limit" | "max_allocated_storage" => "storage_autogrow_limit_gb",
+        "transaction_log_retention_days" => "point_in_time_recovery_days",
+        "monitoring_interval" => "monitoring_interval_seconds",
+        "performance_insights_retention_period" => "performance_insights_retention_days",
+        "database_version" | "engine_version" | "version" => "postgres_version",
+        "hard" | "pods" | "requests.cpu" | "requests.memory" | "limits.memory" => "quota",
+        "defaultRequest" => "default_request",
+        "default" => "default_limit",
+        "maxLimitRequestRatio" => "memory_limit_request_ratio",
+        "subjects" => "workspace_namespaces",
+        "tag" => "image_tag",
+        _ => return None,
+    })
+}
+
+/// Does `key` exist in `text` (YAML: a dotted path, where a key may itself
+/// contain dots, like `prometheus.io/port`; Terraform: `TYPE.NAME.ATTR...`,
+/// or a bare attribute name)? Returns its segments.
+fn find_key(file: &str, text: &str, key: &str) -> Result<Vec<String>, String> {
+    let segs: Vec<&str> = key.split('.').collect();
+    if file.ends_with(".yaml") {
+        let docs: Value = serde_saphyr::from_str(text).map_err(|e| format!("{file} is not one YAML document: {e}"))?;
+        let mut v = &docs;
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < segs.len() {
+            // The longest run of segments that is a key here (keys may hold dots).
+            let next = (i + 1..=segs.len()).rev().find_map(|j| {
+                let k = segs[i..j].join(".");
+                let child = match (v, k.parse::<usize>()) {
+                    (Value::Array(a), Ok(n)) => a.get(n),
+                    (Value::Object(m), _) => m.get(&k),
+                    _ => None,
+                };
+                child.map(|c| (j, k, c))
+            });
+            let Some((j, k, child)) = next else {
+                let keys = v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
+                return Err(format!("no key `{key}` in {file} (at `{}`; keys there: {keys})", segs[i]));
+            };
+            found.push(k);
+            v = child;
+            i = j;
+        }
+        return Ok(found);
+    }
+    let owned = || segs.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    if file.ends_with(".tf") {
+        let (block, rest) = match segs.as_slice() {
+            [kind, name, rest @ ..] if text.contains(&format!("\"{kind}\" \"{name}\" {{")) => {
+                let start = text.find(&format!("\"{kind}\" \"{name}\" {{")).unwrap_or(0);
+                let end = text[start..].find("\n}\n").map_or(text.len(), |e| start + e);
+                (&text[start..end], rest)
+            }
+            _ => (text, segs.as_slice()),
+        };
+        let has = |a: &str| {
+            block.lines().any(|l| {
+                let t = l.trim_start();
+                t.starts_with(&format!("{a} ")) || t.starts_with(&format!("{a}:")) || l.contains(&format!("\"{a}\""))
+            })
+        };
+        if rest.is_empty() || !rest.iter().all(|a| has(a)) {
+            return Err(format!(
+                "no attribute `{key}` in {file}: give TYPE.NAME.ATTR (e.g. the resource's type and name as written in the file) or a bare attribute name"
+            ));
+        }
+        return Ok(owned());
+    }
+    // Markdown and other text: the key must at least occur.
+    if text.contains(key) { Ok(owned()) } else { Err(format!("`{key}` does not occur in {file}")) }
+}
+
+/// The explanation for `target` (`PATH` or `PATH:KEY`), or a message saying
+/// what exists.
+pub fn explain(plan: &Plan, tree: &Tree, target: &str) -> Result<String, String> {
+    let json = serde_json::to_value(plan).map_err(|e| e.to_string())?;
+    let (file, key) = match target.split_once(':') {
+        Some((f, k)) => (f.trim_end_matches('/'), Some(k)),
+        None => (target.trim_end_matches('/'), None),
+    };
+    let text = tree.get_str(file).ok_or_else(|| {
+        let files: Vec<&str> = tree.iter().map(|(p, _)| p).collect();
+        format!("`{file}` is not a file this spec generates; it generates:\n  {}", files.join("\n  "))
+    })?;
+    let a = anchor(&json, file);
+    let mut o = String::new();
+    let _ = writeln!(o, "{target}");
+    let _ = writeln!(o, "  rendered from: plan{} (coder-gen plan --format json)", a.path);
+    let Some(key) = key else {
+        let _ = writeln!(o, "  what this file carries, with the reasons (SIZING.md has every number):");
+        reasons(&mut o, &a.path, &a.value);
+        return Ok(o);
+    };
+    let segs = find_key(file, text, key)?;
+    // The most specific key segment the plan names, searched from the end.
+    let field = segs.iter().rev().find_map(|s| field_for(s));
+    // Terraform node pools: `TYPE.ROLE...` selects that role's pool.
+    let (path, section) = match (&a.value, segs.get(1)) {
+        (Value::Array(pools), Some(role)) if a.path == ".pools" => match pools.iter().position(|p| p["role"] == role.as_str()) {
+            Some(i) => (format!(".pools[{i}]"), pools[i].clone()),
+            None => (a.path.clone(), a.value.clone()),
+        },
+        _ => (a.path.clone(), a.value.clone()),
+    };
+    match field.and_then(|f| section.get("reasons").and_then(|r| r.get(f)).map(|r| (f, r))) {
+        Some((f, r)) => {
+            let _ = writeln!(o, "  plan{path}.{f} = {}", cell(&section[f]));
+            let _ = writeln!(o, "  why: {}", cell(r));
+        }
+        None => {
+            let _ = writeln!(o, "  no single plan field names this key; the plan entry it comes from:");
+            reasons(&mut o, &path, &section);
+        }
+    }
+    Ok(o)
+}
+
+/// Every `field = value: reason` of a plan object (or of each object in a
+/// list of them).
+fn reasons(o: &mut String, path: &str, v: &Value) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                reasons(o, &format!("{path}[{i}]"), item);
+            }
+        }
+        Value::Object(m) => {
+            if let Some(r) = m.get("reasons").and_then(Value::as_object) {
+                for (k, why) in r {
+                    let _ = writeln!(o, "  plan{path}.{k} = {}\n      why: {}", m.get(k).map_or_else(String::new, cell), cell(why));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(spec: &str) -> (Plan, Tree) {
+        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+        let tree = crate::render::render(&plan);
+        (plan, tree)
+    }
+
+    fn region_of(cloud: &str) -> &'static str {
+        match cloud {
+            "aws" => "us-east-1",
+            "azure" => "eastus",
+            _ => "us-east1",
+        }
+    }
+
+    const GCP: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n";
+
+    #[test]
+    fn terraform_attribute_names_the_plan_field_and_reason() {
+        let (plan, tree) = setup(GCP);
+        let out = explain(&plan, &tree, "terraform/gcp/node_pools.tf:google_container_node_pool.workspace.max_pods_per_node").unwrap();
+        let ws = plan.pool(crate::plan::Role::Workspace);
+        assert!(out.contains(&format!("plan.pools[2].max_pods = {}", ws.max_pods)), "{out}");
+        assert!(out.contains(&ws.reasons["max_pods"]), "{out}");
+        let db = explain(&plan, &tree, "terraform/gcp/database.tf:google_sql_database_instance.primary.settings.tier").unwrap();
+        assert!(db.contains(&format!("plan.database.sku = {}", plan.database.sku)), "{db}");
+    }
+
+    #[test]
+    fn yaml_key_and_whole_file() {
+        let (plan, tree) = setup(GCP);
+        let out = explain(&plan, &tree, "helm/coder/values.yaml:coder.resources.requests.cpu").unwrap();
+        assert!(out.contains("plan.coderd.resources = ") && out.contains(&plan.coderd.reasons["resources"]), "{out}");
+        let file = explain(&plan, &tree, "helm/coder/values.yaml").unwrap();
+        assert!(file.contains("plan.coderd.replicas = 4"), "{file}");
+    }
+
+    #[test]
+    fn unknown_file_or_key_says_what_exists() {
+        let (plan, tree) = setup(GCP);
+        let e = explain(&plan, &tree, "helm/nope.yaml").unwrap_err();
+        assert!(e.contains("helm/coder/values.yaml"), "{e}");
+        let e = explain(&plan, &tree, "helm/coder/values.yaml:coder.nope").unwrap_err();
+        assert!(e.contains("no key `coder.nope`") && e.contains("resources"), "{e}");
+        let e = explain(&plan, &tree, "terraform/gcp/node_pools.tf:google_container_node_pool.workspace.nope").unwrap_err();
+        assert!(e.contains("no attribute"), "{e}");
+    }
+
+    /// Every YAML leaf of every tree answers with a plan entry, on every cloud.
+    #[test]
+    fn every_yaml_key_of_the_tree_is_explained() {
+        fn leaves(v: &Value, prefix: &str, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        leaves(c, &if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        leaves(c, &format!("{prefix}.{i}"), out);
+                    }
+                }
+                _ => out.push(prefix.to_string()),
+            }
+        }
+        for cloud in ["gcp", "aws", "azure"] {
+            let (plan, tree) = setup(&GCP.replace("gcp", cloud).replace("us-east1", region_of(cloud)));
+            for (path, bytes) in tree.iter() {
+                if !path.ends_with(".yaml") {
+                    continue;
+                }
+                let v: Value = serde_saphyr::from_str(std::str::from_utf8(bytes).unwrap()).unwrap();
+                let mut keys = Vec::new();
+                leaves(&v, "", &mut keys);
+                for k in keys.iter().filter(|k| !k.split('.').any(|s| s.contains(':'))) {
+                    let out = explain(&plan, &tree, &format!("{path}:{k}")).unwrap_or_else(|e| panic!("{path}:{k}: {e}"));
+                    assert!(out.contains("why: "), "{path}:{k}: {out}");
+                }
+            }
+        }
+    }
+
+    /// Every top-level attribute of every node pool and database resource
+    /// answers with a reason, on every cloud.
+    #[test]
+    fn every_pool_and_database_attribute_is_explained() {
+        for cloud in ["gcp", "aws", "azure"] {
+            let (plan, tree) = setup(&GCP.replace("gcp", cloud).replace("us-east1", region_of(cloud)));
+            for file in ["node_pools.tf", "database.tf"] {
+                let path = format!("terraform/{cloud}/{file}");
+                let body = hcl_edit::parser::parse_body(tree.get_str(&path).unwrap()).unwrap();
+                let mut checked = 0;
+                for b in body.get_blocks("resource") {
+                    let (kind, name) = (b.labels[0].as_str(), b.labels[1].as_str());
+                    for a in b.body.attributes() {
+                        let target = format!("{path}:{kind}.{name}.{}", a.key.as_str());
+                        let out = explain(&plan, &tree, &target).unwrap_or_else(|e| panic!("{target}: {e}"));
+                        assert!(out.contains("why: "), "{target}: {out}");
+                        checked += 1;
+                    }
+                }
+                assert!(checked > 3, "{path}");
+            }
+        }
+    }
+}
