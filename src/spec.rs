@@ -148,6 +148,29 @@ struct RawSpec {
     observability: AutoBool,
     #[serde(default)]
     machine_types: Option<RawMachineTypes>,
+    /// GitOps controller objects that deploy the tree from its Git repository (default: none).
+    #[serde(default)]
+    gitops: Option<RawGitops>,
+}
+
+/// `gitops:` where the tree is committed and which controller deploys it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGitops {
+    /// `none` (default), `flux` or `argocd`.
+    controller: Spanned<GitopsController>,
+    /// The Git repository the rendered tree is committed to (`https://` or `ssh://`).
+    #[serde(default)]
+    repo_url: Option<Spanned<String>>,
+    /// Folder of the rendered tree inside that repository, relative to its root (default: the root).
+    #[serde(default)]
+    path: Option<Spanned<String>>,
+    /// Branch the controller follows (default: `main`).
+    #[serde(default)]
+    branch: Option<Spanned<String>>,
+    /// Flux only: a Secret in `flux-system` with the Git credentials of a private repository.
+    #[serde(default)]
+    secret_name: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +229,29 @@ struct RawMachineTypes {
     database: Option<Spanned<String>>,
 }
 
+/// `gitops.controller`: which GitOps controller's objects the tree carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitopsController {
+    #[default]
+    None,
+    Flux,
+    Argocd,
+}
+
+/// Where the rendered tree lives in Git, for the GitOps controller objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gitops {
+    /// Flux or Argo CD (a spec with `controller: none` has no `Gitops`).
+    pub controller: GitopsController,
+    pub repo_url: String,
+    /// The tree's folder in the repository: `/`-separated, no `.`/`..`
+    /// segments, empty for the repository's root.
+    pub path: String,
+    pub branch: String,
+    pub secret_name: Option<String>,
+}
+
 /// A value from the spec together with where it was written, so that later
 /// stages (the plan's machine-type lookup, tier choice) can still point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,6 +291,8 @@ pub struct Spec {
     pub workspaces: Vec<WorkspaceGroup>,
     pub observability: AutoBool,
     pub machine_types: MachineTypes,
+    /// `None` unless `gitops.controller` is flux or argocd.
+    pub gitops: Option<Gitops>,
     /// sha256 of the spec's bytes, for the manifest.
     pub digest: String,
 }
@@ -291,6 +339,7 @@ pub const DEFAULT_KUBERNETES_VERSION: &str = "1.33";
 /// Coder's docs name 2.33.6 as the stable chart (coder-facts.md section 3).
 pub const DEFAULT_CHART_VERSION: &str = "2.33.6";
 pub const DEFAULT_POSTGRES_VERSION: u32 = 16;
+pub const DEFAULT_GITOPS_BRANCH: &str = "main";
 pub const DEFAULT_PROVISIONER_NAMESPACE: &str = "coder-provisioners";
 pub const DEFAULT_WORKSPACE_NAMESPACE: &str = "coder-workspaces";
 /// coderd's own namespace; user groups may not reuse it.
@@ -511,6 +560,8 @@ impl Validator<'_> {
             None => MachineTypes::default(),
         };
 
+        let gitops = raw.gitops.and_then(|g| self.gitops(g));
+
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| (e.line, e.column));
             return Err(SpecError::Invalid { file: self.file.to_string(), errors: self.errors });
@@ -531,8 +582,84 @@ impl Validator<'_> {
             workspaces,
             observability: raw.observability,
             machine_types,
+            gitops,
             digest,
         })
+    }
+
+    fn gitops(&mut self, g: RawGitops) -> Option<Gitops> {
+        const SAFE: &str = "use letters, digits, '.', '_', '-' and '/'";
+        let controller = g.controller.value;
+        if controller == GitopsController::None {
+            return None;
+        }
+        let repo_url = match &g.repo_url {
+            Some(u) => {
+                let ok = ["https://", "ssh://"].iter().any(|p| u.value.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+                    && u.value.len() <= 2048
+                    && !u.value.chars().any(|c| c.is_whitespace() || c.is_control());
+                if !ok {
+                    self.err(
+                        u,
+                        format!("gitops.repo_url `{}` is not a Git URL", u.value.escape_debug()),
+                        "use the repository's https:// or ssh:// URL (Flux accepts no scp-style git@host:path), e.g. https://github.com/acme/infra.git",
+                    );
+                }
+                u.value.clone()
+            }
+            None => {
+                self.err(
+                    &g.controller,
+                    "gitops.controller needs gitops.repo_url".into(),
+                    "add repo_url: the https:// or ssh:// URL of the Git repository the rendered tree is committed to",
+                );
+                String::new()
+            }
+        };
+        let path = match &g.path {
+            Some(p) => match normalize_repo_path(&p.value) {
+                Some(n) => n,
+                None => {
+                    self.err(
+                        p,
+                        format!("gitops.path `{}` is not a folder inside the repository", p.value.escape_debug()),
+                        &format!("give the tree's folder relative to the repository's root, without `..`; {SAFE}"),
+                    );
+                    String::new()
+                }
+            },
+            None => String::new(),
+        };
+        let branch = match &g.branch {
+            Some(b) => {
+                let v = &b.value;
+                let ok = !v.is_empty()
+                    && v.len() <= 255
+                    && !v.starts_with(['-', '/'])
+                    && !v.ends_with(['/', '.'])
+                    && !v.contains("..")
+                    && !v.contains("//")
+                    && v.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/'));
+                if !ok {
+                    self.err(b, format!("gitops.branch `{}` is not a branch name", v.escape_debug()), &format!("{SAFE}, e.g. main"));
+                }
+                v.clone()
+            }
+            None => DEFAULT_GITOPS_BRANCH.to_string(),
+        };
+        let secret_name = match &g.secret_name {
+            Some(s) if controller == GitopsController::Argocd => {
+                self.err(
+                    s,
+                    "gitops.secret_name is for Flux".into(),
+                    "remove it: Argo CD finds a repository's credentials by its URL (a repository Secret in the argocd namespace)",
+                );
+                None
+            }
+            Some(s) => Some(self.dns_label("gitops.secret_name", s).to_string()),
+            None => None,
+        };
+        Some(Gitops { controller, repo_url, path, branch, secret_name })
     }
 
     /// Pointed at the first namespace past the limit.
@@ -597,6 +724,25 @@ impl Validator<'_> {
         }
         v.to_string()
     }
+}
+
+/// `path` as `a/b` (no leading `./`, no trailing `/`, empty for the root),
+/// or `None` if it leaves the repository or has characters the controllers'
+/// path fields would need quoted.
+fn normalize_repo_path(path: &str) -> Option<String> {
+    if path.len() > 1024 || path.starts_with('/') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return None,
+            s if s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')) => parts.push(s),
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// Why `s` is not an RFC 1123 label, or `None` if it is one.
@@ -741,6 +887,30 @@ mod tests {
         }
         let big = "x".repeat(MAX_SPEC_BYTES + 1);
         assert!(parse(&big).is_err());
+    }
+
+    #[test]
+    fn gitops_is_checked_and_normalised() {
+        assert_eq!(parse(MIN).unwrap().gitops, None);
+        assert_eq!(parse(&format!("{MIN}gitops:\n  controller: none\n")).unwrap().gitops, None);
+        let g =
+            parse(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://git.acme.com/infra.git\n  path: ./clusters//prod/\n"))
+                .unwrap()
+                .gitops
+                .unwrap();
+        assert_eq!((g.controller, g.path.as_str(), g.branch.as_str()), (GitopsController::Flux, "clusters/prod", "main"));
+        let e = first_error(&format!("{MIN}gitops:\n  controller: argocd\n"));
+        assert_eq!((e.line, e.column), (7, 15));
+        assert!(e.message.contains("repo_url"), "{}", e.message);
+        let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: git@github.com:acme/infra.git\n"));
+        assert_eq!(e.line, 8);
+        let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://g/x.git\n  path: a/../../etc\n"));
+        assert_eq!((e.line, e.column), (9, 9));
+        let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://g/x.git\n  branch: -x\n"));
+        assert!(e.message.contains("branch"), "{}", e.message);
+        let e = first_error(&format!("{MIN}gitops:\n  controller: argocd\n  repo_url: https://g/x.git\n  secret_name: git\n"));
+        assert!(e.message.contains("Flux"), "{}", e.message);
+        assert!(first_error(&format!("{MIN}gitops:\n  controller: jenkins\n")).message.contains("jenkins"));
     }
 
     #[test]

@@ -21,6 +21,7 @@
 pub mod capacity;
 pub mod coderd;
 pub mod database;
+pub mod gitops;
 pub mod notes;
 pub mod observability;
 pub mod pools;
@@ -36,6 +37,7 @@ use serde::Serialize;
 pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
 pub use database::Database;
+pub use gitops::Gitops;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use pools::{Pool, Taint, TaintEffect};
@@ -141,6 +143,8 @@ pub struct Plan {
     pub workspaces: Vec<Workspaces>,
     pub database: Database,
     pub observability: Observability,
+    /// `null` unless the spec asks for Flux or Argo CD objects.
+    pub gitops: Option<Gitops>,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -209,6 +213,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let pools = vec![coderd_pool, prov_pool, ws_pool];
     let database = database::plan(&ctx, &coderd, &mut found);
     let observability = observability::plan(&ctx, &mut found);
+    let gitops = gitops::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
 
@@ -240,6 +245,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         workspaces,
         database,
         observability,
+        gitops,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

@@ -1,6 +1,7 @@
 //! Plan -> Tree. Each submodule renders one kind of output and reads only
 //! the Plan; none touches the disk.
 
+pub mod gitops;
 pub mod helm;
 pub mod k8s;
 pub mod kustomize;
@@ -19,5 +20,6 @@ pub fn render(plan: &Plan) -> Tree {
     helm::render(plan, &mut tree);
     kustomize::render(plan, &mut tree);
     terraform::render(plan, &mut tree);
+    gitops::render(plan, &mut tree);
     tree
 }
