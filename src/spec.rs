@@ -187,7 +187,79 @@ struct RawKubernetes {
 struct RawCoder {
     #[serde(default)]
     chart_version: Option<Spanned<String>>,
+    /// Extra coderd environment variables (OIDC, GitHub login, CA bundle, ...): a string value, or
+    /// `{ secret: NAME, key: KEY }` to read it from a Secret in coderd's namespace.
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<EnvValue>>,
 }
+
+/// `{ secret: NAME, key: KEY }` in `coder.env`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecretKey {
+    /// The Secret's name, in coderd's namespace.
+    secret: String,
+    /// The key inside the Secret.
+    key: String,
+}
+
+/// One `coder.env` value: a literal string, or a reference to a Secret's key
+/// (the value never enters the tree).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvValue {
+    Value(String),
+    SecretRef { secret: String, key: String },
+}
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string (quote numbers and booleans) or `{ secret: NAME, key: KEY }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Value(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
+                let r = RawSecretKey::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(EnvValue::SecretRef { secret: r.secret, key: r.key })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// coderd environment variables that coder-gen or the chart sets, and what
+/// controls each instead: `coder.env` may not set them.
+pub const RESERVED_CODER_ENV: &[(&str, &str)] = &[
+    ("CODER_ACCESS_URL", "the spec's access_url"),
+    ("CODER_WILDCARD_ACCESS_URL", "the spec's wildcard_access_url"),
+    ("CODER_PG_CONNECTION_URL", "the database URL secret (see the tree's README)"),
+    ("CODER_PG_CONN_MAX_OPEN", "the plan (sized against the database's max_connections)"),
+    ("CODER_PROVISIONER_DAEMONS", "the plan (built-in provisioners per tier)"),
+    ("CODER_PROMETHEUS_ENABLE", "the spec's observability"),
+    ("CODER_PROMETHEUS_COLLECT_DB_METRICS", "the spec's observability"),
+    (
+        "CODER_OAUTH2_GITHUB_DEFAULT_PROVIDER_ENABLE",
+        "coder-gen (off in production, as Coder advises; set up your own GitHub app with CODER_OAUTH2_GITHUB_CLIENT_ID)",
+    ),
+    ("CODER_HTTP_ADDRESS", "the coder chart"),
+    ("CODER_PROMETHEUS_ADDRESS", "the coder chart"),
+    ("CODER_PPROF_ADDRESS", "the coder chart"),
+    ("CODER_PROVISIONER_DAEMON_PSK", "the coder chart (coder-gen uses scoped provisioner keys)"),
+    ("CODER_DERP_SERVER_RELAY_URL", "the coder chart"),
+    ("KUBE_POD_IP", "the coder chart"),
+    ("CODER_TLS_ENABLE", "the coder chart's coder.tls"),
+    ("CODER_TLS_ADDRESS", "the coder chart's coder.tls"),
+    ("CODER_TLS_CERT_FILE", "the coder chart's coder.tls"),
+    ("CODER_TLS_KEY_FILE", "the coder chart's coder.tls"),
+];
+
+/// More extra variables than this is a config file, not a spec.
+pub const MAX_CODER_ENV: usize = 64;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -306,6 +378,8 @@ pub struct Kubernetes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coder {
     pub chart_version: String,
+    /// `coder.env`, sorted by name.
+    pub env: BTreeMap<String, EnvValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -449,8 +523,12 @@ impl Validator<'_> {
             Kubernetes { cluster_name, version }
         };
 
+        let (raw_chart_version, raw_env) = match raw.coder {
+            Some(c) => (c.chart_version, c.env),
+            None => (None, BTreeMap::new()),
+        };
         let coder = Coder {
-            chart_version: match raw.coder.and_then(|c| c.chart_version) {
+            chart_version: match raw_chart_version {
                 Some(v) => {
                     if !is_semver(&v.value) {
                         self.err(
@@ -463,6 +541,7 @@ impl Validator<'_> {
                 }
                 None => DEFAULT_CHART_VERSION.to_string(),
             },
+            env: self.coder_env(raw_env),
         };
 
         let database = match raw.database {
@@ -585,6 +664,64 @@ impl Validator<'_> {
             gitops,
             digest,
         })
+    }
+
+    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {
+        let mut out = BTreeMap::new();
+        for (i, (name, v)) in raw.into_iter().enumerate() {
+            if i == MAX_CODER_ENV {
+                self.err(
+                    &v,
+                    format!("coder.env sets more than {MAX_CODER_ENV} variables"),
+                    "put bulk configuration in a Secret or ConfigMap",
+                );
+            }
+            let valid_name = !name.is_empty()
+                && name.len() <= 256
+                && !name.as_bytes()[0].is_ascii_digit()
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid_name {
+                self.err(
+                    &v,
+                    format!("coder.env name `{}` is not an environment variable name", name.escape_debug()),
+                    "use letters, digits and '_', not starting with a digit, e.g. CODER_OIDC_ISSUER_URL",
+                );
+            }
+            if let Some((_, by)) = RESERVED_CODER_ENV.iter().find(|(n, _)| *n == name) {
+                self.err(&v, format!("coder.env cannot set {name}"), &format!("it is set by {by}; remove it from coder.env"));
+            }
+            match &v.value {
+                EnvValue::Value(s) if s.len() > 4096 || s.contains('\0') => {
+                    self.err(
+                        &v,
+                        format!("coder.env {name} is not a usable value"),
+                        "use at most 4096 characters; put large values in a Secret",
+                    );
+                }
+                EnvValue::SecretRef { secret, key } => {
+                    if let Some(problem) = dns1123_subdomain_problem(secret) {
+                        self.err(
+                            &v,
+                            format!("coder.env {name}: secret `{}` is not a Secret name: {problem}", secret.escape_debug()),
+                            "name a Secret in coderd's namespace: lower-case letters, digits, '-' and '.'",
+                        );
+                    }
+                    if key.is_empty()
+                        || key.len() > 253
+                        || !key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                    {
+                        self.err(
+                            &v,
+                            format!("coder.env {name}: key `{}` is not a Secret key", key.escape_debug()),
+                            "use letters, digits, '-', '_' and '.' (at most 253)",
+                        );
+                    }
+                }
+                EnvValue::Value(_) => {}
+            }
+            out.insert(name, v.value);
+        }
+        out
     }
 
     fn gitops(&mut self, g: RawGitops) -> Option<Gitops> {
@@ -745,6 +882,14 @@ fn normalize_repo_path(path: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// Why `s` is not an RFC 1123 subdomain (a Secret's name), or `None`.
+fn dns1123_subdomain_problem(s: &str) -> Option<&'static str> {
+    if s.len() > 253 {
+        return Some("it is longer than 253 characters");
+    }
+    s.split('.').find_map(dns1123_label_problem)
+}
+
 /// Why `s` is not an RFC 1123 label, or `None` if it is one.
 pub fn dns1123_label_problem(s: &str) -> Option<&'static str> {
     if s.is_empty() {
@@ -887,6 +1032,30 @@ mod tests {
         }
         let big = "x".repeat(MAX_SPEC_BYTES + 1);
         assert!(parse(&big).is_err());
+    }
+
+    #[test]
+    fn coder_env_values_and_secret_refs() {
+        let s = parse(&format!(
+            "{MIN}coder:\n  env:\n    CODER_OIDC_ISSUER_URL: https://login.acme.com\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\n"
+        ))
+        .unwrap();
+        assert_eq!(s.coder.env["CODER_OIDC_ISSUER_URL"], EnvValue::Value("https://login.acme.com".into()));
+        assert_eq!(
+            s.coder.env["CODER_OIDC_CLIENT_SECRET"],
+            EnvValue::SecretRef { secret: "coder-oidc".into(), key: "client-secret".into() }
+        );
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_PG_CONN_MAX_OPEN: \"50\"\n"));
+        assert_eq!((e.line, e.column), (8, 29));
+        assert!(e.help.contains("the plan"), "{}", e.help);
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_ACCESS_URL: https://x.acme.com\n"));
+        assert!(e.help.contains("access_url"), "{}", e.help);
+        assert!(first_error(&format!("{MIN}coder:\n  env:\n    1BAD: x\n")).message.contains("not an environment variable name"));
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_X: true\n"));
+        assert!(e.message.contains("quote"), "{}", e.message);
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_X: {{ secret: Bad_Name, key: k }}\n"));
+        assert!(e.message.contains("not a Secret name"), "{}", e.message);
+        assert!(parse(&format!("{MIN}coder:\n  env:\n    CODER_X: {{ secret: s, key: k, value: v }}\n")).is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod database;
 pub mod gitops;
 pub mod notes;
 pub mod observability;
+pub mod overrides;
 pub mod pools;
 pub mod provisioners;
 pub mod text;
@@ -40,6 +41,7 @@ pub use database::Database;
 pub use gitops::Gitops;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
+pub use overrides::Overrides;
 pub use pools::{Pool, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use workspaces::Workspaces;
@@ -145,6 +147,8 @@ pub struct Plan {
     pub observability: Observability,
     /// `null` unless the spec asks for Flux or Argo CD objects.
     pub gitops: Option<Gitops>,
+    /// The user's own settings (`coder.env`), carried into the tree as given.
+    pub overrides: Overrides,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -214,6 +218,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let database = database::plan(&ctx, &coderd, &mut found);
     let observability = observability::plan(&ctx, &mut found);
     let gitops = gitops::plan(&ctx);
+    let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
 
@@ -246,6 +251,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         database,
         observability,
         gitops,
+        overrides,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

@@ -17,6 +17,7 @@ use super::k8s;
 use super::paths;
 use super::yaml;
 use crate::plan::{Plan, Provisioners, Role};
+use crate::spec::EnvValue;
 use crate::tree::{Comment, Tree, header};
 
 /// The chart's service account settings. Workspace RBAC is written by the
@@ -117,6 +118,13 @@ fn coder_values(plan: &Plan) -> CoderValues {
         if plan.observability.collect_db_metrics {
             env_vars.push(env("CODER_PROMETHEUS_COLLECT_DB_METRICS", "true"));
         }
+    }
+    // The user's own variables (`coder.env`) last, as given.
+    for (name, value) in &plan.overrides.coderd_env {
+        env_vars.push(match value {
+            EnvValue::Value(v) => env(name, v.clone()),
+            EnvValue::SecretRef { secret, key } => env_from_secret(name, secret, key),
+        });
     }
 
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
@@ -279,6 +287,19 @@ mod tests {
         assert_eq!(c["serviceAccount"]["workspacePerms"], false);
         assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
         assert!(c["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_array());
+    }
+
+    #[test]
+    fn coder_env_comes_last_in_name_order_with_secret_refs() {
+        let spec = format!("{SPEC}coder:\n  env:\n    CODER_Z: z\n    CODER_OIDC_CLIENT_SECRET: {{ secret: oidc, key: cs }}\n");
+        let (_, tree) = render(&spec);
+        let env = values(&tree, "helm/coder/values.yaml")["coder"]["env"].as_array().unwrap().clone();
+        let n = env.len();
+        assert_eq!(env[n - 2]["name"], "CODER_OIDC_CLIENT_SECRET");
+        assert_eq!(env[n - 2]["valueFrom"]["secretKeyRef"], serde_json::json!({ "name": "oidc", "key": "cs" }));
+        assert_eq!(env[n - 1], serde_json::json!({ "name": "CODER_Z", "value": "z" }));
+        let names: std::collections::BTreeSet<_> = env.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), n, "no variable twice");
     }
 
     #[test]

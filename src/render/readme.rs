@@ -258,6 +258,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     }
     writeln!(o, "   ```")?;
     writeln!(o)?;
+    user_secrets(p, o)?;
     gitops(p, o)?;
     writeln!(o, "## Workspace templates")?;
     writeln!(o)?;
@@ -282,6 +283,32 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         "Keep each workspace's memory request at or below {} (2 GB per user, no overcommit).",
         mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib))
     )?;
+    Ok(())
+}
+
+/// The Secrets that `coder.env` reads from: the operator creates them before
+/// coderd starts (their values never enter the tree).
+fn user_secrets(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let mut by_secret: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = std::collections::BTreeMap::new();
+    for (name, v) in &p.overrides.coderd_env {
+        if let crate::spec::EnvValue::SecretRef { secret, key } = v {
+            by_secret.entry(secret.as_str()).or_default().push((key.as_str(), name.as_str()));
+        }
+    }
+    if by_secret.is_empty() {
+        return Ok(());
+    }
+    writeln!(o, "## Secrets for `coder.env`")?;
+    writeln!(o)?;
+    writeln!(o, "Create these in namespace `{}` before coderd starts (never stored here):", p.coderd.namespace)?;
+    writeln!(o)?;
+    writeln!(o, "```sh")?;
+    for (secret, keys) in &by_secret {
+        let literals: String = keys.iter().map(|(k, env)| format!(" \\\n  --from-literal={k}=\"${env}\"")).collect();
+        writeln!(o, "kubectl create secret generic {secret} -n {}{literals}", p.coderd.namespace)?;
+    }
+    writeln!(o, "```")?;
+    writeln!(o)?;
     Ok(())
 }
 
