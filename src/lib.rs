@@ -13,6 +13,7 @@ pub mod cloud;
 pub mod digest;
 pub mod error;
 pub mod output;
+pub mod overrides;
 pub mod plan;
 pub mod render;
 pub mod spec;
@@ -27,10 +28,16 @@ pub fn read_spec(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })
 }
 
-/// Spec text -> Plan, with the embedded catalog.
+/// Spec text -> Plan, with the embedded catalog. Override files the spec
+/// names (`overrides:`) are read relative to `file`'s folder.
 pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, error::SpecError> {
-    let spec = spec::Spec::parse(file, text)?;
-    plan::plan(&spec, catalog::Catalog::embedded())
+    let mut spec = spec::Spec::parse(file, text)?;
+    overrides::read(&mut spec, Path::new(file))?;
+    let plan = plan::plan(&spec, catalog::Catalog::embedded())?;
+    if !plan.overrides.helm.is_empty() {
+        overrides::check(&plan, file, &render::helm::generated(&plan))?;
+    }
+    Ok(plan)
 }
 
 /// Spec text -> Tree: the whole pipeline short of the disk.

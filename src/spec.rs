@@ -151,6 +151,29 @@ struct RawSpec {
     /// GitOps controller objects that deploy the tree from its Git repository (default: none).
     #[serde(default)]
     gitops: Option<RawGitops>,
+    /// Your own settings that coder-gen merges into the generated tree and checks.
+    #[serde(default)]
+    overrides: Option<RawOverrides>,
+}
+
+/// `overrides:` files of your own, relative to the spec's folder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverrides {
+    /// Helm values deep-merged over the generated values of a release: `coder` or
+    /// `coder-provisioner/<namespace>` (maps merge, lists and scalars replace).
+    #[serde(default)]
+    helm: BTreeMap<String, RawHelmOverride>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHelmOverride {
+    /// The values file, relative to the spec's folder.
+    values: Spanned<String>,
+    /// Values the plan sized that this file is meant to change, e.g. `coder.replicaCount`.
+    #[serde(default)]
+    intended: Vec<Spanned<String>>,
 }
 
 /// `gitops:` where the tree is committed and which controller deploys it.
@@ -311,6 +334,28 @@ pub enum GitopsController {
     Argocd,
 }
 
+/// `overrides.helm.<target>`: a values file of the user's. `values` is filled
+/// by [`crate::overrides::read`] (I/O), never by the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmOverride {
+    /// Relative to the spec's folder, normalised (`a/b.yaml`).
+    pub file: At<String>,
+    pub intended: Vec<At<String>>,
+    /// The file's content as data, and its sha256.
+    pub values: Option<(serde_json::Value, String)>,
+}
+
+/// Helm value paths the plan sizes or that carry the scheduling contract: an
+/// override may change them only when it lists them as `intended`.
+pub const SIZED_HELM_PATHS: &[&str] = &[
+    "coder.replicaCount",
+    "coder.resources",
+    "coder.nodeSelector",
+    "coder.tolerations",
+    "coder.affinity",
+    "coder.topologySpreadConstraints",
+];
+
 /// Where the rendered tree lives in Git, for the GitOps controller objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gitops {
@@ -365,6 +410,8 @@ pub struct Spec {
     pub machine_types: MachineTypes,
     /// `None` unless `gitops.controller` is flux or argocd.
     pub gitops: Option<Gitops>,
+    /// Helm values overrides per target (`coder`, `coder-provisioner/<ns>`).
+    pub helm_overrides: BTreeMap<String, HelmOverride>,
     /// sha256 of the spec's bytes, for the manifest.
     pub digest: String,
 }
@@ -640,6 +687,10 @@ impl Validator<'_> {
         };
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
+        let helm_overrides = match raw.overrides {
+            Some(o) => self.helm_overrides(o.helm, &provisioners),
+            None => BTreeMap::new(),
+        };
 
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| (e.line, e.column));
@@ -662,8 +713,56 @@ impl Validator<'_> {
             observability: raw.observability,
             machine_types,
             gitops,
+            helm_overrides,
             digest,
         })
+    }
+
+    fn helm_overrides(
+        &mut self,
+        raw: BTreeMap<String, RawHelmOverride>,
+        provisioners: &[ProvisionerGroup],
+    ) -> BTreeMap<String, HelmOverride> {
+        let mut targets = vec![CODER_NAMESPACE.to_string()];
+        targets.extend(provisioners.iter().map(|g| format!("coder-provisioner/{}", g.namespace)));
+        let mut out = BTreeMap::new();
+        for (target, o) in raw {
+            if !targets.contains(&target) {
+                self.err(
+                    &o.values,
+                    format!("overrides.helm has no release `{}`", target.escape_debug()),
+                    &format!("use one of: {}", targets.join(", ")),
+                );
+            }
+            let file = match normalize_repo_path(&o.values.value) {
+                Some(f) if !f.is_empty() => f,
+                _ => {
+                    self.err(
+                        &o.values,
+                        format!(
+                            "overrides.helm.{target}.values `{}` is not a file inside the spec's folder",
+                            o.values.value.escape_debug()
+                        ),
+                        "give a path relative to the spec's folder, without `..`, e.g. overrides/coder-values.yaml",
+                    );
+                    String::new()
+                }
+            };
+            let mut intended = Vec::new();
+            for i in o.intended {
+                if !SIZED_HELM_PATHS.contains(&i.value.as_str()) {
+                    self.err(
+                        &i,
+                        format!("`{}` is not a value the plan sizes", i.value.escape_debug()),
+                        &format!("intended lists only sized values: {}", SIZED_HELM_PATHS.join(", ")),
+                    );
+                }
+                intended.push(At::from_spanned(i));
+            }
+            let at = At { value: file, line: o.values.defined.line(), column: o.values.defined.column() };
+            out.insert(target, HelmOverride { file: at, intended, values: None });
+        }
+        out
     }
 
     fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {

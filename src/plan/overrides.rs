@@ -1,8 +1,9 @@
 //! The user's own settings that the reference architecture does not size
-//! (issue #14): extra coderd environment variables from `coder.env`. They
-//! are carried as given; the spec refuses the variables coder-gen or the
-//! chart sets (sized numbers among them), so nothing here changes a number
-//! the plan sized.
+//! (issue #14): extra coderd environment variables from `coder.env`, and
+//! Helm values files merged over the generated values. They are carried as
+//! given; the spec refuses the variables coder-gen or the chart sets, and
+//! `crate::overrides::check` refuses a values file that changes a sized
+//! value unless the spec lists it as `intended` (then the reasons say so).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,26 @@ pub struct Overrides {
     /// sorted by name. A `secret_ref` is read from a Secret in coderd's
     /// namespace, which the operator creates.
     pub coderd_env: BTreeMap<String, EnvValue>,
+    /// Per target (`coder`, `coder-provisioner/<ns>`): the user's values file.
+    pub helm: BTreeMap<String, HelmValues>,
     pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmValues {
+    /// Relative to the spec's folder.
+    pub file: String,
+    pub sha256: String,
+    /// Sized values the user takes over (e.g. `coder.replicaCount`).
+    pub intended: Vec<String>,
+    /// The file's content, merged by the Helm renderer (not in plan JSON).
+    #[serde(skip)]
+    pub values: serde_json::Value,
+    /// Where the spec names the file, for errors.
+    #[serde(skip)]
+    pub line: u64,
+    #[serde(skip)]
+    pub column: u64,
 }
 
 pub(crate) fn plan(ctx: &Ctx) -> Overrides {
@@ -27,5 +47,41 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
         "coder.env in the spec; names coder-gen or the chart sets (access URL, database, sized numbers, metrics, TLS) are refused there"
             .into(),
     );
-    Overrides { coderd_env: ctx.spec.coder.env.clone(), reasons }
+    let mut helm = BTreeMap::new();
+    for (target, o) in &ctx.spec.helm_overrides {
+        // Unread (`values: None`) only when the spec came without its folder;
+        // the caller reads the files before planning.
+        let Some((values, sha256)) = &o.values else { continue };
+        let intended: Vec<String> = o.intended.iter().map(|i| i.value.clone()).collect();
+        helm.insert(
+            target.clone(),
+            HelmValues {
+                file: o.file.value.clone(),
+                sha256: sha256.clone(),
+                intended,
+                values: values.clone(),
+                line: o.file.line,
+                column: o.file.column,
+            },
+        );
+    }
+    reasons.insert(
+        "helm",
+        if helm.is_empty() {
+            "no overrides.helm in the spec".into()
+        } else {
+            helm.iter()
+                .map(|(t, h)| {
+                    let taken = if h.intended.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; from the user, not the plan: {}", h.intended.join(", "))
+                    };
+                    format!("{t}: {} merged over the generated values{taken}", h.file)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    );
+    Overrides { coderd_env: ctx.spec.coder.env.clone(), helm, reasons }
 }

@@ -214,6 +214,35 @@ fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -
     )
 }
 
+/// The override target of the provisioner release in `namespace`.
+fn provisioner_target(namespace: &str) -> String {
+    format!("coder-provisioner/{namespace}")
+}
+
+/// The generated values per override target, as data, before any override:
+/// what `crate::overrides::check` compares a merged file with.
+pub fn generated(plan: &Plan) -> BTreeMap<String, serde_json::Value> {
+    let to_value = |v: Result<serde_json::Value, serde_json::Error>| v.expect("plain data always serializes to JSON");
+    let mut out = BTreeMap::from([("coder".to_string(), to_value(serde_json::to_value(coder_values(plan))))]);
+    for g in &plan.provisioners {
+        out.insert(provisioner_target(&g.namespace), to_value(serde_json::to_value(provisioner_values(plan, g))));
+    }
+    out
+}
+
+/// `values` as YAML, with the user's override for `target` merged in (and a
+/// comment saying so).
+fn values_yaml<T: Serialize>(plan: &Plan, target: &str, values: &T) -> String {
+    match plan.overrides.helm.get(target) {
+        None => yaml::to_yaml(values),
+        Some(o) => {
+            let mut merged = serde_json::to_value(values).expect("plain data always serializes to JSON");
+            crate::overrides::merge(&mut merged, &o.values);
+            format!("# Merged with your {} (sha256 {}).\n{}", o.file, o.sha256, yaml::to_yaml(&merged))
+        }
+    }
+}
+
 pub fn render(plan: &Plan, tree: &mut Tree) {
     let c = &plan.coderd;
     let path = paths::CODER_VALUES;
@@ -221,7 +250,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         "{}{}{}",
         header(Comment::Hash, &plan.spec_file),
         usage(plan, &c.release, &plan.chart.coder_chart, &c.namespace, path),
-        yaml::to_yaml(&coder_values(plan))
+        values_yaml(plan, "coder", &coder_values(plan))
     );
     tree.insert(path, text);
 
@@ -234,7 +263,8 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             let tags: Vec<String> = g.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
             comment.push_str(&format!("# Provisioner tags {} are bound to the key in secret {}.\n", tags.join(","), g.key_secret.name));
         }
-        let text = format!("{}{}{}", header(Comment::Hash, &plan.spec_file), comment, yaml::to_yaml(&provisioner_values(plan, g)));
+        let values = values_yaml(plan, &provisioner_target(&g.namespace), &provisioner_values(plan, g));
+        let text = format!("{}{}{}", header(Comment::Hash, &plan.spec_file), comment, values);
         tree.insert(path, text);
     }
 }

@@ -30,7 +30,8 @@ fn rendered() -> Vec<(String, Plan, Tree)> {
         .map(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(p).unwrap();
-            let plan = coder_gen::plan_from_str(&name, &text).unwrap();
+            // The path, not the name: override files are read beside the spec.
+            let plan = coder_gen::plan_from_str(&p.display().to_string(), &text).unwrap();
             let tree = coder_gen::render::render(&plan);
             (name, plan, tree)
         })
