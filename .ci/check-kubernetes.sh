@@ -41,6 +41,7 @@ echo "-- yamllint"
 # Generated YAML, plus the CI examples users copy (specs are the user's style).
 lint=(golden)
 [ -d examples/gitops ] && lint+=(examples/gitops)
+[ -d overlays ] && lint+=(overlays)
 if ! "$venv/bin/yamllint" --strict -c .ci/yamllint.yaml "${lint[@]}"; then
   fail=1
 fi

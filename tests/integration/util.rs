@@ -18,7 +18,10 @@ pub fn coder_gen() -> assert_cmd::Command {
 
 /// Every example spec, sorted by name.
 pub fn examples() -> Vec<PathBuf> {
-    yaml_files(&repo_root().join("examples"))
+    // overlays/overlays.yaml is the example of user overrides (issue #14).
+    let mut v = yaml_files(&repo_root().join("examples"));
+    v.push(repo_root().join("overlays/overlays.yaml"));
+    v
 }
 
 /// The `*.yaml` files directly in `dir`, sorted by name.
