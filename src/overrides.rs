@@ -29,64 +29,85 @@ const PROVISIONER_KEYS: &str = include_str!("../tests/data/chart-keys/coder-prov
 /// bounded in size, never outside that folder (links included), YAML maps
 /// only. Every problem is reported at once, located at the spec's `values:`.
 pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
-    if spec.helm_overrides.is_empty() {
+    if spec.helm_overrides.is_empty() && spec.terraform_overrides.is_empty() {
         return Ok(());
     }
     let dir = spec_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let root = dir.canonicalize().ok();
     let mut errors = Vec::new();
     for (target, o) in &mut spec.helm_overrides {
-        let at = (o.file.line, o.file.column);
-        let mut fail = |message: String, help: &str| {
-            errors.push(Located { line: at.0, column: at.1, message, help: help.to_string() });
-        };
         let shown = o.file.value.clone();
-        let path = dir.join(&o.file.value);
-        let real = match path.canonicalize() {
-            Ok(r) => r,
-            Err(e) => {
-                fail(
-                    format!("overrides.helm.{target}: cannot read {shown}: {e}"),
-                    "create the file, or fix the path (relative to the spec's folder)",
-                );
+        let mut fail = |message: String, help: &str| {
+            errors.push(Located {
+                line: o.file.line,
+                column: o.file.column,
+                message: format!("overrides.helm.{target}: {message}"),
+                help: help.to_string(),
+            });
+        };
+        let text = match read_file(dir, root.as_deref(), &shown) {
+            Ok(t) => t,
+            Err((message, help)) => {
+                fail(message, help);
                 continue;
             }
         };
-        if root.as_ref().is_none_or(|r| !real.starts_with(r)) {
-            fail(
-                format!("overrides.helm.{target}: {shown} leads outside the spec's folder"),
-                "keep override files beside the spec (no links out of its folder)",
-            );
-            continue;
-        }
-        let mut text = String::new();
-        let read = std::fs::File::open(&real).and_then(|f| f.take(MAX_OVERRIDE_BYTES + 1).read_to_string(&mut text));
-        if let Err(e) = read {
-            fail(format!("overrides.helm.{target}: cannot read {shown}: {e}"), "give a readable UTF-8 YAML file");
-            continue;
-        }
-        if text.len() as u64 > MAX_OVERRIDE_BYTES {
-            fail(
-                format!("overrides.helm.{target}: {shown} is larger than {MAX_OVERRIDE_BYTES} bytes"),
-                "an override file holds a few settings",
-            );
-            continue;
-        }
         let options = serde_saphyr::options! { strict_booleans: true };
         match serde_saphyr::from_str_with_options::<Value>(&text, options) {
             Ok(v @ Value::Object(_)) => o.values = Some((v, crate::digest::sha256_hex(text.as_bytes()))),
             Ok(_) => fail(
-                format!("overrides.helm.{target}: {shown} is not a YAML map of Helm values"),
+                format!("{shown} is not a YAML map of Helm values"),
                 "write the values as in the chart's values.yaml, e.g. `coder:` at the top",
             ),
             Err(e) => {
                 let l = SpecError::from_yaml(&shown, &e);
                 let detail = l.errors().first().map(|x| format!("{shown}:{}:{}: {}", x.line, x.column, x.message)).unwrap_or_default();
-                fail(format!("overrides.helm.{target}: {detail}"), "fix the YAML of the override file");
+                fail(detail, "fix the YAML of the override file");
             }
         }
     }
+    for o in &mut spec.terraform_overrides {
+        let shown = o.file.value.clone();
+        let mut fail = |message: String, help: &str| {
+            errors.push(Located {
+                line: o.file.line,
+                column: o.file.column,
+                message: format!("overrides.terraform: {message}"),
+                help: help.to_string(),
+            });
+        };
+        match read_file(dir, root.as_deref(), &shown) {
+            Ok(text) => match hcl_edit::parser::parse_body(&text) {
+                Ok(_) => o.text = Some(text),
+                Err(e) => fail(
+                    format!("{shown} is not Terraform (HCL): {}", e.to_string().replace('\n', " ")),
+                    "fix the file; `terraform fmt` shows the problem too",
+                ),
+            },
+            Err((message, help)) => fail(message, help),
+        }
+    }
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
+}
+
+/// The text of `rel` under `dir`, refused outside `root` (after links) and
+/// above [`MAX_OVERRIDE_BYTES`].
+fn read_file(dir: &Path, root: Option<&Path>, rel: &str) -> Result<String, (String, &'static str)> {
+    let real = dir
+        .join(rel)
+        .canonicalize()
+        .map_err(|e| (format!("cannot read {rel}: {e}"), "create the file, or fix the path (relative to the spec's folder)"))?;
+    if root.is_none_or(|r| !real.starts_with(r)) {
+        return Err((format!("{rel} leads outside the spec's folder"), "keep override files beside the spec (no links out of its folder)"));
+    }
+    let mut text = String::new();
+    std::fs::File::open(&real)
+        .and_then(|f| f.take(MAX_OVERRIDE_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| (format!("cannot read {rel}: {e}"), "give a readable UTF-8 file"))?;
+    if text.len() as u64 > MAX_OVERRIDE_BYTES {
+        return Err((format!("{rel} is larger than {MAX_OVERRIDE_BYTES} bytes"), "an override file holds a few settings"));
+    }
+    Ok(text)
 }
 
 /// `user` merged over `base`: maps merge recursively, anything else replaces.
@@ -141,6 +162,102 @@ fn unknown_keys(prefix: &str, user: &Value, keys: &BTreeMap<&str, bool>, out: &m
             }
         }
     }
+}
+
+/// Terraform arguments and blocks that carry a sized number or the
+/// scheduling contract (node counts, max pods, machine and database classes,
+/// storage, HA, pool labels and taints). A `*_override.tf` may not set them
+/// in a resource: change the spec (users, machine_types, database) instead.
+pub const SIZED_TERRAFORM: &[&str] = &[
+    "node_count",
+    "min_size",
+    "max_size",
+    "desired_size",
+    "min_count",
+    "max_count",
+    "total_min_node_count",
+    "total_max_node_count",
+    "scaling_config",
+    "autoscaling",
+    "max_pods",
+    "max_pods_per_node",
+    "machine_type",
+    "instance_types",
+    "vm_size",
+    "sku_name",
+    "instance_class",
+    "tier",
+    "edition",
+    "allocated_storage",
+    "max_allocated_storage",
+    "storage_mb",
+    "storage_tier",
+    "disk_size",
+    "disk_size_gb",
+    "os_disk_size_gb",
+    "volume_size",
+    "availability_type",
+    "multi_az",
+    "high_availability",
+    "count",
+    "labels",
+    "node_labels",
+    "taint",
+    "node_taints",
+];
+
+fn sized_in(body: &hcl_edit::structure::Body, out: &mut Vec<String>) {
+    for s in body.iter() {
+        if let Some(a) = s.as_attribute() {
+            if SIZED_TERRAFORM.contains(&a.key.as_str()) {
+                out.push(a.key.to_string());
+            }
+        } else if let Some(b) = s.as_block() {
+            if SIZED_TERRAFORM.contains(&b.ident.as_str()) {
+                out.push(b.ident.to_string());
+            }
+            sized_in(&b.body, out);
+        }
+    }
+}
+
+/// The checks on Terraform files: a name of their own in the tree, and no
+/// sized argument set by an override file. `generated` are the names
+/// coder-gen writes into `terraform/<cloud>/`.
+pub fn check_terraform(plan: &Plan, spec_file: &str, generated: &[String]) -> Result<(), SpecError> {
+    let mut errors = Vec::new();
+    for f in &plan.overrides.terraform {
+        let at = |message: String, help: String| Located { line: f.line, column: f.column, message, help };
+        if generated.contains(&f.name) {
+            errors.push(at(
+                format!("overrides.terraform: {} would replace coder-gen's {}", f.file, f.name),
+                format!(
+                    "rename it (e.g. {}); to change a generated resource use a file ending in _override.tf",
+                    f.name.replace(".tf", "_extra.tf")
+                ),
+            ));
+        }
+        if !f.name.ends_with("_override.tf") && f.name != "override.tf" {
+            continue;
+        }
+        let Ok(body) = hcl_edit::parser::parse_body(&f.text) else { continue };
+        for s in body.iter() {
+            let Some(b) = s.as_block() else { continue };
+            if b.ident.as_str() != "resource" {
+                continue;
+            }
+            let mut sized = Vec::new();
+            sized_in(&b.body, &mut sized);
+            let labels: Vec<String> = b.labels.iter().map(|l| l.as_str().to_string()).collect();
+            for key in sized {
+                errors.push(at(
+                    format!("overrides.terraform: {} sets `{key}` in resource {}, a number or placement the plan sized", f.file, labels.join(".")),
+                    "change the spec instead (users, tier, machine_types, database); override files may set tags, networking and other unsized settings".into(),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec_file.to_string(), errors }) }
 }
 
 /// The checks on merged values: chart keys, and sized values changed only
@@ -291,5 +408,47 @@ mod tests {
         let spec = dir.path().join("spec.yaml");
         let r = crate::render_str(&spec.display().to_string(), &format!("{SPEC}{}", CODER.replace("o/coder.yaml", "coder.yaml")));
         assert!(messages(r)[0].contains("leads outside the spec's folder"));
+    }
+}
+
+#[cfg(test)]
+mod terraform_tests {
+    use crate::error::SpecError;
+
+    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+
+    fn render(files: &[(&str, &str)]) -> Result<crate::tree::Tree, SpecError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut list = String::from("overrides:\n  terraform:\n");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+            list.push_str(&format!("    - {name}\n"));
+        }
+        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{list}"))
+    }
+
+    fn first(r: Result<crate::tree::Tree, SpecError>) -> String {
+        let e = r.expect_err("expected an error");
+        let l = &e.errors()[0];
+        format!("{}:{} {} / {}", l.line, l.column, l.message, l.help)
+    }
+
+    #[test]
+    fn files_are_copied_and_checked() {
+        let backend = "terraform {\n  backend \"s3\" {\n    bucket = \"state\"\n  }\n}\n";
+        let tree = render(&[("backend.tf", backend)]).unwrap();
+        let copied = tree.get_str("terraform/aws/backend.tf").unwrap();
+        assert!(copied.starts_with("# DO NOT EDIT: copied by coder-gen from your backend.tf") && copied.ends_with(backend), "{copied}");
+
+        let m = first(render(&[("node_pools.tf", backend)]));
+        assert!(m.starts_with("8:7 overrides.terraform: node_pools.tf would replace coder-gen's node_pools.tf"), "{m}");
+        let m = first(render(&[("broken.tf", "resource \"x\" {\n")]));
+        assert!(m.contains("broken.tf is not Terraform (HCL)"), "{m}");
+        let sized =
+            "resource \"aws_eks_node_group\" \"coderd\" {\n  tags = { team = \"x\" }\n  scaling_config {\n    max_size = 9\n  }\n}\n";
+        let m = first(render(&[("pools_override.tf", sized)]));
+        assert!(m.contains("sets `scaling_config` in resource aws_eks_node_group.coderd"), "{m}");
+        let fine = "resource \"aws_eks_node_group\" \"coderd\" {\n  tags = { team = \"x\" }\n}\n";
+        assert!(render(&[("pools_override.tf", fine)]).is_ok());
     }
 }

@@ -164,6 +164,9 @@ struct RawOverrides {
     /// `coder-provisioner/<namespace>` (maps merge, lists and scalars replace).
     #[serde(default)]
     helm: BTreeMap<String, RawHelmOverride>,
+    /// Terraform files copied into `terraform/<cloud>/` (e.g. `backend.tf`, `tags_override.tf`).
+    #[serde(default)]
+    terraform: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -345,6 +348,14 @@ pub struct HelmOverride {
     pub values: Option<(serde_json::Value, String)>,
 }
 
+/// `overrides.terraform[]`: a `.tf` file of the user's; `text` is filled by
+/// [`crate::overrides::read`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerraformOverride {
+    pub file: At<String>,
+    pub text: Option<String>,
+}
+
 /// Helm value paths the plan sizes or that carry the scheduling contract: an
 /// override may change them only when it lists them as `intended`.
 pub const SIZED_HELM_PATHS: &[&str] = &[
@@ -412,6 +423,8 @@ pub struct Spec {
     pub gitops: Option<Gitops>,
     /// Helm values overrides per target (`coder`, `coder-provisioner/<ns>`).
     pub helm_overrides: BTreeMap<String, HelmOverride>,
+    /// Terraform files of the user's (`overrides.terraform`), in spec order.
+    pub terraform_overrides: Vec<TerraformOverride>,
     /// sha256 of the spec's bytes, for the manifest.
     pub digest: String,
 }
@@ -687,9 +700,9 @@ impl Validator<'_> {
         };
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
-        let helm_overrides = match raw.overrides {
-            Some(o) => self.helm_overrides(o.helm, &provisioners),
-            None => BTreeMap::new(),
+        let (helm_overrides, terraform_overrides) = match raw.overrides {
+            Some(o) => (self.helm_overrides(o.helm, &provisioners), self.terraform_overrides(o.terraform)),
+            None => (BTreeMap::new(), Vec::new()),
         };
 
         if !self.errors.is_empty() {
@@ -714,6 +727,7 @@ impl Validator<'_> {
             machine_types,
             gitops,
             helm_overrides,
+            terraform_overrides,
             digest,
         })
     }
@@ -761,6 +775,31 @@ impl Validator<'_> {
             }
             let at = At { value: file, line: o.values.defined.line(), column: o.values.defined.column() };
             out.insert(target, HelmOverride { file: at, intended, values: None });
+        }
+        out
+    }
+
+    fn terraform_overrides(&mut self, raw: Vec<Spanned<String>>) -> Vec<TerraformOverride> {
+        let mut out: Vec<TerraformOverride> = Vec::new();
+        for f in raw {
+            let file = normalize_repo_path(&f.value).filter(|p| p.ends_with(".tf") && !p.is_empty());
+            let Some(file) = file else {
+                self.err(
+                    &f,
+                    format!("overrides.terraform `{}` is not a .tf file inside the spec's folder", f.value.escape_debug()),
+                    "give a path relative to the spec's folder, without `..`, ending in .tf, e.g. terraform/backend.tf",
+                );
+                continue;
+            };
+            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+            if out.iter().any(|o| o.file.value.rsplit('/').next() == Some(name.as_str())) {
+                self.err(
+                    &f,
+                    format!("overrides.terraform names two files called {name}"),
+                    "each file is copied into terraform/<cloud>/ under its own name: rename one",
+                );
+            }
+            out.push(TerraformOverride { file: At { value: file, line: f.defined.line(), column: f.defined.column() }, text: None });
         }
         out
     }

@@ -20,7 +20,24 @@ pub struct Overrides {
     pub coderd_env: BTreeMap<String, EnvValue>,
     /// Per target (`coder`, `coder-provisioner/<ns>`): the user's values file.
     pub helm: BTreeMap<String, HelmValues>,
+    /// The user's Terraform files, copied into `terraform/<cloud>/`.
+    pub terraform: Vec<TerraformFile>,
     pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TerraformFile {
+    /// Relative to the spec's folder.
+    pub file: String,
+    /// Its name in `terraform/<cloud>/`.
+    pub name: String,
+    pub sha256: String,
+    #[serde(skip)]
+    pub text: String,
+    #[serde(skip)]
+    pub line: u64,
+    #[serde(skip)]
+    pub column: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,5 +100,25 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
                 .join("; ")
         },
     );
-    Overrides { coderd_env: ctx.spec.coder.env.clone(), helm, reasons }
+    let terraform: Vec<TerraformFile> = ctx
+        .spec
+        .terraform_overrides
+        .iter()
+        .filter_map(|o| {
+            let text = o.text.clone()?;
+            Some(TerraformFile {
+                file: o.file.value.clone(),
+                name: o.file.value.rsplit('/').next().unwrap_or(&o.file.value).to_string(),
+                sha256: crate::digest::sha256_hex(text.as_bytes()),
+                text,
+                line: o.file.line,
+                column: o.file.column,
+            })
+        })
+        .collect();
+    reasons.insert(
+        "terraform",
+        "overrides.terraform in the spec: copied as written; *_override.tf files may not set sized arguments (node counts, max pods, classes, storage, HA, labels, taints)".into(),
+    );
+    Overrides { coderd_env: ctx.spec.coder.env.clone(), helm, terraform, reasons }
 }

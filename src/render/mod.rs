@@ -21,5 +21,23 @@ pub fn render(plan: &Plan) -> Tree {
     kustomize::render(plan, &mut tree);
     terraform::render(plan, &mut tree);
     gitops::render(plan, &mut tree);
+    user_terraform(plan, &mut tree);
     tree
+}
+
+/// The user's Terraform files (`overrides.terraform`), copied as written
+/// under a comment naming their source.
+fn user_terraform(plan: &Plan, tree: &mut Tree) {
+    for f in &plan.overrides.terraform {
+        let text = format!(
+            "# DO NOT EDIT: copied by coder-gen from your {} (sha256 {}). Edit that file and run `coder-gen render`.\n{}",
+            f.file, f.sha256, f.text
+        );
+        tree.insert(format!("{}/{}", paths::terraform_dir(plan.cloud), f.name), text);
+    }
+}
+
+/// The file names coder-gen itself writes into `terraform/<cloud>/`.
+pub fn terraform_names(_plan: &Plan) -> Vec<String> {
+    terraform::FILES.iter().map(|f| (*f).to_string()).collect()
 }
