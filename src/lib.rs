@@ -37,6 +37,9 @@ pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, error::SpecEr
     if !plan.overrides.helm.is_empty() {
         overrides::check(&plan, file, &render::helm::generated(&plan))?;
     }
+    if !plan.overrides.kustomize.is_empty() {
+        overrides::check_kustomize(&plan, file, &render::kustomize::objects(&plan))?;
+    }
     if !plan.overrides.terraform.is_empty() {
         overrides::check_terraform(&plan, file, &render::terraform_names(&plan))?;
     }

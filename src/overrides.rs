@@ -29,7 +29,7 @@ const PROVISIONER_KEYS: &str = include_str!("../tests/data/chart-keys/coder-prov
 /// bounded in size, never outside that folder (links included), YAML maps
 /// only. Every problem is reported at once, located at the spec's `values:`.
 pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
-    if spec.helm_overrides.is_empty() && spec.terraform_overrides.is_empty() {
+    if spec.helm_overrides.is_empty() && spec.terraform_overrides.is_empty() && spec.kustomize_overrides.is_empty() {
         return Ok(());
     }
     let dir = spec_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -66,6 +66,28 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
             }
         }
     }
+    for (overlay, k) in &mut spec.kustomize_overrides {
+        for o in k.patches.iter_mut().chain(k.resources.iter_mut()) {
+            let shown = o.file.value.clone();
+            let mut fail = |message: String, help: &str| {
+                errors.push(Located {
+                    line: o.file.line,
+                    column: o.file.column,
+                    message: format!("overrides.kustomize.{overlay}: {message}"),
+                    help: help.to_string(),
+                });
+            };
+            match read_file(dir, root.as_deref(), &shown) {
+                Ok(text) => match object_id(&text) {
+                    Ok(_) => o.text = Some(text),
+                    Err(why) => {
+                        fail(format!("{shown}: {why}"), "give one Kubernetes object per file, with apiVersion, kind and metadata.name")
+                    }
+                },
+                Err((message, help)) => fail(message, help),
+            }
+        }
+    }
     for o in &mut spec.terraform_overrides {
         let shown = o.file.value.clone();
         let mut fail = |message: String, help: &str| {
@@ -88,6 +110,59 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
+}
+
+/// `(kind, name)` of the one Kubernetes object in `text`.
+pub fn object_id(text: &str) -> Result<(String, String), String> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    let v: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let l = SpecError::from_yaml("", &e);
+        l.errors().first().map(|x| format!("{}:{}: {}", x.line, x.column, x.message)).unwrap_or_default()
+    })?;
+    let s = |p: &str| get(&v, p).and_then(Value::as_str).map(str::to_string);
+    match (s("apiVersion"), s("kind"), s("metadata.name")) {
+        (Some(_), Some(kind), Some(name)) => Ok((kind, name)),
+        _ => Err("is not a Kubernetes object with apiVersion, kind and metadata.name".into()),
+    }
+}
+
+/// Kinds whose numbers the plan sized (quotas, LimitRange defaults): a patch
+/// may not change them.
+const SIZED_KINDS: &[&str] = &["ResourceQuota", "LimitRange"];
+
+/// The checks on Kustomize files: a patch must match an object of its
+/// overlay (a patch that matches nothing is an error, not a silent no-op)
+/// and may not touch a sized object; an extra object must not take a
+/// generated object's kind and name. `generated` lists `(kind, name)` per
+/// overlay.
+pub fn check_kustomize(plan: &Plan, spec_file: &str, generated: &BTreeMap<String, Vec<(String, String)>>) -> Result<(), SpecError> {
+    let mut errors = Vec::new();
+    for (overlay, files) in &plan.overrides.kustomize {
+        let objects = generated.get(overlay).cloned().unwrap_or_default();
+        let list = || objects.iter().map(|(k, n)| format!("{k}/{n}")).collect::<Vec<_>>().join(", ");
+        for f in files {
+            let at = |message: String, help: String| Located { line: f.line, column: f.column, message, help };
+            let id = (f.object_kind.clone(), f.object_name.clone());
+            let exists = objects.contains(&id);
+            if f.patch && !exists {
+                errors.push(at(
+                    format!("overrides.kustomize.{overlay}: patch {} matches nothing ({}/{} is not in the overlay)", f.file, id.0, id.1),
+                    format!("patch one of: {}", list()),
+                ));
+            } else if f.patch && SIZED_KINDS.contains(&id.0.as_str()) {
+                errors.push(at(
+                    format!("overrides.kustomize.{overlay}: patch {} changes {}/{}, which the plan sized", f.file, id.0, id.1),
+                    "change the spec instead (users, workspaces, provisioners)".into(),
+                ));
+            } else if !f.patch && exists {
+                errors.push(at(
+                    format!("overrides.kustomize.{overlay}: {} adds {}/{}, which coder-gen already writes", f.file, id.0, id.1),
+                    "give your object a name of its own, or list the file under patches to change the generated one".into(),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec_file.to_string(), errors }) }
 }
 
 /// The text of `rel` under `dir`, refused outside `root` (after links) and
@@ -450,5 +525,69 @@ mod terraform_tests {
         assert!(m.contains("sets `scaling_config` in resource aws_eks_node_group.coderd"), "{m}");
         let fine = "resource \"aws_eks_node_group\" \"coderd\" {\n  tags = { team = \"x\" }\n}\n";
         assert!(render(&[("pools_override.tf", fine)]).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod kustomize_tests {
+    use crate::error::SpecError;
+
+    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+
+    fn render(overlay: &str, key: &str, name: &str, text: &str) -> Result<crate::tree::Tree, SpecError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let o = format!("overrides:\n  kustomize:\n    {overlay}:\n      {key}:\n        - {name}\n");
+        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{o}"))
+    }
+
+    fn first(r: Result<crate::tree::Tree, SpecError>) -> String {
+        let e = r.expect_err("expected an error");
+        let l = &e.errors()[0];
+        format!("{}:{} {} / {}", l.line, l.column, l.message, l.help)
+    }
+
+    const NS_PATCH: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: coder\n  labels:\n    team: platform\n";
+
+    #[test]
+    fn patches_and_extra_objects_are_wired_into_the_overlay() {
+        let tree = render("coder", "patches", "ns.yaml", NS_PATCH).unwrap();
+        let k = tree.get_str("kustomize/overlays/coder/kustomization.yaml").unwrap();
+        assert!(k.contains("patches:\n  - path: patch-ns.yaml"), "{k}");
+        assert!(tree.get_str("kustomize/overlays/coder/patch-ns.yaml").unwrap().ends_with(NS_PATCH));
+        let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: extra\n";
+        let tree = render("workspaces-coder-workspaces", "resources", "sa.yaml", sa).unwrap();
+        let k = tree.get_str("kustomize/overlays/workspaces-coder-workspaces/kustomization.yaml").unwrap();
+        assert!(k.contains("  - extra-sa.yaml\n"), "{k}");
+    }
+
+    #[test]
+    fn a_patch_that_matches_nothing_is_refused() {
+        let m = first(render("coder", "patches", "ns.yaml", &NS_PATCH.replace("name: coder", "name: coderr")));
+        assert!(
+            m.starts_with("10:11 overrides.kustomize.coder: patch ns.yaml matches nothing (Namespace/coderr is not in the overlay)"),
+            "{m}"
+        );
+        assert!(m.contains("Namespace/coder"), "valid targets are named: {m}");
+    }
+
+    #[test]
+    fn sized_objects_duplicates_and_bad_targets_are_refused() {
+        let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: coder-workspaces\nspec:\n  hard:\n    pods: \"999\"\n";
+        let quota_name = crate::render_str("s.yaml", SPEC).unwrap();
+        let name = quota_name
+            .paths()
+            .find(|p| p.starts_with("kustomize/overlays/workspaces-") && p.ends_with("resourcequota.yaml"))
+            .unwrap()
+            .to_string();
+        let real = crate::overrides::object_id(quota_name.get_str(&name).unwrap()).unwrap().1;
+        let m = first(render("workspaces-coder-workspaces", "patches", "q.yaml", &quota.replace("coder-workspaces", &real)));
+        assert!(m.contains("which the plan sized"), "{m}");
+        let m = first(render("coder", "resources", "ns.yaml", NS_PATCH));
+        assert!(m.contains("which coder-gen already writes"), "{m}");
+        let m = first(render("coderd", "patches", "ns.yaml", NS_PATCH));
+        assert!(m.contains("no overlay `coderd`") && m.contains("workspaces-coder-workspaces"), "{m}");
+        let m = first(render("coder", "patches", "ns.yaml", "kind: Namespace\n"));
+        assert!(m.contains("not a Kubernetes object"), "{m}");
     }
 }

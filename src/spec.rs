@@ -167,6 +167,21 @@ struct RawOverrides {
     /// Terraform files copied into `terraform/<cloud>/` (e.g. `backend.tf`, `tags_override.tf`).
     #[serde(default)]
     terraform: Vec<Spanned<String>>,
+    /// Per Kustomize overlay (`coder`, `provisioners-<ns>`, `workspaces-<ns>`): patches and extra objects.
+    #[serde(default)]
+    kustomize: BTreeMap<String, RawKustomizeOverride>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKustomizeOverride {
+    /// Strategic merge patches (one object each), applied to the overlay's objects; a patch that matches
+    /// no object is an error.
+    #[serde(default)]
+    patches: Vec<Spanned<String>>,
+    /// Extra objects (one per file), placed in the overlay's namespace.
+    #[serde(default)]
+    resources: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,12 +363,20 @@ pub struct HelmOverride {
     pub values: Option<(serde_json::Value, String)>,
 }
 
-/// `overrides.terraform[]`: a `.tf` file of the user's; `text` is filled by
-/// [`crate::overrides::read`].
+/// A file of the user's named by `overrides.terraform` or
+/// `overrides.kustomize`; `text` is filled by [`crate::overrides::read`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TerraformOverride {
+pub struct UserFile {
     pub file: At<String>,
     pub text: Option<String>,
+}
+
+/// `overrides.kustomize.<overlay>`: files of the user's; `text` is filled by
+/// [`crate::overrides::read`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KustomizeOverride {
+    pub patches: Vec<UserFile>,
+    pub resources: Vec<UserFile>,
 }
 
 /// Helm value paths the plan sizes or that carry the scheduling contract: an
@@ -424,7 +447,9 @@ pub struct Spec {
     /// Helm values overrides per target (`coder`, `coder-provisioner/<ns>`).
     pub helm_overrides: BTreeMap<String, HelmOverride>,
     /// Terraform files of the user's (`overrides.terraform`), in spec order.
-    pub terraform_overrides: Vec<TerraformOverride>,
+    pub terraform_overrides: Vec<UserFile>,
+    /// Kustomize patches and extra objects per overlay (`overrides.kustomize`).
+    pub kustomize_overrides: BTreeMap<String, KustomizeOverride>,
     /// sha256 of the spec's bytes, for the manifest.
     pub digest: String,
 }
@@ -700,9 +725,13 @@ impl Validator<'_> {
         };
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
-        let (helm_overrides, terraform_overrides) = match raw.overrides {
-            Some(o) => (self.helm_overrides(o.helm, &provisioners), self.terraform_overrides(o.terraform)),
-            None => (BTreeMap::new(), Vec::new()),
+        let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
+            Some(o) => (
+                self.helm_overrides(o.helm, &provisioners),
+                self.terraform_overrides(o.terraform),
+                self.kustomize_overrides(o.kustomize, &provisioners, &workspaces),
+            ),
+            None => (BTreeMap::new(), Vec::new(), BTreeMap::new()),
         };
 
         if !self.errors.is_empty() {
@@ -728,6 +757,7 @@ impl Validator<'_> {
             gitops,
             helm_overrides,
             terraform_overrides,
+            kustomize_overrides,
             digest,
         })
     }
@@ -779,8 +809,62 @@ impl Validator<'_> {
         out
     }
 
-    fn terraform_overrides(&mut self, raw: Vec<Spanned<String>>) -> Vec<TerraformOverride> {
-        let mut out: Vec<TerraformOverride> = Vec::new();
+    fn kustomize_overrides(
+        &mut self,
+        raw: BTreeMap<String, RawKustomizeOverride>,
+        provisioners: &[ProvisionerGroup],
+        workspaces: &[WorkspaceGroup],
+    ) -> BTreeMap<String, KustomizeOverride> {
+        let mut overlays = vec![CODER_NAMESPACE.to_string()];
+        overlays.extend(provisioners.iter().map(|g| format!("provisioners-{}", g.namespace)));
+        overlays.extend(workspaces.iter().map(|g| format!("workspaces-{}", g.namespace)));
+        let mut out = BTreeMap::new();
+        for (overlay, o) in raw {
+            let mut names = Vec::new();
+            let mut files = |list: Vec<Spanned<String>>, what: &str, this: &mut Self| -> Vec<UserFile> {
+                let mut v = Vec::new();
+                for f in list {
+                    if !overlays.contains(&overlay) {
+                        this.err(
+                            &f,
+                            format!("overrides.kustomize has no overlay `{}`", overlay.escape_debug()),
+                            &format!("use one of: {}", overlays.join(", ")),
+                        );
+                    }
+                    match normalize_repo_path(&f.value).filter(|p| (p.ends_with(".yaml") || p.ends_with(".yml")) && !p.is_empty()) {
+                        Some(file) => {
+                            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+                            if names.contains(&name) {
+                                this.err(
+                                    &f,
+                                    format!("overrides.kustomize.{overlay} names two files called {name}"),
+                                    "each file is copied into the overlay under its own name: rename one",
+                                );
+                            }
+                            names.push(name);
+                            v.push(UserFile { file: At { value: file, line: f.defined.line(), column: f.defined.column() }, text: None });
+                        }
+                        None => this.err(
+                            &f,
+                            format!(
+                                "overrides.kustomize.{overlay}.{what} `{}` is not a .yaml file inside the spec's folder",
+                                f.value.escape_debug()
+                            ),
+                            "give a path relative to the spec's folder, without `..`, e.g. kustomize/coder-patch.yaml",
+                        ),
+                    }
+                }
+                v
+            };
+            let patches = files(o.patches, "patches", self);
+            let resources = files(o.resources, "resources", self);
+            out.insert(overlay, KustomizeOverride { patches, resources });
+        }
+        out
+    }
+
+    fn terraform_overrides(&mut self, raw: Vec<Spanned<String>>) -> Vec<UserFile> {
+        let mut out: Vec<UserFile> = Vec::new();
         for f in raw {
             let file = normalize_repo_path(&f.value).filter(|p| p.ends_with(".tf") && !p.is_empty());
             let Some(file) = file else {
@@ -799,7 +883,7 @@ impl Validator<'_> {
                     "each file is copied into terraform/<cloud>/ under its own name: rename one",
                 );
             }
-            out.push(TerraformOverride { file: At { value: file, line: f.defined.line(), column: f.defined.column() }, text: None });
+            out.push(UserFile { file: At { value: file, line: f.defined.line(), column: f.defined.column() }, text: None });
         }
         out
     }

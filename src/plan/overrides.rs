@@ -22,7 +22,29 @@ pub struct Overrides {
     pub helm: BTreeMap<String, HelmValues>,
     /// The user's Terraform files, copied into `terraform/<cloud>/`.
     pub terraform: Vec<TerraformFile>,
+    /// Per overlay (`coder`, `provisioners-<ns>`, `workspaces-<ns>`): the
+    /// user's patches and extra objects, copied into the overlay.
+    pub kustomize: BTreeMap<String, Vec<KustomizeFile>>,
     pub reasons: Reasons,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KustomizeFile {
+    /// Relative to the spec's folder.
+    pub file: String,
+    /// Its name in the overlay (`patch-<name>` or `extra-<name>`).
+    pub name: String,
+    /// A strategic merge patch (else an extra object).
+    pub patch: bool,
+    pub object_kind: String,
+    pub object_name: String,
+    pub sha256: String,
+    #[serde(skip)]
+    pub text: String,
+    #[serde(skip)]
+    pub line: u64,
+    #[serde(skip)]
+    pub column: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,5 +142,37 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
         "terraform",
         "overrides.terraform in the spec: copied as written; *_override.tf files may not set sized arguments (node counts, max pods, classes, storage, HA, labels, taints)".into(),
     );
-    Overrides { coderd_env: ctx.spec.coder.env.clone(), helm, terraform, reasons }
+    let mut kustomize = BTreeMap::new();
+    for (overlay, k) in &ctx.spec.kustomize_overrides {
+        let files: Vec<KustomizeFile> = k
+            .patches
+            .iter()
+            .map(|f| (f, true))
+            .chain(k.resources.iter().map(|f| (f, false)))
+            .filter_map(|(f, patch)| {
+                let text = f.text.clone()?;
+                let (object_kind, object_name) = crate::overrides::object_id(&text).ok()?;
+                let base = f.file.value.rsplit('/').next().unwrap_or(&f.file.value);
+                Some(KustomizeFile {
+                    file: f.file.value.clone(),
+                    name: format!("{}-{base}", if patch { "patch" } else { "extra" }),
+                    patch,
+                    object_kind,
+                    object_name,
+                    sha256: crate::digest::sha256_hex(text.as_bytes()),
+                    text,
+                    line: f.file.line,
+                    column: f.file.column,
+                })
+            })
+            .collect();
+        if !files.is_empty() {
+            kustomize.insert(overlay.clone(), files);
+        }
+    }
+    reasons.insert(
+        "kustomize",
+        "overrides.kustomize in the spec: copied into the overlay; each patch must match one of its objects and may not touch a ResourceQuota or LimitRange (sized)".into(),
+    );
+    Overrides { coderd_env: ctx.spec.coder.env.clone(), helm, terraform, kustomize, reasons }
 }
