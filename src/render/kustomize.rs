@@ -121,7 +121,7 @@ impl Overlay {
         let mut patches = Vec::new();
         for f in plan.overrides.kustomize.get(overlay).into_iter().flatten() {
             let text = format!(
-                "# DO NOT EDIT: copied by coder-gen from your {} (sha256 {}). Edit that file and run `coder-gen render`.\n{}",
+                "# DO NOT EDIT: copied by coder-gen from your {}; edit that file and run `coder-gen render`.\n# sha256 {}\n{}",
                 f.file, f.sha256, f.text
             );
             tree.insert(format!("{}/{}", self.dir, f.name), text);
