@@ -445,6 +445,8 @@ mod tests {
         assert!(plan.overrides.reasons["helm"].contains("from the user, not the plan: coder.replicaCount"), "{:?}", plan.overrides.reasons);
         let tree = render(&intended, &[("o/coder.yaml", file)]).unwrap();
         assert!(tree.get_str("helm/coder/values.yaml").unwrap().contains("replicaCount: 5"));
+        assert!(tree.get_str("README.md").unwrap().contains("`coder.replicaCount` comes from your file, not from the sizing above"));
+        assert!(crate::plan::to_text(&plan).contains("from you, not the plan: coder.replicaCount"));
     }
 
     #[test]

@@ -352,6 +352,16 @@ pub enum GitopsController {
     Argocd,
 }
 
+impl GitopsController {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GitopsController::None => "none",
+            GitopsController::Flux => "flux",
+            GitopsController::Argocd => "argocd",
+        }
+    }
+}
+
 /// `overrides.helm.<target>`: a values file of the user's. `values` is filled
 /// by [`crate::overrides::read`] (I/O), never by the parser.
 #[derive(Debug, Clone, PartialEq, Eq)]

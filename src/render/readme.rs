@@ -259,6 +259,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "   ```")?;
     writeln!(o)?;
     user_secrets(p, o)?;
+    user_overrides(p, o)?;
     gitops(p, o)?;
     writeln!(o, "## Workspace templates")?;
     writeln!(o)?;
@@ -308,6 +309,36 @@ fn user_secrets(p: &Plan, o: &mut String) -> std::fmt::Result {
         writeln!(o, "kubectl create secret generic {secret} -n {}{literals}", p.coderd.namespace)?;
     }
     writeln!(o, "```")?;
+    writeln!(o)?;
+    Ok(())
+}
+
+/// Which files of the user's are merged or copied into this tree, and which
+/// sized numbers come from them rather than from the plan.
+fn user_overrides(p: &Plan, o: &mut String) -> std::fmt::Result {
+    let ov = &p.overrides;
+    if ov.helm.is_empty() && ov.kustomize.is_empty() && ov.terraform.is_empty() {
+        return Ok(());
+    }
+    writeln!(o, "## Your overrides")?;
+    writeln!(o)?;
+    writeln!(o, "Merged or copied from your files (edit those, not this tree, and render again):")?;
+    writeln!(o)?;
+    for (target, h) in &ov.helm {
+        writeln!(o, "- `{}` merged into the `{target}` values", h.file)?;
+        for i in &h.intended {
+            writeln!(o, "  - `{i}` comes from your file, not from the sizing above")?;
+        }
+    }
+    for (overlay, files) in &ov.kustomize {
+        for f in files {
+            let what = if f.patch { "patches" } else { "adds" };
+            writeln!(o, "- `{}` {what} {}/{} in `kustomize/overlays/{overlay}`", f.file, f.object_kind, f.object_name)?;
+        }
+    }
+    for t in &ov.terraform {
+        writeln!(o, "- `{}` copied to `{}/{}`", t.file, paths::terraform_dir(p.cloud), t.name)?;
+    }
     writeln!(o)?;
     Ok(())
 }
