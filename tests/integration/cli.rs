@@ -113,3 +113,48 @@ fn plan_text_shows_tier_pools_and_warnings() {
             .and(predicate::str::contains("seed-capacity-mismatch")),
     );
 }
+
+/// Issue #14: an override file is part of what render, diff and check see.
+/// Editing it is drift; a patch that matches nothing and an unintended sized
+/// value are refused with exit 2 and nothing written.
+#[test]
+fn override_files_are_rendered_checked_and_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::write(tmp.path().join("coder.yaml"), "coder:\n  image:\n    pullSecrets:\n      - name: regcred\n").unwrap();
+    let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n"));
+    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
+    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    std::fs::write(tmp.path().join("coder.yaml"), "coder:\n  image:\n    pullSecrets:\n      - name: other\n").unwrap();
+    coder_gen()
+        .arg("check")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-      - name: regcred").and(predicate::str::contains("+      - name: other")));
+
+    std::fs::write(tmp.path().join("coder.yaml"), "coder:\n  replicaCount: 9\n").unwrap();
+    coder_gen()
+        .arg("render")
+        .arg(&spec)
+        .arg("-o")
+        .arg(tmp.path().join("new"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("changes `coder.replicaCount`, which the plan sized").and(predicate::str::contains("intended")));
+    assert!(!tmp.path().join("new").exists());
+
+    std::fs::write(tmp.path().join("p.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: nope\n").unwrap();
+    let spec = spec_in(tmp.path(), "spec2.yaml", &format!("{MINIMAL}overrides:\n  kustomize:\n    coder:\n      patches: [p.yaml]\n"));
+    coder_gen()
+        .arg("render")
+        .arg(&spec)
+        .arg("-o")
+        .arg(tmp.path().join("new"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("spec2.yaml:9:17: overrides.kustomize.coder: patch p.yaml matches nothing"));
+    assert!(!tmp.path().join("new").exists());
+}
