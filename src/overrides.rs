@@ -67,6 +67,27 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
         }
     }
     for (overlay, k) in &mut spec.kustomize_overrides {
+        for (o, _, _) in &mut k.json_patches {
+            let shown = o.file.value.clone();
+            let mut fail = |message: String, help: &str| {
+                errors.push(Located {
+                    line: o.file.line,
+                    column: o.file.column,
+                    message: format!("overrides.kustomize.{overlay}: {message}"),
+                    help: help.to_string(),
+                });
+            };
+            match read_file(dir, root.as_deref(), &shown) {
+                Ok(text) => match json_ops(&text) {
+                    Ok(_) => o.text = Some(text),
+                    Err(why) => fail(
+                        format!("{shown}: {why}"),
+                        "write a YAML list of JSON 6902 operations, e.g. `- op: replace` with `path: /spec/...` and `value:`",
+                    ),
+                },
+                Err((message, help)) => fail(message, help),
+            }
+        }
         for o in k.patches.iter_mut().chain(k.resources.iter_mut()) {
             let shown = o.file.value.clone();
             let mut fail = |message: String, help: &str| {
@@ -126,6 +147,31 @@ pub fn object_id(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The `(op, path)` of each JSON 6902 operation in `text`.
+pub fn json_ops(text: &str) -> Result<Vec<(String, String)>, String> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    let v: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let l = SpecError::from_yaml("", &e);
+        l.errors().first().map(|x| format!("{}:{}: {}", x.line, x.column, x.message)).unwrap_or_default()
+    })?;
+    let Value::Array(ops) = v else { return Err("is not a list of JSON 6902 operations".into()) };
+    if ops.is_empty() {
+        return Err("has no operations".into());
+    }
+    ops.iter()
+        .map(|op| {
+            let s = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
+            match (s("op"), s("path")) {
+                (Some(o), Some(p)) if ["add", "remove", "replace", "move", "copy", "test"].contains(&o.as_str()) && p.starts_with('/') => {
+                    Ok((o, p))
+                }
+                _ => Err("has an operation without a valid `op` (add, remove, replace, move, copy, test) and a `path` starting with /"
+                    .to_string()),
+            }
+        })
+        .collect()
+}
+
 /// Kinds whose numbers the plan sized (quotas, LimitRange defaults): a patch
 /// may not change them.
 const SIZED_KINDS: &[&str] = &["ResourceQuota", "LimitRange"];
@@ -135,25 +181,38 @@ const SIZED_KINDS: &[&str] = &["ResourceQuota", "LimitRange"];
 /// and may not touch a sized object; an extra object must not take a
 /// generated object's kind and name. `generated` lists `(kind, name)` per
 /// overlay.
-pub fn check_kustomize(plan: &Plan, spec_file: &str, generated: &BTreeMap<String, Vec<(String, String)>>) -> Result<(), SpecError> {
+pub fn check_kustomize(plan: &Plan, spec_file: &str, generated: &BTreeMap<String, Vec<(String, String, Value)>>) -> Result<(), SpecError> {
     let mut errors = Vec::new();
     for (overlay, files) in &plan.overrides.kustomize {
-        let objects = generated.get(overlay).cloned().unwrap_or_default();
+        let full = generated.get(overlay).cloned().unwrap_or_default();
+        let objects: Vec<(String, String)> = full.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect();
         let list = || objects.iter().map(|(k, n)| format!("{k}/{n}")).collect::<Vec<_>>().join(", ");
         for f in files {
             let at = |message: String, help: String| Located { line: f.line, column: f.column, message, help };
             let id = (f.object_kind.clone(), f.object_name.clone());
             let exists = objects.contains(&id);
-            if f.patch && !exists {
+            if (f.patch || f.json_patch) && !exists {
                 errors.push(at(
                     format!("overrides.kustomize.{overlay}: patch {} matches nothing ({}/{} is not in the overlay)", f.file, id.0, id.1),
                     format!("patch one of: {}", list()),
                 ));
-            } else if f.patch && SIZED_KINDS.contains(&id.0.as_str()) {
+            } else if (f.patch || f.json_patch) && SIZED_KINDS.contains(&id.0.as_str()) {
                 errors.push(at(
                     format!("overrides.kustomize.{overlay}: patch {} changes {}/{}, which the plan sized", f.file, id.0, id.1),
                     "change the spec instead (users, workspaces, provisioners)".into(),
                 ));
+            } else if f.json_patch && exists {
+                // Operations that need an existing path fail at `kustomize build`
+                // when it is missing: refuse them here, where the spec is.
+                let object = full.iter().find(|(k, n, _)| (k, n) == (&id.0, &id.1)).map(|(_, _, v)| v).filter(|v| !v.is_null());
+                for (op, path) in json_ops(&f.text).unwrap_or_default() {
+                    if matches!(op.as_str(), "remove" | "replace" | "test") && object.is_some_and(|o| o.pointer(&path).is_none()) {
+                        errors.push(at(
+                            format!("overrides.kustomize.{overlay}: {} `{op} {path}` matches nothing in {}/{}", f.file, id.0, id.1),
+                            "point the operation at a path the generated object has (see the tree's file), or use `add`".into(),
+                        ));
+                    }
+                }
             } else if !f.patch && exists {
                 errors.push(at(
                     format!("overrides.kustomize.{overlay}: {} adds {}/{}, which coder-gen already writes", f.file, id.0, id.1),
@@ -591,5 +650,33 @@ mod kustomize_tests {
         assert!(m.contains("no overlay `coderd`") && m.contains("workspaces-coder-workspaces"), "{m}");
         let m = first(render("coder", "patches", "ns.yaml", "kind: Namespace\n"));
         assert!(m.contains("not a Kubernetes object"), "{m}");
+    }
+}
+
+#[cfg(test)]
+mod json_patch_tests {
+    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+
+    fn render(ops: &str, kind: &str, name: &str) -> Result<crate::tree::Tree, crate::error::SpecError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("j.yaml"), ops).unwrap();
+        let o = format!(
+            "overrides:\n  kustomize:\n    coder:\n      json_patches:\n        - file: j.yaml\n          kind: {kind}\n          name: {name}\n"
+        );
+        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{o}"))
+    }
+
+    #[test]
+    fn json_patches_name_their_target_and_must_apply() {
+        let add = "- op: add\n  path: /metadata/annotations\n  value:\n    team: platform\n";
+        let tree = render(add, "Namespace", "coder").unwrap();
+        let k = tree.get_str("kustomize/overlays/coder/kustomization.yaml").unwrap();
+        assert!(k.contains("  - path: json-patch-j.yaml\n    target:\n      kind: Namespace\n      name: coder\n"), "{k}");
+        let msg = |r: Result<crate::tree::Tree, crate::error::SpecError>| r.expect_err("expected an error").errors()[0].message.clone();
+        assert!(msg(render(add, "Namespace", "other")).contains("matches nothing (Namespace/other"));
+        let replace = "- op: replace\n  path: /spec/nothing\n  value: 1\n";
+        let m = msg(render(replace, "NetworkPolicy", "allow-users"));
+        assert!(m.contains("`replace /spec/nothing` matches nothing in NetworkPolicy/allow-users"), "{m}");
+        assert!(msg(render("op: add\n", "Namespace", "coder")).contains("not a list of JSON 6902 operations"));
     }
 }

@@ -182,6 +182,20 @@ struct RawKustomizeOverride {
     /// Extra objects (one per file), placed in the overlay's namespace.
     #[serde(default)]
     resources: Vec<Spanned<String>>,
+    /// JSON 6902 patches: a file with a list of operations, and the object it patches.
+    #[serde(default)]
+    json_patches: Vec<RawJsonPatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJsonPatch {
+    /// The file with the operations (`- op: replace` ...), relative to the spec's folder.
+    file: Spanned<String>,
+    /// The kind of the overlay object it patches, e.g. `NetworkPolicy`.
+    kind: String,
+    /// The name of that object.
+    name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,6 +401,8 @@ pub struct UserFile {
 pub struct KustomizeOverride {
     pub patches: Vec<UserFile>,
     pub resources: Vec<UserFile>,
+    /// JSON 6902 patches with their target `(kind, name)`.
+    pub json_patches: Vec<(UserFile, String, String)>,
 }
 
 /// Helm value paths the plan sizes or that carry the scheduling contract: an
@@ -868,7 +884,10 @@ impl Validator<'_> {
             };
             let patches = files(o.patches, "patches", self);
             let resources = files(o.resources, "resources", self);
-            out.insert(overlay, KustomizeOverride { patches, resources });
+            let targets: Vec<(String, String)> = o.json_patches.iter().map(|j| (j.kind.clone(), j.name.clone())).collect();
+            let json_files = files(o.json_patches.into_iter().map(|j| j.file).collect(), "json_patches", self);
+            let json_patches = json_files.into_iter().zip(targets).map(|(f, (k, n))| (f, k, n)).collect();
+            out.insert(overlay, KustomizeOverride { patches, resources, json_patches });
         }
         out
     }

@@ -34,8 +34,10 @@ pub struct KustomizeFile {
     pub file: String,
     /// Its name in the overlay (`patch-<name>` or `extra-<name>`).
     pub name: String,
-    /// A strategic merge patch (else an extra object).
+    /// A strategic merge patch.
     pub patch: bool,
+    /// A JSON 6902 patch of `object_kind`/`object_name` (neither: an extra object).
+    pub json_patch: bool,
     pub object_kind: String,
     pub object_name: String,
     pub sha256: String,
@@ -157,6 +159,7 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
                     file: f.file.value.clone(),
                     name: format!("{}-{base}", if patch { "patch" } else { "extra" }),
                     patch,
+                    json_patch: false,
                     object_kind,
                     object_name,
                     sha256: crate::digest::sha256_hex(text.as_bytes()),
@@ -166,6 +169,23 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
                 })
             })
             .collect();
+        let mut files = files;
+        for (f, kind, name) in &k.json_patches {
+            let Some(text) = f.text.clone() else { continue };
+            let base = f.file.value.rsplit('/').next().unwrap_or(&f.file.value);
+            files.push(KustomizeFile {
+                file: f.file.value.clone(),
+                name: format!("json-patch-{base}"),
+                patch: false,
+                json_patch: true,
+                object_kind: kind.clone(),
+                object_name: name.clone(),
+                sha256: crate::digest::sha256_hex(text.as_bytes()),
+                text,
+                line: f.file.line,
+                column: f.file.column,
+            });
+        }
         if !files.is_empty() {
             kustomize.insert(overlay.clone(), files);
         }

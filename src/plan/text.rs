@@ -125,7 +125,7 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
                     o,
                     "  kustomize {overlay}: {} ({} {}/{})",
                     f.file,
-                    if f.patch { "patch of" } else { "adds" },
+                    if f.patch || f.json_patch { "patch of" } else { "adds" },
                     f.object_kind,
                     f.object_name
                 )?;

@@ -48,6 +48,15 @@ struct Kustomization {
 #[derive(Serialize)]
 struct PatchRef {
     path: String,
+    /// JSON 6902 patches name their object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<PatchTarget>,
+}
+
+#[derive(Serialize)]
+struct PatchTarget {
+    kind: String,
+    name: String,
 }
 
 impl Kustomization {
@@ -126,7 +135,10 @@ impl Overlay {
             );
             tree.insert(format!("{}/{}", self.dir, f.name), text);
             if f.patch {
-                patches.push(PatchRef { path: f.name.clone() });
+                patches.push(PatchRef { path: f.name.clone(), target: None });
+            } else if f.json_patch {
+                let target = PatchTarget { kind: f.object_kind.clone(), name: f.object_name.clone() };
+                patches.push(PatchRef { path: f.name.clone(), target: Some(target) });
             } else {
                 resources.push(f.name.clone());
             }
@@ -390,7 +402,7 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
 /// `(kind, name)` of the objects coder-gen writes into each overlay (by
 /// overlay name), the shared default-deny policy included: what the user's
 /// patches may match.
-pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, String, serde_json::Value)>> {
     let mut overlays = vec![coder_overlay(plan)];
     overlays.extend(provisioner_overlays(plan));
     overlays.extend(workspace_overlays(plan));
@@ -398,8 +410,11 @@ pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, S
         .into_iter()
         .map(|o| {
             let name = o.dir.rsplit('/').next().unwrap_or(&o.dir).to_string();
-            let mut ids = vec![("NetworkPolicy".to_string(), DEFAULT_DENY.to_string())];
-            ids.extend(o.files.iter().filter_map(|(_, text)| crate::overrides::object_id(text).ok()));
+            let mut ids = vec![("NetworkPolicy".to_string(), DEFAULT_DENY.to_string(), serde_json::Value::Null)];
+            ids.extend(o.files.iter().filter_map(|(_, text)| {
+                let (kind, name) = crate::overrides::object_id(text).ok()?;
+                Some((kind, name, serde_saphyr::from_str(text).ok()?))
+            }));
             (name, ids)
         })
         .collect()

@@ -332,7 +332,7 @@ fn user_overrides(p: &Plan, o: &mut String) -> std::fmt::Result {
     }
     for (overlay, files) in &ov.kustomize {
         for f in files {
-            let what = if f.patch { "patches" } else { "adds" };
+            let what = if f.patch || f.json_patch { "patches" } else { "adds" };
             writeln!(o, "- `{}` {what} {}/{} in `kustomize/overlays/{overlay}`", f.file, f.object_kind, f.object_name)?;
         }
     }
