@@ -44,6 +44,7 @@ echo "-- yamllint"
 lint=(golden)
 [ -d examples/gitops ] && lint+=(examples/gitops)
 [ -d .github ] && lint+=(.github)
+[ -d overlays ] && lint+=(overlays)
 if ! "$venv/bin/yamllint" --strict -c .ci/yamllint.yaml "${lint[@]}"; then
   fail=1
 fi

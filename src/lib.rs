@@ -14,6 +14,7 @@ pub mod digest;
 pub mod error;
 pub mod explain;
 pub mod output;
+pub mod overrides;
 pub mod plan;
 pub mod render;
 pub mod schema;
@@ -100,9 +101,23 @@ pub fn spec_from_str(file: &str, text: &str) -> Result<spec::Spec, error::SpecEr
     Ok(spec)
 }
 
-/// Spec text -> Plan, with the embedded catalog.
+/// Spec text -> Plan, with the embedded catalog. Override files the spec
+/// names (`overrides:`) are read relative to `file`'s folder.
 pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, error::SpecError> {
-    plan::plan(&spec_from_str(file, text)?, catalog::Catalog::embedded())
+    let mut spec = spec_from_str(file, text)?;
+    // The user's override files, read (bounded) relative to the spec.
+    overrides::read(&mut spec, Path::new(file))?;
+    let plan = plan::plan(&spec, catalog::Catalog::embedded())?;
+    if !plan.overrides.helm.is_empty() {
+        overrides::check(&plan, file, &render::helm::generated(&plan))?;
+    }
+    if !plan.overrides.kustomize.is_empty() {
+        overrides::check_kustomize(&plan, file, &render::kustomize::objects(&plan))?;
+    }
+    if !plan.overrides.terraform.is_empty() {
+        overrides::check_terraform(&plan, file, &render::terraform_names(&plan))?;
+    }
+    Ok(plan)
 }
 
 /// Spec text -> Tree: the whole pipeline short of the disk.

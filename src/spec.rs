@@ -299,6 +299,12 @@ pub(crate) struct RawSpec {
     /// (default) or filled by the External Secrets Operator.
     #[serde(default)]
     secrets: Option<RawSecrets>,
+    /// GitOps controller objects that deploy the tree from its Git repository (default: none).
+    #[serde(default)]
+    gitops: Option<RawGitops>,
+    /// Your own settings that coder-gen merges into the generated tree and checks.
+    #[serde(default)]
+    overrides: Option<RawOverrides>,
 }
 
 /// `observability:` as `auto|true|false` (the v1 form) or as a map.
@@ -465,6 +471,11 @@ struct RawCoder {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     organization: Option<Spanned<String>>,
+    /// Extra coderd environment variables (OIDC, GitHub login, CA bundle, ...): a string value, or
+    /// `{ secret: NAME, key: KEY }` to read it from a Secret in coderd's namespace.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
+    env: BTreeMap<String, Spanned<EnvValue>>,
 }
 
 /// `entry:` in the spec.
@@ -605,6 +616,250 @@ struct RawMachineTypes {
     database: Option<Spanned<String>>,
 }
 
+/// `overrides:` files of your own, relative to the spec's folder.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Overrides")]
+struct RawOverrides {
+    /// Helm values deep-merged over the generated values of a release: `coder` or
+    /// `coder-provisioner/<namespace>` (maps merge, lists and scalars replace).
+    #[serde(default)]
+    helm: BTreeMap<String, RawHelmOverride>,
+    /// Terraform files copied into `terraform/<cloud>/` (e.g. `backend.tf`, `tags_override.tf`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    terraform: Vec<Spanned<String>>,
+    /// Per Kustomize overlay (`coder`, `provisioners-<ns>`, `workspaces-<ns>`): patches and extra objects.
+    #[serde(default)]
+    kustomize: BTreeMap<String, RawKustomizeOverride>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "KustomizeOverride")]
+struct RawKustomizeOverride {
+    /// Strategic merge patches (one object each), applied to the overlay's objects; a patch that matches
+    /// no object is an error.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    patches: Vec<Spanned<String>>,
+    /// Extra objects (one per file), placed in the overlay's namespace.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    resources: Vec<Spanned<String>>,
+    /// JSON 6902 patches: a file with a list of operations, and the object it patches.
+    #[serde(default)]
+    json_patches: Vec<RawJsonPatch>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "JsonPatch")]
+struct RawJsonPatch {
+    /// The file with the operations (`- op: replace` ...), relative to the spec's folder.
+    #[schemars(with = "String")]
+    file: Spanned<String>,
+    /// The kind of the overlay object it patches, e.g. `NetworkPolicy`.
+    kind: String,
+    /// The name of that object.
+    name: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "HelmOverride")]
+struct RawHelmOverride {
+    /// The values file, relative to the spec's folder.
+    #[schemars(with = "String")]
+    values: Spanned<String>,
+    /// Values the plan sized that this file is meant to change, e.g. `coder.replicaCount`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    intended: Vec<Spanned<String>>,
+}
+
+/// `gitops:` where the tree is committed and which controller deploys it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Gitops")]
+struct RawGitops {
+    /// `none` (default), `flux` or `argocd`.
+    #[schemars(with = "GitopsController")]
+    controller: Spanned<GitopsController>,
+    /// The Git repository the rendered tree is committed to (`https://` or `ssh://`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    repo_url: Option<Spanned<String>>,
+    /// Folder of the rendered tree inside that repository, relative to its root (default: the root).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    path: Option<Spanned<String>>,
+    /// Branch the controller follows (default: `main`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    branch: Option<Spanned<String>>,
+    /// Flux only: a Secret in `flux-system` with the Git credentials of a private repository.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    secret_name: Option<Spanned<String>>,
+}
+
+/// `{ secret: NAME, key: KEY }` in `coder.env`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SecretKey")]
+struct RawSecretKey {
+    /// The Secret's name, in coderd's namespace.
+    secret: String,
+    /// The key inside the Secret.
+    key: String,
+}
+
+/// One `coder.env` value: a literal string, or a reference to a Secret's key
+/// (the value never enters the tree).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvValue {
+    Value(String),
+    SecretRef { secret: String, key: String },
+}
+
+impl JsonSchema for EnvValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EnvValue".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // What `deserialize` accepts: a string, or `{ secret, key }`.
+        let secret = g.subschema_for::<RawSecretKey>();
+        schemars::json_schema!({ "anyOf": [{ "type": "string" }, secret] })
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string (quote numbers and booleans) or `{ secret: NAME, key: KEY }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Value(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
+                let r = RawSecretKey::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(EnvValue::SecretRef { secret: r.secret, key: r.key })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// coderd environment variables that coder-gen or the chart sets, and what
+/// controls each instead: `coder.env` may not set them.
+pub const RESERVED_CODER_ENV: &[(&str, &str)] = &[
+    ("CODER_ACCESS_URL", "the spec's access_url"),
+    ("CODER_WILDCARD_ACCESS_URL", "the spec's wildcard_access_url"),
+    ("CODER_PG_CONNECTION_URL", "the database URL secret (see the tree's README)"),
+    ("CODER_PG_CONN_MAX_OPEN", "the plan (sized against the database's max_connections)"),
+    ("CODER_PROVISIONER_DAEMONS", "the plan (built-in provisioners per tier)"),
+    ("CODER_PROMETHEUS_ENABLE", "the spec's observability"),
+    ("CODER_PROMETHEUS_COLLECT_DB_METRICS", "the spec's observability"),
+    (
+        "CODER_OAUTH2_GITHUB_DEFAULT_PROVIDER_ENABLE",
+        "coder-gen (off in production, as Coder advises; set up your own GitHub app with CODER_OAUTH2_GITHUB_CLIENT_ID)",
+    ),
+    ("CODER_HTTP_ADDRESS", "the coder chart"),
+    ("CODER_PROMETHEUS_ADDRESS", "the coder chart"),
+    ("CODER_PPROF_ADDRESS", "the coder chart"),
+    ("CODER_PROVISIONER_DAEMON_PSK", "the coder chart (coder-gen uses scoped provisioner keys)"),
+    ("CODER_DERP_SERVER_RELAY_URL", "the coder chart"),
+    ("KUBE_POD_IP", "the coder chart"),
+    ("CODER_TLS_ENABLE", "the coder chart's coder.tls"),
+    ("CODER_TLS_ADDRESS", "the coder chart's coder.tls"),
+    ("CODER_TLS_CERT_FILE", "the coder chart's coder.tls"),
+    ("CODER_TLS_KEY_FILE", "the coder chart's coder.tls"),
+];
+
+/// More extra variables than this is a config file, not a spec.
+pub const MAX_CODER_ENV: usize = 64;
+
+/// `gitops.controller`: which GitOps controller's objects the tree carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GitopsController {
+    #[default]
+    None,
+    Flux,
+    Argocd,
+}
+
+impl GitopsController {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GitopsController::None => "none",
+            GitopsController::Flux => "flux",
+            GitopsController::Argocd => "argocd",
+        }
+    }
+}
+
+/// `overrides.helm.<target>`: a values file of the user's. `values` is filled
+/// by [`crate::overrides::read`] (I/O), never by the parser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HelmOverride {
+    /// Relative to the spec's folder, normalised (`a/b.yaml`).
+    pub file: At<String>,
+    pub intended: Vec<At<String>>,
+    /// The file's content as data, and its sha256 (not part of the spec's
+    /// digest: the merged files in the tree carry it).
+    #[serde(skip)]
+    pub values: Option<(serde_json::Value, String)>,
+}
+
+/// A file of the user's named by `overrides.terraform` or
+/// `overrides.kustomize`; `text` is filled by [`crate::overrides::read`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserFile {
+    pub file: At<String>,
+    #[serde(skip)]
+    pub text: Option<String>,
+}
+
+/// `overrides.kustomize.<overlay>`: files of the user's; `text` is filled by
+/// [`crate::overrides::read`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct KustomizeOverride {
+    pub patches: Vec<UserFile>,
+    pub resources: Vec<UserFile>,
+    /// JSON 6902 patches with their target `(kind, name)`.
+    pub json_patches: Vec<(UserFile, String, String)>,
+}
+
+/// Helm value paths the plan sizes or that carry the scheduling contract: an
+/// override may change them only when it lists them as `intended`.
+pub const SIZED_HELM_PATHS: &[&str] = &[
+    "coder.replicaCount",
+    "coder.resources",
+    "coder.nodeSelector",
+    "coder.tolerations",
+    "coder.affinity",
+    "coder.topologySpreadConstraints",
+];
+
+/// Where the rendered tree lives in Git, for the GitOps controller objects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gitops {
+    /// Flux or Argo CD (a spec with `controller: none` has no `Gitops`).
+    pub controller: GitopsController,
+    pub repo_url: String,
+    /// The tree's folder in the repository: `/`-separated, no `.`/`..`
+    /// segments, empty for the repository's root.
+    pub path: String,
+    pub branch: String,
+    pub secret_name: Option<String>,
+}
+
 /// A value from the spec together with where it was written, so that later
 /// stages (the plan's machine-type lookup, tier choice) can still point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -647,6 +902,14 @@ pub struct Spec {
     pub observability: Observability,
     pub machine_types: MachineTypes,
     pub secrets: Secrets,
+    /// `None` unless `gitops.controller` is flux or argocd.
+    pub gitops: Option<Gitops>,
+    /// Helm values overrides per target (`coder`, `coder-provisioner/<ns>`).
+    pub helm_overrides: BTreeMap<String, HelmOverride>,
+    /// Terraform files of the user's (`overrides.terraform`), in spec order.
+    pub terraform_overrides: Vec<UserFile>,
+    /// Kustomize patches and extra objects per overlay (`overrides.kustomize`).
+    pub kustomize_overrides: BTreeMap<String, KustomizeOverride>,
     /// sha256 of the spec's canonical form, for the manifest: set by the
     /// caller that read the text (`crate::spec_from_str`), empty until then.
     #[serde(skip)]
@@ -665,6 +928,8 @@ pub struct Coder {
     pub license: License,
     /// `None`: Coder's default organization.
     pub organization: Option<String>,
+    /// `coder.env`, sorted by name.
+    pub env: BTreeMap<String, EnvValue>,
 }
 
 /// The validated `entry:` section.
@@ -740,6 +1005,7 @@ pub const DEFAULT_KUBERNETES_VERSION: &str = "1.33";
 /// Coder's docs name 2.33.6 as the stable chart (coder-facts.md section 3).
 pub const DEFAULT_CHART_VERSION: &str = "2.33.6";
 pub const DEFAULT_POSTGRES_VERSION: u32 = 16;
+pub const DEFAULT_GITOPS_BRANCH: &str = "main";
 pub const DEFAULT_PROVISIONER_NAMESPACE: &str = "coder-provisioners";
 pub const DEFAULT_WORKSPACE_NAMESPACE: &str = "coder-workspaces";
 /// coderd's own namespace; user groups may not reuse it.
@@ -892,9 +1158,9 @@ impl Validator<'_> {
             Kubernetes { cluster_name, version }
         };
 
-        let (raw_chart, raw_license, raw_org) = match raw.coder {
-            Some(c) => (c.chart_version, c.license, c.organization),
-            None => (None, None, None),
+        let (raw_chart, raw_license, raw_org, raw_env) = match raw.coder {
+            Some(c) => (c.chart_version, c.license, c.organization, c.env),
+            None => (None, None, None, BTreeMap::new()),
         };
         let coder = Coder {
             chart_version: match raw_chart {
@@ -912,6 +1178,7 @@ impl Validator<'_> {
             },
             license: raw_license.map(|l| l.value).unwrap_or_default(),
             organization: raw_org.map(|o| self.dns_label("coder.organization", &o, 63, "").to_string()),
+            env: self.coder_env(raw_env),
         };
         let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
@@ -1070,6 +1337,16 @@ impl Validator<'_> {
         let observability = self.observability(raw.observability);
         let secrets = self.secrets(raw.secrets);
 
+        let gitops = raw.gitops.and_then(|g| self.gitops(g));
+        let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
+            Some(o) => (
+                self.helm_overrides(o.helm, &provisioners),
+                self.terraform_overrides(o.terraform),
+                self.kustomize_overrides(o.kustomize, &provisioners, &workspaces),
+            ),
+            None => (BTreeMap::new(), Vec::new(), BTreeMap::new()),
+        };
+
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| (e.line, e.column));
             return Err(SpecError::Invalid { file: self.file.to_string(), errors: self.errors });
@@ -1092,6 +1369,10 @@ impl Validator<'_> {
             observability,
             machine_types,
             secrets,
+            gitops,
+            helm_overrides,
+            terraform_overrides,
+            kustomize_overrides,
             digest,
         })
     }
@@ -1306,6 +1587,268 @@ impl Validator<'_> {
         Entry { mode, ingress_class, gateway_class, controller_namespace, certificate }
     }
 
+    fn helm_overrides(
+        &mut self,
+        raw: BTreeMap<String, RawHelmOverride>,
+        provisioners: &[ProvisionerGroup],
+    ) -> BTreeMap<String, HelmOverride> {
+        let mut targets = vec![CODER_NAMESPACE.to_string()];
+        targets.extend(provisioners.iter().map(|g| format!("coder-provisioner/{}", g.namespace)));
+        let mut out = BTreeMap::new();
+        for (target, o) in raw {
+            if !targets.contains(&target) {
+                self.err(
+                    &o.values,
+                    format!("overrides.helm has no release `{}`", target.escape_debug()),
+                    &format!("use one of: {}", targets.join(", ")),
+                );
+            }
+            let file = match normalize_repo_path(&o.values.value) {
+                Some(f) if !f.is_empty() => f,
+                _ => {
+                    self.err(
+                        &o.values,
+                        format!(
+                            "overrides.helm.{target}.values `{}` is not a file inside the spec's folder",
+                            o.values.value.escape_debug()
+                        ),
+                        "give a path relative to the spec's folder, without `..`, e.g. overrides/coder-values.yaml",
+                    );
+                    String::new()
+                }
+            };
+            let mut intended = Vec::new();
+            for i in o.intended {
+                if !SIZED_HELM_PATHS.contains(&i.value.as_str()) {
+                    self.err(
+                        &i,
+                        format!("`{}` is not a value the plan sizes", i.value.escape_debug()),
+                        &format!("intended lists only sized values: {}", SIZED_HELM_PATHS.join(", ")),
+                    );
+                }
+                intended.push(At::from_spanned(i));
+            }
+            let at = At { value: file, line: o.values.defined.line(), column: o.values.defined.column() };
+            out.insert(target, HelmOverride { file: at, intended, values: None });
+        }
+        out
+    }
+
+    fn kustomize_overrides(
+        &mut self,
+        raw: BTreeMap<String, RawKustomizeOverride>,
+        provisioners: &[ProvisionerGroup],
+        workspaces: &[WorkspaceGroup],
+    ) -> BTreeMap<String, KustomizeOverride> {
+        let mut overlays = vec![CODER_NAMESPACE.to_string()];
+        overlays.extend(provisioners.iter().map(|g| format!("provisioners-{}", g.namespace)));
+        overlays.extend(workspaces.iter().map(|g| format!("workspaces-{}", g.namespace)));
+        let mut out = BTreeMap::new();
+        for (overlay, o) in raw {
+            let mut names = Vec::new();
+            let mut files = |list: Vec<Spanned<String>>, what: &str, this: &mut Self| -> Vec<UserFile> {
+                let mut v = Vec::new();
+                for f in list {
+                    if !overlays.contains(&overlay) {
+                        this.err(
+                            &f,
+                            format!("overrides.kustomize has no overlay `{}`", overlay.escape_debug()),
+                            &format!("use one of: {}", overlays.join(", ")),
+                        );
+                    }
+                    match normalize_repo_path(&f.value).filter(|p| (p.ends_with(".yaml") || p.ends_with(".yml")) && !p.is_empty()) {
+                        Some(file) => {
+                            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+                            if names.contains(&name) {
+                                this.err(
+                                    &f,
+                                    format!("overrides.kustomize.{overlay} names two files called {name}"),
+                                    "each file is copied into the overlay under its own name: rename one",
+                                );
+                            }
+                            names.push(name);
+                            v.push(UserFile { file: At { value: file, line: f.defined.line(), column: f.defined.column() }, text: None });
+                        }
+                        None => this.err(
+                            &f,
+                            format!(
+                                "overrides.kustomize.{overlay}.{what} `{}` is not a .yaml file inside the spec's folder",
+                                f.value.escape_debug()
+                            ),
+                            "give a path relative to the spec's folder, without `..`, e.g. kustomize/coder-patch.yaml",
+                        ),
+                    }
+                }
+                v
+            };
+            let patches = files(o.patches, "patches", self);
+            let resources = files(o.resources, "resources", self);
+            let targets: Vec<(String, String)> = o.json_patches.iter().map(|j| (j.kind.clone(), j.name.clone())).collect();
+            let json_files = files(o.json_patches.into_iter().map(|j| j.file).collect(), "json_patches", self);
+            let json_patches = json_files.into_iter().zip(targets).map(|(f, (k, n))| (f, k, n)).collect();
+            out.insert(overlay, KustomizeOverride { patches, resources, json_patches });
+        }
+        out
+    }
+
+    fn terraform_overrides(&mut self, raw: Vec<Spanned<String>>) -> Vec<UserFile> {
+        let mut out: Vec<UserFile> = Vec::new();
+        for f in raw {
+            let file = normalize_repo_path(&f.value).filter(|p| p.ends_with(".tf") && !p.is_empty());
+            let Some(file) = file else {
+                self.err(
+                    &f,
+                    format!("overrides.terraform `{}` is not a .tf file inside the spec's folder", f.value.escape_debug()),
+                    "give a path relative to the spec's folder, without `..`, ending in .tf, e.g. terraform/backend.tf",
+                );
+                continue;
+            };
+            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+            if out.iter().any(|o| o.file.value.rsplit('/').next() == Some(name.as_str())) {
+                self.err(
+                    &f,
+                    format!("overrides.terraform names two files called {name}"),
+                    "each file is copied into terraform/<cloud>/ under its own name: rename one",
+                );
+            }
+            out.push(UserFile { file: At { value: file, line: f.defined.line(), column: f.defined.column() }, text: None });
+        }
+        out
+    }
+
+    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {
+        let mut out = BTreeMap::new();
+        for (i, (name, v)) in raw.into_iter().enumerate() {
+            if i == MAX_CODER_ENV {
+                self.err(
+                    &v,
+                    format!("coder.env sets more than {MAX_CODER_ENV} variables"),
+                    "put bulk configuration in a Secret or ConfigMap",
+                );
+            }
+            let valid_name = !name.is_empty()
+                && name.len() <= 256
+                && !name.as_bytes()[0].is_ascii_digit()
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid_name {
+                self.err(
+                    &v,
+                    format!("coder.env name `{}` is not an environment variable name", name.escape_debug()),
+                    "use letters, digits and '_', not starting with a digit, e.g. CODER_OIDC_ISSUER_URL",
+                );
+            }
+            if let Some((_, by)) = RESERVED_CODER_ENV.iter().find(|(n, _)| *n == name) {
+                self.err(&v, format!("coder.env cannot set {name}"), &format!("it is set by {by}; remove it from coder.env"));
+            }
+            match &v.value {
+                EnvValue::Value(s) if s.len() > 4096 || s.contains('\0') => {
+                    self.err(
+                        &v,
+                        format!("coder.env {name} is not a usable value"),
+                        "use at most 4096 characters; put large values in a Secret",
+                    );
+                }
+                EnvValue::SecretRef { secret, key } => {
+                    if let Some(problem) = dns1123_subdomain_problem(secret) {
+                        self.err(
+                            &v,
+                            format!("coder.env {name}: secret `{}` is not a Secret name: {problem}", secret.escape_debug()),
+                            "name a Secret in coderd's namespace: lower-case letters, digits, '-' and '.'",
+                        );
+                    }
+                    if key.is_empty()
+                        || key.len() > 253
+                        || !key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                    {
+                        self.err(
+                            &v,
+                            format!("coder.env {name}: key `{}` is not a Secret key", key.escape_debug()),
+                            "use letters, digits, '-', '_' and '.' (at most 253)",
+                        );
+                    }
+                }
+                EnvValue::Value(_) => {}
+            }
+            out.insert(name, v.value);
+        }
+        out
+    }
+
+    fn gitops(&mut self, g: RawGitops) -> Option<Gitops> {
+        const SAFE: &str = "use letters, digits, '.', '_', '-' and '/'";
+        let controller = g.controller.value;
+        if controller == GitopsController::None {
+            return None;
+        }
+        let repo_url = match &g.repo_url {
+            Some(u) => {
+                let ok = ["https://", "ssh://"].iter().any(|p| u.value.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+                    && u.value.len() <= 2048
+                    && !u.value.chars().any(|c| c.is_whitespace() || c.is_control());
+                if !ok {
+                    self.err(
+                        u,
+                        format!("gitops.repo_url `{}` is not a Git URL", u.value.escape_debug()),
+                        "use the repository's https:// or ssh:// URL (Flux accepts no scp-style git@host:path), e.g. https://github.com/acme/infra.git",
+                    );
+                }
+                u.value.clone()
+            }
+            None => {
+                self.err(
+                    &g.controller,
+                    "gitops.controller needs gitops.repo_url".into(),
+                    "add repo_url: the https:// or ssh:// URL of the Git repository the rendered tree is committed to",
+                );
+                String::new()
+            }
+        };
+        let path = match &g.path {
+            Some(p) => match normalize_repo_path(&p.value) {
+                Some(n) => n,
+                None => {
+                    self.err(
+                        p,
+                        format!("gitops.path `{}` is not a folder inside the repository", p.value.escape_debug()),
+                        &format!("give the tree's folder relative to the repository's root, without `..`; {SAFE}"),
+                    );
+                    String::new()
+                }
+            },
+            None => String::new(),
+        };
+        let branch = match &g.branch {
+            Some(b) => {
+                let v = &b.value;
+                let ok = !v.is_empty()
+                    && v.len() <= 255
+                    && !v.starts_with(['-', '/'])
+                    && !v.ends_with(['/', '.'])
+                    && !v.contains("..")
+                    && !v.contains("//")
+                    && v.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/'));
+                if !ok {
+                    self.err(b, format!("gitops.branch `{}` is not a branch name", v.escape_debug()), &format!("{SAFE}, e.g. main"));
+                }
+                v.clone()
+            }
+            None => DEFAULT_GITOPS_BRANCH.to_string(),
+        };
+        let secret_name = match &g.secret_name {
+            Some(s) if controller == GitopsController::Argocd => {
+                self.err(
+                    s,
+                    "gitops.secret_name is for Flux".into(),
+                    "remove it: Argo CD finds a repository's credentials by its URL (a repository Secret in the argocd namespace)",
+                );
+                None
+            }
+            Some(s) => Some(self.dns_label("gitops.secret_name", s, 63, "").to_string()),
+            None => None,
+        };
+        Some(Gitops { controller, repo_url, path, branch, secret_name })
+    }
+
     /// Pointed at the first namespace past the limit.
     fn too_many_groups(&mut self, key: &str, first_extra: &Spanned<String>) {
         self.err(
@@ -1419,6 +1962,33 @@ fn https_host_ok(v: &str, wildcard: bool) -> bool {
     }
 }
 
+/// `path` as `a/b` (no leading `./`, no trailing `/`, empty for the root),
+/// or `None` if it leaves the repository or has characters the controllers'
+/// path fields would need quoted.
+fn normalize_repo_path(path: &str) -> Option<String> {
+    if path.len() > 1024 || path.starts_with('/') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return None,
+            s if s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')) => parts.push(s),
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Why `s` is not an RFC 1123 subdomain (a Secret's name), or `None`.
+fn dns1123_subdomain_problem(s: &str) -> Option<&'static str> {
+    if s.len() > 253 {
+        return Some("it is longer than 253 characters");
+    }
+    s.split('.').find_map(dns1123_label_problem)
+}
+
 /// Why `s` is not an RFC 1123 label, or `None` if it is one.
 pub fn dns1123_label_problem(s: &str) -> Option<&'static str> {
     if s.is_empty() {
@@ -1516,7 +2086,7 @@ mod tests {
         Located { line, column, message: message.into(), help: help.into() }
     }
 
-    const TOP_KEYS: &str = "access_url, cloud, coder, database, entry, kubernetes, machine_types, name, observability, provisioners, \
+    const TOP_KEYS: &str = "access_url, cloud, coder, database, entry, gitops, kubernetes, machine_types, name, observability, overrides, provisioners, \
                             region, secrets, tier, users, wildcard_access_url, workspaces";
 
     #[test]
@@ -1829,6 +2399,54 @@ mod tests {
         let t = std::time::Instant::now();
         assert!(parse(&bomb).is_err());
         assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn coder_env_values_and_secret_refs() {
+        let s = parse(&format!(
+            "{MIN}coder:\n  env:\n    CODER_OIDC_ISSUER_URL: https://login.acme.com\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\n"
+        ))
+        .unwrap();
+        assert_eq!(s.coder.env["CODER_OIDC_ISSUER_URL"], EnvValue::Value("https://login.acme.com".into()));
+        assert_eq!(
+            s.coder.env["CODER_OIDC_CLIENT_SECRET"],
+            EnvValue::SecretRef { secret: "coder-oidc".into(), key: "client-secret".into() }
+        );
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_PG_CONN_MAX_OPEN: \"50\"\n"));
+        assert_eq!((e.line, e.column), (8, 29));
+        assert!(e.help.contains("the plan"), "{}", e.help);
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_ACCESS_URL: https://x.acme.com\n"));
+        assert!(e.help.contains("access_url"), "{}", e.help);
+        assert!(first_error(&format!("{MIN}coder:\n  env:\n    1BAD: x\n")).message.contains("not an environment variable name"));
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_X: true\n"));
+        assert!(e.message.contains("quote"), "{}", e.message);
+        let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_X: {{ secret: Bad_Name, key: k }}\n"));
+        assert!(e.message.contains("not a Secret name"), "{}", e.message);
+        assert!(parse(&format!("{MIN}coder:\n  env:\n    CODER_X: {{ secret: s, key: k, value: v }}\n")).is_err());
+    }
+
+    #[test]
+    fn gitops_is_checked_and_normalised() {
+        assert_eq!(parse(MIN).unwrap().gitops, None);
+        assert_eq!(parse(&format!("{MIN}gitops:\n  controller: none\n")).unwrap().gitops, None);
+        let g =
+            parse(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://git.acme.com/infra.git\n  path: ./clusters//prod/\n"))
+                .unwrap()
+                .gitops
+                .unwrap();
+        assert_eq!((g.controller, g.path.as_str(), g.branch.as_str()), (GitopsController::Flux, "clusters/prod", "main"));
+        let e = first_error(&format!("{MIN}gitops:\n  controller: argocd\n"));
+        assert_eq!((e.line, e.column), (7, 15));
+        assert!(e.message.contains("repo_url"), "{}", e.message);
+        let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: git@github.com:acme/infra.git\n"));
+        assert_eq!(e.line, 8);
+        let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://g/x.git\n  path: a/../../etc\n"));
+        assert_eq!((e.line, e.column), (9, 9));
+        let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://g/x.git\n  branch: -x\n"));
+        assert!(e.message.contains("branch"), "{}", e.message);
+        let e = first_error(&format!("{MIN}gitops:\n  controller: argocd\n  repo_url: https://g/x.git\n  secret_name: git\n"));
+        assert!(e.message.contains("Flux"), "{}", e.message);
+        assert!(first_error(&format!("{MIN}gitops:\n  controller: jenkins\n")).message.contains("jenkins"));
     }
 
     #[test]

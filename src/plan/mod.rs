@@ -25,9 +25,11 @@ pub mod coderd;
 pub mod credentials;
 pub mod database;
 pub mod entry;
+pub mod gitops;
 pub mod licence;
 pub mod notes;
 pub mod observability;
+pub mod overrides;
 pub mod pools;
 pub mod provisioners;
 pub mod text;
@@ -46,9 +48,11 @@ pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
 pub use entry::Entry;
+pub use gitops::Gitops;
 pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
+pub use overrides::Overrides;
 pub use pools::{Pool, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use verify::Verify;
@@ -161,6 +165,10 @@ pub struct Plan {
     /// The node autoscaler the tree installs (EKS); `null` where the cloud
     /// scales its pools itself (GKE, AKS).
     pub cluster_autoscaler: Option<ClusterAutoscaler>,
+    /// `null` unless the spec asks for Flux or Argo CD objects.
+    pub gitops: Option<Gitops>,
+    /// The user's own settings (`coder.env`), carried into the tree as given.
+    pub overrides: Overrides,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -271,6 +279,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
+    let gitops = gitops::plan(&ctx);
+    let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
 
@@ -308,6 +318,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         verify,
         bootstrap,
         cluster_autoscaler,
+        gitops,
+        overrides,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

@@ -141,6 +141,43 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
             mib(ca.resources.requests.memory_mib)
         )?;
     }
+    if let Some(g) = &p.gitops {
+        writeln!(
+            o,
+            "GitOps            {} from {} (branch {}, folder {})",
+            g.controller.as_str(),
+            g.repo_url,
+            g.branch,
+            if g.path.is_empty() { "." } else { &g.path }
+        )?;
+    }
+    let ov = &p.overrides;
+    if !ov.coderd_env.is_empty() || !ov.helm.is_empty() || !ov.terraform.is_empty() || !ov.kustomize.is_empty() {
+        writeln!(o)?;
+        writeln!(o, "Your overrides")?;
+        if !ov.coderd_env.is_empty() {
+            writeln!(o, "  coder.env       {}", ov.coderd_env.keys().cloned().collect::<Vec<_>>().join(", "))?;
+        }
+        for (target, h) in &ov.helm {
+            let taken = if h.intended.is_empty() { String::new() } else { format!("; from you, not the plan: {}", h.intended.join(", ")) };
+            writeln!(o, "  helm {target}: {}{taken}", h.file)?;
+        }
+        for (overlay, files) in &ov.kustomize {
+            for f in files {
+                writeln!(
+                    o,
+                    "  kustomize {overlay}: {} ({} {}/{})",
+                    f.file,
+                    if f.patch || f.json_patch { "patch of" } else { "adds" },
+                    f.object_kind,
+                    f.object_name
+                )?;
+            }
+        }
+        for t in &ov.terraform {
+            writeln!(o, "  terraform: {} -> {}", t.file, t.name)?;
+        }
+    }
     if !p.notes.is_empty() {
         writeln!(o)?;
         writeln!(o, "Notes from the reference architecture")?;

@@ -17,6 +17,7 @@ use super::k8s;
 use super::paths;
 use super::yaml;
 use crate::plan::{Plan, Provisioners, Role};
+use crate::spec::EnvValue;
 use crate::tree::{Comment, Tree, header};
 
 /// The chart's service account settings. Workspace RBAC is written by the
@@ -194,6 +195,13 @@ fn coder_values(plan: &Plan) -> CoderValues {
             env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
         }
     }
+    // The user's own variables (`coder.env`) last, as given.
+    for (name, value) in &plan.overrides.coderd_env {
+        env_vars.push(match value {
+            EnvValue::Value(v) => env(name, v.clone()),
+            EnvValue::SecretRef { secret, key } => env_from_secret(name, secret, key),
+        });
+    }
 
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
     let (affinity, spread) = if c.high_availability {
@@ -316,6 +324,35 @@ fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -
     )
 }
 
+/// The override target of the provisioner release in `namespace`.
+fn provisioner_target(namespace: &str) -> String {
+    format!("coder-provisioner/{namespace}")
+}
+
+/// The generated values per override target, as data, before any override:
+/// what `crate::overrides::check` compares a merged file with.
+pub fn generated(plan: &Plan) -> BTreeMap<String, serde_json::Value> {
+    let to_value = |v: Result<serde_json::Value, serde_json::Error>| v.expect("plain data always serializes to JSON");
+    let mut out = BTreeMap::from([("coder".to_string(), to_value(serde_json::to_value(coder_values(plan))))]);
+    for g in &plan.provisioners {
+        out.insert(provisioner_target(&g.namespace), to_value(serde_json::to_value(provisioner_values(plan, g))));
+    }
+    out
+}
+
+/// `values` as YAML, with the user's override for `target` merged in (and a
+/// comment saying so).
+fn values_yaml<T: Serialize>(plan: &Plan, target: &str, values: &T) -> String {
+    match plan.overrides.helm.get(target) {
+        None => yaml::to_yaml(values),
+        Some(o) => {
+            let mut merged = serde_json::to_value(values).expect("plain data always serializes to JSON");
+            crate::overrides::merge(&mut merged, &o.values);
+            format!("# Merged with your {} (sha256 {}).\n{}", o.file, o.sha256, yaml::to_yaml(&merged))
+        }
+    }
+}
+
 pub fn render(plan: &Plan, tree: &mut Tree) {
     let c = &plan.coderd;
     let path = paths::CODER_VALUES;
@@ -323,7 +360,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         "{}{}{}",
         header(Comment::Hash, &plan.spec_file),
         usage(plan, &c.release, &plan.chart.coder_chart, &c.namespace, path),
-        yaml::to_yaml(&coder_values(plan))
+        values_yaml(plan, "coder", &coder_values(plan))
     );
     tree.insert(path, text);
 
@@ -336,7 +373,8 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             let tags: Vec<String> = g.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
             comment.push_str(&format!("# Provisioner tags {} are bound to the key in secret {}.\n", tags.join(","), g.key_secret.name));
         }
-        let text = format!("{}{}{}", header(Comment::Hash, &plan.spec_file), comment, yaml::to_yaml(&provisioner_values(plan, g)));
+        let values = values_yaml(plan, &provisioner_target(&g.namespace), &provisioner_values(plan, g));
+        let text = format!("{}{}{}", header(Comment::Hash, &plan.spec_file), comment, values);
         tree.insert(path, text);
     }
 }
@@ -399,6 +437,19 @@ mod tests {
         assert_eq!(c["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
         assert_eq!(c["tls"]["secretNames"][0], "coder-tls");
         assert!(c.get("ingress").is_none());
+    }
+
+    #[test]
+    fn coder_env_comes_last_in_name_order_with_secret_refs() {
+        let spec = format!("{SPEC}coder:\n  env:\n    CODER_Z: z\n    CODER_OIDC_CLIENT_SECRET: {{ secret: oidc, key: cs }}\n");
+        let (_, tree) = render(&spec);
+        let env = values(&tree, "helm/coder/values.yaml")["coder"]["env"].as_array().unwrap().clone();
+        let n = env.len();
+        assert_eq!(env[n - 2]["name"], "CODER_OIDC_CLIENT_SECRET");
+        assert_eq!(env[n - 2]["valueFrom"]["secretKeyRef"], serde_json::json!({ "name": "oidc", "key": "cs" }));
+        assert_eq!(env[n - 1], serde_json::json!({ "name": "CODER_Z", "value": "z" }));
+        let names: std::collections::BTreeSet<_> = env.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), n, "no variable twice");
     }
 
     #[test]

@@ -38,6 +38,23 @@ pub(super) struct Kustomization {
     #[serde(skip_serializing_if = "Option::is_none")]
     namespace: Option<String>,
     resources: Vec<String>,
+    /// The user's strategic merge patches (`overrides.kustomize`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    patches: Vec<PatchRef>,
+}
+
+#[derive(Serialize)]
+struct PatchRef {
+    path: String,
+    /// JSON 6902 patches name their object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<PatchTarget>,
+}
+
+#[derive(Serialize)]
+struct PatchTarget {
+    kind: String,
+    name: String,
 }
 
 impl Kustomization {
@@ -47,6 +64,7 @@ impl Kustomization {
             kind: "Kustomization",
             namespace: namespace.map(str::to_string),
             resources,
+            patches: Vec::new(),
         }
     }
 }
@@ -180,7 +198,26 @@ impl Overlay {
         resources.extend(self.files.iter().map(|(f, _)| f.clone()));
         // `namespace:` places the base's namespace-less default-deny policy;
         // every object here already names this namespace.
-        let k = Kustomization::new(Some(&self.namespace), resources);
+        // The user's own files (`overrides.kustomize`), copied as written.
+        let overlay = self.dir.rsplit('/').next().unwrap_or(&self.dir);
+        let mut patches = Vec::new();
+        for f in plan.overrides.kustomize.get(overlay).into_iter().flatten() {
+            let text = format!(
+                "# DO NOT EDIT: copied by coder-gen from your {}; edit that file and run `coder-gen render`.\n# sha256 {}\n{}",
+                f.file, f.sha256, f.text
+            );
+            tree.insert(format!("{}/{}", self.dir, f.name), text);
+            if f.patch {
+                patches.push(PatchRef { path: f.name.clone(), target: None });
+            } else if f.json_patch {
+                let target = PatchTarget { kind: f.object_kind.clone(), name: f.object_name.clone() };
+                patches.push(PatchRef { path: f.name.clone(), target: Some(target) });
+            } else {
+                resources.push(f.name.clone());
+            }
+        }
+        let mut k = Kustomization::new(Some(&self.namespace), resources);
+        k.patches = patches;
         tree.insert(format!("{}/kustomization.yaml", self.dir), yaml::document(&plan.spec_file, &k));
         for (file, text) in self.files {
             tree.insert(format!("{}/{file}", self.dir), text);
@@ -477,6 +514,27 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
             };
             o.add(plan, "limitrange.yaml", &limits);
             o
+        })
+        .collect()
+}
+
+/// `(kind, name)` of the objects coder-gen writes into each overlay (by
+/// overlay name), the shared default-deny policy included: what the user's
+/// patches may match.
+pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, String, serde_json::Value)>> {
+    let mut overlays = vec![coder_overlay(plan)];
+    overlays.extend(provisioner_overlays(plan));
+    overlays.extend(workspace_overlays(plan));
+    overlays
+        .into_iter()
+        .map(|o| {
+            let name = o.dir.rsplit('/').next().unwrap_or(&o.dir).to_string();
+            let mut ids = vec![("NetworkPolicy".to_string(), DEFAULT_DENY.to_string(), serde_json::Value::Null)];
+            ids.extend(o.files.iter().filter_map(|(_, text)| {
+                let (kind, name) = crate::overrides::object_id(text).ok()?;
+                Some((kind, name, serde_saphyr::from_str(text).ok()?))
+            }));
+            (name, ids)
         })
         .collect()
 }

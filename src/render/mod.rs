@@ -4,6 +4,7 @@
 pub mod autoscaler;
 pub mod entry;
 pub mod gitignore;
+pub mod gitops;
 pub mod helm;
 pub mod k8s;
 pub mod kustomize;
@@ -31,5 +32,24 @@ pub fn render(plan: &Plan) -> Tree {
     terraform::render(plan, &mut tree);
     observability::render(plan, &mut tree);
     verify::render(plan, &mut tree);
+    gitops::render(plan, &mut tree);
+    user_terraform(plan, &mut tree);
     tree
+}
+
+/// The user's Terraform files (`overrides.terraform`), copied as written
+/// under a comment naming their source.
+fn user_terraform(plan: &Plan, tree: &mut Tree) {
+    for f in &plan.overrides.terraform {
+        let text = format!(
+            "# DO NOT EDIT: copied by coder-gen from your {}; edit that file and run `coder-gen render`.\n# sha256 {}\n{}",
+            f.file, f.sha256, f.text
+        );
+        tree.insert(format!("{}/{}", paths::terraform_dir(plan.cloud), f.name), text);
+    }
+}
+
+/// The file names coder-gen itself writes into `terraform/<cloud>/`.
+pub fn terraform_names(_plan: &Plan) -> Vec<String> {
+    terraform::FILES.iter().map(|f| (*f).to_string()).collect()
 }

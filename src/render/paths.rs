@@ -42,3 +42,9 @@ pub fn workspace_overlay(namespace: &str) -> String {
 pub fn terraform_dir(cloud: Cloud) -> String {
     format!("terraform/{cloud}")
 }
+
+/// Flux objects: apply this folder once (`kubectl apply -k`); it then
+/// manages itself.
+pub const GITOPS_FLUX: &str = "gitops/flux";
+/// Argo CD objects: apply `application.yaml` once; it syncs `apps/`.
+pub const GITOPS_ARGOCD: &str = "gitops/argocd";

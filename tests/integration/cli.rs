@@ -54,10 +54,25 @@ fn plan_json_has_the_documented_fields() {
 /// iteration order or environment leak would show.
 #[test]
 fn plan_json_is_the_same_in_separate_processes_and_environments() {
-    let tmp = tempfile::tempdir().unwrap();
     for spec in examples() {
+        // The spec's whole folder: a spec with overrides reads files beside it.
+        let tmp = tempfile::tempdir().unwrap();
         let name = spec.file_name().unwrap();
-        std::fs::copy(&spec, tmp.path().join(name)).unwrap();
+        for f in std::fs::read_dir(spec.parent().unwrap()).unwrap() {
+            let f = f.unwrap().path();
+            if f.is_dir() {
+                let sub = tmp.path().join(f.file_name().unwrap());
+                std::fs::create_dir(&sub).unwrap();
+                for g in std::fs::read_dir(&f).unwrap() {
+                    let g = g.unwrap().path();
+                    if g.is_file() {
+                        std::fs::copy(&g, sub.join(g.file_name().unwrap())).unwrap();
+                    }
+                }
+            } else {
+                std::fs::copy(&f, tmp.path().join(f.file_name().unwrap())).unwrap();
+            }
+        }
         let plan = |dir: &std::path::Path, envs: &[(&str, &str)]| {
             let mut run = Run::new(["plan"]).arg(name).args_json().in_dir(dir);
             for (k, v) in envs {
@@ -154,4 +169,30 @@ fn plan_json_pools_carry_the_capacity_model() {
             assert!(pool["allocatable"]["cpu_millis"].is_number() && pool["allocatable"]["memory_mib"].is_number());
         }
     }
+}
+
+/// Issue #14: an override file is part of what render, diff and check see.
+/// Editing it is drift; a patch that matches nothing and an unintended sized
+/// value are refused with exit 2 and nothing written.
+#[test]
+fn override_files_are_rendered_checked_and_refused() {
+    let minimal = SpecBuilder::new().build();
+    let d = Deployment::new(&format!("{minimal}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n"));
+    let values = d.dir().join("coder.yaml");
+    std::fs::write(&values, "coder:\n  image:\n    pullSecrets:\n      - name: regcred\n").unwrap();
+    d.render();
+    d.run("check").assert().code(0);
+    std::fs::write(&values, "coder:\n  image:\n    pullSecrets:\n      - name: other\n").unwrap();
+    d.run("check").assert().code(1).stdout_has("-      - name: regcred").stdout_has("+      - name: other");
+
+    let new = d.dir().join("new");
+    std::fs::write(&values, "coder:\n  replicaCount: 9\n").unwrap();
+    d.run_into("render", &new).assert().code(2).stderr_has("changes `coder.replicaCount`, which the plan sized").stderr_has("intended");
+    assert!(!new.exists());
+
+    std::fs::write(d.dir().join("p.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: nope\n").unwrap();
+    let d2 = Deployment { tmp: tempfile::tempdir().unwrap(), spec: d.dir().join("spec2.yaml"), out: new.clone() };
+    std::fs::write(&d2.spec, format!("{minimal}overrides:\n  kustomize:\n    coder:\n      patches: [p.yaml]\n")).unwrap();
+    d2.run("render").assert().code(2).stderr_has("spec2.yaml:9:17: overrides.kustomize.coder: patch p.yaml matches nothing");
+    assert!(!new.exists());
 }

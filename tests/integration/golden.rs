@@ -83,10 +83,11 @@ fn no_orphan_golden_trees() {
 fn the_in_process_pipeline_renders_the_golden_trees() {
     for spec in examples() {
         let name = spec.file_stem().unwrap().to_string_lossy().into_owned();
-        let file = spec.file_name().unwrap().to_string_lossy().into_owned();
         let mut golden = read_tree(&repo_root().join("golden").join(&name));
         golden.remove(".coder-gen/manifest.json").expect("golden manifest");
-        let tree = coder_gen::render_str(&file, &std::fs::read_to_string(&spec).unwrap()).unwrap();
+        // The whole path: override files are read relative to it; the tree
+        // names only the file.
+        let tree = coder_gen::render_str(&spec.to_string_lossy(), &std::fs::read_to_string(&spec).unwrap()).unwrap();
         let in_process: BTreeMap<String, Vec<u8>> = tree.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
         assert_eq!(in_process, golden, "{name}: in-process render differs from golden/{name}");
     }

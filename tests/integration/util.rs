@@ -42,7 +42,10 @@ pub const MINIMAL: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-
 
 /// Every example spec, sorted by name.
 pub fn examples() -> Vec<PathBuf> {
-    files_with_extension(&repo_root().join("examples"), "yaml")
+    // overlays/overlays.yaml is the example of user overrides (issue #14).
+    let mut v = files_with_extension(&repo_root().join("examples"), "yaml");
+    v.push(repo_root().join("overlays/overlays.yaml"));
+    v
 }
 
 /// The `*.yaml` files directly in `dir`, sorted by name.

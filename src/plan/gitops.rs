@@ -1,0 +1,67 @@
+//! GitOps: which controller deploys the tree from Git, from where, and in
+//! which order (namespaces and policies, then coderd, then provisioners).
+
+use serde::Serialize;
+
+use super::{Ctx, Reasons};
+use crate::spec::GitopsController;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gitops {
+    pub controller: GitopsController,
+    /// Where the controller's objects live (`flux-system` or `argocd`, the
+    /// namespaces `flux install` and Argo CD's install manifests create).
+    pub namespace: String,
+    pub repo_url: String,
+    /// The tree's folder in the repository, `""` for its root.
+    pub path: String,
+    pub branch: String,
+    pub secret_name: Option<String>,
+    /// How often Flux re-reads Git and re-applies (Argo CD polls on its own
+    /// global setting).
+    pub interval: String,
+    /// How often Flux re-reads the Helm repository's index.
+    pub chart_interval: String,
+    pub reasons: Reasons,
+}
+
+pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
+    let g = ctx.spec.gitops.as_ref()?;
+    let namespace = match g.controller {
+        GitopsController::Flux => "flux-system",
+        // `None` never reaches the plan (the spec keeps no Gitops for it).
+        GitopsController::Argocd | GitopsController::None => "argocd",
+    };
+    let mut reasons = Reasons::new();
+    reasons.insert("controller", "gitops.controller in the spec".into());
+    reasons.insert(
+        "namespace",
+        match g.controller {
+            GitopsController::Flux => "`flux install` creates flux-system; its controllers read their objects there".into(),
+            _ => "Argo CD's install manifests use argocd; Applications live there unless apps-in-any-namespace is set up".into(),
+        },
+    );
+    reasons.insert(
+        "order",
+        "namespaces, Pod Security, policies, quotas and RBAC first (the releases' namespaces and Roles must exist), then coderd, then provisioners (they connect to coderd): Flux dependsOn, Argo CD sync waves 0, 1, 2".into(),
+    );
+    reasons.insert(
+        "interval",
+        "how often Flux re-reads Git and corrects drift; 10m as in Flux's own examples (`flux reconcile` applies a commit at once)".into(),
+    );
+    reasons.insert("repo_url", "gitops.repo_url in the spec".into());
+    reasons.insert("path", "gitops.path in the spec, normalised; empty for the repository's root (the default)".into());
+    reasons.insert("branch", "gitops.branch in the spec (default main)".into());
+    reasons.insert("chart_interval", "chart versions are pinned; the Helm index only needs an occasional refresh".into());
+    Some(Gitops {
+        controller: g.controller,
+        namespace: namespace.into(),
+        repo_url: g.repo_url.clone(),
+        path: g.path.clone(),
+        branch: g.branch.clone(),
+        secret_name: g.secret_name.clone(),
+        interval: "10m".into(),
+        chart_interval: "1h".into(),
+        reasons,
+    })
+}

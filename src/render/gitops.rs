@@ -1,0 +1,569 @@
+//! GitOps controller objects (Flux or Argo CD) that deploy the tree from its
+//! Git repository: the Kustomize overlays first, then coderd, then the
+//! provisioners, with the pinned chart version and the tree's own values
+//! files. Typed as local serde structs with only the fields written here;
+//! `.ci/check-gitops.sh` checks them against the controllers' CRD schemas
+//! (required fields, types and unknown fields).
+//!
+//! Every object in the controller's namespace is named `<name>-<what>`, so two
+//! deployments can share one controller.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::k8s;
+use super::paths;
+use super::yaml;
+use crate::plan::{Gitops, Plan};
+use crate::spec::GitopsController;
+use crate::tree::Tree;
+
+/// In-cluster API server, Argo CD's name for "this cluster".
+const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+/// helm-controller (Flux 2.4+) re-reconciles a release when a ConfigMap with
+/// this label changes, so a values change in Git reaches the release.
+const FLUX_WATCH_LABEL: (&str, &str) = ("reconcile.fluxcd.io/watch", "Enabled");
+const ARGO_SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// The key under which a values file is stored in its ConfigMap.
+const VALUES_KEY: &str = "values.yaml";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object<S> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: S,
+}
+
+#[derive(Serialize)]
+struct NameRef {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct KindRef {
+    kind: &'static str,
+    name: String,
+}
+
+// --- Flux -----------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GitRepositorySpec {
+    interval: String,
+    url: String,
+    #[serde(rename = "ref")]
+    reference: GitRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_ref: Option<NameRef>,
+}
+
+#[derive(Serialize)]
+struct GitRef {
+    branch: String,
+}
+
+#[derive(Serialize)]
+struct HelmRepositorySpec {
+    interval: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FluxKustomizationSpec {
+    interval: String,
+    path: String,
+    prune: bool,
+    source_ref: KindRef,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<NameRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HelmReleaseSpec {
+    interval: String,
+    release_name: String,
+    target_namespace: String,
+    /// Helm keeps its release records in the release's namespace, as
+    /// `helm upgrade --namespace` does, so the README's commands and Flux see
+    /// the same release.
+    storage_namespace: String,
+    chart: HelmChartTemplate,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<NameRef>,
+    install: Install,
+    values_from: Vec<ValuesReference>,
+}
+
+#[derive(Serialize)]
+struct Install {
+    remediation: Remediation,
+}
+
+/// Negative: retry the first install until it succeeds (the operator
+/// creates the secrets the pods need after Flux has created the namespaces).
+#[derive(Serialize)]
+struct Remediation {
+    retries: i32,
+}
+
+#[derive(Serialize)]
+struct HelmChartTemplate {
+    spec: HelmChartTemplateSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HelmChartTemplateSpec {
+    chart: String,
+    version: String,
+    source_ref: KindRef,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ValuesReference {
+    kind: &'static str,
+    name: String,
+    values_key: &'static str,
+}
+
+/// A `kustomization.yaml` (kustomize's own file, not Flux's Kustomization).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KustomizeFile {
+    api_version: &'static str,
+    kind: &'static str,
+    resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    config_map_generator: Vec<ConfigMapGenerator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generator_options: Option<GeneratorOptions>,
+}
+
+impl KustomizeFile {
+    fn new(resources: Vec<String>) -> KustomizeFile {
+        KustomizeFile {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources,
+            config_map_generator: Vec::new(),
+            generator_options: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ConfigMapGenerator {
+    name: String,
+    namespace: String,
+    files: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeneratorOptions {
+    /// HelmRelease `valuesFrom` names the ConfigMap literally; kustomize would
+    /// not rewrite that reference to a hashed name.
+    disable_name_suffix_hash: bool,
+    labels: BTreeMap<String, String>,
+}
+
+// --- Argo CD --------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApplicationSpec {
+    project: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<ApplicationSource>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sources: Vec<ApplicationSource>,
+    destination: Destination,
+    sync_policy: SyncPolicy,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ApplicationSource {
+    #[serde(rename = "repoURL")]
+    repo_url: String,
+    target_revision: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chart: Option<String>,
+    /// Names this source so another source's `valueFiles` can read from it
+    /// as `$<ref>/...`.
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    helm: Option<ApplicationHelm>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApplicationHelm {
+    release_name: String,
+    value_files: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Destination {
+    server: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SyncPolicy {
+    automated: Automated,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Automated {
+    prune: bool,
+    self_heal: bool,
+}
+
+// --------------------------------------------------------------------------
+
+/// `rel` inside the tree as a path from the repository's root.
+fn in_repo(g: &Gitops, rel: &str) -> String {
+    if g.path.is_empty() { rel.to_string() } else { format!("{}/{rel}", g.path) }
+}
+
+/// One release the controller installs, in order.
+struct Release {
+    /// `<name>-coder`, `<name>-provisioner-<namespace>`.
+    object_name: String,
+    release: String,
+    chart: String,
+    namespace: String,
+    values: String,
+}
+
+fn releases(plan: &Plan) -> Vec<Release> {
+    let c = &plan.coderd;
+    let mut out = vec![Release {
+        object_name: format!("{}-coder", plan.name),
+        release: c.release.clone(),
+        chart: plan.chart.coder_chart.clone(),
+        namespace: c.namespace.clone(),
+        values: paths::CODER_VALUES.into(),
+    }];
+    for g in &plan.provisioners {
+        out.push(Release {
+            object_name: format!("{}-provisioner-{}", plan.name, g.namespace),
+            release: g.release.clone(),
+            chart: plan.chart.provisioner_chart.clone(),
+            namespace: g.namespace.clone(),
+            values: paths::provisioner_values(&g.namespace),
+        });
+    }
+    out
+}
+
+pub fn render(plan: &Plan, tree: &mut Tree) {
+    match &plan.gitops {
+        Some(g) if g.controller == GitopsController::Flux => flux(plan, g, tree),
+        Some(g) if g.controller == GitopsController::Argocd => argocd(plan, g, tree),
+        _ => {}
+    }
+}
+
+fn meta(name: &str, g: &Gitops) -> ObjectMeta {
+    k8s::meta(name, Some(&g.namespace))
+}
+
+fn put<T: Serialize>(plan: &Plan, tree: &mut Tree, path: String, value: &T) {
+    tree.insert(path, yaml::document(&plan.spec_file, value));
+}
+
+fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
+    let dir = paths::GITOPS_FLUX;
+    let git = KindRef { kind: "GitRepository", name: plan.name.clone() };
+    let source = |name: &str| KindRef { kind: "GitRepository", name: name.to_string() };
+    let kustomize_ks = format!("{}-kustomize", plan.name);
+    let releases_ks = format!("{}-releases", plan.name);
+    let helm_repo = format!("{}-{}", plan.name, plan.chart.repository_name);
+
+    put(
+        plan,
+        tree,
+        format!("{dir}/gitrepository.yaml"),
+        &Object {
+            api_version: "source.toolkit.fluxcd.io/v1",
+            kind: "GitRepository",
+            metadata: meta(&git.name, g),
+            spec: GitRepositorySpec {
+                interval: g.interval.clone(),
+                url: g.repo_url.clone(),
+                reference: GitRef { branch: g.branch.clone() },
+                secret_ref: g.secret_name.as_ref().map(|n| NameRef { name: n.clone() }),
+            },
+        },
+    );
+    put(
+        plan,
+        tree,
+        format!("{dir}/helmrepository.yaml"),
+        &Object {
+            api_version: "source.toolkit.fluxcd.io/v1",
+            kind: "HelmRepository",
+            metadata: meta(&helm_repo, g),
+            spec: HelmRepositorySpec { interval: g.chart_interval.clone(), url: plan.chart.repository.clone() },
+        },
+    );
+    let ks = |name: &str, path: String, depends_on: Vec<NameRef>| Object {
+        api_version: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: meta(name, g),
+        spec: FluxKustomizationSpec {
+            interval: g.interval.clone(),
+            path: format!("./{}", in_repo(g, &path)),
+            prune: true,
+            source_ref: source(&git.name),
+            depends_on,
+        },
+    };
+    // This folder applies itself, like `flux bootstrap`'s flux-system.
+    put(plan, tree, format!("{dir}/kustomization-gitops.yaml"), &ks(&format!("{}-gitops", plan.name), dir.into(), Vec::new()));
+    put(plan, tree, format!("{dir}/kustomization-kustomize.yaml"), &ks(&kustomize_ks, paths::KUSTOMIZE_ROOT.into(), Vec::new()));
+    put(
+        plan,
+        tree,
+        format!("{dir}/kustomization-releases.yaml"),
+        &ks(&releases_ks, format!("{dir}/releases"), vec![NameRef { name: kustomize_ks.clone() }]),
+    );
+    let files = [
+        "gitrepository.yaml",
+        "helmrepository.yaml",
+        "kustomization-gitops.yaml",
+        "kustomization-kustomize.yaml",
+        "kustomization-releases.yaml",
+    ];
+    put(plan, tree, format!("{dir}/kustomization.yaml"), &KustomizeFile::new(files.iter().map(|f| (*f).to_string()).collect()));
+
+    // releases/: one HelmRelease per release, values from ConfigMaps that
+    // kustomize generates from the tree's values files (Flux builds with
+    // load restrictions off, inside the Git source).
+    let rel_dir = format!("{dir}/releases");
+    let to_root = "../".repeat(rel_dir.split('/').count());
+    let all = releases(plan);
+    let mut kf = KustomizeFile::new(Vec::new());
+    for (i, r) in all.iter().enumerate() {
+        let values_cm = format!("{}-values", r.object_name);
+        let depends_on = if i == 0 { Vec::new() } else { vec![NameRef { name: all[0].object_name.clone() }] };
+        let file = format!("helmrelease-{}.yaml", r.object_name.strip_prefix(&format!("{}-", plan.name)).unwrap_or(&r.object_name));
+        put(
+            plan,
+            tree,
+            format!("{rel_dir}/{file}"),
+            &Object {
+                api_version: "helm.toolkit.fluxcd.io/v2",
+                kind: "HelmRelease",
+                metadata: meta(&r.object_name, g),
+                spec: HelmReleaseSpec {
+                    interval: g.interval.clone(),
+                    release_name: r.release.clone(),
+                    target_namespace: r.namespace.clone(),
+                    storage_namespace: r.namespace.clone(),
+                    chart: HelmChartTemplate {
+                        spec: HelmChartTemplateSpec {
+                            chart: r.chart.clone(),
+                            version: plan.chart.version.clone(),
+                            source_ref: KindRef { kind: "HelmRepository", name: helm_repo.clone() },
+                        },
+                    },
+                    depends_on,
+                    install: Install { remediation: Remediation { retries: -1 } },
+                    values_from: vec![ValuesReference { kind: "ConfigMap", name: values_cm.clone(), values_key: VALUES_KEY }],
+                },
+            },
+        );
+        kf.resources.push(file);
+        kf.config_map_generator.push(ConfigMapGenerator {
+            name: values_cm,
+            namespace: g.namespace.clone(),
+            files: vec![format!("{VALUES_KEY}={to_root}{}", r.values)],
+        });
+    }
+    let mut labels = k8s::common_labels();
+    labels.insert(FLUX_WATCH_LABEL.0.into(), FLUX_WATCH_LABEL.1.into());
+    kf.generator_options = Some(GeneratorOptions { disable_name_suffix_hash: true, labels });
+    put(plan, tree, format!("{rel_dir}/kustomization.yaml"), &kf);
+}
+
+fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
+    let dir = paths::GITOPS_ARGOCD;
+    let apps_dir = format!("{dir}/apps");
+    let automated = || SyncPolicy { automated: Automated { prune: true, self_heal: true } };
+    let wave = |name: &str, wave: u32| {
+        let mut m = meta(name, g);
+        m.annotations = Some(BTreeMap::from([(ARGO_SYNC_WAVE.to_string(), wave.to_string())]));
+        m
+    };
+    let git_source = |path: Option<String>, reference: Option<String>| ApplicationSource {
+        repo_url: g.repo_url.clone(),
+        target_revision: g.branch.clone(),
+        path,
+        reference,
+        ..ApplicationSource::default()
+    };
+    let app =
+        |metadata: ObjectMeta, spec: ApplicationSpec| Object { api_version: "argoproj.io/v1alpha1", kind: "Application", metadata, spec };
+
+    // The one object applied by hand: it syncs apps/, whose Applications run
+    // in sync-wave order.
+    put(
+        plan,
+        tree,
+        format!("{dir}/application.yaml"),
+        &app(
+            meta(&plan.name, g),
+            ApplicationSpec {
+                project: "default",
+                source: Some(git_source(Some(in_repo(g, &apps_dir)), None)),
+                sources: Vec::new(),
+                destination: Destination { server: IN_CLUSTER, namespace: Some(g.namespace.clone()) },
+                sync_policy: automated(),
+            },
+        ),
+    );
+
+    let mut files = vec!["application-kustomize.yaml".to_string()];
+    put(
+        plan,
+        tree,
+        format!("{apps_dir}/application-kustomize.yaml"),
+        &app(
+            wave(&format!("{}-kustomize", plan.name), 0),
+            ApplicationSpec {
+                project: "default",
+                source: Some(git_source(Some(in_repo(g, paths::KUSTOMIZE_ROOT)), None)),
+                sources: Vec::new(),
+                destination: Destination { server: IN_CLUSTER, namespace: None },
+                sync_policy: automated(),
+            },
+        ),
+    );
+    for (i, r) in releases(plan).into_iter().enumerate() {
+        let file = format!("application-{}.yaml", r.object_name.strip_prefix(&format!("{}-", plan.name)).unwrap_or(&r.object_name));
+        let chart = ApplicationSource {
+            repo_url: plan.chart.repository.clone(),
+            target_revision: plan.chart.version.clone(),
+            chart: Some(r.chart.clone()),
+            helm: Some(ApplicationHelm {
+                release_name: r.release.clone(),
+                value_files: vec![format!("$values/{}", in_repo(g, &r.values))],
+            }),
+            ..ApplicationSource::default()
+        };
+        put(
+            plan,
+            tree,
+            format!("{apps_dir}/{file}"),
+            &app(
+                wave(&r.object_name, if i == 0 { 1 } else { 2 }),
+                ApplicationSpec {
+                    project: "default",
+                    source: None,
+                    sources: vec![chart, git_source(None, Some("values".into()))],
+                    destination: Destination { server: IN_CLUSTER, namespace: Some(r.namespace.clone()) },
+                    sync_policy: automated(),
+                },
+            ),
+        );
+        files.push(file);
+    }
+    put(plan, tree, format!("{apps_dir}/kustomization.yaml"), &KustomizeFile::new(files));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::tree::Tree;
+
+    const SPEC: &str = "name: acme\nusers: 1000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
+        provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n";
+
+    fn render(gitops: &str) -> Tree {
+        crate::render_str("spec.yaml", &format!("{SPEC}{gitops}")).unwrap()
+    }
+
+    fn object(tree: &Tree, path: &str) -> Value {
+        serde_saphyr::from_str(tree.get_str(path).unwrap_or_else(|| panic!("no {path}"))).unwrap()
+    }
+
+    fn strip<'a>(path: &'a str, prefix: &str) -> &'a str {
+        path.strip_prefix(prefix).unwrap_or_else(|| panic!("{path} is not under {prefix}"))
+    }
+
+    #[test]
+    fn no_controller_no_objects() {
+        for gitops in ["", "gitops:\n  controller: none\n"] {
+            assert!(render(gitops).paths().all(|p| !p.starts_with("gitops/")), "{gitops}");
+        }
+    }
+
+    #[test]
+    fn flux_points_at_paths_in_the_tree_in_order() {
+        let tree = render("gitops:\n  controller: flux\n  repo_url: https://g.example/r.git\n  path: deploy/coder\n");
+        let ks = |f: &str| object(&tree, &format!("gitops/flux/{f}"));
+        for f in ["kustomization-gitops.yaml", "kustomization-kustomize.yaml", "kustomization-releases.yaml"] {
+            let dir = strip(ks(f)["spec"]["path"].as_str().unwrap(), "./deploy/coder/").to_string();
+            assert!(tree.get(&format!("{dir}/kustomization.yaml")).is_some(), "{f}: {dir}");
+        }
+        assert_eq!(ks("kustomization-releases.yaml")["spec"]["dependsOn"][0]["name"], "acme-kustomize");
+        let listed = ks("kustomization.yaml")["resources"].as_array().unwrap().len();
+        assert_eq!(tree.paths().filter(|p| p.starts_with("gitops/flux/") && p.matches('/').count() == 2).count(), listed + 1);
+
+        let rel = object(&tree, "gitops/flux/releases/kustomization.yaml");
+        for g in rel["configMapGenerator"].as_array().unwrap() {
+            let file = g["files"][0].as_str().unwrap();
+            let target = strip(file, "values.yaml=../../../");
+            assert!(tree.get(target).is_some(), "{file}");
+        }
+        let coder = object(&tree, "gitops/flux/releases/helmrelease-coder.yaml");
+        assert!(coder["spec"].get("dependsOn").is_none());
+        assert_eq!(coder["spec"]["chart"]["spec"]["version"], "2.33.6");
+        for ns in ["prov-a", "prov-b"] {
+            let p = object(&tree, &format!("gitops/flux/releases/helmrelease-provisioner-{ns}.yaml"));
+            assert_eq!(p["spec"]["dependsOn"][0]["name"], "acme-coder");
+            assert_eq!((p["spec"]["targetNamespace"].as_str(), p["spec"]["storageNamespace"].as_str()), (Some(ns), Some(ns)));
+            assert_eq!(p["spec"]["releaseName"], "coder-provisioner");
+        }
+    }
+
+    #[test]
+    fn argocd_waves_and_value_files_in_the_tree() {
+        let tree = render("gitops:\n  controller: argocd\n  repo_url: ssh://git@g.example/r.git\n  branch: release/1\n");
+        let root = object(&tree, "gitops/argocd/application.yaml");
+        assert_eq!(root["spec"]["source"]["path"], "gitops/argocd/apps");
+        assert_eq!(root["spec"]["source"]["targetRevision"], "release/1");
+        let apps = object(&tree, "gitops/argocd/apps/kustomization.yaml");
+        let mut waves = Vec::new();
+        for f in apps["resources"].as_array().unwrap() {
+            let a = object(&tree, &format!("gitops/argocd/apps/{}", f.as_str().unwrap()));
+            waves.push(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().unwrap().to_string());
+            match a["spec"].get("sources") {
+                Some(sources) => {
+                    let values = sources[0]["helm"]["valueFiles"][0].as_str().unwrap();
+                    assert!(tree.get(strip(values, "$values/")).is_some(), "{values}");
+                    assert_eq!(sources[1]["ref"], "values");
+                }
+                None => assert!(tree.get(&format!("{}/kustomization.yaml", a["spec"]["source"]["path"].as_str().unwrap())).is_some()),
+            }
+        }
+        assert_eq!(waves, ["0", "1", "2", "2"]);
+    }
+}
