@@ -234,6 +234,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     )?;
     writeln!(o)?;
     write_prove_the_tier(p, o)?;
+    writeln!(o)?;
     write_template_routing(p, o)
 }
 
@@ -1177,8 +1178,14 @@ pub fn write_prove_the_tier(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     writeln!(
         o,
-        "Before: log in as an Owner (after the licence), and push your Kubernetes workspace template as `{}` (as in \"Workspace templates\"; it builds on the provisioners and places workspaces in the workspace pool). Then:",
-        v.template
+        "Before: log in as an Owner (after the licence), and push your Kubernetes workspace template as `{}` (as in \"Workspace templates\"; it builds on the provisioners and places workspaces in the workspace pool){}. Then:",
+        v.template,
+        // Every group tagged: an untagged push would never build (bootstrap).
+        if p.licence.external_provisioners && p.bootstrap.untagged_namespace.is_none() {
+            " with the `--provisioner-tag` of one group (every group here is tagged, see \"Templates\"; only that group's provisioners then build, so creation is slower than the concurrency above)"
+        } else {
+            ""
+        }
     )?;
     writeln!(o)?;
     writeln!(o, "```sh")?;
