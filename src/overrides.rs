@@ -8,7 +8,6 @@
 //! scalars, `null`) replaces what was generated.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
@@ -224,8 +223,9 @@ pub fn check_kustomize(plan: &Plan, spec_file: &str, generated: &BTreeMap<String
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec_file.to_string(), errors }) }
 }
 
-/// The text of `rel` under `dir`, refused outside `root` (after links) and
-/// above [`MAX_OVERRIDE_BYTES`].
+/// The text of `rel` under `dir`, refused outside `root` (after links), when
+/// not a regular file (a FIFO would block the read) and above
+/// [`MAX_OVERRIDE_BYTES`] (read bounded, like the spec: [`crate::read_at_most`]).
 fn read_file(dir: &Path, root: Option<&Path>, rel: &str) -> Result<String, (String, &'static str)> {
     let real = dir
         .join(rel)
@@ -234,14 +234,22 @@ fn read_file(dir: &Path, root: Option<&Path>, rel: &str) -> Result<String, (Stri
     if root.is_none_or(|r| !real.starts_with(r)) {
         return Err((format!("{rel} leads outside the spec's folder"), "keep override files beside the spec (no links out of its folder)"));
     }
-    let mut text = String::new();
-    std::fs::File::open(&real)
-        .and_then(|f| f.take(MAX_OVERRIDE_BYTES + 1).read_to_string(&mut text))
-        .map_err(|e| (format!("cannot read {rel}: {e}"), "give a readable UTF-8 file"))?;
-    if text.len() as u64 > MAX_OVERRIDE_BYTES {
-        return Err((format!("{rel} is larger than {MAX_OVERRIDE_BYTES} bytes"), "an override file holds a few settings"));
+    let unreadable = |e: std::io::Error| (format!("cannot read {rel}: {e}"), "give a readable UTF-8 file");
+    let md = std::fs::metadata(&real).map_err(unreadable)?;
+    if !md.is_file() {
+        return Err((
+            format!("cannot read {rel}: it is {}, not a regular file", crate::file_kind(md.file_type())),
+            "give a readable UTF-8 file",
+        ));
     }
-    Ok(text)
+    match crate::read_at_most(&real, MAX_OVERRIDE_BYTES).map_err(unreadable)? {
+        crate::Bounded::TooLarge(_) => {
+            Err((format!("{rel} is larger than {MAX_OVERRIDE_BYTES} bytes"), "an override file holds a few settings"))
+        }
+        // The wording `read_to_string` gives, as before.
+        crate::Bounded::Whole(bytes) => String::from_utf8(bytes)
+            .map_err(|_| unreadable(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))),
+    }
 }
 
 /// `user` merged over `base`: maps merge recursively, anything else replaces.
@@ -544,6 +552,25 @@ mod tests {
         let spec = dir.path().join("spec.yaml");
         let r = crate::render_str(&spec.display().to_string(), &format!("{SPEC}{}", CODER.replace("o/coder.yaml", "coder.yaml")));
         assert!(messages(r)[0].contains("leads outside the spec's folder"));
+    }
+
+    /// A FIFO would block a plain read; a huge file is read no further than the limit.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_a_folder_and_a_huge_file_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("spec.yaml").display().to_string();
+        let run = |file: &str| messages(crate::render_str(&spec, &format!("{SPEC}{}", CODER.replace("o/coder.yaml", file))));
+        assert!(std::process::Command::new("mkfifo").arg(dir.path().join("fifo.yaml")).status().unwrap().success(), "mkfifo");
+        let m = run("fifo.yaml");
+        assert!(m[0].contains("cannot read fifo.yaml: it is a named pipe (FIFO), not a regular file"), "{m:?}");
+        std::fs::create_dir(dir.path().join("d.yaml")).unwrap();
+        let m = run("d.yaml");
+        assert!(m[0].contains("cannot read d.yaml: it is a directory, not a regular file"), "{m:?}");
+        let huge = std::fs::File::create(dir.path().join("huge.yaml")).unwrap();
+        huge.set_len(2 << 30).unwrap();
+        let m = run("huge.yaml");
+        assert!(m[0].contains("huge.yaml is larger than 262144 bytes"), "{m:?}");
     }
 }
 

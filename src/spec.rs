@@ -1390,7 +1390,7 @@ impl Validator<'_> {
                 if !is_semver(&v.value) {
                     self.err(
                         &v,
-                        format!("observability.chart_version `{}` is not a release version", v.value.escape_debug()),
+                        format!("observability.chart_version {} is not a release version", quote(&v.value)),
                         "quote a coder-observability chart release like \"0.6.2\" (helm search repo coder-observability --versions)",
                     );
                 }
@@ -1409,7 +1409,7 @@ impl Validator<'_> {
                     if !is_label_key(&k) || !(v.value.is_empty() || is_tag_part(&v.value)) {
                         self.err(
                             &v,
-                            format!("selector label `{}: {}` is not a Kubernetes label", k.escape_debug(), v.value.escape_debug()),
+                            format!("selector label {} is not a Kubernetes label", quote(&format!("{k}: {}", v.value))),
                             "use a label key like `release` or `example.com/team` and a value of at most 63 letters, digits, '-', '_' or '.'",
                         );
                     }
@@ -1480,18 +1480,25 @@ impl Validator<'_> {
             self.dns_label("entry.controller_namespace", n, 63, "").to_string()
         });
         if let Some(m) = raw.mode.as_ref().filter(|_| mode != EntryMode::CoderdTls) {
-            let (class_missing, class_help) = match mode {
-                EntryMode::Ingress => (ingress_class.is_none(), "`mode: ingress` needs entry.ingress_class"),
-                _ => (gateway_class.is_none(), "`mode: gateway` needs entry.gateway_class"),
+            // Each mode's own key, example and proxy in its message.
+            let (class_missing, mode_name, key, class, proxy) = match mode {
+                EntryMode::Ingress => {
+                    (ingress_class.is_none(), "ingress", "ingress_class", "nginx", "ingress controller's pods (e.g. ingress-nginx)")
+                }
+                _ => (gateway_class.is_none(), "gateway", "gateway_class", "eg", "gateway's proxy pods (e.g. envoy-gateway-system)"),
             };
             if class_missing {
-                self.err(m, class_help.into(), "name the class of your controller, e.g. ingress_class: nginx or gateway_class: eg");
+                self.err(
+                    m,
+                    format!("`mode: {mode_name}` needs entry.{key}"),
+                    &format!("name the class of your {mode_name} controller, e.g. {key}: {class}"),
+                );
             }
             if controller_namespace.is_none() {
                 self.err(
                     m,
-                    "this entry mode needs entry.controller_namespace".into(),
-                    "name the namespace the ingress controller's or gateway's proxy pods run in (e.g. ingress-nginx): coderd's NetworkPolicy admits only it",
+                    format!("`mode: {mode_name}` needs entry.controller_namespace"),
+                    &format!("name the namespace the {proxy} run in: coderd's NetworkPolicy admits only it to its HTTP port"),
                 );
             }
         }
@@ -1599,7 +1606,7 @@ impl Validator<'_> {
             if !targets.contains(&target) {
                 self.err(
                     &o.values,
-                    format!("overrides.helm has no release `{}`", target.escape_debug()),
+                    format!("overrides.helm has no release {}", quote(&target)),
                     &format!("use one of: {}", targets.join(", ")),
                 );
             }
@@ -1608,10 +1615,7 @@ impl Validator<'_> {
                 _ => {
                     self.err(
                         &o.values,
-                        format!(
-                            "overrides.helm.{target}.values `{}` is not a file inside the spec's folder",
-                            o.values.value.escape_debug()
-                        ),
+                        format!("overrides.helm.{target}.values {} is not a file inside the spec's folder", quote(&o.values.value)),
                         "give a path relative to the spec's folder, without `..`, e.g. overrides/coder-values.yaml",
                     );
                     String::new()
@@ -1622,7 +1626,7 @@ impl Validator<'_> {
                 if !SIZED_HELM_PATHS.contains(&i.value.as_str()) {
                     self.err(
                         &i,
-                        format!("`{}` is not a value the plan sizes", i.value.escape_debug()),
+                        format!("{} is not a value the plan sizes", quote(&i.value)),
                         &format!("intended lists only sized values: {}", SIZED_HELM_PATHS.join(", ")),
                     );
                 }
@@ -1646,13 +1650,15 @@ impl Validator<'_> {
         let mut out = BTreeMap::new();
         for (overlay, o) in raw {
             let mut names = Vec::new();
+            // An unknown overlay is said once, at its first file.
+            let mut unknown = !overlays.contains(&overlay);
             let mut files = |list: Vec<Spanned<String>>, what: &str, this: &mut Self| -> Vec<UserFile> {
                 let mut v = Vec::new();
                 for f in list {
-                    if !overlays.contains(&overlay) {
+                    if std::mem::take(&mut unknown) {
                         this.err(
                             &f,
-                            format!("overrides.kustomize has no overlay `{}`", overlay.escape_debug()),
+                            format!("overrides.kustomize has no overlay {}", quote(&overlay)),
                             &format!("use one of: {}", overlays.join(", ")),
                         );
                     }
@@ -1672,8 +1678,8 @@ impl Validator<'_> {
                         None => this.err(
                             &f,
                             format!(
-                                "overrides.kustomize.{overlay}.{what} `{}` is not a .yaml file inside the spec's folder",
-                                f.value.escape_debug()
+                                "overrides.kustomize.{overlay}.{what} {} is not a .yaml file inside the spec's folder",
+                                quote(&f.value)
                             ),
                             "give a path relative to the spec's folder, without `..`, e.g. kustomize/coder-patch.yaml",
                         ),
@@ -1698,7 +1704,7 @@ impl Validator<'_> {
             let Some(file) = file else {
                 self.err(
                     &f,
-                    format!("overrides.terraform `{}` is not a .tf file inside the spec's folder", f.value.escape_debug()),
+                    format!("overrides.terraform {} is not a .tf file inside the spec's folder", quote(&f.value)),
                     "give a path relative to the spec's folder, without `..`, ending in .tf, e.g. terraform/backend.tf",
                 );
                 continue;
@@ -1733,7 +1739,7 @@ impl Validator<'_> {
             if !valid_name {
                 self.err(
                     &v,
-                    format!("coder.env name `{}` is not an environment variable name", name.escape_debug()),
+                    format!("coder.env name {} is not an environment variable name", quote(&name)),
                     "use letters, digits and '_', not starting with a digit, e.g. CODER_OIDC_ISSUER_URL",
                 );
             }
@@ -1752,7 +1758,7 @@ impl Validator<'_> {
                     if let Some(problem) = dns1123_subdomain_problem(secret) {
                         self.err(
                             &v,
-                            format!("coder.env {name}: secret `{}` is not a Secret name: {problem}", secret.escape_debug()),
+                            format!("coder.env {name}: secret {} is not a Secret name: {problem}", quote(secret)),
                             "name a Secret in coderd's namespace: lower-case letters, digits, '-' and '.'",
                         );
                     }
@@ -1762,7 +1768,7 @@ impl Validator<'_> {
                     {
                         self.err(
                             &v,
-                            format!("coder.env {name}: key `{}` is not a Secret key", key.escape_debug()),
+                            format!("coder.env {name}: key {} is not a Secret key", quote(key)),
                             "use letters, digits, '-', '_' and '.' (at most 253)",
                         );
                     }
@@ -1788,7 +1794,7 @@ impl Validator<'_> {
                 if !ok {
                     self.err(
                         u,
-                        format!("gitops.repo_url `{}` is not a Git URL", u.value.escape_debug()),
+                        format!("gitops.repo_url {} is not a Git URL", quote(&u.value)),
                         "use the repository's https:// or ssh:// URL (Flux accepts no scp-style git@host:path), e.g. https://github.com/acme/infra.git",
                     );
                 }
@@ -1809,7 +1815,7 @@ impl Validator<'_> {
                 None => {
                     self.err(
                         p,
-                        format!("gitops.path `{}` is not a folder inside the repository", p.value.escape_debug()),
+                        format!("gitops.path {} is not a folder inside the repository", quote(&p.value)),
                         &format!("give the tree's folder relative to the repository's root, without `..`; {SAFE}"),
                     );
                     String::new()
@@ -1828,7 +1834,7 @@ impl Validator<'_> {
                     && !v.contains("//")
                     && v.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/'));
                 if !ok {
-                    self.err(b, format!("gitops.branch `{}` is not a branch name", v.escape_debug()), &format!("{SAFE}, e.g. main"));
+                    self.err(b, format!("gitops.branch {} is not a branch name", quote(v)), &format!("{SAFE}, e.g. main"));
                 }
                 v.clone()
             }

@@ -16,7 +16,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use crate::error::Located;
+use crate::error::{Located, quote};
 
 /// A YAML value with the position of every part.
 #[derive(Debug)]
@@ -260,7 +260,7 @@ impl<'s> Checker<'s> {
                         let place = if path.is_empty() { "at the top level".to_string() } else { format!("in `{path}`") };
                         self.push(
                             at(key),
-                            format!("unknown key `{}` {place}", key.value.escape_debug()),
+                            format!("unknown key {} {place}", quote(&key.value)),
                             format!("{suggestion}The keys {place} are: {}", keys.join(", ")),
                         );
                     }
