@@ -164,6 +164,23 @@ pub fn explain(plan: &Plan, tree: &Tree, target: &str) -> Result<String, String>
         return Ok(o);
     };
     let segs = find_key(file, text, key)?;
+    // A sized value the user's values file takes over (`intended`): the
+    // number in the file is theirs, not the plan's.
+    let dotted = segs.join(".");
+    for (target, h) in &plan.overrides.helm {
+        let release_file = if target == "coder" {
+            crate::render::paths::CODER_VALUES.to_string()
+        } else {
+            crate::render::paths::provisioner_values(target.trim_start_matches("coder-provisioner/"))
+        };
+        if release_file == file && h.intended.iter().any(|i| dotted == *i || dotted.starts_with(&format!("{i}."))) {
+            let _ = writeln!(
+                o,
+                "  from your file: {} (overrides.helm.{target}, listed as intended); the plan's own value and reason follow",
+                h.file
+            );
+        }
+    }
     // The most specific key segment the plan names, searched from the end.
     let field = segs.iter().rev().find_map(|s| field_for(s));
     // Terraform node pools: `TYPE.ROLE...` selects that role's pool.

@@ -130,6 +130,22 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "## Observability")?;
     writeln!(o)?;
     table(o, &json["observability"], &[])?;
+    // Sized values a user's Helm values file takes over (`intended`): the
+    // numbers above are the plan's; these are the user's.
+    let taken: Vec<(&String, &String, &String)> =
+        p.overrides.helm.iter().flat_map(|(target, h)| h.intended.iter().map(move |i| (target, i, &h.file))).collect();
+    if !taken.is_empty() {
+        writeln!(o, "## Values from your files")?;
+        writeln!(o)?;
+        writeln!(o, "These sized values come from your override files, not from the plan above (listed as `intended` in the spec):")?;
+        writeln!(o)?;
+        writeln!(o, "| release | value | from |")?;
+        writeln!(o, "|---|---|---|")?;
+        for (target, key, file) in taken {
+            writeln!(o, "| `{target}` | `{key}` | `{file}` |")?;
+        }
+        writeln!(o)?;
+    }
     if !p.warnings.is_empty() {
         writeln!(o, "## Warnings")?;
         writeln!(o)?;

@@ -196,3 +196,26 @@ fn override_files_are_rendered_checked_and_refused() {
     d2.run("render").assert().code(2).stderr_has("spec2.yaml:9:17: overrides.kustomize.coder: patch p.yaml matches nothing");
     assert!(!new.exists());
 }
+
+/// Issue #14: a sized value a user's file takes over (`intended`) is named as
+/// theirs by SIZING.md and `explain`, not passed off as the plan's.
+#[test]
+fn intended_overrides_are_attributed_to_the_user() {
+    let minimal = SpecBuilder::new().build();
+    let d = Deployment::new(&format!(
+        "{minimal}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n      intended: [coder.replicaCount]\n"
+    ));
+    std::fs::write(d.dir().join("coder.yaml"), "coder:\n  replicaCount: 3\n").unwrap();
+    d.render();
+    let sizing = String::from_utf8(d.tree()["SIZING.md"].clone()).unwrap();
+    assert!(
+        sizing.contains("## Values from your files") && sizing.contains("| `coder` | `coder.replicaCount` | `coder.yaml` |"),
+        "{sizing}"
+    );
+    Run::new(["explain"])
+        .arg(&d.spec)
+        .arg("helm/coder/values.yaml:coder.replicaCount")
+        .assert()
+        .success()
+        .stdout_has("from your file: coder.yaml (overrides.helm.coder, listed as intended)");
+}
