@@ -66,70 +66,71 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
         }
     }
     for (overlay, k) in &mut spec.kustomize_overrides {
+        let what = format!("overrides.kustomize.{overlay}");
         for (o, _, _) in &mut k.json_patches {
-            let shown = o.file.value.clone();
-            let mut fail = |message: String, help: &str| {
-                errors.push(Located {
-                    line: o.file.line,
-                    column: o.file.column,
-                    message: format!("overrides.kustomize.{overlay}: {message}"),
-                    help: help.to_string(),
-                });
-            };
-            match read_file(dir, root.as_deref(), &shown) {
-                Ok(text) => match json_ops(&text) {
-                    Ok(_) => o.text = Some(text),
-                    Err(why) => fail(
-                        format!("{shown}: {why}"),
-                        "write a YAML list of JSON 6902 operations, e.g. `- op: replace` with `path: /spec/...` and `value:`",
-                    ),
-                },
-                Err((message, help)) => fail(message, help),
-            }
+            o.text = read_checked(
+                dir,
+                root.as_deref(),
+                &o.file,
+                &what,
+                |t| json_ops(t).map(drop).map_err(|why| format!(": {why}")),
+                "write a YAML list of JSON 6902 operations, e.g. `- op: replace` with `path: /spec/...` and `value:`",
+                &mut errors,
+            );
         }
         for o in k.patches.iter_mut().chain(k.resources.iter_mut()) {
-            let shown = o.file.value.clone();
-            let mut fail = |message: String, help: &str| {
-                errors.push(Located {
-                    line: o.file.line,
-                    column: o.file.column,
-                    message: format!("overrides.kustomize.{overlay}: {message}"),
-                    help: help.to_string(),
-                });
-            };
-            match read_file(dir, root.as_deref(), &shown) {
-                Ok(text) => match object_id(&text) {
-                    Ok(_) => o.text = Some(text),
-                    Err(why) => {
-                        fail(format!("{shown}: {why}"), "give one Kubernetes object per file, with apiVersion, kind and metadata.name")
-                    }
-                },
-                Err((message, help)) => fail(message, help),
-            }
+            o.text = read_checked(
+                dir,
+                root.as_deref(),
+                &o.file,
+                &what,
+                |t| object_id(t).map(drop).map_err(|why| format!(": {why}")),
+                "give one Kubernetes object per file, with apiVersion, kind and metadata.name",
+                &mut errors,
+            );
         }
     }
     for o in &mut spec.terraform_overrides {
-        let shown = o.file.value.clone();
-        let mut fail = |message: String, help: &str| {
-            errors.push(Located {
-                line: o.file.line,
-                column: o.file.column,
-                message: format!("overrides.terraform: {message}"),
-                help: help.to_string(),
-            });
-        };
-        match read_file(dir, root.as_deref(), &shown) {
-            Ok(text) => match hcl_edit::parser::parse_body(&text) {
-                Ok(_) => o.text = Some(text),
-                Err(e) => fail(
-                    format!("{shown} is not Terraform (HCL): {}", e.to_string().replace('\n', " ")),
-                    "fix the file; `terraform fmt` shows the problem too",
-                ),
+        o.text = read_checked(
+            dir,
+            root.as_deref(),
+            &o.file,
+            "overrides.terraform",
+            |t| {
+                hcl_edit::parser::parse_body(t)
+                    .map(drop)
+                    .map_err(|e| format!(" is not Terraform (HCL): {}", e.to_string().replace('\n', " ")))
             },
-            Err((message, help)) => fail(message, help),
-        }
+            "fix the file; `terraform fmt` shows the problem too",
+            &mut errors,
+        );
     }
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
+}
+
+/// Read the override file `file` (bounded, inside the spec's folder) and
+/// check its content with `check`; a problem is an error located where the
+/// spec names the file, prefixed with `what` (the spec key).
+fn read_checked(
+    dir: &Path,
+    root: Option<&Path>,
+    file: &crate::spec::At<String>,
+    what: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+    help: &str,
+    errors: &mut Vec<Located>,
+) -> Option<String> {
+    let shown = &file.value;
+    let (message, help) = match read_file(dir, root, shown) {
+        Ok(text) => match check(&text) {
+            Ok(()) => return Some(text),
+            // `why` goes on from the file's name (": …" or " is not …").
+            Err(why) => (format!("{shown}{why}"), help),
+        },
+        Err((message, help)) => (message, help),
+    };
+    errors.push(Located { line: file.line, column: file.column, message: format!("{what}: {message}"), help: help.to_string() });
+    None
 }
 
 /// `(kind, name)` of the one Kubernetes object in `text`.
