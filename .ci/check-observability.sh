@@ -10,7 +10,7 @@
 #   - the README's psql setup pod (its --overrides) passes strict validation
 #     and Pod Security `restricted` (it runs in the restricted coder namespace).
 #   - ExternalSecret objects validate against the External Secrets Operator's
-#     CRD schema, unknown fields included (node/validate-crds.mjs).
+#     CRD schema, unknown fields included (node/validate_crds.mjs).
 # Needs ../shared (or CODER_GEN_SHARED) for the chart; under CI=true a missing
 # shared dir or tool fails. Installs its tools, pinned, in .ci/.venv-obs and
 # .ci/node/node_modules.
@@ -86,7 +86,7 @@ print(yaml.safe_dump(p))')
     | "$py" -c 'import json, sys, yaml
 print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d and d.get("kind") == "ExternalSecret"]))')
   if [ "$es" != "[]" ]; then
-    printf '%s' "$es" | node .ci/node/validate-crds.mjs || fail=1
+    printf '%s' "$es" | node .ci/node/validate_crds.mjs || fail=1
   fi
 done
 
