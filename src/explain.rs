@@ -275,7 +275,9 @@ mod tests {
         assert!(e.contains("no attribute"), "{e}");
     }
 
-    /// Every YAML leaf of every tree answers with a plan entry, on every cloud.
+    /// Every YAML leaf of every cloud's tree answers with a plan entry. A
+    /// key present in several clouds' trees is asked once, in the first:
+    /// the answer is chosen by the key, so asking again only repeats it.
     #[test]
     fn every_yaml_key_of_the_tree_is_explained() {
         fn leaves(v: &Value, prefix: &str, out: &mut Vec<String>) {
@@ -293,6 +295,7 @@ mod tests {
                 _ => out.push(prefix.to_string()),
             }
         }
+        let mut asked = std::collections::HashSet::new();
         for cloud in ["gcp", "aws", "azure"] {
             let (plan, tree) = setup(&GCP.replace("gcp", cloud).replace("us-east1", region_of(cloud)));
             for (path, bytes) in tree.iter() {
@@ -303,6 +306,9 @@ mod tests {
                 let mut keys = Vec::new();
                 leaves(&v, "", &mut keys);
                 for k in keys.iter().filter(|k| !k.split('.').any(|s| s.contains(':'))) {
+                    if !asked.insert(format!("{path}:{k}")) {
+                        continue;
+                    }
                     let out = explain(&plan, &tree, &format!("{path}:{k}")).unwrap_or_else(|e| panic!("{path}:{k}: {e}"));
                     assert!(out.contains("why: "), "{path}:{k}: {out}");
                 }

@@ -51,7 +51,7 @@ fn run_case(case: &Case, update: bool) -> Result<(), String> {
         problems.push("panicked".into());
     }
     // render: same message, same code, nothing written.
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     let out = tmp.path().join("out");
     let render = Run::new(["render", &file, "-o"]).arg(&out).in_dir(&case.dir).assert();
     if render.exit_code() != code || render.stderr() != stderr {
@@ -95,7 +95,7 @@ fn every_bad_spec_prints_exactly_its_snapshot_and_writes_nothing() {
         .iter()
         .map(|p| Case { name: p.file_stem().unwrap().to_string_lossy().into_owned(), dir: dir.clone() })
         .collect();
-    let scratch = tempfile::tempdir().unwrap();
+    let scratch = crate::util::tempdir();
     for (name, bytes) in generated() {
         assert!(!dir.join(format!("{name}.yaml")).exists(), "{name} is generated; do not commit its input");
         std::fs::write(scratch.path().join(format!("{name}.yaml")), bytes).unwrap();

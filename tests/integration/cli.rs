@@ -56,7 +56,7 @@ fn plan_json_has_the_documented_fields() {
 fn plan_json_is_the_same_in_separate_processes_and_environments() {
     for spec in examples() {
         // The spec's whole folder: a spec with overrides reads files beside it.
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = crate::util::tempdir();
         let name = spec.file_name().unwrap();
         for f in std::fs::read_dir(spec.parent().unwrap()).unwrap() {
             let f = f.unwrap().path();
@@ -191,7 +191,7 @@ fn override_files_are_rendered_checked_and_refused() {
     assert!(!new.exists());
 
     std::fs::write(d.dir().join("p.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: nope\n").unwrap();
-    let d2 = Deployment { tmp: tempfile::tempdir().unwrap(), spec: d.dir().join("spec2.yaml"), out: new.clone() };
+    let d2 = Deployment { tmp: crate::util::tempdir(), spec: d.dir().join("spec2.yaml"), out: new.clone() };
     std::fs::write(&d2.spec, format!("{minimal}overrides:\n  kustomize:\n    coder:\n      patches: [p.yaml]\n")).unwrap();
     d2.run("render").assert().code(2).stderr_has("spec2.yaml:9:17: overrides.kustomize.coder: patch p.yaml matches nothing");
     assert!(!new.exists());

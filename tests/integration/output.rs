@@ -68,7 +68,7 @@ fn prov(namespaces: &[&str]) -> SpecBuilder {
 
 /// A temp dir and the (not yet created) output directory in it.
 fn scratch() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     let out = tmp.path().join("out");
     (tmp, out)
 }

@@ -46,7 +46,7 @@ fn every_example_points_editors_at_the_schema() {
 #[test]
 fn init_writes_a_spec_that_renders_without_edits() {
     for (cloud, region, users) in [("gcp", "us-central1", "500"), ("aws", "eu-west-1", "1800"), ("azure", "westeurope", "3000")] {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = crate::util::tempdir();
         let spec = tmp.path().join("spec.yaml");
         coder_gen()
             .current_dir(tmp.path())
@@ -62,7 +62,7 @@ fn init_writes_a_spec_that_renders_without_edits() {
 
 #[test]
 fn init_never_overwrites_and_refuses_flags_that_do_not_plan() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", "mine\n");
     let args = ["--users", "80", "--cloud", "aws", "--region", "us-east-1", "--access-url", "https://coder.example.com"];
     let out = coder_gen().arg("init").arg(&spec).args(args).assert().code(2);
@@ -109,7 +109,7 @@ const WARNS: &str = "name: acme\nusers: 2500\ncloud: gcp\nregion: us-central1\na
 
 #[test]
 fn quiet_keeps_only_errors_and_results() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", WARNS);
     let out = tmp.path().join("out");
     let loud = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
@@ -131,7 +131,7 @@ fn quiet_keeps_only_errors_and_results() {
 
 #[test]
 fn color_always_and_never_override_the_environment() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
     let out = tmp.path().join("out");
     let diff = |color: &str, force: bool| {
@@ -151,7 +151,7 @@ fn color_always_and_never_override_the_environment() {
 
 #[test]
 fn two_typos_are_both_reported_by_the_cli() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}userz: 3\nregoin: x\n"));
     let out = coder_gen().arg("plan").arg(&spec).assert().code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();

@@ -479,7 +479,7 @@ fn terraform_available() -> bool {
 #[ignore = "needs `terraform` on PATH; .ci/run runs it"]
 fn terraform_fmt_accepts_rendered_output() {
     crate::util::require(terraform_available(), "`terraform` on PATH", "install Terraform (>= 1.11)");
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::tempdir();
     for (name, _, tree) in rendered() {
         for (path, text) in tf_files(&tree) {
             let p = tmp.path().join(name.trim_end_matches(".yaml")).join(path);

@@ -21,6 +21,20 @@ pub fn shared_dir() -> PathBuf {
     }
 }
 
+/// A fresh temporary directory, in RAM (`/dev/shm`) where the machine has
+/// one. Every render fsyncs each file it writes; on a disk that waiting was
+/// a third of the suite's wall time and shows nothing the assertions can
+/// see (no test can observe durability). Elsewhere: the system temp dir.
+pub fn tempdir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::Builder::new().prefix("coder-gen-test").tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().unwrap()
+}
+
 /// Tests that need something from outside the repository are
 /// `#[ignore = "needs …"]`: plain `cargo test` lists them as ignored, never
 /// "ok". `.ci/run` runs them with `--ignored`; there a missing prerequisite
@@ -302,14 +316,14 @@ impl Deployment {
         Self::named("spec.yaml", spec_text)
     }
     pub fn named(file: &str, spec_text: &str) -> Self {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempdir();
         let spec = spec_in(tmp.path(), file, spec_text);
         let out = tmp.path().join("out");
         Deployment { tmp, spec, out }
     }
     /// An existing spec file (an example), with `out/` in a fresh temp dir.
     pub fn of(spec: &Path) -> Self {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempdir();
         let out = tmp.path().join("out");
         Deployment { tmp, spec: spec.to_path_buf(), out }
     }
