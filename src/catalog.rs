@@ -369,6 +369,16 @@ pub struct Catalog {
     clouds: BTreeMap<Cloud, CloudRules>,
 }
 
+/// Read one of the embedded catalog files. The YAML is parsed into a JSON
+/// value and the types are read from that: the catalog needs no source
+/// positions (its errors are build defects, caught by the tests), and going
+/// through one `Value` keeps the YAML deserializer from being compiled again
+/// for every catalog type (a large share of the crate's build time).
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
 impl Catalog {
     /// The embedded catalog. Its YAML is checked by this crate's tests, so a
     /// parse failure here is a build defect, not a user error.
@@ -378,9 +388,9 @@ impl Catalog {
     }
 
     fn parse() -> Result<Catalog, String> {
-        let tiers: Vec<Tier> = serde_saphyr::from_str(TIERS_YAML).map_err(|e| format!("tiers.yaml: {e}"))?;
-        let m: PerCloudMap<Vec<Machine>> = serde_saphyr::from_str(MACHINES_YAML).map_err(|e| format!("machines.yaml: {e}"))?;
-        let c: PerCloudMap<CloudRules> = serde_saphyr::from_str(CLOUDS_YAML).map_err(|e| format!("clouds.yaml: {e}"))?;
+        let tiers: Vec<Tier> = from_yaml(TIERS_YAML).map_err(|e| format!("tiers.yaml: {e}"))?;
+        let m: PerCloudMap<Vec<Machine>> = from_yaml(MACHINES_YAML).map_err(|e| format!("machines.yaml: {e}"))?;
+        let c: PerCloudMap<CloudRules> = from_yaml(CLOUDS_YAML).map_err(|e| format!("clouds.yaml: {e}"))?;
         c.gcp.validate(Cloud::Gcp)?;
         c.aws.validate(Cloud::Aws)?;
         c.azure.validate(Cloud::Azure)?;

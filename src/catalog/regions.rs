@@ -28,7 +28,7 @@ struct Regions {
 
 fn all() -> &'static Regions {
     static REGIONS: OnceLock<Regions> = OnceLock::new();
-    REGIONS.get_or_init(|| serde_saphyr::from_str(REGIONS_YAML).expect("catalog/regions.yaml is valid (tested)"))
+    REGIONS.get_or_init(|| super::from_yaml(REGIONS_YAML).expect("catalog/regions.yaml is valid (tested)"))
 }
 
 /// The region ids of `cloud`, as listed in the catalog.
