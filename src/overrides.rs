@@ -188,34 +188,37 @@ pub fn check_kustomize(plan: &Plan, spec_file: &str, generated: &BTreeMap<String
         let objects: Vec<(String, String)> = full.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect();
         let list = || objects.iter().map(|(k, n)| format!("{k}/{n}")).collect::<Vec<_>>().join(", ");
         for f in files {
-            let at = |message: String, help: String| Located { line: f.line, column: f.column, message, help };
+            let at = |message: String, help: String| Located { line: f.source.line, column: f.source.column, message, help };
             let id = (f.object_kind.clone(), f.object_name.clone());
             let exists = objects.contains(&id);
             if (f.patch || f.json_patch) && !exists {
                 errors.push(at(
-                    format!("overrides.kustomize.{overlay}: patch {} matches nothing ({}/{} is not in the overlay)", f.file, id.0, id.1),
+                    format!(
+                        "overrides.kustomize.{overlay}: patch {} matches nothing ({}/{} is not in the overlay)",
+                        f.source.file, id.0, id.1
+                    ),
                     format!("patch one of: {}", list()),
                 ));
             } else if (f.patch || f.json_patch) && SIZED_KINDS.contains(&id.0.as_str()) {
                 errors.push(at(
-                    format!("overrides.kustomize.{overlay}: patch {} changes {}/{}, which the plan sized", f.file, id.0, id.1),
+                    format!("overrides.kustomize.{overlay}: patch {} changes {}/{}, which the plan sized", f.source.file, id.0, id.1),
                     "change the spec instead (users, workspaces, provisioners)".into(),
                 ));
             } else if f.json_patch && exists {
                 // Operations that need an existing path fail at `kustomize build`
                 // when it is missing: refuse them here, where the spec is.
                 let object = full.iter().find(|(k, n, _)| (k, n) == (&id.0, &id.1)).map(|(_, _, v)| v).filter(|v| !v.is_null());
-                for (op, path) in json_ops(&f.text).unwrap_or_default() {
+                for (op, path) in json_ops(&f.source.text).unwrap_or_default() {
                     if matches!(op.as_str(), "remove" | "replace" | "test") && object.is_some_and(|o| o.pointer(&path).is_none()) {
                         errors.push(at(
-                            format!("overrides.kustomize.{overlay}: {} `{op} {path}` matches nothing in {}/{}", f.file, id.0, id.1),
+                            format!("overrides.kustomize.{overlay}: {} `{op} {path}` matches nothing in {}/{}", f.source.file, id.0, id.1),
                             "point the operation at a path the generated object has (see the tree's file), or use `add`".into(),
                         ));
                     }
                 }
             } else if !f.patch && exists {
                 errors.push(at(
-                    format!("overrides.kustomize.{overlay}: {} adds {}/{}, which coder-gen already writes", f.file, id.0, id.1),
+                    format!("overrides.kustomize.{overlay}: {} adds {}/{}, which coder-gen already writes", f.source.file, id.0, id.1),
                     "give your object a name of its own, or list the file under patches to change the generated one".into(),
                 ));
             }
@@ -370,10 +373,10 @@ fn sized_in(body: &hcl_edit::structure::Body, out: &mut Vec<String>) {
 pub fn check_terraform(plan: &Plan, spec_file: &str, generated: &[String]) -> Result<(), SpecError> {
     let mut errors = Vec::new();
     for f in &plan.overrides.terraform {
-        let at = |message: String, help: String| Located { line: f.line, column: f.column, message, help };
+        let at = |message: String, help: String| Located { line: f.source.line, column: f.source.column, message, help };
         if generated.contains(&f.name) {
             errors.push(at(
-                format!("overrides.terraform: {} would replace coder-gen's {}", f.file, f.name),
+                format!("overrides.terraform: {} would replace coder-gen's {}", f.source.file, f.name),
                 format!(
                     "rename it (e.g. {}); to change a generated resource use a file ending in _override.tf",
                     f.name.replace(".tf", "_extra.tf")
@@ -383,7 +386,7 @@ pub fn check_terraform(plan: &Plan, spec_file: &str, generated: &[String]) -> Re
         if !f.name.ends_with("_override.tf") && f.name != "override.tf" {
             continue;
         }
-        let Ok(body) = hcl_edit::parser::parse_body(&f.text) else { continue };
+        let Ok(body) = hcl_edit::parser::parse_body(&f.source.text) else { continue };
         for s in body.iter() {
             let Some(b) = s.as_block() else { continue };
             if b.ident.as_str() != "resource" {
@@ -394,7 +397,7 @@ pub fn check_terraform(plan: &Plan, spec_file: &str, generated: &[String]) -> Re
             let labels: Vec<String> = b.labels.iter().map(|l| l.as_str().to_string()).collect();
             for key in sized {
                 errors.push(at(
-                    format!("overrides.terraform: {} sets `{key}` in resource {}, a number or placement the plan sized", f.file, labels.join(".")),
+                    format!("overrides.terraform: {} sets `{key}` in resource {}, a number or placement the plan sized", f.source.file, labels.join(".")),
                     "change the spec instead (users, tier, machine_types, database); override files may set tags, networking and other unsized settings".into(),
                 ));
             }

@@ -16,6 +16,10 @@ pub struct Resources {
 }
 
 impl Resources {
+    /// `500m CPU / 1536Mi`: how the tree's README spells an amount.
+    pub fn described(self) -> String {
+        format!("{}m CPU / {}", self.cpu_millis, mib(self.memory_mib))
+    }
     pub fn plus(self, o: Resources) -> Resources {
         Resources { cpu_millis: self.cpu_millis + o.cpu_millis, memory_mib: self.memory_mib + o.memory_mib }
     }

@@ -28,11 +28,46 @@ pub struct Overrides {
     pub reasons: Reasons,
 }
 
+/// A file of the user's, copied into the tree as written.
 #[derive(Debug, Clone, Serialize)]
-pub struct KustomizeFile {
+pub struct CopiedFile {
     /// Relative to the spec's folder.
     pub file: String,
-    /// Its name in the overlay (`patch-<name>` or `extra-<name>`).
+    pub sha256: String,
+    /// Its content (not in plan JSON).
+    #[serde(skip)]
+    pub text: String,
+    /// Where the spec names the file, for errors.
+    #[serde(skip)]
+    pub line: u64,
+    #[serde(skip)]
+    pub column: u64,
+}
+
+impl CopiedFile {
+    /// The spec's file entry, once its text has been read (`None` before).
+    fn of(f: &crate::spec::UserFile) -> Option<CopiedFile> {
+        let text = f.text.clone()?;
+        Some(CopiedFile {
+            file: f.file.value.clone(),
+            sha256: crate::digest::sha256_hex(text.as_bytes()),
+            text,
+            line: f.file.line,
+            column: f.file.column,
+        })
+    }
+
+    /// The file's own name, without its folders.
+    fn base_name(&self) -> &str {
+        self.file.rsplit('/').next().unwrap_or(&self.file)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KustomizeFile {
+    #[serde(flatten)]
+    pub source: CopiedFile,
+    /// Its name in the overlay (`patch-<name>`, `extra-<name>` or `json-patch-<name>`).
     pub name: String,
     /// A strategic merge patch.
     pub patch: bool,
@@ -40,28 +75,14 @@ pub struct KustomizeFile {
     pub json_patch: bool,
     pub object_kind: String,
     pub object_name: String,
-    pub sha256: String,
-    #[serde(skip)]
-    pub text: String,
-    #[serde(skip)]
-    pub line: u64,
-    #[serde(skip)]
-    pub column: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TerraformFile {
-    /// Relative to the spec's folder.
-    pub file: String,
+    #[serde(flatten)]
+    pub source: CopiedFile,
     /// Its name in `terraform/<cloud>/`.
     pub name: String,
-    pub sha256: String,
-    #[serde(skip)]
-    pub text: String,
-    #[serde(skip)]
-    pub line: u64,
-    #[serde(skip)]
-    pub column: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,15 +150,8 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
         .terraform_overrides
         .iter()
         .filter_map(|o| {
-            let text = o.text.clone()?;
-            Some(TerraformFile {
-                file: o.file.value.clone(),
-                name: o.file.value.rsplit('/').next().unwrap_or(&o.file.value).to_string(),
-                sha256: crate::digest::sha256_hex(text.as_bytes()),
-                text,
-                line: o.file.line,
-                column: o.file.column,
-            })
+            let source = CopiedFile::of(o)?;
+            Some(TerraformFile { name: source.base_name().to_string(), source })
         })
         .collect();
     reasons.insert(
@@ -152,38 +166,22 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
             .map(|f| (f, true))
             .chain(k.resources.iter().map(|f| (f, false)))
             .filter_map(|(f, patch)| {
-                let text = f.text.clone()?;
-                let (object_kind, object_name) = crate::overrides::object_id(&text).ok()?;
-                let base = f.file.value.rsplit('/').next().unwrap_or(&f.file.value);
-                Some(KustomizeFile {
-                    file: f.file.value.clone(),
-                    name: format!("{}-{base}", if patch { "patch" } else { "extra" }),
-                    patch,
-                    json_patch: false,
-                    object_kind,
-                    object_name,
-                    sha256: crate::digest::sha256_hex(text.as_bytes()),
-                    text,
-                    line: f.file.line,
-                    column: f.file.column,
-                })
+                let source = CopiedFile::of(f)?;
+                let (object_kind, object_name) = crate::overrides::object_id(&source.text).ok()?;
+                let name = format!("{}-{}", if patch { "patch" } else { "extra" }, source.base_name());
+                Some(KustomizeFile { source, name, patch, json_patch: false, object_kind, object_name })
             })
             .collect();
         let mut files = files;
         for (f, kind, name) in &k.json_patches {
-            let Some(text) = f.text.clone() else { continue };
-            let base = f.file.value.rsplit('/').next().unwrap_or(&f.file.value);
+            let Some(source) = CopiedFile::of(f) else { continue };
             files.push(KustomizeFile {
-                file: f.file.value.clone(),
-                name: format!("json-patch-{base}"),
+                name: format!("json-patch-{}", source.base_name()),
+                source,
                 patch: false,
                 json_patch: true,
                 object_kind: kind.clone(),
                 object_name: name.clone(),
-                sha256: crate::digest::sha256_hex(text.as_bytes()),
-                text,
-                line: f.file.line,
-                column: f.file.column,
             });
         }
         if !files.is_empty() {

@@ -167,7 +167,7 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
                 writeln!(
                     o,
                     "  kustomize {overlay}: {} ({} {}/{})",
-                    f.file,
+                    f.source.file,
                     if f.patch || f.json_patch { "patch of" } else { "adds" },
                     f.object_kind,
                     f.object_name
@@ -175,7 +175,7 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
             }
         }
         for t in &ov.terraform {
-            writeln!(o, "  terraform: {} -> {}", t.file, t.name)?;
+            writeln!(o, "  terraform: {} -> {}", t.source.file, t.name)?;
         }
     }
     if !p.notes.is_empty() {

@@ -204,7 +204,7 @@ impl Overlay {
         for f in plan.overrides.kustomize.get(overlay).into_iter().flatten() {
             let text = format!(
                 "# DO NOT EDIT: copied by coder-gen from your {}; edit that file and run `coder-gen render`.\n# sha256 {}\n{}",
-                f.file, f.sha256, f.text
+                f.source.file, f.source.sha256, f.source.text
             );
             tree.insert(format!("{}/{}", self.dir, f.name), text);
             if f.patch {

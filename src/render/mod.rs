@@ -43,7 +43,7 @@ fn user_terraform(plan: &Plan, tree: &mut Tree) {
     for f in &plan.overrides.terraform {
         let text = format!(
             "# DO NOT EDIT: copied by coder-gen from your {}; edit that file and run `coder-gen render`.\n# sha256 {}\n{}",
-            f.file, f.sha256, f.text
+            f.source.file, f.source.sha256, f.source.text
         );
         tree.insert(format!("{}/{}", paths::terraform_dir(plan.cloud), f.name), text);
     }

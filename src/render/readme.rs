@@ -120,31 +120,28 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     let c = &p.coderd;
     writeln!(
         o,
-        "- coderd: {} replica(s) in namespace `{}`, each {}m CPU / {} memory (requests = limits).",
+        "- coderd: {} replica(s) in namespace `{}`, each {} memory (requests = limits).",
         c.replicas,
         c.namespace,
-        c.resources.requests.cpu_millis,
-        mib(c.resources.requests.memory_mib)
+        c.resources.requests.described()
     )?;
     for g in &p.provisioners {
         writeln!(
             o,
-            "- provisioners: {} in namespace `{}`, each requesting {}m CPU / {}.",
+            "- provisioners: {} in namespace `{}`, each requesting {}.",
             g.replicas,
             g.namespace,
-            g.resources.requests.cpu_millis,
-            mib(g.resources.requests.memory_mib)
+            g.resources.requests.described()
         )?;
     }
     for w in &p.workspaces {
         writeln!(
             o,
-            "- workspaces: namespace `{}` for {} users, quota {} memory; containers without requests get {}m CPU / {}.",
+            "- workspaces: namespace `{}` for {} users, quota {} memory; containers without requests get {}.",
             w.namespace,
             w.users,
             mib(w.quota.requests_memory_mib),
-            w.default_request.cpu_millis,
-            mib(w.default_request.memory_mib)
+            w.default_request.described()
         )?;
     }
     let d = &p.database;
@@ -174,14 +171,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         }
     )?;
     writeln!(o)?;
-    if !p.warnings.is_empty() {
-        writeln!(o, "## Warnings")?;
-        writeln!(o)?;
-        for w in &p.warnings {
-            writeln!(o, "- **{}**: {}", w.code, w.message)?;
-        }
-        writeln!(o)?;
-    }
+    write_warnings(p, o)?;
     writeln!(o, "## Notes from the reference architecture")?;
     writeln!(o)?;
     for n in &p.notes {
@@ -239,6 +229,19 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
 }
 
 /// Which provisioners build a template, and how to push it to them.
+/// The plan's warnings as a section (README and SIZING.md), if any.
+pub fn write_warnings(p: &Plan, o: &mut String) -> std::fmt::Result {
+    if !p.warnings.is_empty() {
+        writeln!(o, "## Warnings")?;
+        writeln!(o)?;
+        for w in &p.warnings {
+            writeln!(o, "- **{}**: {}", w.code, w.message)?;
+        }
+        writeln!(o)?;
+    }
+    Ok(())
+}
+
 fn write_template_routing(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "## Templates: which provisioners build them")?;
     writeln!(o)?;
@@ -767,11 +770,11 @@ fn user_overrides(p: &Plan, o: &mut String) -> std::fmt::Result {
     for (overlay, files) in &ov.kustomize {
         for f in files {
             let what = if f.patch || f.json_patch { "patches" } else { "adds" };
-            writeln!(o, "- `{}` {what} {}/{} in `kustomize/overlays/{overlay}`", f.file, f.object_kind, f.object_name)?;
+            writeln!(o, "- `{}` {what} {}/{} in `kustomize/overlays/{overlay}`", f.source.file, f.object_kind, f.object_name)?;
         }
     }
     for t in &ov.terraform {
-        writeln!(o, "- `{}` copied to `{}/{}`", t.file, paths::terraform_dir(p.cloud), t.name)?;
+        writeln!(o, "- `{}` copied to `{}/{}`", t.source.file, paths::terraform_dir(p.cloud), t.name)?;
     }
     writeln!(o)?;
     Ok(())

@@ -146,13 +146,5 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         }
         writeln!(o)?;
     }
-    if !p.warnings.is_empty() {
-        writeln!(o, "## Warnings")?;
-        writeln!(o)?;
-        for w in &p.warnings {
-            writeln!(o, "- **{}**: {}", w.code, w.message)?;
-        }
-        writeln!(o)?;
-    }
-    Ok(())
+    super::readme::write_warnings(p, o)
 }
