@@ -33,7 +33,7 @@ if command -v hyperfine >/dev/null 2>&1; then
   exit 0
 fi
 
-printf '%-12s %10s %10s %10s   (ms, mean of %s runs)\n' example plan render check "$runs"
+printf '%-22s %8s %8s %8s   (ms, mean of %s runs)\n' example plan render check "$runs"
 for spec in examples/*.yaml; do
   name=$(basename "$spec" .yaml)
   "$bin" render "$spec" -o "$work/$name" >/dev/null 2>&1
@@ -41,5 +41,5 @@ for spec in examples/*.yaml; do
   # render into a fresh directory each time (removing it is timed too, and is small)
   render=$(mean_ms bash -c "rm -rf '$work/fresh' && '$bin' render '$spec' -o '$work/fresh'")
   check=$(mean_ms "$bin" check "$spec" -o "$work/$name")
-  printf '%-12s %10s %10s %10s\n' "$name" "$plan" "$render" "$check"
+  printf '%-22s %8s %8s %8s\n' "$name" "$plan" "$render" "$check"
 done
