@@ -11,15 +11,15 @@ fn main() {
 }
 
 /// Every example, by name (`examples/<name>.yaml`), read from the directory
-/// so that no example is left out.
-fn examples() -> Vec<String> {
+/// so that no example is left out. Leaked: divan wants `'static` arguments.
+fn examples() -> Vec<&'static str> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
         .collect();
     names.sort();
-    names
+    names.into_iter().map(|n| &*Box::leak(n.into_boxed_str())).collect()
 }
 
 fn spec(name: &str) -> (String, String) {
@@ -30,14 +30,14 @@ fn spec(name: &str) -> (String, String) {
 
 /// Spec text -> Plan (parse, validate, size).
 #[divan::bench(args = examples())]
-fn plan(bencher: divan::Bencher, name: &String) {
+fn plan(bencher: divan::Bencher, name: &str) {
     let (file, text) = spec(name);
     bencher.bench(|| coder_gen::plan_from_str(divan::black_box(&file), divan::black_box(&text)).unwrap());
 }
 
 /// Spec text -> Tree: the whole pipeline short of the disk.
 #[divan::bench(args = examples())]
-fn render(bencher: divan::Bencher, name: &String) {
+fn render(bencher: divan::Bencher, name: &str) {
     let (file, text) = spec(name);
     bencher.bench(|| coder_gen::render_str(divan::black_box(&file), divan::black_box(&text)).unwrap());
 }
@@ -45,7 +45,7 @@ fn render(bencher: divan::Bencher, name: &String) {
 /// `check` on an up-to-date directory: render in memory, then compare every
 /// file and the manifest with the disk.
 #[divan::bench(args = examples(), sample_count = 30)]
-fn check(bencher: divan::Bencher, name: &String) {
+fn check(bencher: divan::Bencher, name: &str) {
     let (file, text) = spec(name);
     let meta = OutputMeta { generator_version: "bench".into(), spec_file: file.clone(), spec_digest: "0".repeat(64) };
     let tmp = tempfile::tempdir().unwrap();
