@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::util::{Deployment, Run, examples, read_tree, repo_root};
+use crate::util::{Deployment, Run, examples, read_tree, repo_root, warnings_of};
 
 #[test]
 fn examples_match_golden_trees() {
@@ -28,7 +28,7 @@ fn examples_match_golden_trees() {
             .env("LC_ALL", "tr_TR.UTF-8")
             .env("TZ", "Pacific/Chatham")
             .assert()
-            .success();
+            .rendered(&warnings_of(&spec), &d.out);
         let actual = d.tree();
         let golden_dir = repo_root().join("golden").join(&name);
         if update {
