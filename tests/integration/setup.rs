@@ -205,5 +205,5 @@ fn ci_fails_on_a_missing_prerequisite_and_skips_loudly_elsewhere() {
     // The Terraform stage reuses the binary `cargo test` built, and needs terraform.
     let tf = std::fs::read_to_string(repo_root().join(".ci/check-terraform.sh")).unwrap();
     assert!(!tf.lines().any(|l| l.trim_start().starts_with("cargo ")), "check-terraform.sh runs cargo");
-    assert!(tf.contains("need_cmd terraform") && tf.contains("target/debug/coder-gen"));
+    assert!(tf.contains("need_cmd terraform") && tf.contains("bin=${CODER_GEN_BIN:-${CARGO_TARGET_DIR:-target}/debug/coder-gen}"));
 }

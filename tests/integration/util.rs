@@ -54,12 +54,22 @@ fn the_spec_builders_defaults_are_the_minimal_spec() {
     assert_eq!(SpecBuilder::new().build(), MINIMAL);
 }
 
-/// Every example spec, sorted by name.
+/// Every example spec: `examples/*.yaml`, then the specs with user
+/// overrides, `overlays/*.yaml` (issues #14, #20), each sorted by name.
 pub fn examples() -> Vec<PathBuf> {
-    // overlays/overlays.yaml is the example of user overrides (issue #14).
     let mut v = files_with_extension(&repo_root().join("examples"), "yaml");
-    v.push(repo_root().join("overlays/overlays.yaml"));
+    v.extend(files_with_extension(&repo_root().join("overlays"), "yaml"));
     v
+}
+
+/// The golden directory's name of an example: `examples/<name>.yaml` ->
+/// `<name>`; `overlays/overlays.yaml` -> `overlays`, every other
+/// `overlays/<name>.yaml` -> `overlays-<name>` (so the overlay examples sort
+/// together in `golden/` and never take an `examples/` name).
+pub fn golden_name(spec: &Path) -> String {
+    let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+    let in_overlays = spec.parent().and_then(Path::file_name).is_some_and(|d| d == "overlays");
+    if in_overlays && stem != "overlays" { format!("overlays-{stem}") } else { stem }
 }
 
 /// The `*.yaml` files directly in `dir`, sorted by name.
