@@ -73,6 +73,11 @@ class Server:
         self.pristine = os.path.join(work, "pristine")
         self.data = os.path.join(work, "data")
         self.as_nobody = os.geteuid() == 0  # postgres refuses to run as root
+        v = subprocess.run([os.path.join(pg_bin, "postgres"), "-V"], capture_output=True, text=True).stdout
+        m = re.search(r"\(PostgreSQL\) (\d+)", v)
+        if not m:
+            die(f"{pg_bin}/postgres -V: {v!r}")
+        self.major = int(m.group(1))
 
     def _run(self, argv, **kw):
         if self.as_nobody:
@@ -287,6 +292,8 @@ class Tree:
             self.admin = m.group(1) if m else None
             self.db = resource_attr(tf, "azurerm_postgresql_flexible_server_database", "name")
             self.instance = resource_attr(tf, "azurerm_postgresql_flexible_server", "name")
+        m = re.search(r'^\s*(?:engine_version|database_version|version)\s*=\s*"(?:POSTGRES_)?(\d+)"', tf, re.M)
+        self.pg_major = int(m.group(1)) if m else None
         if not (self.admin and self.db and self.instance):
             die(f"{self.name}: could not read admin/database/instance from terraform/{self.cloud}")
         # Namespaces the earlier `kubectl apply -k kustomize` step created.
@@ -535,16 +542,23 @@ def state_files_clean(cloud, before, problems):
 
 
 def tail(text, n=12):
+    """The error lines first (psql's, the CLIs'), then the last lines."""
     lines = [l for l in text.rstrip("\n").split("\n") if l.strip()]
-    return "\n".join("      | " + l for l in lines[-n:])
+    errors = [l for l in lines if re.search(r"ERROR|FATAL|DETAIL|[Ee]rror|refused|exists", l)]
+    shown = errors[:8] + ["..."] + lines[-n:] if errors and len(lines) > n else lines[-n:]
+    return "\n".join("      | " + l for l in shown)
 
 
 def scenario_first(cloud, block, listing):
     problems = []
     offset = cloud.server.log_size()
+    stores, roles = cloud.stores(), cloud.roles()
     r = cloud.run(block, cloud.typed())
     if r.rc != 0:
-        problems.append(f"exit {r.rc}")
+        wrote = [w for w, same in (("secrets", cloud.stores()["cloud"] == stores["cloud"] and
+                                    cloud.stores()["cluster"]["secrets"] == stores["cluster"]["secrets"]),
+                                   ("database roles", cloud.roles() == roles)) if not same]
+        problems.append(f"exit {r.rc} ({'wrote ' + ' and '.join(wrote) if wrote else 'nothing written'})")
     bad = r.failed_writes()
     if bad:
         problems.append("failed: " + ", ".join(bad))
@@ -619,6 +633,8 @@ def main():
     ap.add_argument("--strict-pg-monitor", action="store_true",
                     help="no admin holds ADMIN OPTION on pg_monitor (stock PostgreSQL 16 rules)")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--any-version", action="store_true",
+                    help="run trees that pin another PostgreSQL major than the server's (exploration only)")
     ap.add_argument("--report", help="write a JSON report here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the step's output for passing scenarios too")
     ap.add_argument("trees", nargs="+")
@@ -647,6 +663,11 @@ def main():
                 block = open(overrides[tree.name]).read()
                 source = overrides[tree.name]
             listing = tree.listing()
+            if tree.pg_major != server.major and not a.any_version:
+                failed += 1
+                print(f"-- {tree.name}: FAIL the tree pins PostgreSQL {tree.pg_major}, the server is {server.major}: "
+                      f"run it against a {tree.pg_major} server (--pg-bin)")
+                continue
             print(f"-- {tree.name} ({tree.cloud}, admin {tree.admin}, block from {source}){' [strict pg_monitor]' if a.strict_pg_monitor else ''}")
             t = time.time()
             cloud = None
