@@ -35,6 +35,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -430,12 +431,15 @@ class Cloud:
             env["DBCHECK_FAIL_WRITES"] = "1"
         # Own session: no controlling terminal, so psql's \password and the
         # prompts read stdin as they would in a pod without a TTY.
+        p = subprocess.Popen(["bash", path], cwd=self.tree.path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            r = subprocess.run(["bash", path], cwd=self.tree.path, env=env, input=stdin, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True, timeout=120)
-            rc, out = r.returncode, r.stdout
-        except subprocess.TimeoutExpired as e:
-            rc, out = 124, (e.stdout or b"").decode(errors="replace") + "\n[timed out after 120 s]"
+            out, _ = p.communicate(stdin, timeout=120)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)  # the step and its pod's psql
+            out, _ = p.communicate()
+            rc, out = 124, out + "\n[timed out after 120 s]"
         log = []
         if os.path.exists(calls):
             log = [json.loads(l) for l in open(calls)]
@@ -639,6 +643,8 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="print the step's output for passing scenarios too")
     ap.add_argument("trees", nargs="+")
     a = ap.parse_args()
+    # Stop the server (finally below) when CI or a person stops us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for tool in ("psql", "openssl", "jq", "bash", "setpriv"):
         if not shutil.which(tool):
             die(f"`{tool}` is not on PATH")
