@@ -7,7 +7,7 @@ session, stdin a pipe carrying what the operator would type), with stand-ins
 for terraform/aws/gcloud/az/kubectl first on PATH (shims/shim.py). The
 database is a PostgreSQL 16 server on a loopback address, port 5432, TLS on,
 scram passwords, only `hostssl` connections, shaped like the tree's cloud: the
-admin is not a superuser but what the cloud gives (see SHAPES), and the
+admin is not a superuser but what the cloud gives (see shape_sql), and the
 `coder` database belongs to whom the cloud's Terraform resource makes it
 belong.
 
