@@ -16,7 +16,7 @@ For each tree (a golden directory or a rendered tree):
      walking every object for `containers`), init and ephemeral containers
      included, Helm hooks included. `helm test` hook pods (hook `test`) count:
      `helm test` pulls them too, so a tree either lists their image or
-     disables the test (see /work/notes/images.md); they are marked
+     disables the test (loki: `loki.test: null`); they are marked
      "(helm test)" in the output.
   3. Images are collected from the tree's own YAML manifests (every *.yaml /
      *.yml outside helm/ and .coder-gen/: kustomize/, verify/, entry/,
@@ -68,8 +68,6 @@ Exit code 1 on any failure, 2 on bad usage.
 """
 import argparse
 import contextlib
-import copy
-import glob
 import json
 import os
 import re

@@ -5,7 +5,7 @@ Usage: test_check_images.py [--shared DIR] [--chart-dep ARCHIVE]... GOLDEN_TREE 
 Builds, from GOLDEN_TREE (one with coder-observability and
 cluster-autoscaler: golden/1k-aws-observability), the tree issue #24 asks
 for: every release's values moved to the mirror MIRROR with pull secret
-PULL (the values of /work/notes/images.md), coder-gen's own images (verify
+PULL (the values verified for issue #24), coder-gen's own images (verify
 Jobs, the README's psql pod) moved too, the pull secret on the service
 accounts that need it, and images.txt. Then it checks that check_images.py
 passes that tree and fails each broken copy of it with the expected
@@ -32,7 +32,7 @@ MIRROR = "registry.corp.example/mirror"
 PULL = "corp-mirror-pull"
 # Tags for the three coder-observability images the chart leaves untagged
 # (`latest`): the releases that were `latest` when coder-observability 0.6.2
-# was released (Nov 2025). See /work/notes/images.md.
+# was released (Nov 2025).
 PINNED = {
     "quay.io/prometheuscommunity/postgres-exporter": "v0.18.1",
     "docker.io/dannyben/madness": "1.2.4",
@@ -41,7 +41,7 @@ PINNED = {
 
 
 def values_for(chart, version, M, P):
-    """The mirror values of /work/notes/images.md, per chart."""
+    """The mirror values verified for issue #24, per chart."""
     if chart in ("coder", "coder-provisioner"):
         return {"coder": {"image": {"repo": f"{M}/coder/coder", "tag": f"v{version}", "pullSecrets": [{"name": P}]}}}
     if chart == "cluster-autoscaler":
@@ -209,7 +209,6 @@ def main():
         passed += ok
         failed += not ok
 
-    obs = "helm/coder-observability/values.yaml"
     case("mirrored tree passes", lambda t: None, None)
     case("a line missing", lambda t: edit(f"{t}/images.txt", "docker.io/grafana/grafana:10.4.19 registry.corp.example/mirror/grafana/grafana:10.4.19\n", ""),
          [r"images.txt misses registry.corp.example/mirror/grafana/grafana:10.4.19"])
