@@ -25,6 +25,7 @@ import tempfile
 
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in .ci/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_images as ci  # noqa: E402
 
