@@ -165,8 +165,18 @@ def main():
     ap.add_argument("golden")
     ap.add_argument("out", nargs="?")
     args = ap.parse_args()
+    for need in ("helm/coder-observability/values.yaml", "helm/cluster-autoscaler/values.yaml", "verify/judge/job.yaml"):
+        if not os.path.exists(os.path.join(args.golden, need)):
+            sys.exit(f"test_check_images: {args.golden} has no {need}: use a tree with observability and the autoscaler (golden/1k-aws-observability)")
     charts = ci.Charts(args.shared, args.chart_dep)
     work = tempfile.mkdtemp(prefix="test-check-images-")
+    try:
+        _main(args, charts, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _main(args, charts, work):
     passed, failed = 0, 0
 
     golden_failures, _ = run(charts, args.golden.rstrip("/"))
@@ -246,7 +256,6 @@ def main():
     if args.out:
         shutil.rmtree(args.out, ignore_errors=True)
         shutil.copytree(clean, args.out)
-    shutil.rmtree(work)
     print(f"test-check-images: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
