@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::Error;
-use crate::error::{SpecError, escape};
+use crate::diag::{MAX_MESSAGE_LINES, SpecError, escape, escape_json, escape_text};
 use crate::output::{EDITED_BY_HAND, OutputMeta, WriteOptions, compare, unified_diff, write_tree};
 
 mod tools;
@@ -210,11 +210,11 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         Command::Plan { spec, format } => {
             let (_, plan) = load(spec)?;
             let out = match format {
-                Format::Text => crate::error::escape_text(&crate::plan::to_text(&plan)),
+                Format::Text => escape_text(&crate::plan::to_text(&plan)),
                 Format::Json => {
                     let mut s = serde_json::to_string_pretty(&plan).expect("the plan always serializes to JSON");
                     s.push('\n');
-                    crate::error::escape_json(&s)
+                    escape_json(&s)
                 }
             };
             print_stdout(&out)?;
@@ -308,7 +308,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Init(args) => tools::init(args, cli.quiet),
         Command::Schema => {
-            print_stdout(&crate::schema::spec_schema_text())?;
+            print_stdout(&crate::spec::spec_schema_text())?;
             Ok(0)
         }
         Command::Completions { shell } => {
@@ -343,11 +343,11 @@ fn say_edited(changes: &[crate::output::FileChange]) {
     say(&format!("  {EDITED_BY_HAND}"));
     // A hostile manifest may own thousands: the list is capped like errors are.
     let edited: Vec<&str> = changes.iter().filter(|c| c.edited).map(|c| c.path.as_str()).collect();
-    for path in edited.iter().take(crate::error::MAX_MESSAGE_LINES) {
+    for path in edited.iter().take(MAX_MESSAGE_LINES) {
         say(&format!("    {path}"));
     }
-    if edited.len() > crate::error::MAX_MESSAGE_LINES {
-        say(&format!("    … and {} more", edited.len() - crate::error::MAX_MESSAGE_LINES));
+    if edited.len() > MAX_MESSAGE_LINES {
+        say(&format!("    … and {} more", edited.len() - MAX_MESSAGE_LINES));
     }
 }
 

@@ -12,9 +12,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::{Located, SpecError};
+use crate::diag::{Located, SpecError};
+use crate::digest::sha256_hex;
+use crate::fs::{Bounded, file_kind, read_at_most};
 use crate::plan::Plan;
-use crate::spec::{SIZED_HELM_PATHS, Spec};
+use crate::spec::{At, SIZED_HELM_PATHS, Spec};
+use crate::yaml::{self, Refusal, get, json_ops, merge, object_id};
 
 /// An override file is a few settings; anything larger is a mistake.
 pub const MAX_OVERRIDE_BYTES: u64 = 256 * 1024;
@@ -51,9 +54,8 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
                 continue;
             }
         };
-        let options = serde_saphyr::options! { strict_booleans: true };
-        match serde_saphyr::from_str_with_options::<Value>(&text, options) {
-            Ok(v @ Value::Object(_)) => o.values = Some((v, crate::digest::sha256_hex(text.as_bytes()))),
+        match yaml::parse(&text) {
+            Ok(v @ Value::Object(_)) => o.values = Some((v, sha256_hex(text.as_bytes()))),
             Ok(_) => fail(
                 format!("{shown} is not a YAML map of Helm values"),
                 "write the values as in the chart's values.yaml, e.g. `coder:` at the top",
@@ -73,7 +75,7 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
                 root.as_deref(),
                 &o.file,
                 &what,
-                |t| json_ops(t).map(drop).map_err(|why| format!(": {why}")),
+                |t| json_ops(t).map(drop).map_err(|r| format!(": {}", refusal(r))),
                 "write a YAML list of JSON 6902 operations, e.g. `- op: replace` with `path: /spec/...` and `value:`",
                 &mut errors,
             );
@@ -84,7 +86,7 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
                 root.as_deref(),
                 &o.file,
                 &what,
-                |t| object_id(t).map(drop).map_err(|why| format!(": {why}")),
+                |t| object_id(t).map(drop).map_err(|r| format!(": {}", refusal(r))),
                 "give one Kubernetes object per file, with apiVersion, kind and metadata.name",
                 &mut errors,
             );
@@ -114,7 +116,7 @@ pub fn read(spec: &mut Spec, spec_path: &Path) -> Result<(), SpecError> {
 fn read_checked(
     dir: &Path,
     root: Option<&Path>,
-    file: &crate::spec::At<String>,
+    file: &At<String>,
     what: &str,
     check: impl Fn(&str) -> Result<(), String>,
     help: &str,
@@ -133,43 +135,16 @@ fn read_checked(
     None
 }
 
-/// `(kind, name)` of the one Kubernetes object in `text`.
-pub fn object_id(text: &str) -> Result<(String, String), String> {
-    let options = serde_saphyr::options! { strict_booleans: true };
-    let v: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let l = SpecError::from_yaml("", &e);
-        l.errors().first().map(|x| format!("{}:{}: {}", x.line, x.column, x.message)).unwrap_or_default()
-    })?;
-    let s = |p: &str| get(&v, p).and_then(Value::as_str).map(str::to_string);
-    match (s("apiVersion"), s("kind"), s("metadata.name")) {
-        (Some(_), Some(kind), Some(name)) => Ok((kind, name)),
-        _ => Err("is not a Kubernetes object with apiVersion, kind and metadata.name".into()),
+/// A refused user file in words: the parser's error located in the file
+/// ("3:1: …"), or what its YAML should have been.
+fn refusal(r: Refusal) -> String {
+    match r {
+        Refusal::Yaml(e) => {
+            let l = SpecError::from_yaml("", &e);
+            l.errors().first().map(|x| format!("{}:{}: {}", x.line, x.column, x.message)).unwrap_or_default()
+        }
+        Refusal::Shape(why) => why.to_string(),
     }
-}
-
-/// The `(op, path)` of each JSON 6902 operation in `text`.
-pub fn json_ops(text: &str) -> Result<Vec<(String, String)>, String> {
-    let options = serde_saphyr::options! { strict_booleans: true };
-    let v: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let l = SpecError::from_yaml("", &e);
-        l.errors().first().map(|x| format!("{}:{}: {}", x.line, x.column, x.message)).unwrap_or_default()
-    })?;
-    let Value::Array(ops) = v else { return Err("is not a list of JSON 6902 operations".into()) };
-    if ops.is_empty() {
-        return Err("has no operations".into());
-    }
-    ops.iter()
-        .map(|op| {
-            let s = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
-            match (s("op"), s("path")) {
-                (Some(o), Some(p)) if ["add", "remove", "replace", "move", "copy", "test"].contains(&o.as_str()) && p.starts_with('/') => {
-                    Ok((o, p))
-                }
-                _ => Err("has an operation without a valid `op` (add, remove, replace, move, copy, test) and a `path` starting with /"
-                    .to_string()),
-            }
-        })
-        .collect()
 }
 
 /// Kinds whose numbers the plan sized (quotas, LimitRange defaults): a patch
@@ -229,7 +204,7 @@ pub fn check_kustomize(plan: &Plan, spec_file: &str, generated: &BTreeMap<String
 
 /// The text of `rel` under `dir`, refused outside `root` (after links), when
 /// not a regular file (a FIFO would block the read) and above
-/// [`MAX_OVERRIDE_BYTES`] (read bounded, like the spec: [`crate::read_at_most`]).
+/// [`MAX_OVERRIDE_BYTES`] (read bounded, like the spec: [`read_at_most`]).
 fn read_file(dir: &Path, root: Option<&Path>, rel: &str) -> Result<String, (String, &'static str)> {
     let real = dir
         .join(rel)
@@ -241,40 +216,14 @@ fn read_file(dir: &Path, root: Option<&Path>, rel: &str) -> Result<String, (Stri
     let unreadable = |e: std::io::Error| (format!("cannot read {rel}: {e}"), "give a readable UTF-8 file");
     let md = std::fs::metadata(&real).map_err(unreadable)?;
     if !md.is_file() {
-        return Err((
-            format!("cannot read {rel}: it is {}, not a regular file", crate::file_kind(md.file_type())),
-            "give a readable UTF-8 file",
-        ));
+        return Err((format!("cannot read {rel}: it is {}, not a regular file", file_kind(md.file_type())), "give a readable UTF-8 file"));
     }
-    match crate::read_at_most(&real, MAX_OVERRIDE_BYTES).map_err(unreadable)? {
-        crate::Bounded::TooLarge(_) => {
-            Err((format!("{rel} is larger than {MAX_OVERRIDE_BYTES} bytes"), "an override file holds a few settings"))
-        }
+    match read_at_most(&real, MAX_OVERRIDE_BYTES).map_err(unreadable)? {
+        Bounded::TooLarge(_) => Err((format!("{rel} is larger than {MAX_OVERRIDE_BYTES} bytes"), "an override file holds a few settings")),
         // The wording `read_to_string` gives, as before.
-        crate::Bounded::Whole(bytes) => String::from_utf8(bytes)
+        Bounded::Whole(bytes) => String::from_utf8(bytes)
             .map_err(|_| unreadable(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))),
     }
-}
-
-/// `user` merged over `base`: maps merge recursively, anything else replaces.
-pub fn merge(base: &mut Value, user: &Value) {
-    match (base, user) {
-        (Value::Object(b), Value::Object(u)) => {
-            for (k, v) in u {
-                match b.get_mut(k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, u) => *b = u.clone(),
-    }
-}
-
-fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
 fn chart_keys(target: &str) -> BTreeMap<&'static str, bool> {
@@ -451,9 +400,7 @@ pub fn check(plan: &Plan, spec_file: &str, generated: &BTreeMap<String, Value>) 
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
-    use crate::error::SpecError;
+    use crate::diag::SpecError;
 
     const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
 
@@ -477,13 +424,6 @@ mod tests {
     }
 
     const CODER: &str = "overrides:\n  helm:\n    coder:\n      values: o/coder.yaml\n";
-
-    #[test]
-    fn maps_merge_lists_and_scalars_replace() {
-        let mut base = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"});
-        super::merge(&mut base, &json!({"a": {"c": [3], "e": true}, "d": null}));
-        assert_eq!(base, json!({"a": {"b": 1, "c": [3], "e": true}, "d": null}));
-    }
 
     #[test]
     fn merged_values_reach_the_tree_and_follow_the_file() {
@@ -580,7 +520,7 @@ mod tests {
 
 #[cfg(test)]
 mod terraform_tests {
-    use crate::error::SpecError;
+    use crate::diag::SpecError;
 
     const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
 
@@ -622,7 +562,7 @@ mod terraform_tests {
 
 #[cfg(test)]
 mod kustomize_tests {
-    use crate::error::SpecError;
+    use crate::diag::SpecError;
 
     const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
 
@@ -672,7 +612,7 @@ mod kustomize_tests {
             .find(|p| p.starts_with("kustomize/overlays/workspaces-") && p.ends_with("resourcequota.yaml"))
             .unwrap()
             .to_string();
-        let real = crate::overrides::object_id(quota_name.get_str(&name).unwrap()).unwrap().1;
+        let real = crate::yaml::object_id(quota_name.get_str(&name).unwrap()).unwrap().1;
         let m = first(render("workspaces-coder-workspaces", "patches", "q.yaml", &quota.replace("coder-workspaces", &real)));
         assert!(m.contains("which the plan sized"), "{m}");
         let m = first(render("coder", "resources", "ns.yaml", NS_PATCH));
@@ -688,7 +628,7 @@ mod kustomize_tests {
 mod json_patch_tests {
     const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
 
-    fn render(ops: &str, kind: &str, name: &str) -> Result<crate::tree::Tree, crate::error::SpecError> {
+    fn render(ops: &str, kind: &str, name: &str) -> Result<crate::tree::Tree, crate::diag::SpecError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("j.yaml"), ops).unwrap();
         let o = format!(
@@ -703,7 +643,7 @@ mod json_patch_tests {
         let tree = render(add, "Namespace", "coder").unwrap();
         let k = tree.get_str("kustomize/overlays/coder/kustomization.yaml").unwrap();
         assert!(k.contains("  - path: json-patch-j.yaml\n    target:\n      kind: Namespace\n      name: coder\n"), "{k}");
-        let msg = |r: Result<crate::tree::Tree, crate::error::SpecError>| r.expect_err("expected an error").errors()[0].message.clone();
+        let msg = |r: Result<crate::tree::Tree, crate::diag::SpecError>| r.expect_err("expected an error").errors()[0].message.clone();
         assert!(msg(render(add, "Namespace", "other")).contains("matches nothing (Namespace/other"));
         let replace = "- op: replace\n  path: /spec/nothing\n  value: 1\n";
         let m = msg(render(replace, "NetworkPolicy", "allow-users"));

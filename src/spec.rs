@@ -9,12 +9,19 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_saphyr::Spanned;
 
-use crate::error::{Located, SpecError, quote};
+use crate::catalog::regions;
+pub use crate::cloud::Cloud;
+use crate::diag::{Located, SpecError, quote};
+use crate::digest::sha256_hex;
+use crate::tree::display_name;
 
+mod schema;
 mod shape;
+
+pub use schema::{spec_schema, spec_schema_text};
 
 /// Users above this have no validated architecture (the seeds stop at 3,000).
 pub const MAX_USERS: u64 = 3000;
@@ -30,8 +37,6 @@ pub const MAX_NAME: usize = 20;
 
 /// Spec files are short; anything this large is a mistake (or hostile).
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
-
-pub use crate::cloud::Cloud;
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
@@ -207,12 +212,9 @@ impl<'de> Deserialize<'de> for Decimal {
                     Ok(n) if digits(v) => Ok(Decimal(n)),
                     // Too large for u64, or negative: a range problem, not a spelling one.
                     _ if digits(v) || v.strip_prefix('-').is_some_and(digits) => {
-                        Err(E::custom(format!("users is {}, outside 1..=3000", crate::error::quote(v))))
+                        Err(E::custom(format!("users is {}, outside 1..=3000", quote(v))))
                     }
-                    _ => Err(E::custom(format!(
-                        "users is {}: write the number of users in decimal digits, such as 500",
-                        crate::error::quote(v)
-                    ))),
+                    _ => Err(E::custom(format!("users is {}: write the number of users in decimal digits, such as 500", quote(v)))),
                 }
             }
         }
@@ -236,7 +238,7 @@ impl JsonSchema for AutoCount {
 /// reference in the README documents.
 ///
 /// These types are also the source of the JSON Schema (`coder-gen schema`,
-/// `src/schema.rs`): a key added here appears there, with its doc comment as
+/// `spec/schema.rs`): a key added here appears there, with its doc comment as
 /// the description. `Spanned<T>` fields say `#[schemars(with = "T")]`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -880,6 +882,13 @@ impl<T> At<T> {
     }
 }
 
+/// Only the value: where it was written is not part of the spec's meaning.
+impl<T: Serialize> Serialize for At<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
 /// The validated spec with every default filled in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Spec {
@@ -1026,7 +1035,7 @@ impl Spec {
     /// (`crate::spec_from_str`).
     pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
         // The name reaches messages and every generated file's header.
-        let file = &crate::tree::display_name(file);
+        let file = &display_name(file);
         if text.len() > MAX_SPEC_BYTES {
             return Err(too_large(file));
         }
@@ -1037,6 +1046,15 @@ impl Spec {
         };
         Validator { file, errors: Vec::new() }.validate(raw, String::new())
     }
+}
+
+/// The spec's digest for the manifest: sha256 of the validated Spec's
+/// canonical form (compact JSON, defaults filled in, without the file name
+/// and without where each value was written). Comments, key order, quoting,
+/// blank lines and moving a key do not change it; changing a value does.
+pub fn digest(spec: &Spec) -> String {
+    let canonical = serde_json::to_vec(spec).expect("the validated spec always serializes to JSON");
+    sha256_hex(&canonical)
 }
 
 /// A spec above [`MAX_SPEC_BYTES`] (found while reading or parsing).
@@ -1058,7 +1076,7 @@ fn shape_failure(file: &str, text: &str, e: &serde_saphyr::Error) -> SpecError {
     if !tabs.is_empty() {
         return SpecError::Invalid { file: file.to_string(), errors: tabs };
     }
-    if let Some(errors) = shape::errors(text, crate::schema::spec_schema())
+    if let Some(errors) = shape::errors(text, spec_schema())
         && !errors.is_empty()
     {
         return SpecError::Invalid { file: file.to_string(), errors };
@@ -1896,7 +1914,6 @@ impl Validator<'_> {
 
     /// The region must be one of the cloud's (catalog/regions.yaml).
     fn region(&mut self, cloud: Cloud, region: &Spanned<String>) {
-        use crate::catalog::regions;
         let r = region.value.as_str();
         if regions::contains(cloud, r) {
             return;
@@ -2482,5 +2499,19 @@ mod tests {
         assert!(first_error(&unserved).message.contains("`ws-b` is served by no provisioner group"));
         // Default: all.
         assert_eq!(parse(&base).unwrap().provisioners[0].workspaces, None);
+    }
+
+    #[test]
+    fn spec_digest_ignores_formatting_but_not_values() {
+        let d = |text: &str| crate::spec_from_str("spec.yaml", text).unwrap().digest;
+        let base = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+        let reformatted = "# my deployment\ncloud: aws   # cloud\n\nname: \"acme\"\nusers: 1800\nregion: 'us-east-1'\naccess_url: https://coder.acme.com\n";
+        assert_eq!(d(base), d(reformatted));
+        assert_eq!(d(base).len(), 64);
+        assert_ne!(d(base), d(&base.replace("1800", "1700")));
+        // Spelling out a default is the same spec.
+        assert_eq!(d(base), d(&format!("{base}tier: auto\n")));
+        // The file name is not part of it.
+        assert_eq!(d(base), crate::spec_from_str("other.yaml", base).unwrap().digest);
     }
 }

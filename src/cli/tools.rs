@@ -1,5 +1,5 @@
 //! The set-up commands: `init`, `completions`, `man`, and `--color`.
-//! (`schema` prints `crate::schema::spec_schema_text`.)
+//! (`schema` prints `crate::spec::spec_schema_text`.)
 
 use std::io::Write;
 use std::path::PathBuf;

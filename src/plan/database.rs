@@ -8,7 +8,7 @@ use super::tier::capacity_check;
 use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, coderd::Coderd, gib};
 use crate::catalog::{StorageType, storage_tier_for};
 use crate::cloud::Cloud;
-use crate::error::SpecError;
+use crate::diag::SpecError;
 use crate::spec::{AutoBool, AutoCount};
 
 /// Connections per coderd outside its pool: the pubsub's LISTEN connection.

@@ -60,7 +60,7 @@ pub use workspaces::Workspaces;
 
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
-use crate::error::SpecError;
+use crate::diag::SpecError;
 use crate::spec::{At, Spec};
 
 pub use text::to_text;
@@ -245,7 +245,7 @@ fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
         );
         let help = format!("pick a larger machine_types.{} (more vCPU and memory per node)", p.role.as_str());
         let (line, column) = over.map_or((spec.users.line, spec.users.column), |at| (at.line, at.column));
-        errors.push(crate::error::Located { line, column, message, help });
+        errors.push(crate::diag::Located { line, column, message, help });
     }
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
 }

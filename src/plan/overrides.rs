@@ -167,7 +167,7 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
             .chain(k.resources.iter().map(|f| (f, false)))
             .filter_map(|(f, patch)| {
                 let source = CopiedFile::of(f)?;
-                let (object_kind, object_name) = crate::overrides::object_id(&source.text).ok()?;
+                let (object_kind, object_name) = crate::yaml::object_id(&source.text).ok()?;
                 let name = format!("{}-{}", if patch { "patch" } else { "extra" }, source.base_name());
                 Some(KustomizeFile { source, name, patch, json_patch: false, object_kind, object_name })
             })

@@ -347,7 +347,7 @@ fn values_yaml<T: Serialize>(plan: &Plan, target: &str, values: &T) -> String {
         None => yaml::to_yaml(values),
         Some(o) => {
             let mut merged = serde_json::to_value(values).expect("plain data always serializes to JSON");
-            crate::overrides::merge(&mut merged, &o.values);
+            crate::yaml::merge(&mut merged, &o.values);
             format!("# Merged with your {} (sha256 {}).\n{}", o.file, o.sha256, yaml::to_yaml(&merged))
         }
     }

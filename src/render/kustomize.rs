@@ -531,7 +531,7 @@ pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, S
             let name = o.dir.rsplit('/').next().unwrap_or(&o.dir).to_string();
             let mut ids = vec![("NetworkPolicy".to_string(), DEFAULT_DENY.to_string(), serde_json::Value::Null)];
             ids.extend(o.files.iter().filter_map(|(_, text)| {
-                let (kind, name) = crate::overrides::object_id(text).ok()?;
+                let (kind, name) = crate::yaml::object_id(text).ok()?;
                 Some((kind, name, serde_saphyr::from_str(text).ok()?))
             }));
             (name, ids)
