@@ -1,0 +1,432 @@
+use super::*;
+use crate::diag::Located;
+
+const MIN: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+fn parse(s: &str) -> Result<Spec, SpecError> {
+    Spec::parse("spec.yaml", s)
+}
+
+fn first_error(s: &str) -> Located {
+    match parse(s) {
+        Err(SpecError::Invalid { errors, .. }) => errors[0].clone(),
+        Err(SpecError::Yaml { error, .. }) => error,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn minimal_spec_gets_defaults() {
+    let s = parse(MIN).unwrap();
+    assert_eq!(s.users.value, 1800);
+    assert_eq!(s.kubernetes.cluster_name, "acme");
+    assert_eq!(s.kubernetes.version, "1.33");
+    assert_eq!(s.coder.chart_version, DEFAULT_CHART_VERSION);
+    assert_eq!(s.provisioners[0].namespace, "coder-provisioners");
+    assert_eq!(s.workspaces[0].namespace, "coder-workspaces");
+    assert_eq!(s.tier.value, TierChoice::Auto);
+    // The digest is the caller's (`crate::spec_from_str`), of the parsed spec.
+    assert!(s.digest.is_empty());
+}
+
+#[test]
+fn unknown_nested_key_is_located_and_lists_valid_keys() {
+    let e = first_error(&format!("{MIN}database:\n  ha: true\n  replicas: 2\n"));
+    assert_eq!((e.line, e.column), (8, 3));
+    assert_eq!(e.message, "unknown key `replicas` in `database`");
+    assert_eq!(e.help, "The keys in `database` are: builds_per_day, ha, postgres_version, read_replicas");
+}
+
+/// Every error of `s`, whole.
+fn all_errors(s: &str) -> Vec<Located> {
+    parse(s).expect_err("expected errors").errors().to_vec()
+}
+
+fn located(line: u64, column: u64, message: &str, help: &str) -> Located {
+    Located { line, column, message: message.into(), help: help.into() }
+}
+
+const TOP_KEYS: &str = "access_url, cloud, coder, database, entry, gitops, kubernetes, machine_types, name, observability, overrides, provisioners, \
+                        region, secrets, tier, users, wildcard_access_url, workspaces";
+
+#[test]
+fn every_unknown_key_and_type_error_is_listed_at_once() {
+    let spec = format!("{MIN}userz: 3\ndatabse:\n  ha: true\nobservability: yes\n").replace("users: 1800", "users: 1,800");
+    assert_eq!(
+        all_errors(&spec),
+        [
+            located(
+                2,
+                8,
+                "`users` is `1,800`; expected a whole number from 1 to 3000",
+                "write the number without separators, e.g. `users: 1800`"
+            ),
+            located(
+                6,
+                1,
+                "unknown key `userz` at the top level",
+                &format!("did you mean `users`? The keys at the top level are: {TOP_KEYS}")
+            ),
+            located(
+                7,
+                1,
+                "unknown key `databse` at the top level",
+                &format!("did you mean `database`? The keys at the top level are: {TOP_KEYS}")
+            ),
+            located(
+                9,
+                16,
+                "`observability` is `yes`; expected `auto`, `true`, `false` or a mapping of keys",
+                "YAML 1.1 words like `yes` are not booleans here: write `true` or `false`"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn nested_shape_errors_are_all_listed() {
+    let spec = format!("{MIN}provisioners:\n  - namespace: a\n    tag: {{a: b}}\n  - nmspace: b\nworkspaces: x\ncloud_x: 1\n");
+    let errors = all_errors(&spec);
+    assert_eq!(errors.len(), 5, "{errors:#?}");
+    assert_eq!(
+        errors[0],
+        located(
+            8,
+            5,
+            "unknown key `tag` in `provisioners[0]`",
+            "did you mean `tags`? The keys in `provisioners[0]` are: namespace, tags, workspaces"
+        )
+    );
+    assert_eq!(
+        errors[3],
+        located(10, 13, "`workspaces` is `x`; expected a list", "give `workspaces` a list (see `coder-gen schema` or README, 'The spec')")
+    );
+}
+
+#[test]
+fn duplicate_key_says_what_to_do() {
+    assert_eq!(
+        all_errors(&format!("{MIN}name: other\n")),
+        [located(6, 1, "the key `name` is written twice in the same mapping", "write each key once; remove or merge the other one")]
+    );
+}
+
+#[test]
+fn wildcard_without_a_wildcard_says_so() {
+    assert_eq!(
+        all_errors(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")),
+        [located(
+            6,
+            22,
+            "wildcard_access_url `https://coder.acme.com` has no wildcard",
+            "start the host with `*.`: workspace apps get subdomains of it, e.g. https://*.coder.acme.com"
+        )]
+    );
+}
+
+#[test]
+fn a_tab_is_reported_on_its_own_line() {
+    // saphyr alone reports this tab at the end of line 6.
+    assert_eq!(
+        all_errors(&format!("{MIN}kubernetes:\n\tversion: \"1.33\"\n")),
+        [located(7, 1, "a tab in the indentation", "indent with spaces: YAML does not allow tabs for indentation")]
+    );
+}
+
+#[test]
+fn a_bad_version_shows_the_line_as_written() {
+    let spec = format!("{MIN}kubernetes:\n  version: \"1.29\"\n");
+    let err = parse(&spec).unwrap_err();
+    assert_eq!(
+        err.render(&spec),
+        "error: spec.yaml:7:12: kubernetes.version `1.29` is not a supported minor version\n  |\n7 |   version: \"1.29\"\n  |            ^\n  \
+         = help: quote a minor version from \"1.30\" to \"1.37\", e.g. version: \"1.33\"\n"
+    );
+}
+
+#[test]
+fn name_hints_give_the_name_limit() {
+    assert_eq!(
+        all_errors(&MIN.replace("acme", "Acme")),
+        [located(
+            1,
+            7,
+            "name `Acme` is not a DNS-1123 label: only lower-case letters, digits and '-' are allowed",
+            "use 1 to 20 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit"
+        )]
+    );
+    assert_eq!(
+        all_errors(&MIN.replace("acme", "a-very-long-deployment-name")),
+        [located(
+            1,
+            7,
+            "name `a-very-long-deployment-name` is 27 characters long; the most is 20",
+            "use at most 20 characters: it prefixes cloud resource names, which have tight length limits"
+        )]
+    );
+}
+
+#[test]
+fn region_must_be_the_clouds() {
+    assert_eq!(
+        all_errors(&MIN.replace("us-east-1", "us-central1")),
+        [located(
+            4,
+            9,
+            "region `us-central1` is not an aws region",
+            "`us-central1` is a gcp region: set `cloud: gcp`, or use an aws region such as us-east-1"
+        )]
+    );
+    assert_eq!(
+        all_errors(&MIN.replace("us-east-1", "us-east1")),
+        [located(
+            4,
+            9,
+            "region `us-east1` is not an aws region",
+            "did you mean `us-east-1`? (`us-east1` is a gcp region; or set `cloud: gcp`)"
+        )]
+    );
+    let azure = MIN.replace("aws", "azure").replace("us-east-1", "westeurop");
+    assert_eq!(all_errors(&azure), [located(4, 9, "region `westeurop` is not an azure region", "did you mean `westeurope`?")]);
+    assert_eq!(
+        all_errors(&MIN.replace("us-east-1", "mars-1")),
+        [located(
+            4,
+            9,
+            "region `mars-1` is not an aws region",
+            "use an aws region id such as us-east-1; coder-gen's list is catalog/regions.yaml (report a region it lacks)"
+        )]
+    );
+}
+
+#[test]
+fn unknown_top_level_key_is_rejected() {
+    let e = first_error(&format!("{MIN}userz: 3\n"));
+    assert_eq!(e.line, 6);
+    assert!(e.message.contains("userz"));
+}
+
+#[test]
+fn users_out_of_range_points_at_value() {
+    let e = first_error(&MIN.replace("1800", "3001"));
+    assert_eq!((e.line, e.column), (2, 8));
+    assert!(e.help.contains("3,000"));
+    let e = first_error(&MIN.replace("1800", "0"));
+    assert!(e.message.contains("outside"));
+}
+
+#[test]
+fn names_and_namespaces_are_dns_labels_and_distinct() {
+    let e = first_error(&MIN.replace("acme", "Acme"));
+    assert_eq!((e.line, e.column), (1, 7));
+    let spec = format!("{MIN}provisioners:\n  - namespace: a\nworkspaces:\n  - namespace: a\n");
+    let e = first_error(&spec);
+    assert_eq!(e.line, 9);
+    assert!(e.message.contains("already used at line 7"), "{}", e.message);
+    let e = first_error(&format!("{MIN}workspaces:\n  - namespace: coder\n"));
+    assert!(e.message.contains("coderd's own"));
+    let many: String = (0..17).map(|i| format!("  - namespace: ws{i}\n")).collect();
+    let e = first_error(&format!("{MIN}workspaces:\n{many}"));
+    assert_eq!((e.line, e.column), (23, 16));
+    assert!(e.message.contains("more than 16"), "{}", e.message);
+    for reserved in ["default", "kube-system", "kube-public", "coder-observability"] {
+        let e = first_error(&format!("{MIN}provisioners:\n  - namespace: {reserved}\n"));
+        assert_eq!((e.line, e.column), (7, 16), "{reserved}");
+        assert!(e.message.contains("not coder-gen's to manage"), "{reserved}: {}", e.message);
+    }
+}
+
+#[test]
+fn access_url_must_be_https() {
+    let e = first_error(&MIN.replace("https://coder.acme.com", "http://coder.acme.com"));
+    assert_eq!(e.line, 5);
+    assert!(first_error(&format!("{MIN}wildcard_access_url: https://coder.acme.com\n")).message.contains("wildcard"));
+    assert!(parse(&format!("{MIN}wildcard_access_url: https://*.coder.acme.com\n")).is_ok());
+    assert!(first_error(&MIN.replace("coder.acme.com", "coder.acme.com:8443")).message.contains("443"));
+    assert!(parse(&MIN.replace("coder.acme.com", "coder.acme.com:443")).is_ok());
+}
+
+#[test]
+fn entry_and_licence_defaults_and_located_errors() {
+    let s = parse(MIN).unwrap();
+    assert_eq!(s.entry.mode, EntryMode::CoderdTls);
+    assert_eq!(s.coder.license, License::Premium);
+    assert_eq!(s.coder.organization, None);
+    assert!(matches!(s.entry.certificate, CertificateSource::CertManager { challenge: Challenge::Dns01, .. }));
+    let w = format!("{MIN}wildcard_access_url: https://*.apps.acme.com\n");
+    // A wildcard cannot come from HTTP-01 (line 9: the challenge value).
+    let e = first_error(&format!(
+        "{w}entry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"
+    ));
+    assert_eq!((e.line, e.column), (14, 18), "{e:?}");
+    assert!(e.message.contains("wildcard"), "{}", e.message);
+    // Named secrets with a wildcard need the wildcard's secret.
+    let e = first_error(&format!("{w}entry:\n  certificate:\n    secret: my-tls\n"));
+    assert_eq!((e.line, e.column), (9, 13));
+    assert!(e.help.contains("wildcard_secret"));
+    // coderd-tls cannot answer HTTP-01.
+    let e = first_error(&format!("{MIN}entry:\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"));
+    assert!(e.message.contains("coderd-tls"), "{}", e.message);
+    // ingress needs a class and the controller's namespace.
+    match parse(&format!("{MIN}entry:\n  mode: ingress\n")) {
+        Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 2, "{errors:?}"),
+        other => panic!("{other:?}"),
+    }
+    // gateway needs its class and namespace, and no HTTP-01.
+    match parse(&format!("{MIN}entry:\n  mode: gateway\n  ingress_class: nginx\n")) {
+        Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 3, "{errors:?}"),
+        other => panic!("{other:?}"),
+    }
+    let e = first_error(&format!(
+        "{MIN}entry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: envoy-gateway-system\n  certificate:\n    cert_manager:\n      issuer: le\n      challenge: http01\n"
+    ));
+    assert!(e.message.contains("gateway"), "{}", e.message);
+    let e = first_error(&format!("{MIN}entry:\n  ingress_class: nginx\n"));
+    assert!(e.message.contains("only used with `mode: ingress`"));
+    let e = first_error(&format!("{MIN}coder:\n  license: enterprise\n"));
+    assert!(e.message.contains("enterprise"), "{}", e.message);
+    let ok = parse(&format!("{w}coder:\n  license: community\nentry:\n  certificate:\n    secret: a\n    wildcard_secret: a\n")).unwrap();
+    assert_eq!(ok.coder.license, License::Community);
+}
+
+#[test]
+fn bad_cloud_and_yaml11_booleans_are_rejected() {
+    assert!(first_error(&MIN.replace("aws", "ibm")).message.contains("ibm"));
+    assert!(parse(&format!("{MIN}observability: yes\n")).is_err());
+    assert_eq!(parse(&format!("{MIN}observability: true\n")).unwrap().observability.enabled, AutoBool::Set(true));
+}
+
+#[test]
+fn observability_map_and_secrets() {
+    let s = parse(&format!(
+        "{MIN}observability:\n  enabled: true\n  chart_version: \"0.6.1\"\n  prometheus_operator:\n    enabled: true\n    selector_labels: {{ release: kps }}\n"
+    ))
+    .unwrap();
+    assert_eq!(s.observability.enabled, AutoBool::Set(true));
+    assert_eq!(s.observability.chart_version, "0.6.1");
+    let op = s.observability.prometheus_operator.unwrap();
+    assert_eq!((op.namespace.as_str(), op.selector_labels["release"].as_str()), ("coder-observability", "kps"));
+    let e = first_error(&format!("{MIN}observability:\n  enable: true\n"));
+    assert_eq!((e.line, e.column), (7, 3));
+    assert!(e.message.contains("enable"), "{}", e.message);
+    let e =
+        first_error(&format!("{MIN}observability:\n  prometheus_operator:\n    enabled: true\n    selector_labels: {{ \"a b\": x }}\n"));
+    assert!(e.message.contains("not a Kubernetes label"), "{}", e.message);
+    assert_eq!(parse(MIN).unwrap().secrets.manager, SecretsManager::Kubectl);
+    let e = first_error(&format!("{MIN}secrets:\n  manager: external-secrets\n"));
+    assert!(e.message.contains("secrets.store"), "{}", e.message);
+    let s = parse(&format!("{MIN}secrets:\n  manager: external-secrets\n  store: aws-sm\n")).unwrap();
+    assert_eq!((s.secrets.store.as_deref(), s.secrets.store_kind), (Some("aws-sm"), StoreKind::ClusterSecretStore));
+}
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    match parse(&MIN.replace("acme", "ACME").replace("1800", "9000")) {
+        Err(SpecError::Invalid { errors, .. }) => assert_eq!(errors.len(), 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn hostile_inputs_do_not_panic() {
+    for input in ["", "---", "[]", "~", "name: [", "a: &a [*a]", "\u{0}", "users: 1e999", "name: !!binary aGk="] {
+        let _ = parse(input);
+    }
+    let big = "x".repeat(MAX_SPEC_BYTES + 1);
+    assert!(parse(&big).is_err());
+}
+
+#[test]
+fn a_flood_of_shape_errors_is_summarised_and_aliases_are_bounded() {
+    let wide: String = (0..2000).map(|i| format!("k{i}: {i}\n")).collect();
+    let errors = all_errors(&wide);
+    assert_eq!(errors.len(), 51, "50 shown, then a summary");
+    // 2000 unknown keys and 5 missing required keys.
+    assert_eq!(errors[50].message, "1955 more problems like these are not shown");
+    // 10^8 nodes if expanded; the second pass gives up at once instead.
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+    }
+    let t = std::time::Instant::now();
+    assert!(parse(&bomb).is_err());
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+#[test]
+fn coder_env_values_and_secret_refs() {
+    let s = parse(&format!(
+        "{MIN}coder:\n  env:\n    CODER_OIDC_ISSUER_URL: https://login.acme.com\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\n"
+    ))
+    .unwrap();
+    assert_eq!(s.coder.env["CODER_OIDC_ISSUER_URL"], EnvValue::Value("https://login.acme.com".into()));
+    assert_eq!(s.coder.env["CODER_OIDC_CLIENT_SECRET"], EnvValue::SecretRef { secret: "coder-oidc".into(), key: "client-secret".into() });
+    let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_PG_CONN_MAX_OPEN: \"50\"\n"));
+    assert_eq!((e.line, e.column), (8, 29));
+    assert!(e.help.contains("the plan"), "{}", e.help);
+    let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_ACCESS_URL: https://x.acme.com\n"));
+    assert!(e.help.contains("access_url"), "{}", e.help);
+    assert!(first_error(&format!("{MIN}coder:\n  env:\n    1BAD: x\n")).message.contains("not an environment variable name"));
+    let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_X: true\n"));
+    assert!(e.message.contains("quote"), "{}", e.message);
+    let e = first_error(&format!("{MIN}coder:\n  env:\n    CODER_X: {{ secret: Bad_Name, key: k }}\n"));
+    assert!(e.message.contains("not a Secret name"), "{}", e.message);
+    assert!(parse(&format!("{MIN}coder:\n  env:\n    CODER_X: {{ secret: s, key: k, value: v }}\n")).is_err());
+}
+
+#[test]
+fn gitops_is_checked_and_normalised() {
+    assert_eq!(parse(MIN).unwrap().gitops, None);
+    assert_eq!(parse(&format!("{MIN}gitops:\n  controller: none\n")).unwrap().gitops, None);
+    let g = parse(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://git.acme.com/infra.git\n  path: ./clusters//prod/\n"))
+        .unwrap()
+        .gitops
+        .unwrap();
+    assert_eq!((g.controller, g.path.as_str(), g.branch.as_str()), (GitopsController::Flux, "clusters/prod", "main"));
+    let e = first_error(&format!("{MIN}gitops:\n  controller: argocd\n"));
+    assert_eq!((e.line, e.column), (7, 15));
+    assert!(e.message.contains("repo_url"), "{}", e.message);
+    let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: git@github.com:acme/infra.git\n"));
+    assert_eq!(e.line, 8);
+    let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://g/x.git\n  path: a/../../etc\n"));
+    assert_eq!((e.line, e.column), (9, 9));
+    let e = first_error(&format!("{MIN}gitops:\n  controller: flux\n  repo_url: https://g/x.git\n  branch: -x\n"));
+    assert!(e.message.contains("branch"), "{}", e.message);
+    let e = first_error(&format!("{MIN}gitops:\n  controller: argocd\n  repo_url: https://g/x.git\n  secret_name: git\n"));
+    assert!(e.message.contains("Flux"), "{}", e.message);
+    assert!(first_error(&format!("{MIN}gitops:\n  controller: jenkins\n")).message.contains("jenkins"));
+}
+
+#[test]
+fn provisioner_workspace_mapping_is_checked() {
+    let base = format!("{MIN}workspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n");
+    let ok = format!("{base}provisioners:\n  - namespace: p-a\n    workspaces: [ws-a]\n  - namespace: p-b\n    workspaces: [ws-b]\n");
+    let s = parse(&ok).unwrap();
+    assert_eq!(s.provisioners[0].workspaces, Some(vec!["ws-a".to_string()]));
+    // Unknown namespace: located at the name, listing the choices.
+    let bad = format!("{base}provisioners:\n  - namespace: p-a\n    workspaces: [ws-a, ws-c]\n");
+    let Err(SpecError::Invalid { errors, .. }) = parse(&bad) else { panic!("expected errors") };
+    let e = errors.iter().find(|e| e.message.contains("`ws-c`")).expect("unknown namespace reported");
+    assert!(e.help.contains("ws-a, ws-b"), "{e:?}");
+    assert_eq!((e.line, e.column), (11, 24));
+    // A workspace namespace no group serves.
+    let unserved = format!("{base}provisioners:\n  - namespace: p-a\n    workspaces: [ws-a]\n");
+    assert!(first_error(&unserved).message.contains("`ws-b` is served by no provisioner group"));
+    // Default: all.
+    assert_eq!(parse(&base).unwrap().provisioners[0].workspaces, None);
+}
+
+#[test]
+fn spec_digest_ignores_formatting_but_not_values() {
+    let d = |text: &str| crate::spec_from_str("spec.yaml", text).unwrap().digest;
+    let base = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+    let reformatted =
+        "# my deployment\ncloud: aws   # cloud\n\nname: \"acme\"\nusers: 1800\nregion: 'us-east-1'\naccess_url: https://coder.acme.com\n";
+    assert_eq!(d(base), d(reformatted));
+    assert_eq!(d(base).len(), 64);
+    assert_ne!(d(base), d(&base.replace("1800", "1700")));
+    // Spelling out a default is the same spec.
+    assert_eq!(d(base), d(&format!("{base}tier: auto\n")));
+    // The file name is not part of it.
+    assert_eq!(d(base), crate::spec_from_str("other.yaml", base).unwrap().digest);
+}
