@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::plan::Plan;
-use crate::render::sizing::cell;
+use crate::render::{cell, values_file};
 use crate::tree::Tree;
 
 /// Which part of the plan a file is rendered from: a JSON path into
@@ -168,12 +168,7 @@ pub fn explain(plan: &Plan, tree: &Tree, target: &str) -> Result<String, String>
     // number in the file is theirs, not the plan's.
     let dotted = segs.join(".");
     for (target, h) in &plan.overrides.helm {
-        let release_file = if target == "coder" {
-            crate::render::paths::CODER_VALUES.to_string()
-        } else {
-            crate::render::paths::provisioner_values(target.trim_start_matches("coder-provisioner/"))
-        };
-        if release_file == file && h.intended.iter().any(|i| dotted == *i || dotted.starts_with(&format!("{i}."))) {
+        if values_file(target) == file && h.intended.iter().any(|i| dotted == *i || dotted.starts_with(&format!("{i}."))) {
             let _ = writeln!(
                 o,
                 "  from your file: {} (overrides.helm.{target}, listed as intended); the plan's own value and reason follow",

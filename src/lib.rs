@@ -30,12 +30,16 @@ use std::path::Path;
 
 pub use error::Error;
 
+use catalog::Catalog;
 use diag::SpecError;
 use fs::{Bounded, file_kind, read_at_most};
+use plan::Plan;
+use spec::{MAX_SPEC_BYTES, Spec};
+use tree::{Tree, display_name};
 
 /// Read a spec file, bounded: a path that is not a regular file (a
 /// directory, FIFO, device such as `/dev/zero`) is refused before it is
-/// opened, so nothing blocks; a file larger than [`spec::MAX_SPEC_BYTES`] is
+/// opened, so nothing blocks; a file larger than [`MAX_SPEC_BYTES`] is
 /// refused after reading at most the limit + 1 bytes.
 pub fn read_spec(path: &Path) -> Result<String, Error> {
     let read_err = |source| Error::Read { path: path.to_path_buf(), source };
@@ -44,8 +48,8 @@ pub fn read_spec(path: &Path) -> Result<String, Error> {
     if !md.is_file() {
         return Err(Error::NotAFile { path: path.to_path_buf(), what: file_kind(md.file_type()) });
     }
-    match read_at_most(path, spec::MAX_SPEC_BYTES as u64).map_err(read_err)? {
-        Bounded::TooLarge(_) => Err(Error::Spec(spec::too_large(&tree::display_name(&path.to_string_lossy())))),
+    match read_at_most(path, MAX_SPEC_BYTES as u64).map_err(read_err)? {
+        Bounded::TooLarge(_) => Err(Error::Spec(spec::too_large(&display_name(&path.to_string_lossy())))),
         Bounded::Whole(bytes) => String::from_utf8(bytes).map_err(|e| {
             read_err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -57,32 +61,27 @@ pub fn read_spec(path: &Path) -> Result<String, Error> {
 
 /// Spec text -> validated Spec, with its digest: sha256 of the canonical
 /// form of what was parsed, so comments and formatting do not change it.
-pub fn spec_from_str(file: &str, text: &str) -> Result<spec::Spec, SpecError> {
-    let mut spec = spec::Spec::parse(file, text)?;
+pub fn spec_from_str(file: &str, text: &str) -> Result<Spec, SpecError> {
+    let mut spec = Spec::parse(file, text)?;
     spec.digest = spec::digest(&spec);
     Ok(spec)
 }
 
 /// Spec text -> Plan, with the embedded catalog. Override files the spec
-/// names (`overrides:`) are read relative to `file`'s folder.
-pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, SpecError> {
+/// names (`overrides:`) are read relative to `file`'s folder, and checked
+/// against what coder-gen generates without them.
+pub fn plan_from_str(file: &str, text: &str) -> Result<Plan, SpecError> {
     let mut spec = spec_from_str(file, text)?;
     // The user's override files, read (bounded) relative to the spec.
     overrides::read(&mut spec, Path::new(file))?;
-    let plan = plan::plan(&spec, catalog::Catalog::embedded())?;
-    if !plan.overrides.helm.is_empty() {
-        overrides::check(&plan, file, &render::helm::generated(&plan))?;
-    }
-    if !plan.overrides.kustomize.is_empty() {
-        overrides::check_kustomize(&plan, file, &render::kustomize::objects(&plan))?;
-    }
-    if !plan.overrides.terraform.is_empty() {
-        overrides::check_terraform(&plan, file, &render::terraform_names(&plan))?;
+    let plan = plan::plan(&spec, Catalog::embedded())?;
+    if plan.overrides.names_files() {
+        overrides::check(&plan, file, &render::generated(&plan))?;
     }
     Ok(plan)
 }
 
 /// Spec text -> Tree: the whole pipeline short of the disk.
-pub fn render_str(file: &str, text: &str) -> Result<tree::Tree, SpecError> {
+pub fn render_str(file: &str, text: &str) -> Result<Tree, SpecError> {
     Ok(render::render(&plan_from_str(file, text)?))
 }

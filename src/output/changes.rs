@@ -10,7 +10,7 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::OutputError;
-use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
+use super::manifest::{MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
 use crate::digest::sha256_hex;
 use crate::fs::{Bounded, read_at_most};
 
@@ -277,7 +277,7 @@ pub(crate) fn dirs_to_prune(root: &Path, deleted: &BTreeSet<String>, written: &B
     for path in deleted {
         let mut p = path.as_str();
         while let Some((parent, _)) = p.rsplit_once('/') {
-            if parent != super::manifest::MANIFEST_DIR {
+            if parent != MANIFEST_DIR {
                 candidates.insert(parent.to_string());
             }
             p = parent;

@@ -16,8 +16,7 @@ use serde::Serialize;
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Gitops, Plan};
-use crate::spec::GitopsController;
+use crate::plan::{Gitops, GitopsController, Plan};
 use crate::tree::Tree;
 
 /// In-cluster API server, Argo CD's name for "this cluster".

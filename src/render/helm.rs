@@ -16,9 +16,9 @@ use serde::Serialize;
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Plan, Provisioners, Role};
-use crate::spec::EnvValue;
+use crate::plan::{EnvValue, Plan, Provisioners, Role};
 use crate::tree::{Comment, Tree, header};
+use crate::yaml::merge;
 
 /// The chart's service account settings. Workspace RBAC is written by the
 /// workspace overlays (one Role per workspace namespace), so the charts create
@@ -329,8 +329,16 @@ fn provisioner_target(namespace: &str) -> String {
     format!("coder-provisioner/{namespace}")
 }
 
+/// The values file of an override target (`coder`, `coder-provisioner/<ns>`).
+pub fn values_file(target: &str) -> String {
+    match target.strip_prefix("coder-provisioner/") {
+        Some(namespace) => paths::provisioner_values(namespace),
+        None => paths::CODER_VALUES.to_string(),
+    }
+}
+
 /// The generated values per override target, as data, before any override:
-/// what `crate::overrides::check` compares a merged file with.
+/// what `overrides::check` compares a merged file with.
 pub fn generated(plan: &Plan) -> BTreeMap<String, serde_json::Value> {
     let to_value = |v: Result<serde_json::Value, serde_json::Error>| v.expect("plain data always serializes to JSON");
     let mut out = BTreeMap::from([("coder".to_string(), to_value(serde_json::to_value(coder_values(plan))))]);
@@ -347,7 +355,7 @@ fn values_yaml<T: Serialize>(plan: &Plan, target: &str, values: &T) -> String {
         None => yaml::to_yaml(values),
         Some(o) => {
             let mut merged = serde_json::to_value(values).expect("plain data always serializes to JSON");
-            crate::yaml::merge(&mut merged, &o.values);
+            merge(&mut merged, &o.values);
             format!("# Merged with your {} (sha256 {}).\n{}", o.file, o.sha256, yaml::to_yaml(&merged))
         }
     }

@@ -21,12 +21,13 @@ use serde::Serialize;
 
 use super::k8s::{self, meta};
 use super::{paths, yaml};
-use crate::plan::{Plan, Quota};
+use crate::plan::{self, Plan, Quota};
 use crate::tree::Tree;
+use crate::yaml::object_id;
 
 /// coderd's HTTP port inside the pod (the chart fixes
 /// `CODER_HTTP_ADDRESS=0.0.0.0:8080`; its Service maps 80 to it).
-const CODERD_HTTP_PORT: i32 = crate::plan::entry::CODERD_HTTP_PORT as i32;
+const CODERD_HTTP_PORT: i32 = plan::CODERD_HTTP_PORT as i32;
 const DEFAULT_DENY: &str = "default-deny-ingress";
 pub(super) const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
 
@@ -531,7 +532,7 @@ pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, S
             let name = o.dir.rsplit('/').next().unwrap_or(&o.dir).to_string();
             let mut ids = vec![("NetworkPolicy".to_string(), DEFAULT_DENY.to_string(), serde_json::Value::Null)];
             ids.extend(o.files.iter().filter_map(|(_, text)| {
-                let (kind, name) = crate::yaml::object_id(text).ok()?;
+                let (kind, name) = object_id(text).ok()?;
                 Some((kind, name, serde_saphyr::from_str(text).ok()?))
             }));
             (name, ids)

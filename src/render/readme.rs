@@ -6,9 +6,7 @@ use std::fmt::Write;
 use super::paths;
 use crate::cloud::Cloud;
 use crate::plan::mib;
-use crate::plan::{Plan, Role};
-use crate::spec::GitopsController;
-use crate::spec::{Challenge, EntryMode, License};
+use crate::plan::{Challenge, EntryMode, EnvValue, GitopsController, IssuerKind, License, Plan, Role};
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -475,11 +473,7 @@ fn steps(p: &Plan) -> Vec<Step> {
                 "Prerequisite: cert-manager in the cluster and a {} named `{}`{} that can solve {} for these names.",
                 cert.issuer_kind.as_str(),
                 cert.issuer,
-                if cert.issuer_kind == crate::spec::IssuerKind::Issuer {
-                    format!(" in namespace `{}`", cert.namespace)
-                } else {
-                    String::new()
-                },
+                if cert.issuer_kind == IssuerKind::Issuer { format!(" in namespace `{}`", cert.namespace) } else { String::new() },
                 match cert.challenge {
                     Challenge::Dns01 => "a DNS-01 challenge (cert-manager's ACME DNS-01 solvers: Route 53, Cloud DNS, Azure DNS)",
                     Challenge::Http01 => "an HTTP-01 challenge through this ingress class (its solver's `ingress.ingressClassName`)",
@@ -729,7 +723,7 @@ fn tier_changes(p: &Plan, o: &mut String) -> std::fmt::Result {
 fn user_secrets(p: &Plan, o: &mut String) -> std::fmt::Result {
     let mut by_secret: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = std::collections::BTreeMap::new();
     for (name, v) in &p.overrides.coderd_env {
-        if let crate::spec::EnvValue::SecretRef { secret, key } = v {
+        if let EnvValue::SecretRef { secret, key } = v {
             by_secret.entry(secret.as_str()).or_default().push((key.as_str(), name.as_str()));
         }
     }
