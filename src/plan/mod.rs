@@ -49,12 +49,12 @@ pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
 pub use entry::{CODERD_HTTP_PORT, Entry};
-pub use gitops::Gitops;
+pub use gitops::{Controller, Gitops};
 pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use overrides::Overrides;
-pub use pools::{Pool, Taint, TaintEffect};
+pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use verify::Verify;
 pub use workspaces::Workspaces;
@@ -63,7 +63,7 @@ pub use text::to_text;
 
 // The spec's words the plan carries as they are, so that a renderer reads
 // them from the plan and never imports the spec.
-pub use crate::spec::{Challenge, EntryMode, EnvValue, GitopsController, IssuerKind, License};
+pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License};
 
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
@@ -159,6 +159,10 @@ pub struct Plan {
     pub licence: Licence,
     pub entry: Entry,
     pub pools: Vec<Pool>,
+    /// EKS: whether any pool needs VPC CNI prefix delegation, with why. Not
+    /// in plan JSON: each pool's `needs_prefix_delegation` is, with its reason.
+    #[serde(skip)]
+    pub prefix_delegation: PrefixDelegation,
     pub coderd: Coderd,
     pub provisioners: Vec<Provisioners>,
     pub workspaces: Vec<Workspaces>,
@@ -276,6 +280,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
     check_fit(spec, &pools)?;
+    let prefix_delegation = pools::prefix_delegation(&pools);
     let entry = entry::plan(&ctx, &coderd.namespace);
     let bootstrap = bootstrap::plan(&ctx, &licence, &provisioners, &mut found);
     let database = database::plan(&ctx, &coderd, &mut found)?;
@@ -314,6 +319,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         licence,
         entry,
         pools,
+        prefix_delegation,
         coderd,
         provisioners,
         workspaces,

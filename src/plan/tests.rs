@@ -432,3 +432,34 @@ fn observability_stack_and_verification_follow_the_tier() {
     assert!(off.warnings.iter().any(|w| w.code == WarningCode::ObservabilityDisabled));
     assert!(off.observability.stack.is_none() && off.credentials.exporter.is_none());
 }
+
+/// Prefix delegation is one cluster setting: needed when any pool's max pods
+/// exceeds its ENI default, and said once for the tree, with the pools.
+#[test]
+fn prefix_delegation_is_a_tree_level_fact_with_its_reason() {
+    let p = plan_for(1000, "aws", "machine_types:\n  workspace: m5.4xlarge\n  provisioner: m5.large\n");
+    let needing: Vec<Role> = p.pools.iter().filter(|pool| pool.needs_prefix_delegation).map(|pool| pool.role).collect();
+    assert_eq!(needing, [Role::Provisioner]);
+    assert!(p.prefix_delegation.needed);
+    assert!(p.prefix_delegation.reason.starts_with("the provisioner pool allows more pods per node"), "{}", p.prefix_delegation.reason);
+    for cloud in ["aws", "gcp", "azure"] {
+        let p = plan_for(1000, cloud, "");
+        assert_eq!(p.prefix_delegation.needed, p.pools.iter().any(|pool| pool.needs_prefix_delegation), "{cloud}");
+        assert!(!p.prefix_delegation.reason.is_empty());
+    }
+    // Not a plan JSON key: each pool carries its own decision and reason.
+    assert!(serde_json::to_value(&p).unwrap().get("prefix_delegation").is_none());
+}
+
+/// The plan's controller has no `none`: a spec with `controller: none` has
+/// no GitOps in its plan at all; the others keep their JSON spelling.
+#[test]
+fn gitops_controller_is_flux_or_argocd() {
+    assert!(plan_for(1000, "gcp", "gitops:\n  controller: none\n").gitops.is_none());
+    for (name, controller) in [("flux", Controller::Flux), ("argocd", Controller::Argocd)] {
+        let p = plan_for(1000, "gcp", &format!("gitops:\n  controller: {name}\n  repo_url: https://git.acme.com/infra.git\n"));
+        let g = p.gitops.as_ref().unwrap();
+        assert_eq!((g.controller, g.controller.as_str()), (controller, name));
+        assert_eq!(serde_json::to_value(&p).unwrap()["gitops"]["controller"], name);
+    }
+}

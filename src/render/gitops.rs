@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Gitops, GitopsController, Plan};
+use crate::plan::{Controller, Gitops, Plan};
 use crate::tree::Tree;
 
 /// In-cluster API server, Argo CD's name for "this cluster".
@@ -271,10 +271,10 @@ fn releases(plan: &Plan) -> Vec<Release> {
 }
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
-    match &plan.gitops {
-        Some(g) if g.controller == GitopsController::Flux => flux(plan, g, tree),
-        Some(g) if g.controller == GitopsController::Argocd => argocd(plan, g, tree),
-        _ => {}
+    let Some(g) = &plan.gitops else { return };
+    match g.controller {
+        Controller::Flux => flux(plan, g, tree),
+        Controller::Argocd => argocd(plan, g, tree),
     }
 }
 

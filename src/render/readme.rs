@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::paths;
 use crate::cloud::Cloud;
 use crate::plan::mib;
-use crate::plan::{Challenge, EntryMode, EnvValue, GitopsController, IssuerKind, License, Plan, Role};
+use crate::plan::{Challenge, Controller, EntryMode, EnvValue, IssuerKind, License, Plan, Role};
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -423,7 +423,7 @@ fn steps(p: &Plan) -> Vec<Step> {
     // What each cloud's Terraform leaves to the operator (see its comments).
     let cloud_note = match p.cloud {
         Cloud::Gcp => "No database user is created here (no password in code or state): the database step below creates Coder's own role.",
-        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
+        Cloud::Aws if p.prefix_delegation.needed => {
             "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
         }
         Cloud::Aws => "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
@@ -645,7 +645,7 @@ fn preflight(p: &Plan, o: &mut String) -> std::fmt::Result {
                 "- **NetworkPolicy enforcement**: the VPC CNI add-on with `enableNetworkPolicy: \"true\"` (or Calico). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
             )?;
             writeln!(o, "- **EBS CSI driver** add-on, for workspace volumes.")?;
-            if p.pools.iter().any(|pool| pool.needs_prefix_delegation) {
+            if p.prefix_delegation.needed {
                 writeln!(
                     o,
                     "- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`): a pool's max pods exceeds its instance type's ENI default."
@@ -781,7 +781,7 @@ fn gitops(p: &Plan, o: &mut String) -> std::fmt::Result {
     let at = if g.path.is_empty() { "the repository's root".to_string() } else { format!("`{}/`", g.path) };
     let secrets = "the secrets of the steps above (database URL, provisioner keys)";
     match g.controller {
-        GitopsController::Flux => {
+        Controller::Flux => {
             let dir = paths::GITOPS_FLUX;
             writeln!(o, "## GitOps with Flux")?;
             writeln!(o)?;
@@ -829,7 +829,7 @@ fn gitops(p: &Plan, o: &mut String) -> std::fmt::Result {
                 p.name
             )?;
         }
-        GitopsController::Argocd | GitopsController::None => {
+        Controller::Argocd => {
             let dir = paths::GITOPS_ARGOCD;
             writeln!(o, "## GitOps with Argo CD")?;
             writeln!(o)?;
