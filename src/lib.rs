@@ -26,6 +26,9 @@ pub(crate) mod fs;
 pub mod tree;
 pub(crate) mod yaml;
 
+#[cfg(test)]
+mod test_support;
+
 use std::path::Path;
 
 pub use error::Error;

@@ -1,10 +1,16 @@
 //! The user's files end to end: written beside a spec in a temporary
 //! folder, then planned and rendered.
 
+use crate::test_support::spec_text;
+
+fn base_spec() -> String {
+    spec_text(1200, "aws")
+}
+
 mod helm {
     use crate::diag::SpecError;
 
-    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+    use super::base_spec;
 
     /// Writes `files` beside a spec with `overrides` and renders it.
     fn render(overrides: &str, files: &[(&str, &str)]) -> Result<crate::tree::Tree, SpecError> {
@@ -15,7 +21,7 @@ mod helm {
             std::fs::write(p, text).unwrap();
         }
         let spec = dir.path().join("spec.yaml");
-        crate::render_str(&spec.display().to_string(), &format!("{SPEC}{overrides}"))
+        crate::render_str(&spec.display().to_string(), &format!("{}{overrides}", base_spec()))
     }
 
     fn messages(r: Result<crate::tree::Tree, SpecError>) -> Vec<String> {
@@ -53,7 +59,7 @@ mod helm {
             let dir = tempfile::tempdir().unwrap();
             std::fs::create_dir_all(dir.path().join("o")).unwrap();
             std::fs::write(dir.path().join("o/coder.yaml"), file).unwrap();
-            crate::plan_from_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{intended}")).unwrap()
+            crate::plan_from_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{intended}", base_spec())).unwrap()
         };
         assert!(plan.overrides.reasons["helm"].contains("from the user, not the plan: coder.replicaCount"), "{:?}", plan.overrides.reasons);
         let tree = render(&intended, &[("o/coder.yaml", file)]).unwrap();
@@ -96,7 +102,7 @@ mod helm {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("coder.yaml")).unwrap();
         let spec = dir.path().join("spec.yaml");
-        let r = crate::render_str(&spec.display().to_string(), &format!("{SPEC}{}", CODER.replace("o/coder.yaml", "coder.yaml")));
+        let r = crate::render_str(&spec.display().to_string(), &format!("{}{}", base_spec(), CODER.replace("o/coder.yaml", "coder.yaml")));
         assert!(messages(r)[0].contains("leads outside the spec's folder"));
     }
 
@@ -106,7 +112,7 @@ mod helm {
     fn a_fifo_a_folder_and_a_huge_file_are_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("spec.yaml").display().to_string();
-        let run = |file: &str| messages(crate::render_str(&spec, &format!("{SPEC}{}", CODER.replace("o/coder.yaml", file))));
+        let run = |file: &str| messages(crate::render_str(&spec, &format!("{}{}", base_spec(), CODER.replace("o/coder.yaml", file))));
         assert!(std::process::Command::new("mkfifo").arg(dir.path().join("fifo.yaml")).status().unwrap().success(), "mkfifo");
         let m = run("fifo.yaml");
         assert!(m[0].contains("cannot read fifo.yaml: it is a named pipe (FIFO), not a regular file"), "{m:?}");
@@ -123,7 +129,7 @@ mod helm {
 mod terraform {
     use crate::diag::SpecError;
 
-    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+    use super::base_spec;
 
     fn render(files: &[(&str, &str)]) -> Result<crate::tree::Tree, SpecError> {
         let dir = tempfile::tempdir().unwrap();
@@ -132,7 +138,7 @@ mod terraform {
             std::fs::write(dir.path().join(name), text).unwrap();
             list.push_str(&format!("    - {name}\n"));
         }
-        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{list}"))
+        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{list}", base_spec()))
     }
 
     fn first(r: Result<crate::tree::Tree, SpecError>) -> String {
@@ -164,13 +170,13 @@ mod terraform {
 mod kustomize {
     use crate::diag::SpecError;
 
-    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+    use super::base_spec;
 
     fn render(overlay: &str, key: &str, name: &str, text: &str) -> Result<crate::tree::Tree, SpecError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(name), text).unwrap();
         let o = format!("overrides:\n  kustomize:\n    {overlay}:\n      {key}:\n        - {name}\n");
-        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{o}"))
+        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{o}", base_spec()))
     }
 
     fn first(r: Result<crate::tree::Tree, SpecError>) -> String {
@@ -206,7 +212,7 @@ mod kustomize {
     #[test]
     fn sized_objects_duplicates_and_bad_targets_are_refused() {
         let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: coder-workspaces\nspec:\n  hard:\n    pods: \"999\"\n";
-        let quota_name = crate::render_str("s.yaml", SPEC).unwrap();
+        let quota_name = crate::render_str("s.yaml", &base_spec()).unwrap();
         let name = quota_name
             .paths()
             .find(|p| p.starts_with("kustomize/overlays/workspaces-") && p.ends_with("resourcequota.yaml"))
@@ -225,7 +231,7 @@ mod kustomize {
 }
 
 mod json_patch {
-    const SPEC: &str = "name: acme\nusers: 1200\ncloud: aws\nregion: us-west-2\naccess_url: https://coder.acme.com\n";
+    use super::base_spec;
 
     fn render(ops: &str, kind: &str, name: &str) -> Result<crate::tree::Tree, crate::diag::SpecError> {
         let dir = tempfile::tempdir().unwrap();
@@ -233,7 +239,7 @@ mod json_patch {
         let o = format!(
             "overrides:\n  kustomize:\n    coder:\n      json_patches:\n        - file: j.yaml\n          kind: {kind}\n          name: {name}\n"
         );
-        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{SPEC}{o}"))
+        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{o}", base_spec()))
     }
 
     #[test]

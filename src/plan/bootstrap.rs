@@ -68,11 +68,14 @@ pub(crate) fn plan(ctx: &Ctx, licence: &Licence, provisioners: &[Provisioners], 
 #[cfg(test)]
 mod tests {
     use crate::plan::WarningCode;
+    use crate::test_support::spec_text;
 
-    const SPEC: &str = "name: acme\nusers: 800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+    fn spec() -> String {
+        spec_text(800, "aws")
+    }
 
     fn plan(extra: &str) -> crate::plan::Plan {
-        crate::plan_from_str("spec.yaml", &format!("{SPEC}{extra}")).unwrap()
+        crate::plan_from_str("spec.yaml", &format!("{}{extra}", spec())).unwrap()
     }
 
     fn warned(p: &crate::plan::Plan, code: WarningCode) -> bool {

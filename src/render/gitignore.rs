@@ -40,9 +40,7 @@ mod tests {
     /// inside the tree is ignored, and the generated files are not.
     #[test]
     fn git_ignores_what_the_readme_creates_and_nothing_generated() {
-        let plan =
-            crate::plan_from_str("s.yaml", "name: acme\nusers: 500\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n")
-                .unwrap();
+        let plan = crate::plan_from_str("s.yaml", &crate::test_support::spec_text(500, "aws")).unwrap();
         let tree = super::super::render(&plan);
         let dir = std::env::temp_dir().join(format!("coder-gen-gitignore-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -490,13 +490,15 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
+    use crate::test_support::spec_text;
     use crate::tree::Tree;
 
-    const SPEC: &str = "name: acme\nusers: 1000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
-        provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n";
+    fn spec() -> String {
+        spec_text(1000, "gcp") + "provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n"
+    }
 
     fn render(gitops: &str) -> Tree {
-        crate::render_str("spec.yaml", &format!("{SPEC}{gitops}")).unwrap()
+        crate::render_str("spec.yaml", &format!("{}{gitops}", spec())).unwrap()
     }
 
     fn object(tree: &Tree, path: &str) -> Value {

@@ -391,15 +391,18 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
-    use crate::plan::Role;
+    use crate::plan::{Plan, Role};
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
+    use crate::tree::Tree;
 
-    fn render(spec: &str) -> (crate::plan::Plan, crate::tree::Tree) {
-        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+    fn render(spec: &str) -> (Plan, Tree) {
+        let plan = plan_from_str("spec.yaml", spec).unwrap();
         let tree = super::super::render(&plan);
         (plan, tree)
     }
 
-    fn values(tree: &crate::tree::Tree, path: &str) -> Value {
+    fn values(tree: &Tree, path: &str) -> Value {
         serde_saphyr::from_str(tree.get_str(path).unwrap()).unwrap()
     }
 
@@ -407,11 +410,13 @@ mod tests {
         v["coder"]["env"].as_array().unwrap().iter().find(|e| e["name"] == name)
     }
 
-    const SPEC: &str = "name: acme\nusers: 2500\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+    fn spec() -> String {
+        spec_text(2500, "aws")
+    }
 
     #[test]
     fn coder_values_follow_the_plan() {
-        let (plan, tree) = render(SPEC);
+        let (plan, tree) = render(&spec());
         let v = values(&tree, "helm/coder/values.yaml");
         let c = &v["coder"];
         assert_eq!(c["replicaCount"], 4);
@@ -449,7 +454,7 @@ mod tests {
 
     #[test]
     fn coder_env_comes_last_in_name_order_with_secret_refs() {
-        let spec = format!("{SPEC}coder:\n  env:\n    CODER_Z: z\n    CODER_OIDC_CLIENT_SECRET: {{ secret: oidc, key: cs }}\n");
+        let spec = format!("{}coder:\n  env:\n    CODER_Z: z\n    CODER_OIDC_CLIENT_SECRET: {{ secret: oidc, key: cs }}\n", spec());
         let (_, tree) = render(&spec);
         let env = values(&tree, "helm/coder/values.yaml")["coder"]["env"].as_array().unwrap().clone();
         let n = env.len();
@@ -463,7 +468,8 @@ mod tests {
     #[test]
     fn ingress_entry_and_community_licence() {
         let spec = format!(
-            "{SPEC}wildcard_access_url: https://*.apps.acme.com\ncoder:\n  license: community\nentry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n"
+            "{}wildcard_access_url: https://*.apps.acme.com\ncoder:\n  license: community\nentry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n",
+            spec()
         );
         let (plan, tree) = render(&spec);
         let v = values(&tree, "helm/coder/values.yaml");
@@ -486,7 +492,7 @@ mod tests {
 
     #[test]
     fn single_replica_drops_chart_affinity_and_small_tiers_no_metrics() {
-        let (_, tree) = render(&SPEC.replace("2500", "80").replace("aws", "gcp").replace("us-east-1", "us-central1"));
+        let (_, tree) = render(&spec_text(80, "gcp"));
         let v = values(&tree, "helm/coder/values.yaml");
         assert_eq!(v["coder"]["replicaCount"], 1);
         // null deletes the chart's default anti-affinity.
@@ -497,7 +503,7 @@ mod tests {
 
     #[test]
     fn provisioner_values_per_namespace_use_a_key_and_reach_coderd() {
-        let spec = format!("{SPEC}provisioners:\n  - namespace: prov-a\n    tags: {{ cloud: aws }}\n  - namespace: prov-b\n");
+        let spec = format!("{}provisioners:\n  - namespace: prov-a\n    tags: {{ cloud: aws }}\n  - namespace: prov-b\n", spec());
         let (plan, tree) = render(&spec);
         let mut total = 0;
         for g in &plan.provisioners {

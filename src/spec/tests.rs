@@ -1,7 +1,6 @@
 use super::*;
 use crate::diag::Located;
-
-const MIN: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+use crate::test_support::MINIMAL as MIN;
 
 fn parse(s: &str) -> Result<Spec, SpecError> {
     Spec::parse("spec.yaml", s)
@@ -255,7 +254,7 @@ fn provisioner_workspace_mapping_is_checked() {
 #[test]
 fn spec_digest_ignores_formatting_but_not_values() {
     let d = |text: &str| crate::spec_from_str("spec.yaml", text).unwrap().digest;
-    let base = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+    let base = MIN;
     let reformatted =
         "# my deployment\ncloud: aws   # cloud\n\nname: \"acme\"\nusers: 1800\nregion: 'us-east-1'\naccess_url: https://coder.acme.com\n";
     assert_eq!(d(base), d(reformatted));
