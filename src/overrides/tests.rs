@@ -1,19 +1,22 @@
 //! The user's files end to end: written beside a spec in a temporary
 //! folder, then planned and rendered.
 
+use crate::diag::SpecError;
+use crate::plan::to_text;
 use crate::test_support::spec_text;
+use crate::tree::Tree;
+use crate::yaml::object_id;
+use crate::{plan_from_str, render_str};
 
 fn base_spec() -> String {
     spec_text(1200, "aws")
 }
 
 mod helm {
-    use crate::diag::SpecError;
-
-    use super::base_spec;
+    use super::*;
 
     /// Writes `files` beside a spec with `overrides` and renders it.
-    fn render(overrides: &str, files: &[(&str, &str)]) -> Result<crate::tree::Tree, SpecError> {
+    fn render(overrides: &str, files: &[(&str, &str)]) -> Result<Tree, SpecError> {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             let p = dir.path().join(name);
@@ -21,10 +24,10 @@ mod helm {
             std::fs::write(p, text).unwrap();
         }
         let spec = dir.path().join("spec.yaml");
-        crate::render_str(&spec.display().to_string(), &format!("{}{overrides}", base_spec()))
+        render_str(&spec.display().to_string(), &format!("{}{overrides}", base_spec()))
     }
 
-    fn messages(r: Result<crate::tree::Tree, SpecError>) -> Vec<String> {
+    fn messages(r: Result<Tree, SpecError>) -> Vec<String> {
         match r {
             Err(e) => e.errors().iter().map(|l| format!("{}:{} {} / {}", l.line, l.column, l.message, l.help)).collect(),
             Ok(_) => panic!("expected an error"),
@@ -59,13 +62,13 @@ mod helm {
             let dir = tempfile::tempdir().unwrap();
             std::fs::create_dir_all(dir.path().join("o")).unwrap();
             std::fs::write(dir.path().join("o/coder.yaml"), file).unwrap();
-            crate::plan_from_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{intended}", base_spec())).unwrap()
+            plan_from_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{intended}", base_spec())).unwrap()
         };
         assert!(plan.overrides.reasons["helm"].contains("from the user, not the plan: coder.replicaCount"), "{:?}", plan.overrides.reasons);
         let tree = render(&intended, &[("o/coder.yaml", file)]).unwrap();
         assert!(tree.get_str("helm/coder/values.yaml").unwrap().contains("replicaCount: 5"));
         assert!(tree.get_str("README.md").unwrap().contains("`coder.replicaCount` comes from your file, not from the sizing above"));
-        assert!(crate::plan::to_text(&plan).contains("from you, not the plan: coder.replicaCount"));
+        assert!(to_text(&plan).contains("from you, not the plan: coder.replicaCount"));
     }
 
     #[test]
@@ -102,7 +105,7 @@ mod helm {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("coder.yaml")).unwrap();
         let spec = dir.path().join("spec.yaml");
-        let r = crate::render_str(&spec.display().to_string(), &format!("{}{}", base_spec(), CODER.replace("o/coder.yaml", "coder.yaml")));
+        let r = render_str(&spec.display().to_string(), &format!("{}{}", base_spec(), CODER.replace("o/coder.yaml", "coder.yaml")));
         assert!(messages(r)[0].contains("leads outside the spec's folder"));
     }
 
@@ -112,7 +115,7 @@ mod helm {
     fn a_fifo_a_folder_and_a_huge_file_are_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("spec.yaml").display().to_string();
-        let run = |file: &str| messages(crate::render_str(&spec, &format!("{}{}", base_spec(), CODER.replace("o/coder.yaml", file))));
+        let run = |file: &str| messages(render_str(&spec, &format!("{}{}", base_spec(), CODER.replace("o/coder.yaml", file))));
         assert!(std::process::Command::new("mkfifo").arg(dir.path().join("fifo.yaml")).status().unwrap().success(), "mkfifo");
         let m = run("fifo.yaml");
         assert!(m[0].contains("cannot read fifo.yaml: it is a named pipe (FIFO), not a regular file"), "{m:?}");
@@ -127,21 +130,19 @@ mod helm {
 }
 
 mod terraform {
-    use crate::diag::SpecError;
+    use super::*;
 
-    use super::base_spec;
-
-    fn render(files: &[(&str, &str)]) -> Result<crate::tree::Tree, SpecError> {
+    fn render(files: &[(&str, &str)]) -> Result<Tree, SpecError> {
         let dir = tempfile::tempdir().unwrap();
         let mut list = String::from("overrides:\n  terraform:\n");
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
             list.push_str(&format!("    - {name}\n"));
         }
-        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{list}", base_spec()))
+        render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{list}", base_spec()))
     }
 
-    fn first(r: Result<crate::tree::Tree, SpecError>) -> String {
+    fn first(r: Result<Tree, SpecError>) -> String {
         let e = r.expect_err("expected an error");
         let l = &e.errors()[0];
         format!("{}:{} {} / {}", l.line, l.column, l.message, l.help)
@@ -168,18 +169,16 @@ mod terraform {
 }
 
 mod kustomize {
-    use crate::diag::SpecError;
+    use super::*;
 
-    use super::base_spec;
-
-    fn render(overlay: &str, key: &str, name: &str, text: &str) -> Result<crate::tree::Tree, SpecError> {
+    fn render(overlay: &str, key: &str, name: &str, text: &str) -> Result<Tree, SpecError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(name), text).unwrap();
         let o = format!("overrides:\n  kustomize:\n    {overlay}:\n      {key}:\n        - {name}\n");
-        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{o}", base_spec()))
+        render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{o}", base_spec()))
     }
 
-    fn first(r: Result<crate::tree::Tree, SpecError>) -> String {
+    fn first(r: Result<Tree, SpecError>) -> String {
         let e = r.expect_err("expected an error");
         let l = &e.errors()[0];
         format!("{}:{} {} / {}", l.line, l.column, l.message, l.help)
@@ -212,13 +211,13 @@ mod kustomize {
     #[test]
     fn sized_objects_duplicates_and_bad_targets_are_refused() {
         let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: coder-workspaces\nspec:\n  hard:\n    pods: \"999\"\n";
-        let quota_name = crate::render_str("s.yaml", &base_spec()).unwrap();
+        let quota_name = render_str("s.yaml", &base_spec()).unwrap();
         let name = quota_name
             .paths()
             .find(|p| p.starts_with("kustomize/overlays/workspaces-") && p.ends_with("resourcequota.yaml"))
             .unwrap()
             .to_string();
-        let real = crate::yaml::object_id(quota_name.get_str(&name).unwrap()).unwrap().1;
+        let real = object_id(quota_name.get_str(&name).unwrap()).unwrap().1;
         let m = first(render("workspaces-coder-workspaces", "patches", "q.yaml", &quota.replace("coder-workspaces", &real)));
         assert!(m.contains("which the plan sized"), "{m}");
         let m = first(render("coder", "resources", "ns.yaml", NS_PATCH));
@@ -231,15 +230,15 @@ mod kustomize {
 }
 
 mod json_patch {
-    use super::base_spec;
+    use super::*;
 
-    fn render(ops: &str, kind: &str, name: &str) -> Result<crate::tree::Tree, crate::diag::SpecError> {
+    fn render(ops: &str, kind: &str, name: &str) -> Result<Tree, SpecError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("j.yaml"), ops).unwrap();
         let o = format!(
             "overrides:\n  kustomize:\n    coder:\n      json_patches:\n        - file: j.yaml\n          kind: {kind}\n          name: {name}\n"
         );
-        crate::render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{o}", base_spec()))
+        render_str(&dir.path().join("spec.yaml").display().to_string(), &format!("{}{o}", base_spec()))
     }
 
     #[test]
@@ -248,7 +247,7 @@ mod json_patch {
         let tree = render(add, "Namespace", "coder").unwrap();
         let k = tree.get_str("kustomize/overlays/coder/kustomization.yaml").unwrap();
         assert!(k.contains("  - path: json-patch-j.yaml\n    target:\n      kind: Namespace\n      name: coder\n"), "{k}");
-        let msg = |r: Result<crate::tree::Tree, crate::diag::SpecError>| r.expect_err("expected an error").errors()[0].message.clone();
+        let msg = |r: Result<Tree, SpecError>| r.expect_err("expected an error").errors()[0].message.clone();
         assert!(msg(render(add, "Namespace", "other")).contains("matches nothing (Namespace/other"));
         let replace = "- op: replace\n  path: /spec/nothing\n  value: 1\n";
         let m = msg(render(replace, "NetworkPolicy", "allow-users"));

@@ -1,5 +1,6 @@
 use super::*;
 use crate::diag::Located;
+use crate::spec_from_str;
 use crate::test_support::MINIMAL as MIN;
 
 fn parse(s: &str) -> Result<Spec, SpecError> {
@@ -253,7 +254,7 @@ fn provisioner_workspace_mapping_is_checked() {
 
 #[test]
 fn spec_digest_ignores_formatting_but_not_values() {
-    let d = |text: &str| crate::spec_from_str("spec.yaml", text).unwrap().digest;
+    let d = |text: &str| spec_from_str("spec.yaml", text).unwrap().digest;
     let base = MIN;
     let reformatted =
         "# my deployment\ncloud: aws   # cloud\n\nname: \"acme\"\nusers: 1800\nregion: 'us-east-1'\naccess_url: https://coder.acme.com\n";
@@ -263,5 +264,5 @@ fn spec_digest_ignores_formatting_but_not_values() {
     // Spelling out a default is the same spec.
     assert_eq!(d(base), d(&format!("{base}tier: auto\n")));
     // The file name is not part of it.
-    assert_eq!(d(base), crate::spec_from_str("other.yaml", base).unwrap().digest);
+    assert_eq!(d(base), spec_from_str("other.yaml", base).unwrap().digest);
 }
