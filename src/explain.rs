@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::plan::Plan;
-use crate::render::sizing::cell;
+use crate::render::{cell, values_file};
 use crate::tree::Tree;
 
 /// Which part of the plan a file is rendered from: a JSON path into
@@ -168,12 +168,7 @@ pub fn explain(plan: &Plan, tree: &Tree, target: &str) -> Result<String, String>
     // number in the file is theirs, not the plan's.
     let dotted = segs.join(".");
     for (target, h) in &plan.overrides.helm {
-        let release_file = if target == "coder" {
-            crate::render::paths::CODER_VALUES.to_string()
-        } else {
-            crate::render::paths::provisioner_values(target.trim_start_matches("coder-provisioner/"))
-        };
-        if release_file == file && h.intended.iter().any(|i| dotted == *i || dotted.starts_with(&format!("{i}."))) {
+        if values_file(target) == file && h.intended.iter().any(|i| dotted == *i || dotted.starts_with(&format!("{i}."))) {
             let _ = writeln!(
                 o,
                 "  from your file: {} (overrides.helm.{target}, listed as intended); the plan's own value and reason follow",
@@ -227,28 +222,26 @@ fn reasons(o: &mut String, path: &str, v: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Role;
+    use crate::plan_from_str;
+    use crate::render::render;
+    use crate::test_support::spec_text;
 
     fn setup(spec: &str) -> (Plan, Tree) {
-        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
-        let tree = crate::render::render(&plan);
+        let plan = plan_from_str("spec.yaml", spec).unwrap();
+        let tree = render(&plan);
         (plan, tree)
     }
 
-    fn region_of(cloud: &str) -> &'static str {
-        match cloud {
-            "aws" => "us-east-1",
-            "azure" => "eastus",
-            _ => "us-east1",
-        }
+    fn spec() -> String {
+        spec_text(3000, "gcp")
     }
-
-    const GCP: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n";
 
     #[test]
     fn terraform_attribute_names_the_plan_field_and_reason() {
-        let (plan, tree) = setup(GCP);
+        let (plan, tree) = setup(&spec());
         let out = explain(&plan, &tree, "terraform/gcp/node_pools.tf:google_container_node_pool.workspace.max_pods_per_node").unwrap();
-        let ws = plan.pool(crate::plan::Role::Workspace);
+        let ws = plan.pool(Role::Workspace);
         assert!(out.contains(&format!("plan.pools[2].max_pods = {}", ws.max_pods)), "{out}");
         assert!(out.contains(&ws.reasons["max_pods"]), "{out}");
         let db = explain(&plan, &tree, "terraform/gcp/database.tf:google_sql_database_instance.primary.settings.tier").unwrap();
@@ -257,7 +250,7 @@ mod tests {
 
     #[test]
     fn yaml_key_and_whole_file() {
-        let (plan, tree) = setup(GCP);
+        let (plan, tree) = setup(&spec());
         let out = explain(&plan, &tree, "helm/coder/values.yaml:coder.resources.requests.cpu").unwrap();
         assert!(out.contains("plan.coderd.resources = ") && out.contains(&plan.coderd.reasons["resources"]), "{out}");
         let file = explain(&plan, &tree, "helm/coder/values.yaml").unwrap();
@@ -266,7 +259,7 @@ mod tests {
 
     #[test]
     fn unknown_file_or_key_says_what_exists() {
-        let (plan, tree) = setup(GCP);
+        let (plan, tree) = setup(&spec());
         let e = explain(&plan, &tree, "helm/nope.yaml").unwrap_err();
         assert!(e.contains("helm/coder/values.yaml"), "{e}");
         let e = explain(&plan, &tree, "helm/coder/values.yaml:coder.nope").unwrap_err();
@@ -297,7 +290,7 @@ mod tests {
         }
         let mut asked = std::collections::HashSet::new();
         for cloud in ["gcp", "aws", "azure"] {
-            let (plan, tree) = setup(&GCP.replace("gcp", cloud).replace("us-east1", region_of(cloud)));
+            let (plan, tree) = setup(&spec_text(3000, cloud));
             for (path, bytes) in tree.iter() {
                 if !path.ends_with(".yaml") {
                     continue;
@@ -321,7 +314,7 @@ mod tests {
     #[test]
     fn every_pool_and_database_attribute_is_explained() {
         for cloud in ["gcp", "aws", "azure"] {
-            let (plan, tree) = setup(&GCP.replace("gcp", cloud).replace("us-east1", region_of(cloud)));
+            let (plan, tree) = setup(&spec_text(3000, cloud));
             for file in ["node_pools.tf", "database.tf"] {
                 let path = format!("terraform/{cloud}/{file}");
                 let body = hcl_edit::parser::parse_body(tree.get_str(&path).unwrap()).unwrap();

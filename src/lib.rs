@@ -7,73 +7,42 @@
 //! the same functions in-process. The library API is for this project's own
 //! binary and tests and carries no semver promise.
 
-pub mod catalog;
+// The top: the CLI and the one error type wrapping every domain's.
 pub mod cli;
-pub mod cloud;
-pub mod digest;
 pub mod error;
 pub mod explain;
+// The pipeline, downhill.
+pub mod catalog;
 pub mod output;
 pub mod overrides;
 pub mod plan;
 pub mod render;
-pub mod schema;
 pub mod spec;
+// The ground floor: imports nothing of the crate.
+pub mod cloud;
+pub mod diag;
+pub mod digest;
+pub(crate) mod fs;
 pub mod tree;
+pub(crate) mod yaml;
 
-use std::io::Read;
+#[cfg(test)]
+mod test_support;
+
 use std::path::Path;
 
 pub use error::Error;
 
-/// A file read with a size limit.
-pub(crate) enum Bounded {
-    /// The whole file (at most the limit).
-    Whole(Vec<u8>),
-    /// The file holds more than the limit; this much was seen (at least
-    /// limit + 1 bytes, or its size on disk if that is larger).
-    TooLarge(u64),
-}
-
-/// Read at most `limit` bytes of the regular file `path`: memory and time
-/// are bounded whatever the file is (a sparse 1 TiB file is refused after
-/// limit + 1 bytes). The caller has checked it is a regular file.
-pub(crate) fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Bounded> {
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > limit {
-        return Ok(Bounded::TooLarge(size));
-    }
-    // The file may grow after the stat: read limit + 1 bytes at most.
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Ok(Bounded::TooLarge(bytes.len() as u64));
-    }
-    Ok(Bounded::Whole(bytes))
-}
-
-/// What a non-regular file is, for messages.
-pub(crate) fn file_kind(ft: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if ft.is_char_device() || ft.is_block_device() {
-            return "a device";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-    }
-    if ft.is_dir() { "a directory" } else { "not a regular file" }
-}
+use catalog::Catalog;
+use diag::SpecError;
+use fs::{Bounded, file_kind, read_at_most};
+use plan::Plan;
+use spec::{MAX_SPEC_BYTES, Spec};
+use tree::{Tree, display_name};
 
 /// Read a spec file, bounded: a path that is not a regular file (a
 /// directory, FIFO, device such as `/dev/zero`) is refused before it is
-/// opened, so nothing blocks; a file larger than [`spec::MAX_SPEC_BYTES`] is
+/// opened, so nothing blocks; a file larger than [`MAX_SPEC_BYTES`] is
 /// refused after reading at most the limit + 1 bytes.
 pub fn read_spec(path: &Path) -> Result<String, Error> {
     let read_err = |source| Error::Read { path: path.to_path_buf(), source };
@@ -82,8 +51,8 @@ pub fn read_spec(path: &Path) -> Result<String, Error> {
     if !md.is_file() {
         return Err(Error::NotAFile { path: path.to_path_buf(), what: file_kind(md.file_type()) });
     }
-    match read_at_most(path, spec::MAX_SPEC_BYTES as u64).map_err(read_err)? {
-        Bounded::TooLarge(_) => Err(Error::Spec(spec::too_large(&tree::display_name(&path.to_string_lossy())))),
+    match read_at_most(path, MAX_SPEC_BYTES as u64).map_err(read_err)? {
+        Bounded::TooLarge(_) => Err(Error::Spec(spec::too_large(&display_name(&path.to_string_lossy())))),
         Bounded::Whole(bytes) => String::from_utf8(bytes).map_err(|e| {
             read_err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -95,32 +64,27 @@ pub fn read_spec(path: &Path) -> Result<String, Error> {
 
 /// Spec text -> validated Spec, with its digest: sha256 of the canonical
 /// form of what was parsed, so comments and formatting do not change it.
-pub fn spec_from_str(file: &str, text: &str) -> Result<spec::Spec, error::SpecError> {
-    let mut spec = spec::Spec::parse(file, text)?;
-    spec.digest = digest::spec_digest(&spec);
+pub fn spec_from_str(file: &str, text: &str) -> Result<Spec, SpecError> {
+    let mut spec = Spec::parse(file, text)?;
+    spec.digest = spec::digest(&spec);
     Ok(spec)
 }
 
 /// Spec text -> Plan, with the embedded catalog. Override files the spec
-/// names (`overrides:`) are read relative to `file`'s folder.
-pub fn plan_from_str(file: &str, text: &str) -> Result<plan::Plan, error::SpecError> {
+/// names (`overrides:`) are read relative to `file`'s folder, and checked
+/// against what coder-gen generates without them.
+pub fn plan_from_str(file: &str, text: &str) -> Result<Plan, SpecError> {
     let mut spec = spec_from_str(file, text)?;
     // The user's override files, read (bounded) relative to the spec.
     overrides::read(&mut spec, Path::new(file))?;
-    let plan = plan::plan(&spec, catalog::Catalog::embedded())?;
-    if !plan.overrides.helm.is_empty() {
-        overrides::check(&plan, file, &render::helm::generated(&plan))?;
-    }
-    if !plan.overrides.kustomize.is_empty() {
-        overrides::check_kustomize(&plan, file, &render::kustomize::objects(&plan))?;
-    }
-    if !plan.overrides.terraform.is_empty() {
-        overrides::check_terraform(&plan, file, &render::terraform_names(&plan))?;
+    let plan = plan::plan(&spec, Catalog::embedded())?;
+    if plan.overrides.names_files() {
+        overrides::check(&plan, file, &render::generated(&plan))?;
     }
     Ok(plan)
 }
 
 /// Spec text -> Tree: the whole pipeline short of the disk.
-pub fn render_str(file: &str, text: &str) -> Result<tree::Tree, error::SpecError> {
+pub fn render_str(file: &str, text: &str) -> Result<Tree, SpecError> {
     Ok(render::render(&plan_from_str(file, text)?))
 }

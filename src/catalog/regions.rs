@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::spec::Cloud;
+use crate::cloud::Cloud;
 
 const REGIONS_YAML: &str = include_str!("../../catalog/regions.yaml");
 

@@ -1,5 +1,5 @@
 //! The set-up commands: `init`, `completions`, `man`, and `--color`.
-//! (`schema` prints `crate::schema::spec_schema_text`.)
+//! (`schema` prints `spec::spec_schema_text`.)
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use clap::CommandFactory;
 
 use super::{Cli, Failure};
+use crate::spec::{
+    DEFAULT_CHART_VERSION, DEFAULT_KUBERNETES_VERSION, DEFAULT_POSTGRES_VERSION, DEFAULT_PROVISIONER_NAMESPACE, DEFAULT_WORKSPACE_NAMESPACE,
+};
 
 /// `coder-gen init`'s flags: the four things a spec cannot default.
 #[derive(Debug, clap::Args)]
@@ -58,11 +61,11 @@ pub fn man_page() -> String {
 /// optional key commented out with its default.
 pub fn starter_spec(a: &InitArgs) -> String {
     let host = a.access_url.trim_end_matches('/').strip_prefix("https://").unwrap_or("coder.example.com");
-    let d = crate::spec::DEFAULT_KUBERNETES_VERSION;
-    let chart = crate::spec::DEFAULT_CHART_VERSION;
-    let pg = crate::spec::DEFAULT_POSTGRES_VERSION;
-    let prov = crate::spec::DEFAULT_PROVISIONER_NAMESPACE;
-    let ws = crate::spec::DEFAULT_WORKSPACE_NAMESPACE;
+    let d = DEFAULT_KUBERNETES_VERSION;
+    let chart = DEFAULT_CHART_VERSION;
+    let pg = DEFAULT_POSTGRES_VERSION;
+    let prov = DEFAULT_PROVISIONER_NAMESPACE;
+    let ws = DEFAULT_WORKSPACE_NAMESPACE;
     // A value the user typed is written plain when that is unambiguous, else
     // quoted as a JSON string, so any input stays one YAML scalar (the parse
     // below then judges it).

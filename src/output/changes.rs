@@ -10,8 +10,9 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::OutputError;
-use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
+use super::manifest::{MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
 use crate::digest::sha256_hex;
+use crate::fs::{Bounded, read_at_most};
 
 /// A file on disk above this is not read: it is reported as changed (and, if
 /// coder-gen owns it, as edited by hand) without a text diff. coder-gen never
@@ -108,10 +109,10 @@ pub(crate) fn probe(root: &Path, rel: &str, limit: u64) -> Result<Disk, OutputEr
                 return Err(OutputError::Unsafe { dir: root.to_path_buf(), path: shown, reason: "is not a directory or a regular file" });
             }
         } else if ft.is_file() {
-            let read = crate::read_at_most(&cur, limit).map_err(|source| OutputError::Io { path: cur.clone(), source })?;
+            let read = read_at_most(&cur, limit).map_err(|source| OutputError::Io { path: cur.clone(), source })?;
             let (bytes, too_large) = match read {
-                crate::Bounded::Whole(b) => (b, None),
-                crate::Bounded::TooLarge(n) => (Vec::new(), Some(n)),
+                Bounded::Whole(b) => (b, None),
+                Bounded::TooLarge(n) => (Vec::new(), Some(n)),
             };
             return Ok(Disk::File { bytes, too_large, perms: md.permissions() });
         } else if ft.is_dir() {
@@ -276,7 +277,7 @@ pub(crate) fn dirs_to_prune(root: &Path, deleted: &BTreeSet<String>, written: &B
     for path in deleted {
         let mut p = path.as_str();
         while let Some((parent, _)) = p.rsplit_once('/') {
-            if parent != super::manifest::MANIFEST_DIR {
+            if parent != MANIFEST_DIR {
                 candidates.insert(parent.to_string());
             }
             p = parent;

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::OutputError;
+use crate::fs::{Bounded, read_at_most};
 use crate::tree::is_safe_relative;
 
 const MARKER: &str = "coder-gen-staging";
@@ -146,9 +147,9 @@ pub(crate) fn recover(root: &Path) -> Result<Vec<String>, OutputError> {
         if staging.join(COMMITTED).exists() {
             notes.push(format!("removed {} (a finished render's leftovers)", staging.display()));
         } else if journal.exists() {
-            let text = match crate::read_at_most(&journal, super::MAX_MANIFEST_BYTES).map_err(io(&journal))? {
-                crate::Bounded::Whole(b) => b,
-                crate::Bounded::TooLarge(n) => {
+            let text = match read_at_most(&journal, super::MAX_MANIFEST_BYTES).map_err(io(&journal))? {
+                Bounded::Whole(b) => b,
+                Bounded::TooLarge(n) => {
                     return Err(OutputError::Recovery {
                         staging,
                         message: format!("its journal is {n} bytes, more than coder-gen ever writes"),

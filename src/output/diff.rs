@@ -10,6 +10,7 @@ use similar::udiff::UnifiedHunkHeader;
 use similar::{ChangeTag, DiffOp, group_diff_ops};
 
 use super::FileChange;
+use crate::diag::{escape, escape_text};
 
 /// Git-style unified diff of every change: `a/<path>` is the disk, `b/<path>`
 /// what render writes, `/dev/null` for an added or removed file.
@@ -21,7 +22,7 @@ pub fn unified_diff(changes: &[FileChange]) -> String {
     let mut out = String::new();
     for c in changes {
         // Paths can come from a hand-edited manifest: escaped like content.
-        let path = crate::error::escape(&c.path);
+        let path = escape(&c.path);
         let a = if c.old.is_some() { format!("a/{path}") } else { "/dev/null".into() };
         let b = if c.new.is_some() { format!("b/{path}") } else { "/dev/null".into() };
         if let Some(size) = c.old_not_shown {
@@ -53,7 +54,7 @@ pub fn unified_diff(changes: &[FileChange]) -> String {
                 };
                 let line = change.value().strip_suffix('\n').unwrap_or(change.value());
                 // The disk's text may hold escape sequences: only ours style the terminal.
-                let line = crate::error::escape_text(line);
+                let line = escape_text(line);
                 let _ = writeln!(out, "{style}{sign}{line}{style:#}");
                 if change.missing_newline() {
                     out.push_str("\\ No newline at end of file\n");

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::diag::quote;
 use crate::digest::sha256_hex;
-use crate::error::quote;
 use crate::tree::{Tree, is_safe_relative};
 
 /// Where the manifest lives, relative to the output directory.
@@ -77,7 +77,7 @@ impl Manifest {
             ));
         }
         if m.generator != "coder-gen" {
-            return Err(format!("generator is {}, not `coder-gen`", crate::error::quote(&m.generator)));
+            return Err(format!("generator is {}, not `coder-gen`", quote(&m.generator)));
         }
         let mut bad = Vec::new();
         for (path, sha) in &m.files {

@@ -14,6 +14,7 @@
 mod changes;
 mod commit;
 mod diff;
+mod error;
 mod manifest;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 pub use changes::{FileChange, MAX_COMPARE_BYTES, MAX_KEPT_BYTES};
 pub use diff::unified_diff;
+pub use error::{EDITED_BY_HAND, OutputError};
 pub use manifest::{FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, OutputMeta};
 
-pub use crate::error::{EDITED_BY_HAND, OutputError};
 use crate::tree::Tree;
 use changes::Changes;
 use commit::{Op, Steps};

@@ -67,15 +67,19 @@ pub(crate) fn plan(ctx: &Ctx, licence: &Licence, provisioners: &[Provisioners], 
 
 #[cfg(test)]
 mod tests {
-    use crate::plan::WarningCode;
+    use crate::plan::{Plan, WarningCode};
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
 
-    const SPEC: &str = "name: acme\nusers: 800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
-
-    fn plan(extra: &str) -> crate::plan::Plan {
-        crate::plan_from_str("spec.yaml", &format!("{SPEC}{extra}")).unwrap()
+    fn spec() -> String {
+        spec_text(800, "aws")
     }
 
-    fn warned(p: &crate::plan::Plan, code: WarningCode) -> bool {
+    fn plan(extra: &str) -> Plan {
+        plan_from_str("spec.yaml", &format!("{}{extra}", spec())).unwrap()
+    }
+
+    fn warned(p: &Plan, code: WarningCode) -> bool {
         p.warnings.iter().any(|w| w.code == code)
     }
 

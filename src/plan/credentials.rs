@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Ctx, Reasons, SecretRef, observability::Observability, provisioners::Provisioners};
 use crate::cloud::Cloud;
-use crate::spec::{SecretsManager, StoreKind};
+use crate::spec::{CODER_NAMESPACE, SecretsManager, StoreKind};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Credentials {
@@ -131,7 +131,7 @@ pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observabil
         (SecretsManager::ExternalSecrets, Some(store)) => {
             let prefix = &spec.name;
             let mut secrets = vec![ExternalSecret {
-                namespace: crate::spec::CODER_NAMESPACE.into(),
+                namespace: CODER_NAMESPACE.into(),
                 secret: url_secret.clone(),
                 remote_key: format!("{prefix}-coder-db-url"),
             }];
@@ -173,7 +173,7 @@ pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observabil
         admin,
         setup_pod: SetupPod {
             name: "coder-db-setup".into(),
-            namespace: crate::spec::CODER_NAMESPACE.into(),
+            namespace: CODER_NAMESPACE.into(),
             image: format!("postgres:{}-alpine", spec.database.postgres_version),
             run_as_user: 70,
         },

@@ -8,8 +8,8 @@ use super::tier::capacity_check;
 use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, coderd::Coderd, gib};
 use crate::catalog::{StorageType, storage_tier_for};
 use crate::cloud::Cloud;
-use crate::error::SpecError;
-use crate::spec::{AutoBool, AutoCount};
+use crate::diag::SpecError;
+use crate::spec::{AutoBool, AutoCount, DEFAULT_POSTGRES_VERSION};
 
 /// Connections per coderd outside its pool: the pubsub's LISTEN connection.
 pub const PG_LISTEN_CONNECTIONS: u32 = 1;
@@ -144,7 +144,7 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<D
     let mut dbr = Reasons::new();
     dbr.insert(
         "postgres_version",
-        if db.postgres_version == crate::spec::DEFAULT_POSTGRES_VERSION {
+        if db.postgres_version == DEFAULT_POSTGRES_VERSION {
             "default major version".into()
         } else {
             "database.postgres_version in the spec".into()

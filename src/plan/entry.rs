@@ -308,12 +308,15 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
 #[cfg(test)]
 mod tests {
     use crate::spec::EntryMode;
+    use crate::test_support::spec_text;
 
-    const SPEC: &str = "name: acme\nusers: 800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\nwildcard_access_url: https://*.apps.acme.com\n";
+    fn spec() -> String {
+        spec_text(800, "aws") + "wildcard_access_url: https://*.apps.acme.com\n"
+    }
 
     #[test]
     fn default_entry_is_coderd_tls_with_one_certificate_for_both_hosts() {
-        let p = crate::plan_from_str("s.yaml", SPEC).unwrap();
+        let p = crate::plan_from_str("s.yaml", &spec()).unwrap();
         let e = &p.entry;
         assert_eq!(e.mode, EntryMode::CoderdTls);
         assert_eq!((e.service_type.as_str(), e.user_port), ("LoadBalancer", 8443));
@@ -328,7 +331,8 @@ mod tests {
     #[test]
     fn ingress_and_named_secrets() {
         let spec = format!(
-            "{SPEC}entry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n  certificate:\n    secret: a\n    wildcard_secret: b\n"
+            "{}entry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n  certificate:\n    secret: a\n    wildcard_secret: b\n",
+            spec()
         );
         let p = crate::plan_from_str("s.yaml", &spec).unwrap();
         let e = &p.entry;
@@ -343,7 +347,7 @@ mod tests {
 
     #[test]
     fn gateway_writes_a_listener_per_host() {
-        let spec = format!("{SPEC}entry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: envoy-gateway-system\n");
+        let spec = format!("{}entry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: envoy-gateway-system\n", spec());
         let p = crate::plan_from_str("s.yaml", &spec).unwrap();
         let e = &p.entry;
         let g = e.gateway.as_ref().unwrap();

@@ -6,9 +6,28 @@ use serde::Serialize;
 use super::{Ctx, Reasons};
 use crate::spec::GitopsController;
 
+/// The controller whose objects the tree carries. The spec's `none` never
+/// reaches the plan: it means no [`Gitops`] at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Controller {
+    Flux,
+    Argocd,
+}
+
+impl Controller {
+    /// As the spec and plan JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Controller::Flux => "flux",
+            Controller::Argocd => "argocd",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Gitops {
-    pub controller: GitopsController,
+    pub controller: Controller,
     /// Where the controller's objects live (`flux-system` or `argocd`, the
     /// namespaces `flux install` and Argo CD's install manifests create).
     pub namespace: String,
@@ -27,18 +46,25 @@ pub struct Gitops {
 
 pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
     let g = ctx.spec.gitops.as_ref()?;
-    let namespace = match g.controller {
-        GitopsController::Flux => "flux-system",
-        // `None` never reaches the plan (the spec keeps no Gitops for it).
-        GitopsController::Argocd | GitopsController::None => "argocd",
+    let controller = match g.controller {
+        GitopsController::Flux => Controller::Flux,
+        GitopsController::Argocd => Controller::Argocd,
+        // The spec keeps no Gitops for `none`; were it to, no objects either.
+        GitopsController::None => return None,
+    };
+    let namespace = match controller {
+        Controller::Flux => "flux-system",
+        Controller::Argocd => "argocd",
     };
     let mut reasons = Reasons::new();
     reasons.insert("controller", "gitops.controller in the spec".into());
     reasons.insert(
         "namespace",
-        match g.controller {
-            GitopsController::Flux => "`flux install` creates flux-system; its controllers read their objects there".into(),
-            _ => "Argo CD's install manifests use argocd; Applications live there unless apps-in-any-namespace is set up".into(),
+        match controller {
+            Controller::Flux => "`flux install` creates flux-system; its controllers read their objects there".into(),
+            Controller::Argocd => {
+                "Argo CD's install manifests use argocd; Applications live there unless apps-in-any-namespace is set up".into()
+            }
         },
     );
     reasons.insert(
@@ -54,7 +80,7 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
     reasons.insert("branch", "gitops.branch in the spec (default main)".into());
     reasons.insert("chart_interval", "chart versions are pinned; the Helm index only needs an occasional refresh".into());
     Some(Gitops {
-        controller: g.controller,
+        controller,
         namespace: namespace.into(),
         repo_url: g.repo_url.clone(),
         path: g.path.clone(),

@@ -72,16 +72,19 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Licence {
 #[cfg(test)]
 mod tests {
     use crate::plan::{Role, WarningCode};
+    use crate::test_support::spec_text;
 
-    const SPEC: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n";
+    fn spec() -> String {
+        spec_text(3000, "gcp")
+    }
 
     #[test]
     fn premium_keeps_the_tier_and_community_gives_it_up_with_reasons() {
-        let p = crate::plan_from_str("s.yaml", SPEC).unwrap();
+        let p = crate::plan_from_str("s.yaml", &spec()).unwrap();
         assert!(p.licence.external_provisioners && p.licence.needs_license_file);
         assert_eq!(p.coderd.replicas, 4);
         assert_eq!(p.coderd.provisioner_daemons, 0);
-        let p = crate::plan_from_str("s.yaml", &format!("{SPEC}coder:\n  license: community\n")).unwrap();
+        let p = crate::plan_from_str("s.yaml", &format!("{}coder:\n  license: community\n", spec())).unwrap();
         assert!(!p.licence.external_provisioners && !p.licence.needs_license_file);
         assert_eq!(p.licence.max_coderd_replicas, Some(1));
         assert_eq!(p.coderd.replicas, 1);

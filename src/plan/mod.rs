@@ -12,30 +12,31 @@
 //! To add a component (e.g. entry/TLS, licence, bootstrap):
 //! 1. add `src/plan/<component>.rs` with its struct (`Serialize`, a `reasons`
 //!    map with one entry per decided field) and `pub(crate) fn plan(ctx, ...)`;
-//! 2. declare it below, add its field to [`Plan`] and one call in `plan()`;
+//! 2. declare it below (`mod`, private) with a `pub use` of what renderers
+//!    read, add its field to [`Plan`] and one call in `plan()`;
 //! 3. renderers read the new field; they never re-derive a decision from
 //!    other numbers (add a `bool` with a reason here instead);
 //! 4. a new warning gets a [`WarningCode`] variant; document fields in README
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
-pub mod autoscaler;
-pub mod bootstrap;
-pub mod capacity;
-pub mod coderd;
-pub mod credentials;
-pub mod database;
-pub mod entry;
-pub mod gitops;
-pub mod licence;
-pub mod notes;
-pub mod observability;
-pub mod overrides;
-pub mod pools;
-pub mod provisioners;
-pub mod text;
-pub mod tier;
-pub mod verify;
-pub mod workspaces;
+mod autoscaler;
+mod bootstrap;
+mod capacity;
+mod coderd;
+mod credentials;
+mod database;
+mod entry;
+mod gitops;
+mod licence;
+mod notes;
+mod observability;
+mod overrides;
+mod pools;
+mod provisioners;
+mod text;
+mod tier;
+mod verify;
+mod workspaces;
 
 use std::collections::BTreeMap;
 
@@ -47,23 +48,27 @@ pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
-pub use entry::Entry;
-pub use gitops::Gitops;
+pub use entry::{CODERD_HTTP_PORT, Entry};
+pub use gitops::{Controller, Gitops};
 pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use overrides::Overrides;
-pub use pools::{Pool, Taint, TaintEffect};
+pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use verify::Verify;
 pub use workspaces::Workspaces;
 
+pub use text::to_text;
+
+// The spec's words the plan carries as they are, so that a renderer reads
+// them from the plan and never imports the spec.
+pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License};
+
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
-use crate::error::SpecError;
+use crate::diag::{Located, SpecError};
 use crate::spec::{At, Spec};
-
-pub use text::to_text;
 
 /// Bumped only on a breaking change to the JSON shape (see CHANGELOG).
 pub const FORMAT_VERSION: u32 = 1;
@@ -154,6 +159,10 @@ pub struct Plan {
     pub licence: Licence,
     pub entry: Entry,
     pub pools: Vec<Pool>,
+    /// EKS: whether any pool needs VPC CNI prefix delegation, with why. Not
+    /// in plan JSON: each pool's `needs_prefix_delegation` is, with its reason.
+    #[serde(skip)]
+    pub prefix_delegation: PrefixDelegation,
     pub coderd: Coderd,
     pub provisioners: Vec<Provisioners>,
     pub workspaces: Vec<Workspaces>,
@@ -245,7 +254,7 @@ fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
         );
         let help = format!("pick a larger machine_types.{} (more vCPU and memory per node)", p.role.as_str());
         let (line, column) = over.map_or((spec.users.line, spec.users.column), |at| (at.line, at.column));
-        errors.push(crate::error::Located { line, column, message, help });
+        errors.push(Located { line, column, message, help });
     }
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
 }
@@ -271,6 +280,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
     check_fit(spec, &pools)?;
+    let prefix_delegation = pools::prefix_delegation(&pools);
     let entry = entry::plan(&ctx, &coderd.namespace);
     let bootstrap = bootstrap::plan(&ctx, &licence, &provisioners, &mut found);
     let database = database::plan(&ctx, &coderd, &mut found)?;
@@ -309,6 +319,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         licence,
         entry,
         pools,
+        prefix_delegation,
         coderd,
         provisioners,
         workspaces,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Ctx, Findings, Reasons, WarningCode};
-use crate::spec::AutoBool;
+use crate::spec::{AutoBool, SCRAPE_NAMESPACE};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Observability {
@@ -166,7 +166,7 @@ pub(crate) fn plan(ctx: &Ctx, nodes: u32, coderd_replicas: u32, found: &mut Find
         collect_db_metrics: obs_on,
         collect_agent_stats: obs_on,
         aggregate_agent_stats_by: "agent_name".into(),
-        scrape_namespace: crate::spec::SCRAPE_NAMESPACE.into(),
+        scrape_namespace: SCRAPE_NAMESPACE.into(),
         discovery: "annotations",
         prometheus_operator,
         stack,
@@ -213,7 +213,7 @@ fn stack(ctx: &Ctx, nodes: u32, coderd_replicas: u32) -> Stack {
         repository_name: "coder-observability".into(),
         chart: "coder-observability".into(),
         release: "coder-observability".into(),
-        namespace: crate::spec::SCRAPE_NAMESPACE.into(),
+        namespace: SCRAPE_NAMESPACE.into(),
         version: ctx.spec.observability.chart_version.clone(),
         estimated_series,
         retention_days: RETENTION_DAYS,

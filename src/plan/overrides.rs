@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Ctx, Reasons};
-use crate::spec::EnvValue;
+use crate::digest::sha256_hex;
+use crate::spec::{EnvValue, UserFile};
+use crate::yaml::object_id;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Overrides {
@@ -26,6 +28,14 @@ pub struct Overrides {
     /// user's patches and extra objects, copied into the overlay.
     pub kustomize: BTreeMap<String, Vec<KustomizeFile>>,
     pub reasons: Reasons,
+}
+
+impl Overrides {
+    /// Whether the user gave any file of their own (Helm values, Terraform,
+    /// Kustomize), which `overrides::check` then compares with the tree.
+    pub fn names_files(&self) -> bool {
+        !self.helm.is_empty() || !self.terraform.is_empty() || !self.kustomize.is_empty()
+    }
 }
 
 /// A file of the user's, copied into the tree as written.
@@ -46,15 +56,9 @@ pub struct CopiedFile {
 
 impl CopiedFile {
     /// The spec's file entry, once its text has been read (`None` before).
-    fn of(f: &crate::spec::UserFile) -> Option<CopiedFile> {
+    fn of(f: &UserFile) -> Option<CopiedFile> {
         let text = f.text.clone()?;
-        Some(CopiedFile {
-            file: f.file.value.clone(),
-            sha256: crate::digest::sha256_hex(text.as_bytes()),
-            text,
-            line: f.file.line,
-            column: f.file.column,
-        })
+        Some(CopiedFile { file: f.file.value.clone(), sha256: sha256_hex(text.as_bytes()), text, line: f.file.line, column: f.file.column })
     }
 
     /// The file's own name, without its folders.
@@ -167,7 +171,7 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
             .chain(k.resources.iter().map(|f| (f, false)))
             .filter_map(|(f, patch)| {
                 let source = CopiedFile::of(f)?;
-                let (object_kind, object_name) = crate::overrides::object_id(&source.text).ok()?;
+                let (object_kind, object_name) = object_id(&source.text).ok()?;
                 let name = format!("{}-{}", if patch { "patch" } else { "extra" }, source.base_name());
                 Some(KustomizeFile { source, name, patch, json_patch: false, object_kind, object_name })
             })

@@ -134,6 +134,34 @@ pub(crate) struct MaxPods {
     pub clamped_from: Option<u32>,
 }
 
+/// VPC CNI prefix delegation for the cluster as a whole (EKS): one setting
+/// on the `aws-node` daemonset, needed as soon as any pool allows more pods
+/// per node than its instance type's ENI default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrefixDelegation {
+    pub needed: bool,
+    pub reason: String,
+}
+
+/// Whether the cluster needs prefix delegation: the pools' own decisions
+/// (`Pool::needs_prefix_delegation`), gathered once for the tree.
+pub(crate) fn prefix_delegation(pools: &[Pool]) -> PrefixDelegation {
+    let needing: Vec<&str> = pools.iter().filter(|p| p.needs_prefix_delegation).map(|p| p.role.as_str()).collect();
+    if needing.is_empty() {
+        return PrefixDelegation { needed: false, reason: "no pool allows more pods per node than its instance type's ENI default".into() };
+    }
+    let which = match needing.as_slice() {
+        [one] => format!("the {one} pool allows"),
+        many => format!("the {} pools allow", many.join(", ")),
+    };
+    PrefixDelegation {
+        needed: true,
+        reason: format!(
+            "{which} more pods per node than the instance type's ENI default: VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`) must be on before the node groups start"
+        ),
+    }
+}
+
 /// Max pods sized to need: our pods + `headroom_pods` + one per system
 /// daemonset, rounded per the cloud's rule, at most `ceiling` (the cloud's
 /// limit, and for workspaces the seed's 256).

@@ -1,20 +1,14 @@
 use super::*;
 use crate::spec::Spec;
+use crate::test_support::spec_text;
 
 fn plan_for(users: u32, cloud: &str, extra: &str) -> Plan {
-    let region = match cloud {
-        "aws" => "us-east-1",
-        "azure" => "eastus",
-        _ => "us-central1",
-    };
-    let text = format!("name: acme\nusers: {users}\ncloud: {cloud}\nregion: {region}\naccess_url: https://coder.acme.com\n{extra}");
-    let spec = Spec::parse("spec.yaml", &text).unwrap();
+    let spec = Spec::parse("spec.yaml", &(spec_text(users, cloud) + extra)).unwrap();
     plan(&spec, Catalog::embedded()).unwrap()
 }
 
 fn plan_err(users: u32, extra: &str) -> SpecError {
-    let text = format!("name: acme\nusers: {users}\ncloud: gcp\nregion: us-central1\naccess_url: https://coder.acme.com\n{extra}");
-    let spec = Spec::parse("spec.yaml", &text).unwrap();
+    let spec = Spec::parse("spec.yaml", &(spec_text(users, "gcp") + extra)).unwrap();
     plan(&spec, Catalog::embedded()).unwrap_err()
 }
 
@@ -167,15 +161,15 @@ fn database_as_coder_uses_it() {
 
 #[test]
 fn aws_read_replicas_of_a_managed_password_instance_are_a_located_error() {
-    let text = "name: acme\nusers: 900\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\ndatabase:\n  read_replicas: 1\n";
-    let spec = Spec::parse("spec.yaml", text).unwrap();
+    let text = spec_text(900, "aws") + "database:\n  read_replicas: 1\n";
+    let spec = Spec::parse("spec.yaml", &text).unwrap();
     let e = plan(&spec, Catalog::embedded()).unwrap_err();
     let first = &e.errors()[0];
     assert_eq!((first.line, first.column), (7, 18));
     assert!(first.message.contains("manage_master_user_password"), "{}", first.message);
     // 0 is fine.
-    let ok = "name: acme\nusers: 900\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\ndatabase:\n  read_replicas: 0\n";
-    assert!(plan(&Spec::parse("spec.yaml", ok).unwrap(), Catalog::embedded()).is_ok());
+    let ok = spec_text(900, "aws") + "database:\n  read_replicas: 0\n";
+    assert!(plan(&Spec::parse("spec.yaml", &ok).unwrap(), Catalog::embedded()).is_ok());
 }
 
 #[test]
@@ -375,8 +369,8 @@ fn provisioners_below_one_gib_are_warned_with_how_many_fit() {
 fn a_pool_that_does_not_fit_is_a_located_error() {
     // No catalog machine is too small for its seed pods, so the check is
     // exercised on a plan whose pool is marked as not fitting.
-    let text = "name: acme\nusers: 500\ncloud: azure\nregion: eastus\naccess_url: https://coder.acme.com\nmachine_types:\n  provisioner: Standard_D2s_v3\n";
-    let spec = Spec::parse("spec.yaml", text).unwrap();
+    let text = spec_text(500, "azure") + "machine_types:\n  provisioner: Standard_D2s_v3\n";
+    let spec = Spec::parse("spec.yaml", &text).unwrap();
     let mut p = plan(&spec, Catalog::embedded()).unwrap();
     assert!(check_fit(&spec, &p.pools).is_ok());
     for pool in &mut p.pools {
@@ -431,4 +425,35 @@ fn observability_stack_and_verification_follow_the_tier() {
     let off = plan_for(3000, "gcp", "observability: false\n");
     assert!(off.warnings.iter().any(|w| w.code == WarningCode::ObservabilityDisabled));
     assert!(off.observability.stack.is_none() && off.credentials.exporter.is_none());
+}
+
+/// Prefix delegation is one cluster setting: needed when any pool's max pods
+/// exceeds its ENI default, and said once for the tree, with the pools.
+#[test]
+fn prefix_delegation_is_a_tree_level_fact_with_its_reason() {
+    let p = plan_for(1000, "aws", "machine_types:\n  workspace: m5.4xlarge\n  provisioner: m5.large\n");
+    let needing: Vec<Role> = p.pools.iter().filter(|pool| pool.needs_prefix_delegation).map(|pool| pool.role).collect();
+    assert_eq!(needing, [Role::Provisioner]);
+    assert!(p.prefix_delegation.needed);
+    assert!(p.prefix_delegation.reason.starts_with("the provisioner pool allows more pods per node"), "{}", p.prefix_delegation.reason);
+    for cloud in ["aws", "gcp", "azure"] {
+        let p = plan_for(1000, cloud, "");
+        assert_eq!(p.prefix_delegation.needed, p.pools.iter().any(|pool| pool.needs_prefix_delegation), "{cloud}");
+        assert!(!p.prefix_delegation.reason.is_empty());
+    }
+    // Not a plan JSON key: each pool carries its own decision and reason.
+    assert!(serde_json::to_value(&p).unwrap().get("prefix_delegation").is_none());
+}
+
+/// The plan's controller has no `none`: a spec with `controller: none` has
+/// no GitOps in its plan at all; the others keep their JSON spelling.
+#[test]
+fn gitops_controller_is_flux_or_argocd() {
+    assert!(plan_for(1000, "gcp", "gitops:\n  controller: none\n").gitops.is_none());
+    for (name, controller) in [("flux", Controller::Flux), ("argocd", Controller::Argocd)] {
+        let p = plan_for(1000, "gcp", &format!("gitops:\n  controller: {name}\n  repo_url: https://git.acme.com/infra.git\n"));
+        let g = p.gitops.as_ref().unwrap();
+        assert_eq!((g.controller, g.controller.as_str()), (controller, name));
+        assert_eq!(serde_json::to_value(&p).unwrap()["gitops"]["controller"], name);
+    }
 }

@@ -3,7 +3,7 @@
 //! reasons (users, tier) and the seed-capacity check every role runs.
 
 use crate::catalog::{Capacity, Catalog, Machine, MachineKind, Tier};
-use crate::error::SpecError;
+use crate::diag::{SpecError, quote};
 use crate::spec::{At, Spec};
 
 use super::{Ctx, Findings, Reasons, WarningCode, gib, spec_error};
@@ -82,7 +82,7 @@ fn machine<'a>(
                 at,
                 format!(
                     "machine_types.{key} {} is not a known {cloud} {} type",
-                    crate::error::quote(&at.value),
+                    quote(&at.value),
                     if kind == MachineKind::Database { "database" } else { "node" }
                 ),
                 &format!("use one of: {}", catalog.machine_names(cloud, kind).join(", ")),

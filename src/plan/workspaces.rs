@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::capacity::{Resources, floor_to, node_capacity};
 use super::tier::capacity_check;
 use super::{Ctx, Findings, Pool, Quota, Reasons, Role, WarningCode, pools, spec_error};
-use crate::error::SpecError;
+use crate::diag::SpecError;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Workspaces {

@@ -36,13 +36,14 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
 mod tests {
     use std::process::Command;
 
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
+
     /// Real git decides: every file the tree's README makes the user create
     /// inside the tree is ignored, and the generated files are not.
     #[test]
     fn git_ignores_what_the_readme_creates_and_nothing_generated() {
-        let plan =
-            crate::plan_from_str("s.yaml", "name: acme\nusers: 500\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n")
-                .unwrap();
+        let plan = plan_from_str("s.yaml", &spec_text(500, "aws")).unwrap();
         let tree = super::super::render(&plan);
         let dir = std::env::temp_dir().join(format!("coder-gen-gitignore-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -16,8 +16,7 @@ use serde::Serialize;
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Gitops, Plan};
-use crate::spec::GitopsController;
+use crate::plan::{Controller, Gitops, Plan};
 use crate::tree::Tree;
 
 /// In-cluster API server, Argo CD's name for "this cluster".
@@ -272,10 +271,10 @@ fn releases(plan: &Plan) -> Vec<Release> {
 }
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
-    match &plan.gitops {
-        Some(g) if g.controller == GitopsController::Flux => flux(plan, g, tree),
-        Some(g) if g.controller == GitopsController::Argocd => argocd(plan, g, tree),
-        _ => {}
+    let Some(g) = &plan.gitops else { return };
+    match g.controller {
+        Controller::Flux => flux(plan, g, tree),
+        Controller::Argocd => argocd(plan, g, tree),
     }
 }
 
@@ -491,13 +490,15 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
+    use crate::test_support::spec_text;
     use crate::tree::Tree;
 
-    const SPEC: &str = "name: acme\nusers: 1000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
-        provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n";
+    fn spec() -> String {
+        spec_text(1000, "gcp") + "provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n"
+    }
 
     fn render(gitops: &str) -> Tree {
-        crate::render_str("spec.yaml", &format!("{SPEC}{gitops}")).unwrap()
+        crate::render_str("spec.yaml", &format!("{}{gitops}", spec())).unwrap()
     }
 
     fn object(tree: &Tree, path: &str) -> Value {

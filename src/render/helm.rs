@@ -16,9 +16,9 @@ use serde::Serialize;
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Plan, Provisioners, Role};
-use crate::spec::EnvValue;
+use crate::plan::{EnvValue, Plan, Provisioners, Role};
 use crate::tree::{Comment, Tree, header};
+use crate::yaml::merge;
 
 /// The chart's service account settings. Workspace RBAC is written by the
 /// workspace overlays (one Role per workspace namespace), so the charts create
@@ -329,8 +329,16 @@ fn provisioner_target(namespace: &str) -> String {
     format!("coder-provisioner/{namespace}")
 }
 
+/// The values file of an override target (`coder`, `coder-provisioner/<ns>`).
+pub fn values_file(target: &str) -> String {
+    match target.strip_prefix("coder-provisioner/") {
+        Some(namespace) => paths::provisioner_values(namespace),
+        None => paths::CODER_VALUES.to_string(),
+    }
+}
+
 /// The generated values per override target, as data, before any override:
-/// what `crate::overrides::check` compares a merged file with.
+/// what `overrides::check` compares a merged file with.
 pub fn generated(plan: &Plan) -> BTreeMap<String, serde_json::Value> {
     let to_value = |v: Result<serde_json::Value, serde_json::Error>| v.expect("plain data always serializes to JSON");
     let mut out = BTreeMap::from([("coder".to_string(), to_value(serde_json::to_value(coder_values(plan))))]);
@@ -347,7 +355,7 @@ fn values_yaml<T: Serialize>(plan: &Plan, target: &str, values: &T) -> String {
         None => yaml::to_yaml(values),
         Some(o) => {
             let mut merged = serde_json::to_value(values).expect("plain data always serializes to JSON");
-            crate::overrides::merge(&mut merged, &o.values);
+            merge(&mut merged, &o.values);
             format!("# Merged with your {} (sha256 {}).\n{}", o.file, o.sha256, yaml::to_yaml(&merged))
         }
     }
@@ -383,15 +391,18 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
-    use crate::plan::Role;
+    use crate::plan::{Plan, Role};
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
+    use crate::tree::Tree;
 
-    fn render(spec: &str) -> (crate::plan::Plan, crate::tree::Tree) {
-        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+    fn render(spec: &str) -> (Plan, Tree) {
+        let plan = plan_from_str("spec.yaml", spec).unwrap();
         let tree = super::super::render(&plan);
         (plan, tree)
     }
 
-    fn values(tree: &crate::tree::Tree, path: &str) -> Value {
+    fn values(tree: &Tree, path: &str) -> Value {
         serde_saphyr::from_str(tree.get_str(path).unwrap()).unwrap()
     }
 
@@ -399,11 +410,13 @@ mod tests {
         v["coder"]["env"].as_array().unwrap().iter().find(|e| e["name"] == name)
     }
 
-    const SPEC: &str = "name: acme\nusers: 2500\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+    fn spec() -> String {
+        spec_text(2500, "aws")
+    }
 
     #[test]
     fn coder_values_follow_the_plan() {
-        let (plan, tree) = render(SPEC);
+        let (plan, tree) = render(&spec());
         let v = values(&tree, "helm/coder/values.yaml");
         let c = &v["coder"];
         assert_eq!(c["replicaCount"], 4);
@@ -441,7 +454,7 @@ mod tests {
 
     #[test]
     fn coder_env_comes_last_in_name_order_with_secret_refs() {
-        let spec = format!("{SPEC}coder:\n  env:\n    CODER_Z: z\n    CODER_OIDC_CLIENT_SECRET: {{ secret: oidc, key: cs }}\n");
+        let spec = format!("{}coder:\n  env:\n    CODER_Z: z\n    CODER_OIDC_CLIENT_SECRET: {{ secret: oidc, key: cs }}\n", spec());
         let (_, tree) = render(&spec);
         let env = values(&tree, "helm/coder/values.yaml")["coder"]["env"].as_array().unwrap().clone();
         let n = env.len();
@@ -455,7 +468,8 @@ mod tests {
     #[test]
     fn ingress_entry_and_community_licence() {
         let spec = format!(
-            "{SPEC}wildcard_access_url: https://*.apps.acme.com\ncoder:\n  license: community\nentry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n"
+            "{}wildcard_access_url: https://*.apps.acme.com\ncoder:\n  license: community\nentry:\n  mode: ingress\n  ingress_class: nginx\n  controller_namespace: ingress-nginx\n",
+            spec()
         );
         let (plan, tree) = render(&spec);
         let v = values(&tree, "helm/coder/values.yaml");
@@ -478,7 +492,7 @@ mod tests {
 
     #[test]
     fn single_replica_drops_chart_affinity_and_small_tiers_no_metrics() {
-        let (_, tree) = render(&SPEC.replace("2500", "80").replace("aws", "gcp").replace("us-east-1", "us-central1"));
+        let (_, tree) = render(&spec_text(80, "gcp"));
         let v = values(&tree, "helm/coder/values.yaml");
         assert_eq!(v["coder"]["replicaCount"], 1);
         // null deletes the chart's default anti-affinity.
@@ -489,7 +503,7 @@ mod tests {
 
     #[test]
     fn provisioner_values_per_namespace_use_a_key_and_reach_coderd() {
-        let spec = format!("{SPEC}provisioners:\n  - namespace: prov-a\n    tags: {{ cloud: aws }}\n  - namespace: prov-b\n");
+        let spec = format!("{}provisioners:\n  - namespace: prov-a\n    tags: {{ cloud: aws }}\n  - namespace: prov-b\n", spec());
         let (plan, tree) = render(&spec);
         let mut total = 0;
         for g in &plan.provisioners {

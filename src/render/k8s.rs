@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProf
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use crate::plan::{PodResources, Pool, Resources};
+use crate::plan::{self, PodResources, Pool, Resources};
 
 /// Labels on every object coder-gen writes.
 pub fn common_labels() -> BTreeMap<String, String> {
@@ -48,7 +48,7 @@ pub fn cpu(millis: u32) -> Quantity {
 }
 
 pub fn memory(mib: u32) -> Quantity {
-    Quantity(crate::plan::mib(mib))
+    Quantity(plan::mib(mib))
 }
 
 pub fn resource_list(r: Resources) -> BTreeMap<String, Quantity> {

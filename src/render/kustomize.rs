@@ -21,12 +21,13 @@ use serde::Serialize;
 
 use super::k8s::{self, meta};
 use super::{paths, yaml};
-use crate::plan::{Plan, Quota};
+use crate::plan::{self, Plan, Quota};
 use crate::tree::Tree;
+use crate::yaml::object_id;
 
 /// coderd's HTTP port inside the pod (the chart fixes
 /// `CODER_HTTP_ADDRESS=0.0.0.0:8080`; its Service maps 80 to it).
-const CODERD_HTTP_PORT: i32 = crate::plan::entry::CODERD_HTTP_PORT as i32;
+const CODERD_HTTP_PORT: i32 = plan::CODERD_HTTP_PORT as i32;
 const DEFAULT_DENY: &str = "default-deny-ingress";
 pub(super) const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
 
@@ -531,7 +532,7 @@ pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, S
             let name = o.dir.rsplit('/').next().unwrap_or(&o.dir).to_string();
             let mut ids = vec![("NetworkPolicy".to_string(), DEFAULT_DENY.to_string(), serde_json::Value::Null)];
             ids.extend(o.files.iter().filter_map(|(_, text)| {
-                let (kind, name) = crate::overrides::object_id(text).ok()?;
+                let (kind, name) = object_id(text).ok()?;
                 Some((kind, name, serde_saphyr::from_str(text).ok()?))
             }));
             (name, ids)
@@ -560,21 +561,27 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
-    fn render(spec: &str) -> crate::tree::Tree {
-        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
+    use crate::tree::Tree;
+
+    fn render(spec: &str) -> Tree {
+        let plan = plan_from_str("spec.yaml", spec).unwrap();
         super::super::render(&plan)
     }
 
-    fn object(tree: &crate::tree::Tree, path: &str) -> Value {
+    fn object(tree: &Tree, path: &str) -> Value {
         serde_saphyr::from_str(tree.get_str(path).unwrap_or_else(|| panic!("no {path}"))).unwrap()
     }
 
-    const SPEC: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
-        provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\nworkspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n";
+    fn spec() -> String {
+        spec_text(3000, "gcp")
+            + "provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\nworkspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n"
+    }
 
     #[test]
     fn every_overlay_is_listed_and_every_namespace_has_pod_security() {
-        let tree = render(SPEC);
+        let tree = render(&spec());
         let top = object(&tree, "kustomize/kustomization.yaml");
         let listed: Vec<&str> = top["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
         assert_eq!(
@@ -609,7 +616,7 @@ mod tests {
 
     #[test]
     fn workspace_rbac_binds_every_provisioner_and_never_a_cluster_role() {
-        let tree = render(SPEC);
+        let tree = render(&spec());
         for ws in ["ws-a", "ws-b"] {
             let b = object(&tree, &format!("kustomize/overlays/workspaces-{ws}/rolebinding.yaml"));
             let subjects: Vec<(&str, &str)> =
@@ -625,7 +632,7 @@ mod tests {
 
     #[test]
     fn coderd_flows_pdb_and_metrics_follow_the_plan() {
-        let tree = render(SPEC);
+        let tree = render(&spec());
         let clients = object(&tree, "kustomize/overlays/coder/networkpolicy-allow-provisioners-and-workspaces.yaml");
         let names = &clients["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"];
         assert_eq!(names, &serde_json::json!(["prov-a", "prov-b", "ws-a", "ws-b"]));
@@ -641,7 +648,8 @@ mod tests {
         assert!(tree.get("kustomize/overlays/coder/servicemonitor.yaml").is_none());
         assert!(tree.get("kustomize/overlays/provisioners-prov-b/networkpolicy-allow-metrics-scrape.yaml").is_some());
         let op = render(&format!(
-            "{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n    namespace: monitoring\n    selector_labels: {{ release: kps }}\n"
+            "{}observability:\n  prometheus_operator:\n    enabled: true\n    namespace: monitoring\n    selector_labels: {{ release: kps }}\n",
+            spec()
         ));
         let sm = object(&op, "kustomize/overlays/coder/servicemonitor.yaml");
         assert_eq!(sm["spec"]["endpoints"][0]["port"], "prom-http");
@@ -657,7 +665,7 @@ mod tests {
         assert_eq!(deny["spec"]["policyTypes"], serde_json::json!(["Ingress"]));
 
         // 1 replica, observability off: no PDB, no peers policy, no metrics.
-        let small = render("name: acme\nusers: 80\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n");
+        let small = render(&spec_text(80, "gcp"));
         for f in [
             "poddisruptionbudget.yaml",
             "networkpolicy-allow-coderd-peers.yaml",
@@ -670,8 +678,8 @@ mod tests {
 
     #[test]
     fn external_secrets_only_when_asked() {
-        assert!(!render(SPEC).iter().any(|(p, _)| p.contains("externalsecret")));
-        let tree = render(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: gcp-sm\n"));
+        assert!(!render(&spec()).iter().any(|(p, _)| p.contains("externalsecret")));
+        let tree = render(&format!("{}secrets:\n  manager: external-secrets\n  store: gcp-sm\n", spec()));
         let db = object(&tree, "kustomize/overlays/coder/externalsecret-db-url.yaml");
         assert_eq!(db["spec"]["secretStoreRef"], serde_json::json!({"name": "gcp-sm", "kind": "ClusterSecretStore"}));
         assert_eq!(db["spec"]["target"]["name"], "coder-db-url");
@@ -685,7 +693,7 @@ mod tests {
 
     #[test]
     fn quotas_come_from_the_plan() {
-        let plan = crate::plan_from_str("spec.yaml", SPEC).unwrap();
+        let plan = crate::plan_from_str("spec.yaml", &spec()).unwrap();
         let tree = super::super::render(&plan);
         let q = object(&tree, "kustomize/overlays/workspaces-ws-a/resourcequota.yaml");
         assert_eq!(q["spec"]["hard"]["pods"], plan.workspaces[0].quota.pods.to_string());
@@ -697,10 +705,10 @@ mod tests {
 
     #[test]
     fn rolebindings_follow_the_provisioner_to_workspace_mapping() {
-        let spec = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n\
-            provisioners:\n  - namespace: prov-a\n    workspaces: [ws-a]\n  - namespace: prov-b\n    workspaces: [ws-b]\n\
+        let spec = spec_text(3000, "gcp")
+            + "provisioners:\n  - namespace: prov-a\n    workspaces: [ws-a]\n  - namespace: prov-b\n    workspaces: [ws-b]\n\
             workspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n";
-        let tree = render(spec);
+        let tree = render(&spec);
         for (ws, prov) in [("ws-a", "prov-a"), ("ws-b", "prov-b")] {
             let b = object(&tree, &format!("kustomize/overlays/workspaces-{ws}/rolebinding.yaml"));
             let subjects: Vec<&str> = b["subjects"].as_array().unwrap().iter().map(|s| s["namespace"].as_str().unwrap()).collect();
@@ -710,7 +718,7 @@ mod tests {
 
     #[test]
     fn limitrange_forbids_memory_overcommit() {
-        let tree = render(SPEC);
+        let tree = render(&spec());
         let l = object(&tree, "kustomize/overlays/workspaces-ws-a/limitrange.yaml");
         let item = &l["spec"]["limits"][0];
         assert_eq!(item["maxLimitRequestRatio"]["memory"], "1");

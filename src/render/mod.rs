@@ -1,23 +1,35 @@
 //! Plan -> Tree. Each submodule renders one kind of output and reads only
-//! the Plan; none touches the disk.
+//! the Plan (never the Spec: the plan re-exports the spec's words it
+//! carries); none touches the disk.
+//!
+//! The face: [`render`] (the whole tree), [`generated`] (what coder-gen
+//! writes where the user's own files may land, for `overrides::check`),
+//! [`values_file`] and [`cell`] (for `explain`). Everything else is private.
 
-pub mod autoscaler;
-pub mod entry;
-pub mod gitignore;
-pub mod gitops;
-pub mod helm;
-pub mod k8s;
-pub mod kustomize;
-pub mod observability;
-pub mod paths;
-pub mod readme;
-pub mod sizing;
-pub mod terraform;
-pub mod verify;
-pub mod yaml;
+mod autoscaler;
+mod entry;
+mod gitignore;
+mod gitops;
+mod helm;
+mod k8s;
+mod kustomize;
+mod observability;
+mod paths;
+mod readme;
+mod sizing;
+mod terraform;
+mod verify;
+mod yaml;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use crate::plan::Plan;
 use crate::tree::Tree;
+
+pub use helm::values_file;
+pub use sizing::cell;
 
 /// Render the whole deployment tree for `plan`.
 pub fn render(plan: &Plan) -> Tree {
@@ -49,7 +61,22 @@ fn user_terraform(plan: &Plan, tree: &mut Tree) {
     }
 }
 
-/// The file names coder-gen itself writes into `terraform/<cloud>/`.
-pub fn terraform_names(_plan: &Plan) -> Vec<String> {
-    terraform::FILES.iter().map(|f| (*f).to_string()).collect()
+/// What coder-gen writes where the user's own files may land, before any of
+/// them is applied: what `overrides::check` compares them with.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The Helm values per override target (`coder`, `coder-provisioner/<ns>`), as data.
+    pub helm: BTreeMap<String, Value>,
+    /// `(kind, name, object)` of the objects of each overlay (by overlay name).
+    pub kustomize: BTreeMap<String, Vec<(String, String, Value)>>,
+    /// The file names coder-gen itself writes into `terraform/<cloud>/`.
+    pub terraform_names: Vec<String>,
+}
+
+pub fn generated(plan: &Plan) -> Generated {
+    Generated {
+        helm: helm::generated(plan),
+        kustomize: kustomize::objects(plan),
+        terraform_names: terraform::FILES.iter().map(|f| (*f).to_string()).collect(),
+    }
 }

@@ -109,18 +109,25 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
+
+    const GROUPS: &str =
+        "provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\nworkspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n";
+
     fn values(spec: &str) -> Option<Value> {
-        let plan = crate::plan_from_str("spec.yaml", spec).unwrap();
+        let plan = plan_from_str("spec.yaml", spec).unwrap();
         let tree = super::super::render(&plan);
         tree.get_str("helm/coder-observability/values.yaml").map(|t| serde_saphyr::from_str(t).unwrap())
     }
 
-    const SPEC: &str = "name: acme\nusers: 3000\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n\
-        provisioners:\n  - namespace: prov-a\n  - namespace: prov-b\nworkspaces:\n  - namespace: ws-a\n  - namespace: ws-b\n";
+    fn spec() -> String {
+        spec_text(3000, "aws") + GROUPS
+    }
 
     #[test]
     fn namespaces_exporter_and_tolerations_follow_the_plan() {
-        let v = values(SPEC).unwrap();
+        let v = values(&spec()).unwrap();
         let c = &v["global"]["coder"];
         assert_eq!(c["controlPlaneNamespace"], "coder");
         assert_eq!(c["externalProvisionersNamespace"], "prov-a");
@@ -140,7 +147,7 @@ mod tests {
 
     #[test]
     fn off_below_3k_unless_asked() {
-        let small = SPEC.replace("3000", "800");
+        let small = spec_text(800, "aws") + GROUPS;
         assert!(values(&small).is_none());
         let v = values(&format!("{small}observability: true\n")).unwrap();
         assert_eq!(v["global"]["coder"]["workspacesSelector"], "namespace=~`(ws-a|ws-b)`");

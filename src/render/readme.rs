@@ -6,9 +6,7 @@ use std::fmt::Write;
 use super::paths;
 use crate::cloud::Cloud;
 use crate::plan::mib;
-use crate::plan::{Plan, Role};
-use crate::spec::GitopsController;
-use crate::spec::{Challenge, EntryMode, License};
+use crate::plan::{Challenge, Controller, EntryMode, EnvValue, IssuerKind, License, Plan, Role};
 use crate::tree::{Comment, Tree, header};
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -425,7 +423,7 @@ fn steps(p: &Plan) -> Vec<Step> {
     // What each cloud's Terraform leaves to the operator (see its comments).
     let cloud_note = match p.cloud {
         Cloud::Gcp => "No database user is created here (no password in code or state): the database step below creates Coder's own role.",
-        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
+        Cloud::Aws if p.prefix_delegation.needed => {
             "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
         }
         Cloud::Aws => "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
@@ -475,11 +473,7 @@ fn steps(p: &Plan) -> Vec<Step> {
                 "Prerequisite: cert-manager in the cluster and a {} named `{}`{} that can solve {} for these names.",
                 cert.issuer_kind.as_str(),
                 cert.issuer,
-                if cert.issuer_kind == crate::spec::IssuerKind::Issuer {
-                    format!(" in namespace `{}`", cert.namespace)
-                } else {
-                    String::new()
-                },
+                if cert.issuer_kind == IssuerKind::Issuer { format!(" in namespace `{}`", cert.namespace) } else { String::new() },
                 match cert.challenge {
                     Challenge::Dns01 => "a DNS-01 challenge (cert-manager's ACME DNS-01 solvers: Route 53, Cloud DNS, Azure DNS)",
                     Challenge::Http01 => "an HTTP-01 challenge through this ingress class (its solver's `ingress.ingressClassName`)",
@@ -651,7 +645,7 @@ fn preflight(p: &Plan, o: &mut String) -> std::fmt::Result {
                 "- **NetworkPolicy enforcement**: the VPC CNI add-on with `enableNetworkPolicy: \"true\"` (or Calico). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
             )?;
             writeln!(o, "- **EBS CSI driver** add-on, for workspace volumes.")?;
-            if p.pools.iter().any(|pool| pool.needs_prefix_delegation) {
+            if p.prefix_delegation.needed {
                 writeln!(
                     o,
                     "- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`): a pool's max pods exceeds its instance type's ENI default."
@@ -729,7 +723,7 @@ fn tier_changes(p: &Plan, o: &mut String) -> std::fmt::Result {
 fn user_secrets(p: &Plan, o: &mut String) -> std::fmt::Result {
     let mut by_secret: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = std::collections::BTreeMap::new();
     for (name, v) in &p.overrides.coderd_env {
-        if let crate::spec::EnvValue::SecretRef { secret, key } = v {
+        if let EnvValue::SecretRef { secret, key } = v {
             by_secret.entry(secret.as_str()).or_default().push((key.as_str(), name.as_str()));
         }
     }
@@ -787,7 +781,7 @@ fn gitops(p: &Plan, o: &mut String) -> std::fmt::Result {
     let at = if g.path.is_empty() { "the repository's root".to_string() } else { format!("`{}/`", g.path) };
     let secrets = "the secrets of the steps above (database URL, provisioner keys)";
     match g.controller {
-        GitopsController::Flux => {
+        Controller::Flux => {
             let dir = paths::GITOPS_FLUX;
             writeln!(o, "## GitOps with Flux")?;
             writeln!(o)?;
@@ -835,7 +829,7 @@ fn gitops(p: &Plan, o: &mut String) -> std::fmt::Result {
                 p.name
             )?;
         }
-        GitopsController::Argocd | GitopsController::None => {
+        Controller::Argocd => {
             let dir = paths::GITOPS_ARGOCD;
             writeln!(o, "## GitOps with Argo CD")?;
             writeln!(o)?;

@@ -9,6 +9,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::paths;
+use super::readme::write_warnings;
 use crate::plan::Plan;
 use crate::tree::{Comment, Tree, header};
 
@@ -146,5 +147,5 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         }
         writeln!(o)?;
     }
-    super::readme::write_warnings(p, o)
+    write_warnings(p, o)
 }

@@ -276,20 +276,26 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
 mod tests {
     use serde_json::Value;
 
-    fn render(spec: &str) -> crate::tree::Tree {
-        super::super::render(&crate::plan_from_str("spec.yaml", spec).unwrap())
+    use crate::plan_from_str;
+    use crate::test_support::spec_text;
+    use crate::tree::Tree;
+
+    fn render(spec: &str) -> Tree {
+        super::super::render(&plan_from_str("spec.yaml", spec).unwrap())
     }
 
-    fn job(tree: &crate::tree::Tree, name: &str) -> Value {
+    fn job(tree: &Tree, name: &str) -> Value {
         serde_saphyr::from_str(tree.get_str(&format!("verify/{name}/job.yaml")).unwrap()).unwrap()
     }
 
-    const SPEC: &str = "name: acme\nusers: 3000\ncloud: gcp\nregion: us-east1\naccess_url: https://coder.acme.com\n";
+    fn spec() -> String {
+        spec_text(3000, "gcp")
+    }
 
     #[test]
     fn jobs_are_sized_from_the_plan_and_least_privileged() {
-        let plan = crate::plan_from_str("spec.yaml", SPEC).unwrap();
-        let tree = render(SPEC);
+        let plan = crate::plan_from_str("spec.yaml", &spec()).unwrap();
+        let tree = render(&spec());
         let create = job(&tree, "create-workspaces");
         let args: Vec<&str> = create["spec"]["template"]["spec"]["containers"][0]["command"]
             .as_array()
@@ -326,7 +332,7 @@ mod tests {
 
     #[test]
     fn no_judge_without_prometheus() {
-        let tree = render(&SPEC.replace("3000", "500"));
+        let tree = render(&spec_text(500, "gcp"));
         assert!(tree.get("verify/judge/job.yaml").is_none());
         assert!(tree.get("verify/workspace-traffic/job.yaml").is_some());
     }

@@ -16,7 +16,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use crate::error::{Located, quote};
+use crate::diag::{Located, quote};
 
 /// A YAML value with the position of every part.
 #[derive(Debug)]
@@ -468,7 +468,7 @@ fn describe_node(node: &Node) -> String {
         Node::Int(n) => format!("{n}"),
         // `{:?}` keeps the fraction: `500.0`, not `500`.
         Node::Float(f) => format!("`{f:?}`"),
-        Node::Str(s) => crate::error::quote(s),
+        Node::Str(s) => quote(s),
         Node::Seq(_) => "a list".to_string(),
         Node::Map(_) => "a mapping".to_string(),
     }

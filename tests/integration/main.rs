@@ -6,6 +6,7 @@ mod cli;
 mod fuzz_cases;
 mod golden;
 mod hostile;
+mod layers;
 mod output;
 mod setup;
 mod terraform;

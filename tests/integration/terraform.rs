@@ -146,7 +146,8 @@ fn every_example_renders_its_clouds_terraform_and_it_parses() {
     for (name, plan, tree) in rendered() {
         let dir = format!("terraform/{}/", plan.cloud);
         let files: BTreeSet<&str> = tree.paths().filter(|p| p.starts_with("terraform/")).collect();
-        let mut expected: BTreeSet<String> = coder_gen::render::terraform::FILES.iter().map(|f| format!("{dir}{f}")).collect();
+        let mut expected: BTreeSet<String> =
+            coder_gen::render::generated(&plan).terraform_names.iter().map(|f| format!("{dir}{f}")).collect();
         // The user's own files (overrides.terraform), copied.
         expected.extend(plan.overrides.terraform.iter().map(|f| format!("{dir}{}", f.name)));
         assert_eq!(files, expected.iter().map(String::as_str).collect(), "{name}: terraform files");

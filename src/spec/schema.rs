@@ -1,5 +1,5 @@
 //! The spec's JSON Schema (`coder-gen schema`), generated from the raw spec
-//! types in `spec.rs` so it cannot drift from what the parser accepts.
+//! types in `spec` so it cannot drift from what the parser accepts.
 //!
 //! Draft-07, because yaml-language-server (VS Code's YAML extension and
 //! most editors) does not fully support 2019-09/2020-12 yet.
@@ -8,11 +8,15 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::RawSpec;
+use crate::catalog::regions;
+use crate::cloud::Cloud;
+
 /// The schema as a JSON value (generated once).
 pub fn spec_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let schema = schemars::generate::SchemaSettings::draft07().into_generator().into_root_schema_for::<crate::spec::RawSpec>();
+        let schema = schemars::generate::SchemaSettings::draft07().into_generator().into_root_schema_for::<RawSpec>();
         let mut value = schema.to_value();
         add_regions(&mut value);
         value
@@ -30,8 +34,6 @@ pub fn spec_schema_text() -> String {
 /// check it (the types alone say only "a string"). The parser checks the
 /// same list (`spec::Validator::region`).
 fn add_regions(schema: &mut Value) {
-    use crate::catalog::regions;
-    use crate::spec::Cloud;
     let rules: Vec<Value> = [Cloud::Gcp, Cloud::Aws, Cloud::Azure]
         .into_iter()
         .map(|cloud| {

@@ -11,9 +11,9 @@ use crate::cloud::Cloud;
 
 pub mod regions;
 
-const TIERS_YAML: &str = include_str!("../catalog/tiers.yaml");
-const MACHINES_YAML: &str = include_str!("../catalog/machines.yaml");
-const CLOUDS_YAML: &str = include_str!("../catalog/clouds.yaml");
+const TIERS_YAML: &str = include_str!("../../catalog/tiers.yaml");
+const MACHINES_YAML: &str = include_str!("../../catalog/machines.yaml");
+const CLOUDS_YAML: &str = include_str!("../../catalog/clouds.yaml");
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -10,9 +10,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::Error;
-use crate::error::{SpecError, escape};
-use crate::output::{EDITED_BY_HAND, OutputMeta, WriteOptions, compare, unified_diff, write_tree};
+use crate::diag::{MAX_MESSAGE_LINES, SpecError, escape, escape_json, escape_text};
+use crate::error::{Error, render as render_error};
+use crate::explain::explain;
+use crate::output::{EDITED_BY_HAND, FileChange, OutputError, OutputMeta, WriteOptions, compare, unified_diff, write_tree};
+use crate::plan::{Plan, to_text};
+use crate::render::render;
+use crate::spec::spec_schema_text;
+use crate::{plan_from_str, read_spec};
 
 mod tools;
 
@@ -184,7 +189,7 @@ struct Failure {
 
 impl Failure {
     fn from_error(e: &Error, source: Option<&str>) -> Failure {
-        Failure { message: crate::error::render(e, source), code: e.exit_code() }
+        Failure { message: render_error(e, source), code: e.exit_code() }
     }
 
     /// Writing to stdout failed: a closed pipe (`| head`) ends the command
@@ -197,11 +202,11 @@ impl Failure {
     }
 }
 
-fn load(path: &Path) -> Result<(String, crate::plan::Plan), Failure> {
-    let text = crate::read_spec(path).map_err(|e| Failure::from_error(&e, None))?;
+fn load(path: &Path) -> Result<(String, Plan), Failure> {
+    let text = read_spec(path).map_err(|e| Failure::from_error(&e, None))?;
     // Spec::parse escapes it for messages and headers.
     let file = path.to_string_lossy().into_owned();
-    let plan = crate::plan_from_str(&file, &text).map_err(|e: SpecError| Failure::from_error(&Error::Spec(e), Some(&text)))?;
+    let plan = plan_from_str(&file, &text).map_err(|e: SpecError| Failure::from_error(&Error::Spec(e), Some(&text)))?;
     Ok((text, plan))
 }
 
@@ -210,11 +215,11 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         Command::Plan { spec, format } => {
             let (_, plan) = load(spec)?;
             let out = match format {
-                Format::Text => crate::error::escape_text(&crate::plan::to_text(&plan)),
+                Format::Text => escape_text(&to_text(&plan)),
                 Format::Json => {
                     let mut s = serde_json::to_string_pretty(&plan).expect("the plan always serializes to JSON");
                     s.push('\n');
-                    crate::error::escape_json(&s)
+                    escape_json(&s)
                 }
             };
             print_stdout(&out)?;
@@ -222,15 +227,15 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Explain { spec, target } => {
             let (_, plan) = load(spec)?;
-            let tree = crate::render::render(&plan);
+            let tree = render(&plan);
             // An unknown path is a usage error: rendered like every other error, exit 2.
-            let out = crate::explain::explain(&plan, &tree, target).map_err(|m| Failure::from_error(&Error::Usage(m), None))?;
+            let out = explain(&plan, &tree, target).map_err(|m| Failure::from_error(&Error::Usage(m), None))?;
             print_stdout(&out)?;
             Ok(0)
         }
         Command::Render { spec, output, force } => {
             let (_, plan) = load(spec)?;
-            let tree = crate::render::render(&plan);
+            let tree = render(&plan);
             let opts = WriteOptions { force: *force, ..WriteOptions::default() };
             let report = write_tree(&tree, output, &meta(&plan), &opts).map_err(output_failure)?;
             // --force names what it overwrote even with --quiet: that is data lost.
@@ -264,7 +269,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Diff { spec, output } => {
             let (_, plan) = load(spec)?;
-            let changes = compare(&crate::render::render(&plan), output, &meta(&plan)).map_err(output_failure)?;
+            let changes = compare(&render(&plan), output, &meta(&plan)).map_err(output_failure)?;
             print_diff(&changes)?;
             if cli.quiet {
                 return Ok(0);
@@ -281,7 +286,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Check { spec, output } => {
             let (_, plan) = load(spec)?;
-            let changes = compare(&crate::render::render(&plan), output, &meta(&plan)).map_err(output_failure)?;
+            let changes = compare(&render(&plan), output, &meta(&plan)).map_err(output_failure)?;
             let (output, spec) = (output.to_string_lossy(), spec.to_string_lossy());
             if changes.is_empty() {
                 if !cli.quiet {
@@ -308,7 +313,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Init(args) => tools::init(args, cli.quiet),
         Command::Schema => {
-            print_stdout(&crate::schema::spec_schema_text())?;
+            print_stdout(&spec_schema_text())?;
             Ok(0)
         }
         Command::Completions { shell } => {
@@ -322,7 +327,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
     }
 }
 
-fn meta(plan: &crate::plan::Plan) -> OutputMeta {
+fn meta(plan: &Plan) -> OutputMeta {
     OutputMeta {
         generator_version: env!("CARGO_PKG_VERSION").to_string(),
         spec_file: plan.spec_file.clone(),
@@ -330,30 +335,30 @@ fn meta(plan: &crate::plan::Plan) -> OutputMeta {
     }
 }
 
-fn output_failure(e: crate::output::OutputError) -> Failure {
+fn output_failure(e: OutputError) -> Failure {
     Failure::from_error(&Error::Output(e), None)
 }
 
-fn edited(changes: &[crate::output::FileChange]) -> bool {
+fn edited(changes: &[FileChange]) -> bool {
     changes.iter().any(|c| c.edited)
 }
 
 /// Hand-edited owned files, in the words `render` uses when it refuses them.
-fn say_edited(changes: &[crate::output::FileChange]) {
+fn say_edited(changes: &[FileChange]) {
     say(&format!("  {EDITED_BY_HAND}"));
     // A hostile manifest may own thousands: the list is capped like errors are.
     let edited: Vec<&str> = changes.iter().filter(|c| c.edited).map(|c| c.path.as_str()).collect();
-    for path in edited.iter().take(crate::error::MAX_MESSAGE_LINES) {
+    for path in edited.iter().take(MAX_MESSAGE_LINES) {
         say(&format!("    {path}"));
     }
-    if edited.len() > crate::error::MAX_MESSAGE_LINES {
-        say(&format!("    … and {} more", edited.len() - crate::error::MAX_MESSAGE_LINES));
+    if edited.len() > MAX_MESSAGE_LINES {
+        say(&format!("    … and {} more", edited.len() - MAX_MESSAGE_LINES));
     }
 }
 
 /// The diff on stdout, through anstream: coloured on a terminal, plain when
 /// piped or with NO_COLOR, coloured with CLICOLOR_FORCE.
-fn print_diff(changes: &[crate::output::FileChange]) -> Result<(), Failure> {
+fn print_diff(changes: &[FileChange]) -> Result<(), Failure> {
     let mut out = anstream::stdout().lock();
     out.write_all(unified_diff(changes).as_bytes()).and_then(|()| out.flush()).map_err(Failure::stdout)
 }
