@@ -12,6 +12,7 @@ pub mod observability;
 pub mod paths;
 pub mod readme;
 pub mod sizing;
+pub mod template;
 pub mod terraform;
 pub mod verify;
 pub mod yaml;
