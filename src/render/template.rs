@@ -47,6 +47,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "terraform/azure/node_pools.tf",
     "terraform/azure/database.tf",
     "terraform/azure/outputs.tf",
+    "readme/_warnings.md",
 ];
 
 /// The environment with every template in [`TEMPLATES`] and the filters

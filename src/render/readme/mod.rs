@@ -1,9 +1,14 @@
 //! The tree's own README.md: what was generated, why, how to apply it, and
 //! which secrets to create by hand (secrets are never written to the tree).
 
+mod view;
+
 use std::fmt::Write;
 
-use super::paths;
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+
+use super::{paths, template};
 use crate::cloud::Cloud;
 use crate::plan::mib;
 use crate::plan::{Plan, Role};
@@ -14,12 +19,17 @@ use crate::tree::{Comment, Tree, header};
 pub fn render(plan: &Plan, tree: &mut Tree) {
     let mut o = header(Comment::Html, &plan.spec_file);
     // Writing to a String cannot fail.
-    let _ = write(plan, &mut o);
+    let _ = write(plan, &context(plan), &mut o);
     tree.insert(paths::README, o);
 }
 
+/// What every README template reads: the plan, and the view of it.
+pub fn context(plan: &Plan) -> Value {
+    context! { plan => Value::from(Serde(plan)), view => Value::from(Serde(view::ReadmeView::from(plan))) }
+}
+
 #[allow(clippy::too_many_lines)] // a document, top to bottom
-fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
+fn write(p: &Plan, ctx: &Value, o: &mut String) -> std::fmt::Result {
     let tf = paths::terraform_dir(p.cloud);
     writeln!(o, "# Coder deployment `{}`", p.name)?;
     writeln!(o)?;
@@ -171,7 +181,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         }
     )?;
     writeln!(o)?;
-    write_warnings(p, o)?;
+    o.push_str(&template::render("readme/_warnings.md", ctx));
     writeln!(o, "## Notes from the reference architecture")?;
     writeln!(o)?;
     for n in &p.notes {
@@ -229,19 +239,6 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
 }
 
 /// Which provisioners build a template, and how to push it to them.
-/// The plan's warnings as a section (README and SIZING.md), if any.
-pub fn write_warnings(p: &Plan, o: &mut String) -> std::fmt::Result {
-    if !p.warnings.is_empty() {
-        writeln!(o, "## Warnings")?;
-        writeln!(o)?;
-        for w in &p.warnings {
-            writeln!(o, "- **{}**: {}", w.code, w.message)?;
-        }
-        writeln!(o)?;
-    }
-    Ok(())
-}
-
 fn write_template_routing(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "## Templates: which provisioners build them")?;
     writeln!(o)?;
@@ -1278,7 +1275,7 @@ mod tests {
     fn order_installs_what_a_file_needs_first() {
         let p = plan(&format!("{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n"));
         let mut o = String::new();
-        super::write(&p, &mut o).unwrap();
+        super::write(&p, &super::context(&p), &mut o).unwrap();
         let at = |needle: &str| o.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
         // The operator's CRDs before the ServiceMonitors' apply is read; the
         // exporter's secret before the chart; the chart before proving.
