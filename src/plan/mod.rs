@@ -154,6 +154,11 @@ pub struct Plan {
     pub licence: Licence,
     pub entry: Entry,
     pub pools: Vec<Pool>,
+    /// Some pool's `needs_prefix_delegation` (its reasons say why): the
+    /// cluster needs VPC CNI prefix delegation before the node groups start.
+    /// No entry in `reasons` of its own: it only gathers the pools' flags,
+    /// and SIZING.md lists every top-level reason under "Inputs and tier".
+    pub needs_prefix_delegation: bool,
     pub coderd: Coderd,
     pub provisioners: Vec<Provisioners>,
     pub workspaces: Vec<Workspaces>,
@@ -271,6 +276,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
     let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
     check_fit(spec, &pools)?;
+    let needs_prefix_delegation = pools.iter().any(|p| p.needs_prefix_delegation);
     let entry = entry::plan(&ctx, &coderd.namespace);
     let bootstrap = bootstrap::plan(&ctx, &licence, &provisioners, &mut found);
     let database = database::plan(&ctx, &coderd, &mut found)?;
@@ -309,6 +315,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         licence,
         entry,
         pools,
+        needs_prefix_delegation,
         coderd,
         provisioners,
         workspaces,

@@ -48,6 +48,14 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "terraform/azure/database.tf",
     "terraform/azure/outputs.tf",
     "readme/_warnings.md",
+    "readme/preflight.md",
+    "readme/gcp/preflight.md",
+    "readme/aws/preflight.md",
+    "readme/azure/preflight.md",
+    "readme/tier_changes.md",
+    "readme/gcp/tier_changes.md",
+    "readme/aws/tier_changes.md",
+    "readme/azure/tier_changes.md",
 ];
 
 /// The environment with every template in [`TEMPLATES`] and the filters

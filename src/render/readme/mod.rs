@@ -192,8 +192,8 @@ fn write(p: &Plan, ctx: &Value, o: &mut String) -> std::fmt::Result {
     writeln!(o)?;
     write_entry_summary(p, o)?;
     writeln!(o)?;
-    preflight(p, o)?;
-    tier_changes(p, o)?;
+    o.push_str(&template::render("readme/preflight.md", ctx));
+    o.push_str(&template::render("readme/tier_changes.md", ctx));
     writeln!(o, "## Apply")?;
     writeln!(o)?;
     writeln!(
@@ -422,7 +422,7 @@ fn steps(p: &Plan) -> Vec<Step> {
     // What each cloud's Terraform leaves to the operator (see its comments).
     let cloud_note = match p.cloud {
         Cloud::Gcp => "No database user is created here (no password in code or state): the database step below creates Coder's own role.",
-        Cloud::Aws if p.pools.iter().any(|pool| pool.needs_prefix_delegation) => {
+        Cloud::Aws if p.needs_prefix_delegation => {
             "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`). Some pools allow more pods per node than the ENI default, which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true` on the `aws-node` daemonset) before the node groups start."
         }
         Cloud::Aws => "RDS keeps the master password in AWS Secrets Manager (`manage_master_user_password`).",
@@ -606,119 +606,6 @@ fn steps(p: &Plan) -> Vec<Step> {
     }
     steps.extend(observability_step(p));
     steps
-}
-
-/// What the cluster and account must already have before `terraform apply`:
-/// nothing here is created by the tree, and each item fails late if missing.
-fn preflight(p: &Plan, o: &mut String) -> std::fmt::Result {
-    writeln!(o, "## Preflight")?;
-    writeln!(o)?;
-    writeln!(o, "Check these before the first apply; the tree relies on them and does not create them.")?;
-    writeln!(o)?;
-    match p.cloud {
-        Cloud::Gcp => {
-            writeln!(
-                o,
-                "- **Workload Identity** on the cluster (`--workload-pool=PROJECT.svc.id.goog`): every node pool sets `workload_metadata_config.mode = GKE_METADATA`, which GKE refuses on a cluster without it."
-            )?;
-            writeln!(
-                o,
-                "- **NetworkPolicy enforcement**: Dataplane V2 (`--enable-dataplane-v2`) or the Calico network policy add-on. Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
-            )?;
-            writeln!(o, "- **Private services access** on the VPC (`network_id`) for Cloud SQL's private IP.")?;
-            writeln!(
-                o,
-                "- `cluster_zone_count` (default 3) matches the zones the pools span when `node_locations` is null: it divides each pool's first nodes over the zones, so fixed pools start with their nodes."
-            )?;
-        }
-        Cloud::Aws => {
-            if let Some(ca) = &p.cluster_autoscaler {
-                writeln!(
-                    o,
-                    "- **Cluster Autoscaler**: nothing scales an EKS managed node group by itself. Install `helm/cluster-autoscaler/values.yaml` (chart `autoscaler/{}` {}) right after `terraform apply`; it runs as `{}/{}` with the IAM role `{}` (Terraform output `cluster_autoscaler_role_arn`) through EKS Pod Identity, so the **eks-pod-identity-agent** add-on must be installed.",
-                    ca.chart, ca.chart_version, ca.namespace, ca.service_account, ca.iam_role_name
-                )?;
-            }
-            writeln!(
-                o,
-                "- **One private subnet per zone** for `workspace_subnet_ids_by_zone`: workspaces get one node group per zone, because EBS volumes are zonal."
-            )?;
-            writeln!(
-                o,
-                "- **NetworkPolicy enforcement**: the VPC CNI add-on with `enableNetworkPolicy: \"true\"` (or Calico). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
-            )?;
-            writeln!(o, "- **EBS CSI driver** add-on, for workspace volumes.")?;
-            if p.pools.iter().any(|pool| pool.needs_prefix_delegation) {
-                writeln!(
-                    o,
-                    "- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`): a pool's max pods exceeds its instance type's ENI default."
-                )?;
-            }
-        }
-        Cloud::Azure => {
-            writeln!(
-                o,
-                "- **EncryptionAtHost** registered on the subscription (`az feature register --namespace Microsoft.Compute --name EncryptionAtHost`, then `az provider register -n Microsoft.Compute`): every pool sets `host_encryption_enabled`."
-            )?;
-            writeln!(
-                o,
-                "- **A network policy engine** on the cluster (`--network-policy azure`, `calico` or `cilium`, chosen when the cluster is created). Without it the NetworkPolicies in `kustomize/` are accepted and ignored."
-            )?;
-            writeln!(
-                o,
-                "- **Node subnet size** under Azure CNI with node-subnet IPs: every node reserves its max pods in IPs up front ({}).",
-                p.pools
-                    .iter()
-                    .map(|pool| format!("{} {} x up to {} nodes", pool.role.as_str(), pool.max_pods, pool.max_nodes))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )?;
-        }
-    }
-    writeln!(o)?;
-    Ok(())
-}
-
-/// What changing `users` or `tier` (1k -> 2k -> 3k) does when applied, per
-/// cloud. `tests/integration/tier_change.rs` checks these claims against the
-/// rendered Terraform of every step.
-fn tier_changes(p: &Plan, o: &mut String) -> std::fmt::Result {
-    writeln!(o, "## Tier changes")?;
-    writeln!(o)?;
-    writeln!(o, "Moving to a larger tier re-renders this tree; review the diff (`coder-gen diff`), then apply. What the apply does:")?;
-    writeln!(o)?;
-    match p.cloud {
-        Cloud::Gcp => {
-            writeln!(
-                o,
-                "- Node pools are updated in place: a new machine type or node count rolls the pool's nodes by GKE's surge upgrade; max pods per node is the same in every tier, so no pool is replaced."
-            )?;
-            writeln!(
-                o,
-                "- Cloud SQL changes tier, disk size and availability (ZONAL to REGIONAL at 3k) in place; a tier change restarts the instance (a few minutes of database downtime)."
-            )?;
-        }
-        Cloud::Aws => {
-            writeln!(
-                o,
-                "- A node group whose instance type changes is rotated: Terraform creates the new group first (`create_before_destroy`), then EKS cordons, drains (respecting the PodDisruptionBudgets) and deletes the old one. Node counts change in place."
-            )?;
-            writeln!(
-                o,
-                "- RDS changes instance class, storage and Multi-AZ in place; a class change applies in the next maintenance window unless applied immediately, with a failover or restart."
-            )?;
-        }
-        Cloud::Azure => {
-            writeln!(
-                o,
-                "- A pool whose VM size or max pods changes is rotated through its `temporary_name_for_rotation` pool: AKS replaces the nodes **without cordon and drain**, so plan it for a quiet hour. Node counts change in place."
-            )?;
-            writeln!(o, "- The flexible server changes SKU, storage and high availability in place; a SKU change restarts the server.")?;
-        }
-    }
-    writeln!(o, "- Database storage only grows (cloud services cannot shrink it); the database is never replaced.")?;
-    writeln!(o)?;
-    Ok(())
 }
 
 /// The Secrets that `coder.env` reads from: the operator creates them before
@@ -1304,5 +1191,19 @@ mod tests {
         let mut o = String::new();
         super::write_database_body(&plan(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: sm\n")), &mut o).unwrap();
         assert!(o.contains("aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"), "{o}");
+    }
+
+    /// The plan's `needs_prefix_delegation` puts VPC CNI prefix delegation
+    /// into Preflight and the infrastructure step, and only then.
+    #[test]
+    fn prefix_delegation_follows_the_plan() {
+        let variant = include_str!("../../../tests/data/terraform-variants/aws-m5-4xlarge-workspace.yaml");
+        for (spec, needed) in [(variant, true), (SPEC, false)] {
+            let p = plan(spec);
+            assert_eq!(p.needs_prefix_delegation, needed);
+            let readme = crate::render::render(&p).get_str("README.md").unwrap().to_string();
+            assert_eq!(readme.contains("- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`)"), needed);
+            assert_eq!(readme.contains("which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true`"), needed);
+        }
     }
 }
