@@ -201,7 +201,7 @@ fn write(p: &Plan, ctx: &Value, o: &mut String) -> std::fmt::Result {
         "Review the change as a pull request first (`coder-gen diff`), then, in order. Every file you create while doing this stays out of git (`.gitignore`); keys and licences are piped or read from outside this tree."
     )?;
     writeln!(o)?;
-    for (i, step) in steps(p).iter().enumerate() {
+    for (i, step) in steps(p, ctx).iter().enumerate() {
         step.write(i + 1, o)?;
     }
     user_secrets(p, o)?;
@@ -413,7 +413,7 @@ fn write_entry_summary(p: &Plan, o: &mut String) -> std::fmt::Result {
 
 /// The ordered first-run steps, from an empty cluster to a Coder that
 /// builds workspaces. Each step is built from plan data only.
-fn steps(p: &Plan) -> Vec<Step> {
+fn steps(p: &Plan, ctx: &Value) -> Vec<Step> {
     let tf = paths::terraform_dir(p.cloud);
     let c = &p.coderd;
     let e = &p.entry;
@@ -509,7 +509,7 @@ fn steps(p: &Plan) -> Vec<Step> {
     let tls_at = steps.len();
     steps.push(tls);
 
-    steps.push(database_step(p));
+    steps.push(database_step(p, ctx));
 
     let mut coderd = Step::new(format!("coderd (chart version pinned to {}):", p.chart.version))
         .cmd(format!("helm repo add {} {}", p.chart.repository_name, p.chart.repository))
@@ -762,47 +762,6 @@ fn gitops(p: &Plan, o: &mut String) -> std::fmt::Result {
     Ok(())
 }
 
-/// The `--overrides` of the psql pod that creates the database roles: Pod
-/// Security `restricted` (non-root as the image's `postgres` user, no
-/// privilege escalation, no capabilities, RuntimeDefault seccomp), stdin
-/// attached. The pod reads host, admin user and admin password from its
-/// first three stdin lines, so none of them is in the pod spec.
-pub fn setup_pod_overrides(p: &Plan) -> String {
-    use k8s_openapi::api::core::v1::{Container, EnvVar, Pod, PodSecurityContext, PodSpec, SeccompProfile};
-    let s = &p.credentials.setup_pod;
-    let mut security = super::k8s::restricted_security_context();
-    security.run_as_user = Some(s.run_as_user);
-    security.run_as_group = Some(s.run_as_user);
-    let script = format!(
-        "IFS= read -r PGHOST && IFS= read -r PGUSER && IFS= read -r PGPASSWORD && export PGHOST PGUSER PGPASSWORD && exec psql -v ON_ERROR_STOP=1 -d {}",
-        p.credentials.database
-    );
-    let pod = Pod {
-        spec: Some(PodSpec {
-            automount_service_account_token: Some(false),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..SeccompProfile::default() }),
-                ..PodSecurityContext::default()
-            }),
-            containers: vec![Container {
-                name: s.name.clone(),
-                image: Some(s.image.clone()),
-                command: Some(vec!["sh".into(), "-c".into(), script]),
-                env: Some(vec![EnvVar { name: "PGSSLMODE".into(), value: Some(p.credentials.sslmode.into()), ..EnvVar::default() }]),
-                stdin: Some(true),
-                stdin_once: Some(true),
-                security_context: Some(security),
-                ..Container::default()
-            }],
-            ..PodSpec::default()
-        }),
-        ..Pod::default()
-    };
-    // Plain data: always serializes.
-    serde_json::to_string(&pod).expect("a Pod serializes to JSON")
-}
-
 /// Shell lines that store stdin as `secret`/`key` in `namespace`: a
 /// Kubernetes secret (kubectl), or the cloud's secret manager entry an
 /// ExternalSecret reads (External Secrets Operator).
@@ -827,7 +786,7 @@ pub fn store_secret_from_stdin(p: &Plan, namespace: &str, secret: &str, key: &st
 /// a short-lived psql pod that logs in as the admin; then the secrets. No
 /// password is written to a file, the tree or Terraform state, and the
 /// admin's password is read at run time, never copied.
-fn database_step(p: &Plan) -> Step {
+fn database_step(p: &Plan, ctx: &Value) -> Step {
     let cr = &p.credentials;
     let title = format!(
         "Database roles and the database URL secret, once, in one shell (bash). Coder logs in as its own role `{}`{}; passwords are generated here and never written to a file, the tree or the Terraform state. A short-lived psql pod in namespace `{}` (Pod Security `restricted`; it reaches the database as coderd does) logs in as the admin:",
@@ -835,108 +794,7 @@ fn database_step(p: &Plan) -> Step {
         cr.exporter.as_ref().map_or(String::new(), |e| format!(", the Postgres exporters as the read-only role `{}`", e.role)),
         p.coderd.namespace
     );
-    let mut body = String::new();
-    // Writing to a String cannot fail.
-    let _ = write_database_body(p, &mut body);
-    Step::new(title).raw(body)
-}
-
-/// The database step's commands and notes, indented under the step.
-pub fn write_database_body(p: &Plan, o: &mut String) -> std::fmt::Result {
-    let cr = &p.credentials;
-    let tf = paths::terraform_dir(p.cloud);
-    let ns = &p.coderd.namespace;
-    let url = &p.database.url_secret;
-    writeln!(o, "   ```sh")?;
-    writeln!(o, "   DB_HOST=$(terraform -chdir={tf} output -raw {})", cr.admin.host_output)?;
-    match p.cloud {
-        Cloud::Aws => {
-            writeln!(o, "   # RDS's master secret rotates: read it now, never copy it into a Kubernetes secret.")?;
-            writeln!(
-                o,
-                "   MASTER=$(aws secretsmanager get-secret-value --secret-id \"$(terraform -chdir={tf} output -raw database_master_user_secret_arn)\" --query SecretString --output text)"
-            )?;
-            writeln!(o, "   ADMIN_USER=$(printf '%s' \"$MASTER\" | jq -r .username)")?;
-            writeln!(o, "   ADMIN_PASSWORD=$(printf '%s' \"$MASTER\" | jq -r .password)")?;
-        }
-        Cloud::Azure => {
-            writeln!(o, "   ADMIN_USER=$(terraform -chdir={tf} output -raw database_administrator_login)")?;
-            writeln!(o, "   read -rs -p 'PostgreSQL administrator password: ' ADMIN_PASSWORD; echo")?;
-        }
-        Cloud::Gcp => {
-            let user = cr.admin.user.as_deref().unwrap_or("postgres");
-            writeln!(o, "   ADMIN_USER={user}")?;
-            writeln!(
-                o,
-                "   gcloud sql users set-password {user} --instance=\"$(terraform -chdir={tf} output -raw database_instance)\" --prompt-for-password"
-            )?;
-            writeln!(o, "   read -rs -p 'The password you just set: ' ADMIN_PASSWORD; echo")?;
-        }
-    }
-    writeln!(o, "   CODER_DB_PASSWORD=$(openssl rand -hex 32)")?;
-    if cr.exporter.is_some() {
-        writeln!(o, "   EXPORTER_DB_PASSWORD=$(openssl rand -hex 32)")?;
-    }
-    // psql's \password reads the new password from stdin (no terminal in the
-    // pod) and sends only its SCRAM hash, so statement logging never records
-    // it.
-    writeln!(o, "   printf '%s\\n' \"$DB_HOST\" \"$ADMIN_USER\" \"$ADMIN_PASSWORD\" \\")?;
-    let role = &cr.coder_role;
-    let db = &cr.database;
-    writeln!(o, "     'CREATE ROLE {role} LOGIN;' '\\password {role}' \"$CODER_DB_PASSWORD\" \"$CODER_DB_PASSWORD\" \\")?;
-    writeln!(
-        o,
-        "     'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {db} TO {role};' 'GRANT USAGE, CREATE ON SCHEMA public TO {role};' \\"
-    )?;
-    if let Some(e) = &cr.exporter {
-        let r = &e.role;
-        writeln!(
-            o,
-            "     'CREATE ROLE {r} LOGIN CONNECTION LIMIT {};' '\\password {r}' \"$EXPORTER_DB_PASSWORD\" \"$EXPORTER_DB_PASSWORD\" \\",
-            e.connection_limit
-        )?;
-        writeln!(o, "     'GRANT CONNECT ON DATABASE {db} TO {r};' 'GRANT pg_monitor TO {r};' \\")?;
-    }
-    writeln!(
-        o,
-        "   | kubectl run {} -n {} -i --rm --restart=Never --image={} --overrides='{}'",
-        cr.setup_pod.name,
-        cr.setup_pod.namespace,
-        cr.setup_pod.image,
-        setup_pod_overrides(p)
-    )?;
-    writeln!(o, "   printf '%s' \"postgres://{role}:${{CODER_DB_PASSWORD}}@${{DB_HOST}}:5432/{db}?sslmode={}\" \\", cr.sslmode)?;
-    writeln!(o, "     | {}", store_secret_from_stdin(p, ns, &url.name, &url.key))?;
-    if let Some(e) = &cr.exporter {
-        writeln!(o, "   kubectl create namespace {}", e.namespace)?;
-        writeln!(
-            o,
-            "   printf '%s' \"$EXPORTER_DB_PASSWORD\" | {}",
-            store_secret_from_stdin(p, &e.namespace, &e.secret.name, &e.secret.key)
-        )?;
-    }
-    writeln!(o, "   unset ADMIN_PASSWORD CODER_DB_PASSWORD{}", if cr.exporter.is_some() { " EXPORTER_DB_PASSWORD" } else { "" })?;
-    writeln!(o, "   ```")?;
-    writeln!(o)?;
-    writeln!(
-        o,
-        "   To rotate Coder's password later, run the same pod with only `'\\password {role}'` and the new password twice, then replace the secret."
-    )?;
-    if let Some(eso) = &cr.external_secrets {
-        writeln!(o)?;
-        writeln!(
-            o,
-            "   The secrets go to the cloud's secret manager{}; the External Secrets Operator's `{}` `{}` reads them and the `ExternalSecret` objects in the overlays fill {} (refreshed every {}). Install the operator and that store{} before `kubectl apply -k`.",
-            if p.cloud == Cloud::Azure { " (Key Vault `$KEY_VAULT`)" } else { "" },
-            eso.store_kind,
-            eso.store,
-            eso.secrets.iter().map(|s| format!("`{}/{}`", s.namespace, s.secret.name)).collect::<Vec<_>>().join(", "),
-            eso.refresh_interval,
-            if eso.store_kind == "SecretStore" { " (a SecretStore: one in each of those namespaces)" } else { "" }
-        )?;
-    }
-    writeln!(o)?;
-    Ok(())
+    Step::new(title).raw(template::render("readme/apply/database.md", ctx))
 }
 
 /// Before `kubectl apply -k`: the operators whose CRDs the overlays use.
@@ -1142,9 +1000,23 @@ mod tests {
 
     const SPEC: &str = "name: acme\nusers: 3000\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
 
+    fn readme(p: &crate::plan::Plan) -> String {
+        crate::render::render(p).get_str("README.md").unwrap().to_string()
+    }
+
+    /// The database step of the README, title to the next step (coderd's).
+    fn database_step(readme: &str) -> &str {
+        let start = readme.find("Database roles and the database URL secret").expect("a database step");
+        let end = start + readme[start..].find("coderd (chart version pinned").expect("coderd's step follows");
+        &readme[start..end]
+    }
+
     #[test]
     fn setup_pod_passes_restricted_and_holds_no_secret() {
-        let o: Value = serde_json::from_str(&super::setup_pod_overrides(&plan(SPEC))).unwrap();
+        let p = plan(SPEC);
+        let overrides = super::view::setup_pod_overrides(&p);
+        assert!(database_step(&readme(&p)).contains(&format!("--overrides='{overrides}'")));
+        let o: Value = serde_json::from_str(&overrides).unwrap();
         let pod = &o["spec"];
         assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
         assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
@@ -1160,9 +1032,7 @@ mod tests {
 
     #[test]
     fn order_installs_what_a_file_needs_first() {
-        let p = plan(&format!("{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n"));
-        let mut o = String::new();
-        super::write(&p, &super::context(&p), &mut o).unwrap();
+        let o = readme(&plan(&format!("{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n")));
         let at = |needle: &str| o.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
         // The operator's CRDs before the ServiceMonitors' apply is read; the
         // exporter's secret before the chart; the chart before proving.
@@ -1180,17 +1050,27 @@ mod tests {
             ("azure", "eastus", "read -rs"),
         ] {
             let p = plan(&SPEC.replace("aws", cloud).replace("us-east-1", region));
-            let mut o = String::new();
-            super::write_database_body(&p, &mut o).unwrap();
+            let readme = readme(&p);
+            let o = database_step(&readme);
             assert!(o.contains(admin), "{cloud}");
             assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
             assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
             assert!(!o.contains("--from-literal") && !o.contains("> "), "{cloud}: nothing on disk or in argv");
             assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
+            assert!(o.contains("unset ADMIN_PASSWORD CODER_DB_PASSWORD EXPORTER_DB_PASSWORD\n"), "{cloud}: {o}");
         }
-        let mut o = String::new();
-        super::write_database_body(&plan(&format!("{SPEC}secrets:\n  manager: external-secrets\n  store: sm\n")), &mut o).unwrap();
-        assert!(o.contains("aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"), "{o}");
+        for (cloud, region, store) in [
+            ("aws", "us-east-1", "aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"),
+            ("gcp", "us-central1", "gcloud secrets create acme-coder-db-url --data-file=-"),
+            ("azure", "eastus", "az keyvault secret set --vault-name \"$KEY_VAULT\" --name acme-coder-db-url --file /dev/stdin"),
+        ] {
+            let spec =
+                format!("{}secrets:\n  manager: external-secrets\n  store: sm\n", SPEC.replace("aws", cloud).replace("us-east-1", region));
+            let readme = readme(&plan(&spec));
+            let o = database_step(&readme);
+            assert!(o.contains(&format!("     | {store}\n")), "{cloud}: {o}");
+            assert!(!o.contains("create secret generic coder-db-url"), "{cloud}: the URL goes to the secret manager only");
+        }
     }
 
     /// The plan's `needs_prefix_delegation` puts VPC CNI prefix delegation
