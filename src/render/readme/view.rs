@@ -6,17 +6,39 @@
 use serde::Serialize;
 
 use super::super::{k8s, paths};
-use crate::plan::{Plan, SecretRef};
+use crate::plan::entry::Certificate;
+use crate::plan::{Plan, Provisioners, SecretRef};
 
 #[derive(Serialize)]
 pub struct ReadmeView<'a> {
     /// Where the tree's files are (`render/paths.rs`).
     pub paths: Paths,
+    /// The steps of "Apply" in order, each `templates/readme/apply/<step>.md.j2`.
+    pub steps: Vec<&'static str>,
+    /// The entry's cert-manager Certificates, with their files.
+    pub certificates: Vec<CertificateView<'a>>,
+    /// The provisioner groups, with their values files and key secrets.
+    pub provisioners: Vec<ProvisionersView<'a>>,
     /// The psql pod's `kubectl run --overrides` (JSON).
     pub setup_pod_overrides: String,
     /// Coder's database URL secret, and the exporters' password secret.
     pub db_url: Stored<'a>,
     pub exporter_secret: Option<Stored<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct CertificateView<'a> {
+    #[serde(flatten)]
+    pub certificate: &'a Certificate,
+    pub file: String,
+}
+
+#[derive(Serialize)]
+pub struct ProvisionersView<'a> {
+    #[serde(flatten)]
+    pub group: &'a Provisioners,
+    pub values: String,
+    pub key_store: Stored<'a>,
 }
 
 /// A secret the README's commands create from stdin: a Kubernetes secret,
@@ -62,11 +84,53 @@ impl<'a> ReadmeView<'a> {
                 gitops_flux: paths::GITOPS_FLUX,
                 gitops_argocd: paths::GITOPS_ARGOCD,
             },
+            steps: steps(p),
+            certificates: p
+                .entry
+                .certificates
+                .iter()
+                .map(|c| CertificateView { certificate: c, file: paths::certificate(&c.secret) })
+                .collect(),
+            provisioners: p
+                .provisioners
+                .iter()
+                .map(|g| ProvisionersView {
+                    group: g,
+                    values: paths::provisioner_values(&g.namespace),
+                    key_store: stored(p, &g.namespace, &g.key_secret),
+                })
+                .collect(),
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
         }
     }
+}
+
+/// The first-run steps, from an empty cluster to a Coder that builds
+/// workspaces, in order. A component's step is one more name here and one
+/// more template.
+fn steps(p: &Plan) -> Vec<&'static str> {
+    let mut steps = vec!["infrastructure"];
+    if p.cluster_autoscaler.is_some() {
+        steps.push("cluster_autoscaler");
+    }
+    steps.push("namespaces");
+    // `entry.dns_first`: the records before the certificate, and a check
+    // once coderd runs; otherwise the records (and the check) after coderd.
+    if p.entry.dns_first {
+        steps.extend(["dns", "tls", "database", "coderd", "check"]);
+    } else {
+        steps.extend(["tls", "database", "coderd", "dns"]);
+    }
+    steps.push("first_user");
+    if p.licence.needs_license_file {
+        steps.extend(["licence", "provisioner_keys"]);
+    }
+    if p.observability.stack.is_some() {
+        steps.push("observability");
+    }
+    steps
 }
 
 /// `secret` in `namespace`, with the remote key of the ExternalSecret that
