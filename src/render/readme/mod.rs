@@ -11,7 +11,6 @@ use minijinja::value::{Serde, Value};
 use super::{paths, template};
 use crate::plan::mib;
 use crate::plan::{Plan, Role};
-use crate::spec::GitopsController;
 use crate::spec::{Challenge, EntryMode, License};
 use crate::tree::{Comment, Tree, header};
 
@@ -196,7 +195,7 @@ fn write(p: &Plan, ctx: &Value, o: &mut String) -> std::fmt::Result {
     o.push_str(&template::render("readme/apply.md", ctx));
     user_secrets(p, o)?;
     user_overrides(p, o)?;
-    gitops(p, o)?;
+    o.push_str(&template::render("readme/gitops.md", ctx));
     write_observability(p, o)?;
     writeln!(o, "## Workspace templates")?;
     writeln!(o)?;
@@ -378,104 +377,6 @@ fn user_overrides(p: &Plan, o: &mut String) -> std::fmt::Result {
     for t in &ov.terraform {
         writeln!(o, "- `{}` copied to `{}/{}`", t.source.file, paths::terraform_dir(p.cloud), t.name)?;
     }
-    writeln!(o)?;
-    Ok(())
-}
-
-/// The GitOps section: how the controller objects deploy this tree (only
-/// when the spec asks for Flux or Argo CD).
-fn gitops(p: &Plan, o: &mut String) -> std::fmt::Result {
-    let Some(g) = &p.gitops else { return Ok(()) };
-    let at = if g.path.is_empty() { "the repository's root".to_string() } else { format!("`{}/`", g.path) };
-    let secrets = "the secrets of the steps above (database URL, provisioner keys)";
-    match g.controller {
-        GitopsController::Flux => {
-            let dir = paths::GITOPS_FLUX;
-            writeln!(o, "## GitOps with Flux")?;
-            writeln!(o)?;
-            writeln!(
-                o,
-                "Instead of the `kubectl apply -k` and `helm upgrade` commands above, Flux can deploy this tree from `{}` (branch `{}`), where it must sit at {at}. `{dir}/` holds the source and three Flux Kustomizations: `{}-kustomize` applies `{}/`, then `{}-releases` (which `dependsOn` it) installs coderd and, once coderd is ready, the provisioners (HelmRelease `dependsOn`), with chart version {} and the values files of this tree (turned into ConfigMaps by `{dir}/releases/kustomization.yaml`). `{}-gitops` keeps `{dir}/` itself in sync.",
-                g.repo_url,
-                g.branch,
-                p.name,
-                paths::KUSTOMIZE_ROOT,
-                p.name,
-                p.chart.version,
-                p.name
-            )?;
-            writeln!(o)?;
-            writeln!(o, "1. Flux 2.4 or later in the cluster (`flux install`); it re-applies a release when its values change.")?;
-            if let Some(s) = &g.secret_name {
-                let (how, flags) = if g.repo_url.starts_with("ssh://") {
-                    ("a deploy key", "--private-key-file=./deploy-key")
-                } else {
-                    ("an access token", "--username=git --password=\"$GIT_TOKEN\"")
-                };
-                writeln!(o, "2. The Git credentials (never stored here), e.g. with {how}:")?;
-                writeln!(o)?;
-                writeln!(o, "   ```sh")?;
-                writeln!(o, "   flux create secret git {s} --namespace {} --url={} {flags}", g.namespace, g.repo_url)?;
-                writeln!(o, "   ```")?;
-            } else {
-                writeln!(
-                    o,
-                    "2. The repository must be readable without credentials; for a private one set `gitops.secret_name` in the spec."
-                )?;
-            }
-            writeln!(o)?;
-            writeln!(o, "3. Commit and push the tree, then once:")?;
-            writeln!(o)?;
-            writeln!(o, "   ```sh")?;
-            writeln!(o, "   kubectl apply -k {dir}")?;
-            writeln!(o, "   flux get kustomizations --namespace {} --watch", g.namespace)?;
-            writeln!(o, "   ```")?;
-            writeln!(o)?;
-            writeln!(
-                o,
-                "4. Once `{}-kustomize` is ready (the namespaces exist), create {secrets}; the HelmReleases retry their install until the secrets are there.",
-                p.name
-            )?;
-        }
-        GitopsController::Argocd | GitopsController::None => {
-            let dir = paths::GITOPS_ARGOCD;
-            writeln!(o, "## GitOps with Argo CD")?;
-            writeln!(o)?;
-            writeln!(
-                o,
-                "Instead of the `kubectl apply -k` and `helm upgrade` commands above, Argo CD can deploy this tree from `{}` (branch `{}`), where it must sit at {at}. `{dir}/application.yaml` is an app of apps: it syncs `{dir}/apps/`, whose Applications run in sync waves: `{}-kustomize` (wave 0) applies `{}/`, `{}-coder` (wave 1) installs coderd and the provisioner Applications (wave 2) follow. The Helm Applications take chart version {} from `{}` and their values files from this tree in Git (multi-source, `$values`).",
-                g.repo_url,
-                g.branch,
-                p.name,
-                paths::KUSTOMIZE_ROOT,
-                p.name,
-                p.chart.version,
-                p.chart.repository
-            )?;
-            writeln!(o)?;
-            writeln!(
-                o,
-                "1. Argo CD 2.6 or later (multi-source Applications). A private repository needs its credentials registered once (`argocd repo add {} ...`); they are never stored here.",
-                g.repo_url
-            )?;
-            writeln!(
-                o,
-                "2. Waves wait for an Application to be healthy only if Argo CD assesses Applications' health, which it stopped doing by default in 1.8: add the `argoproj.io/Application` health check to `argocd-cm` as its docs describe (\"Argo CD 1.7 to 1.8\" upgrade notes), or expect the waves to only order the syncs."
-            )?;
-            writeln!(o, "3. Commit and push the tree, then once:")?;
-            writeln!(o)?;
-            writeln!(o, "   ```sh")?;
-            writeln!(o, "   kubectl apply -n {} -f {dir}/application.yaml", g.namespace)?;
-            writeln!(o, "   ```")?;
-            writeln!(o)?;
-            writeln!(o, "4. Once `{}-kustomize` is synced (the namespaces exist), create {secrets}.", p.name)?;
-        }
-    }
-    writeln!(o)?;
-    writeln!(
-        o,
-        "Removing an object from Git deletes it from the cluster (`prune`); the secrets are not in Git, so they are never pruned."
-    )?;
     writeln!(o)?;
     Ok(())
 }
