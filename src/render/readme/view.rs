@@ -3,11 +3,14 @@
 //! of plan fields. The view renames and groups; it decides nothing (a fact
 //! that is not a plain read of the plan becomes a plan field with a reason).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::super::{k8s, paths};
 use crate::plan::entry::Certificate;
-use crate::plan::{Plan, Provisioners, SecretRef};
+use crate::plan::{Plan, Pool, Provisioners, Role, SecretRef, mib};
+use crate::spec::EnvValue;
 
 #[derive(Serialize)]
 pub struct ReadmeView<'a> {
@@ -19,6 +22,17 @@ pub struct ReadmeView<'a> {
     pub certificates: Vec<CertificateView<'a>>,
     /// The provisioner groups, with their values files and key secrets.
     pub provisioners: Vec<ProvisionersView<'a>>,
+    /// The Secrets `coder.env` reads, each with the keys it must hold.
+    pub env_secrets: Vec<EnvSecret<'a>>,
+    /// The workspace pool, the node label workspaces select it by, the first
+    /// workspace namespace and its default memory request.
+    pub workspace_pool: &'a Pool,
+    pub workspace_label: Label<'a>,
+    pub workspace_namespace: &'a str,
+    pub workspace_memory: String,
+    /// "Prove the tier": the scaletest Jobs in the order they run (jobs of
+    /// one phase run together), each phase with its wait timeout.
+    pub scaletest_phases: Vec<Phase>,
     /// The psql pod's `kubectl run --overrides` (JSON).
     pub setup_pod_overrides: String,
     /// Coder's database URL secret, and the exporters' password secret.
@@ -39,6 +53,31 @@ pub struct ProvisionersView<'a> {
     pub group: &'a Provisioners,
     pub values: String,
     pub key_store: Stored<'a>,
+}
+
+#[derive(Serialize)]
+pub struct EnvSecret<'a> {
+    pub secret: &'a str,
+    pub entries: Vec<EnvEntry<'a>>,
+}
+
+/// Key `key` of the secret holds the value of `coder.env`'s `env`.
+#[derive(Serialize)]
+pub struct EnvEntry<'a> {
+    pub key: &'a str,
+    pub env: &'a str,
+}
+
+#[derive(Serialize, Default)]
+pub struct Label<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Phase {
+    pub jobs: Vec<&'static str>,
+    pub timeout: &'static str,
 }
 
 /// A secret the README's commands create from stdin: a Kubernetes secret,
@@ -70,6 +109,7 @@ pub struct Paths {
 impl<'a> ReadmeView<'a> {
     pub fn from(p: &'a Plan) -> ReadmeView<'a> {
         let cr = &p.credentials;
+        let ws = p.pool(Role::Workspace);
         ReadmeView {
             paths: Paths {
                 terraform: paths::terraform_dir(p.cloud),
@@ -100,6 +140,12 @@ impl<'a> ReadmeView<'a> {
                     key_store: stored(p, &g.namespace, &g.key_secret),
                 })
                 .collect(),
+            env_secrets: env_secrets(p),
+            workspace_pool: ws,
+            workspace_label: ws.labels.iter().next().map(|(key, value)| Label { key, value }).unwrap_or_default(),
+            workspace_namespace: p.workspaces.first().map_or("", |w| w.namespace.as_str()),
+            workspace_memory: mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib)),
+            scaletest_phases: scaletest_phases(p),
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
@@ -131,6 +177,31 @@ fn steps(p: &Plan) -> Vec<&'static str> {
         steps.push("observability");
     }
     steps
+}
+
+/// `coder.env`'s secret references, grouped by secret (one `kubectl create
+/// secret` each).
+fn env_secrets(p: &Plan) -> Vec<EnvSecret<'_>> {
+    let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
+    for (env, v) in &p.overrides.coderd_env {
+        if let EnvValue::SecretRef { secret, key } = v {
+            by_secret.entry(secret.as_str()).or_default().push(EnvEntry { key: key.as_str(), env: env.as_str() });
+        }
+    }
+    by_secret.into_iter().map(|(secret, entries)| EnvSecret { secret, entries }).collect()
+}
+
+/// Create the workspaces; then traffic and dashboard load together (the
+/// judge reads their peak); then, with Prometheus to ask, the judge.
+fn scaletest_phases(p: &Plan) -> Vec<Phase> {
+    let mut phases = vec![
+        Phase { jobs: vec!["create-workspaces"], timeout: "6h" },
+        Phase { jobs: vec!["workspace-traffic", "dashboard"], timeout: "1h" },
+    ];
+    if p.verify.prometheus_url.is_some() {
+        phases.push(Phase { jobs: vec!["judge"], timeout: "10m" });
+    }
+    phases
 }
 
 /// `secret` in `namespace`, with the remote key of the ExternalSecret that
