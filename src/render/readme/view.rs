@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::super::{k8s, paths};
 use crate::plan::entry::Certificate;
-use crate::plan::{Plan, Pool, Provisioners, Role, SecretRef, mib};
+use crate::plan::{Plan, Pool, Provisioners, Role, SecretRef, Workspaces, mib};
 use crate::spec::EnvValue;
 
 #[derive(Serialize)]
@@ -18,6 +18,13 @@ pub struct ReadmeView<'a> {
     pub paths: Paths,
     /// The steps of "Apply" in order, each `templates/readme/apply/<step>.md.j2`.
     pub steps: Vec<&'static str>,
+    /// The Sizing table's rows: each pool with its memory amounts spelled.
+    pub pools: Vec<PoolRow<'a>>,
+    /// coderd's requests, the workspace groups and the database's memory,
+    /// spelled.
+    pub coderd_requests: String,
+    pub workspaces: Vec<WorkspacesView<'a>>,
+    pub database_memory: String,
     /// The entry's cert-manager Certificates, with their files.
     pub certificates: Vec<CertificateView<'a>>,
     /// The provisioner groups, with their values files and key secrets.
@@ -40,6 +47,27 @@ pub struct ReadmeView<'a> {
     pub exporter_secret: Option<Stored<'a>>,
 }
 
+/// `mib()` spells memory as the plan text does (`1536Mi`, `2Gi`); GiB
+/// amounts as Rust prints an `f64` (`32`, `7.5`).
+#[derive(Serialize)]
+pub struct PoolRow<'a> {
+    #[serde(flatten)]
+    pub pool: &'a Pool,
+    pub memory: String,
+    pub allocatable_memory: String,
+    pub daemonsets_memory: String,
+    pub headroom_memory: String,
+    pub requested_per_pod_memory: String,
+}
+
+#[derive(Serialize)]
+pub struct WorkspacesView<'a> {
+    #[serde(flatten)]
+    pub group: &'a Workspaces,
+    pub quota_memory: String,
+    pub default_request_described: String,
+}
+
 #[derive(Serialize)]
 pub struct CertificateView<'a> {
     #[serde(flatten)]
@@ -52,6 +80,8 @@ pub struct ProvisionersView<'a> {
     #[serde(flatten)]
     pub group: &'a Provisioners,
     pub values: String,
+    /// What each replica requests, spelled (`250m CPU / 464Mi`).
+    pub requests: String,
     pub key_store: Stored<'a>,
 }
 
@@ -125,6 +155,29 @@ impl<'a> ReadmeView<'a> {
                 gitops_argocd: paths::GITOPS_ARGOCD,
             },
             steps: steps(p),
+            pools: p
+                .pools
+                .iter()
+                .map(|pool| PoolRow {
+                    pool,
+                    memory: pool.memory_gib.to_string(),
+                    allocatable_memory: mib(pool.allocatable.memory_mib),
+                    daemonsets_memory: mib(pool.daemonsets.memory_mib),
+                    headroom_memory: mib(pool.headroom.memory_mib),
+                    requested_per_pod_memory: mib(pool.requested_per_pod.memory_mib),
+                })
+                .collect(),
+            coderd_requests: p.coderd.resources.requests.described(),
+            workspaces: p
+                .workspaces
+                .iter()
+                .map(|w| WorkspacesView {
+                    group: w,
+                    quota_memory: mib(w.quota.requests_memory_mib),
+                    default_request_described: w.default_request.described(),
+                })
+                .collect(),
+            database_memory: p.database.memory_gib.to_string(),
             certificates: p
                 .entry
                 .certificates
@@ -137,6 +190,7 @@ impl<'a> ReadmeView<'a> {
                 .map(|g| ProvisionersView {
                     group: g,
                     values: paths::provisioner_values(&g.namespace),
+                    requests: g.resources.requests.described(),
                     key_store: stored(p, &g.namespace, &g.key_secret),
                 })
                 .collect(),
