@@ -110,6 +110,23 @@ mod tests {
         }
     }
 
+    /// The templates picked by name at render time: every cloud has its
+    /// prose, both controllers their section.
+    #[test]
+    fn every_template_picked_by_name_exists() {
+        let env = crate::render::template::environment().unwrap();
+        let mut names: Vec<String> = Vec::new();
+        for cloud in ["gcp", "aws", "azure"] {
+            for part in ["preflight", "tier_changes", "infra_note", "database", "_secret_manager"] {
+                names.push(format!("readme/{cloud}/{part}.md"));
+            }
+        }
+        names.extend(["flux", "argocd"].map(|c| format!("readme/gitops_{c}.md")));
+        for name in names {
+            env.get_template(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
     /// The plan's `needs_prefix_delegation` puts VPC CNI prefix delegation
     /// into Preflight and the infrastructure step, and only then.
     #[test]

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::super::{k8s, paths};
 use crate::plan::entry::Certificate;
 use crate::plan::{Plan, Pool, Provisioners, Role, SecretRef, Workspaces, mib};
+use crate::render::{k8s, paths};
 use crate::spec::EnvValue;
 
 #[derive(Serialize)]
