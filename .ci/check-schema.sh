@@ -2,7 +2,8 @@
 # The committed JSON Schema (schema/coder-gen.schema.json, which `cargo test`
 # proved equal to `coder-gen schema`) checked by a real JSON Schema validator,
 # check-jsonschema (pinned, in .ci/.venv-schema):
-#   - every example spec is valid;
+#   - every example spec is valid (examples/ and the override examples in
+#     overlays/);
 #   - every tests/data/schema/bad-*.yaml is invalid, for the reasons it names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ fi
 schema=schema/coder-gen.schema.json
 
 echo "-- check-jsonschema $CHECK_JSONSCHEMA_VERSION: every example is valid"
-"$venv/bin/check-jsonschema" --schemafile "$schema" examples/*.yaml
+"$venv/bin/check-jsonschema" --schemafile "$schema" examples/*.yaml overlays/*.yaml
 
 echo "-- every tests/data/schema/bad-*.yaml is refused"
 fail=0

@@ -11,6 +11,8 @@
 # The variants are rendered with target/debug/coder-gen, the binary `cargo
 # test` built (no second build: `cargo build` would recompile crates whose
 # features differ without dev-dependencies); .ci/run runs cargo test first.
+# With CARGO_TARGET_DIR set, the binary is looked for there; CODER_GEN_BIN
+# names it outright.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/lib.sh
@@ -20,7 +22,7 @@ AWS_PROVIDER_VERSION=5.100.0
 
 need_cmd terraform "install Terraform >= 1.11; fmt, validate and checkov need it" || exit 0
 need_cmd python3 "install Python 3 for checkov" || exit 0
-bin=${CODER_GEN_BIN:-target/debug/coder-gen}
+bin=${CODER_GEN_BIN:-${CARGO_TARGET_DIR:-target}/debug/coder-gen}
 if [ ! -x "$bin" ]; then
   echo "FAIL: $bin is missing: run \`cargo test\` first (.ci/run does), or set CODER_GEN_BIN" >&2
   exit 1

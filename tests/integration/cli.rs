@@ -2,7 +2,7 @@
 //! the plan JSON document. (The whole message of every kind of bad spec is
 //! snapshotted in `catalogue.rs`.)
 
-use crate::util::{Deployment, Run, SpecBuilder, examples};
+use crate::util::{Deployment, MINIMAL, Run, SpecBuilder, examples};
 
 fn plan_json(spec: &SpecBuilder) -> serde_json::Value {
     let d = Deployment::new(&spec.build());
@@ -176,12 +176,11 @@ fn plan_json_pools_carry_the_capacity_model() {
 /// value are refused with exit 2 and nothing written.
 #[test]
 fn override_files_are_rendered_checked_and_refused() {
-    let minimal = SpecBuilder::new().build();
-    let d = Deployment::new(&format!("{minimal}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n"));
+    let d = Deployment::new(&format!("{MINIMAL}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n"));
     let values = d.dir().join("coder.yaml");
     std::fs::write(&values, "coder:\n  image:\n    pullSecrets:\n      - name: regcred\n").unwrap();
     d.render();
-    d.run("check").assert().code(0);
+    d.check_ok();
     std::fs::write(&values, "coder:\n  image:\n    pullSecrets:\n      - name: other\n").unwrap();
     d.run("check").assert().code(1).stdout_has("-      - name: regcred").stdout_has("+      - name: other");
 
@@ -192,7 +191,7 @@ fn override_files_are_rendered_checked_and_refused() {
 
     std::fs::write(d.dir().join("p.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: nope\n").unwrap();
     let d2 = Deployment { tmp: crate::util::tempdir(), spec: d.dir().join("spec2.yaml"), out: new.clone() };
-    std::fs::write(&d2.spec, format!("{minimal}overrides:\n  kustomize:\n    coder:\n      patches: [p.yaml]\n")).unwrap();
+    std::fs::write(&d2.spec, format!("{MINIMAL}overrides:\n  kustomize:\n    coder:\n      patches: [p.yaml]\n")).unwrap();
     d2.run("render").assert().code(2).stderr_has("spec2.yaml:9:17: overrides.kustomize.coder: patch p.yaml matches nothing");
     assert!(!new.exists());
 }
@@ -201,9 +200,8 @@ fn override_files_are_rendered_checked_and_refused() {
 /// theirs by SIZING.md and `explain`, not passed off as the plan's.
 #[test]
 fn intended_overrides_are_attributed_to_the_user() {
-    let minimal = SpecBuilder::new().build();
     let d = Deployment::new(&format!(
-        "{minimal}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n      intended: [coder.replicaCount]\n"
+        "{MINIMAL}overrides:\n  helm:\n    coder:\n      values: coder.yaml\n      intended: [coder.replicaCount]\n"
     ));
     std::fs::write(d.dir().join("coder.yaml"), "coder:\n  replicaCount: 3\n").unwrap();
     d.render();

@@ -1,5 +1,7 @@
 //! Golden trees: every `examples/<name>.yaml` renders to exactly
-//! `golden/<name>/` (extra or missing files fail). `UPDATE_GOLDEN=1 cargo
+//! `golden/<name>/`, every `overlays/<name>.yaml` to `golden/overlays-<name>/`
+//! (`overlays/overlays.yaml`: `golden/overlays/`; see `util::golden_name`);
+//! extra or missing files fail. `UPDATE_GOLDEN=1 cargo
 //! test` rewrites them; review that diff in git like any other change.
 //!
 //! Golden files prove stability, not correctness: `.ci/run` checks the same
@@ -7,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::util::{Deployment, Run, examples, read_tree, repo_root};
+use crate::util::{Deployment, Run, examples, golden_name, read_tree, repo_root, warnings_of};
 
 #[test]
 fn examples_match_golden_trees() {
@@ -16,7 +18,7 @@ fn examples_match_golden_trees() {
     let specs = examples();
     assert!(specs.len() >= 9, "examples/ should cover every tier x cloud");
     for spec in specs {
-        let name = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        let name = golden_name(&spec);
         // Rendered through a relative path from the spec's own directory,
         // under a locale and time zone that would show if either leaked in.
         let d = Deployment::of(&spec);
@@ -28,7 +30,7 @@ fn examples_match_golden_trees() {
             .env("LC_ALL", "tr_TR.UTF-8")
             .env("TZ", "Pacific/Chatham")
             .assert()
-            .success();
+            .rendered(&warnings_of(&spec), &d.out);
         let actual = d.tree();
         let golden_dir = repo_root().join("golden").join(&name);
         if update {
@@ -62,16 +64,16 @@ fn examples_match_golden_trees() {
     assert!(failures.is_empty(), "golden mismatch (rerun with UPDATE_GOLDEN=1 and review the diff):\n{}", failures.join("\n"));
 }
 
-/// Golden directories without an example are stale.
+/// Golden directories without an example are stale; two examples may not
+/// share one.
 #[test]
 fn no_orphan_golden_trees() {
-    let names: BTreeSet<String> = examples().iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
-    let dir = repo_root().join("golden");
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries {
-            let n = e.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(names.contains(&n), "golden/{n} has no examples/{n}.yaml");
-        }
+    let specs = examples();
+    let names: BTreeSet<String> = specs.iter().map(|p| golden_name(p)).collect();
+    assert_eq!(names.len(), specs.len(), "two examples share a golden directory: {specs:?}");
+    for e in std::fs::read_dir(repo_root().join("golden")).unwrap() {
+        let n = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(names.contains(&n), "golden/{n} has no example (examples/{n}.yaml or overlays/*.yaml)");
     }
 }
 
@@ -82,7 +84,7 @@ fn no_orphan_golden_trees() {
 #[test]
 fn the_in_process_pipeline_renders_the_golden_trees() {
     for spec in examples() {
-        let name = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        let name = golden_name(&spec);
         let mut golden = read_tree(&repo_root().join("golden").join(&name));
         golden.remove(".coder-gen/manifest.json").expect("golden manifest");
         // The whole path: override files are read relative to it; the tree

@@ -99,7 +99,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{MINIMAL, coder_gen, read_tree, spec_in};
+use crate::util::{Deployment, MINIMAL, Run, read_tree, spec_in};
 
 /// Peak memory any run may reach, whatever the input.
 const MAX_RSS_KIB: u64 = 100 * 1024;
@@ -107,7 +107,9 @@ const MAX_RSS_KIB: u64 = 100 * 1024;
 /// GiB takes.
 const AT_ONCE: Duration = Duration::from_secs(3);
 
-struct Run {
+/// A run watched by [`run_measured`] (the one harness for CLI runs is
+/// `util::Run`; this one adds the peak memory and the time taken).
+struct Measured {
     code: i32,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -116,7 +118,7 @@ struct Run {
     elapsed: Duration,
 }
 
-impl Run {
+impl Measured {
     fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
@@ -132,11 +134,11 @@ impl Run {
 /// it exits. An unbounded read of a GiB grows for seconds, so it cannot slip
 /// between two polls; a run too short to be seen at all cannot have read
 /// much either (and `elapsed` is checked as well).
-fn run_measured<S: AsRef<OsStr>>(args: &[S], cwd: &Path) -> Run {
+fn run_measured<S: AsRef<OsStr>>(args: &[S], cwd: &Path) -> Measured {
     run_program(OsStr::new(env!("CARGO_BIN_EXE_coder-gen")), args, cwd)
 }
 
-fn run_program<S: AsRef<OsStr>>(program: &OsStr, args: &[S], cwd: &Path) -> Run {
+fn run_program<S: AsRef<OsStr>>(program: &OsStr, args: &[S], cwd: &Path) -> Measured {
     let start = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -179,7 +181,7 @@ fn run_program<S: AsRef<OsStr>>(program: &OsStr, args: &[S], cwd: &Path) -> Run 
         std::thread::sleep(Duration::from_millis(1));
     };
     let elapsed = start.elapsed();
-    Run { code: status.code().unwrap_or(-1), stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap(), peak_kib, elapsed }
+    Measured { code: status.code().unwrap_or(-1), stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap(), peak_kib, elapsed }
 }
 
 /// Bytes that could drive a terminal: C0 controls but newline, DEL, C1
@@ -208,11 +210,11 @@ fn sparse(path: &Path, len: u64) {
     f.set_len(len).unwrap();
 }
 
-fn render_minimal(tmp: &Path) -> (PathBuf, PathBuf) {
-    let spec = spec_in(tmp, "spec.yaml", MINIMAL);
-    let out = tmp.join("out");
-    coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    (spec, out)
+/// The minimal spec, rendered into its `out/`.
+fn render_minimal() -> Deployment {
+    let d = Deployment::minimal();
+    d.render();
+    d
 }
 
 #[test]
@@ -242,7 +244,7 @@ fn spec_reads_are_bounded_and_special_files_refused_at_once() {
     let at = tmp.path().join("at.yaml");
     std::fs::write(&at, format!("{MINIMAL}#{}\n", "x".repeat(coder_gen::spec::MAX_SPEC_BYTES - MINIMAL.len() - 2))).unwrap();
     assert_eq!(std::fs::metadata(&at).unwrap().len(), coder_gen::spec::MAX_SPEC_BYTES as u64);
-    coder_gen().arg("plan").arg(&at).assert().success();
+    Run::new(["plan"]).arg(&at).assert().success().stdout_has("Warnings\n");
     // A link to a spec is followed; a link to a FIFO is refused like the FIFO.
     let link = tmp.path().join("link.yaml");
     std::os::unix::fs::symlink(&fifo, &link).unwrap();
@@ -282,8 +284,7 @@ fn hostile_names() -> Vec<OsString> {
 #[test]
 fn hostile_spec_file_names_never_change_a_generated_file() {
     let tmp = crate::util::tempdir();
-    let (_, plain_out) = render_minimal(tmp.path());
-    let plain = read_tree(&plain_out);
+    let plain = read_tree(&render_minimal().out);
     // What each file of the plain tree parses to, computed once for all names.
     let plain_docs: std::collections::BTreeMap<&String, serde_json::Value> = plain
         .iter()
@@ -373,8 +374,7 @@ fn no_raw_control_character_from_the_input_reaches_the_terminal() {
     for (what, text) in control_specs() {
         let spec = spec_in(tmp.path(), "spec.yaml", &text);
         for args in [vec!["plan"], vec!["plan", "--format", "json"]] {
-            let out = coder_gen().args(&args).arg(&spec).output().unwrap();
-            assert_eq!(out.status.code(), Some(2), "{what}");
+            let out = Run::new(&args).arg(&spec).assert().code(2).output;
             for stream in [&out.stdout, &out.stderr] {
                 assert!(raw_controls(stream).is_empty(), "{what}: {:?}\n{}", raw_controls(stream), String::from_utf8_lossy(stream));
             }
@@ -382,24 +382,24 @@ fn no_raw_control_character_from_the_input_reaches_the_terminal() {
     }
     // A hand-edited generated file's escape sequences, in `diff` with colour
     // forced: coder-gen's own colours stay, the file's are shown escaped.
-    let (spec, out) = render_minimal(tmp.path());
-    let values = out.join("helm/coder/values.yaml");
+    let d = render_minimal();
+    let values = d.out.join("helm/coder/values.yaml");
     let mut text = std::fs::read_to_string(&values).unwrap();
     text.push_str("# \u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\n");
     std::fs::write(&values, text).unwrap();
-    let diff = coder_gen().env("CLICOLOR_FORCE", "1").env_remove("NO_COLOR").arg("diff").arg(&spec).arg("-o").arg(&out).output().unwrap();
-    let stdout = String::from_utf8_lossy(&diff.stdout);
+    let diff = d.run("diff").color_forced().assert().stderr_is(&diff_of_a_hand_edit("helm/coder/values.yaml")).success();
+    assert!(raw_controls(&diff.output.stderr).is_empty());
+    let stdout = diff.stdout();
     assert!(stdout.contains("\u{1b}[") && stdout.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}31m"), "{stdout}");
     assert!(!stdout.contains("\u{1b}]") && !stdout.contains('\u{7}') && !stdout.contains("\u{1b}[2J") && !stdout.contains('\u{9b}'));
 }
 
 #[test]
 fn a_huge_manifest_is_refused_in_bounded_memory() {
-    let tmp = crate::util::tempdir();
-    let (spec, out) = render_minimal(tmp.path());
-    sparse(&out.join(".coder-gen/manifest.json"), 1 << 30);
+    let d = render_minimal();
+    sparse(&d.out.join(".coder-gen/manifest.json"), 1 << 30);
     for cmd in ["check", "diff", "render"] {
-        let run = run_measured(&[OsStr::new(cmd), spec.as_os_str(), OsStr::new("-o"), out.as_os_str()], tmp.path());
+        let run = run_measured(&[OsStr::new(cmd), d.spec.as_os_str(), OsStr::new("-o"), d.out.as_os_str()], d.dir());
         run.assert_bounded(cmd);
         assert_eq!(run.code, 2, "{cmd}: {}", run.stderr());
         assert!(run.stderr().contains("it is 1073741824 bytes; a manifest is at most 1048576 bytes"), "{cmd}: {}", run.stderr());
@@ -408,12 +408,11 @@ fn a_huge_manifest_is_refused_in_bounded_memory() {
 
 #[test]
 fn a_huge_owned_file_is_compared_in_bounded_memory_and_named_as_hand_edited() {
-    let tmp = crate::util::tempdir();
-    let (spec, out) = render_minimal(tmp.path());
-    let values = out.join("helm/coder/values.yaml");
+    let d = render_minimal();
+    let values = d.out.join("helm/coder/values.yaml");
     sparse(&values, 1 << 30);
-    let args = |cmd: &str| vec![OsString::from(cmd), spec.clone().into(), "-o".into(), out.clone().into()];
-    let check = run_measured(&args("check"), tmp.path());
+    let args = |cmd: &str| vec![OsString::from(cmd), d.spec.clone().into(), "-o".into(), d.out.clone().into()];
+    let check = run_measured(&args("check"), d.dir());
     assert_eq!(check.code, 1, "{}", check.stderr());
     let stdout = String::from_utf8_lossy(&check.stdout);
     assert!(
@@ -422,60 +421,66 @@ fn a_huge_owned_file_is_compared_in_bounded_memory_and_named_as_hand_edited() {
     );
     assert!(check.stderr().contains(coder_gen::output::EDITED_BY_HAND) && check.stderr().contains("    helm/coder/values.yaml\n"));
     check.assert_bounded("check");
-    let diff = run_measured(&args("diff"), tmp.path());
+    let diff = run_measured(&args("diff"), d.dir());
     assert_eq!(diff.code, 0, "{}", diff.stderr());
     assert!(diff.stderr().contains(coder_gen::output::EDITED_BY_HAND));
     diff.assert_bounded("diff");
-    let render = run_measured(&args("render"), tmp.path());
+    let render = run_measured(&args("render"), d.dir());
     assert_eq!(render.code, 2);
     assert!(render.stderr().contains(coder_gen::output::EDITED_BY_HAND) && render.stderr().contains("    helm/coder/values.yaml\n"));
     render.assert_bounded("render");
     let mut forced = args("render");
     forced.push("--force".into());
-    let run = run_measured(&forced, tmp.path());
+    let run = run_measured(&forced, d.dir());
     assert_eq!(run.code, 0, "{}", run.stderr());
+    let overwrote = "warning: --force: overwrote or deleted helm/coder/values.yaml, which coder-gen did not write as it was\n";
+    assert!(run.stderr().starts_with(&format!("{overwrote}{}wrote ", d.warnings())), "{}", run.stderr());
     run.assert_bounded("render --force");
     assert!(std::fs::metadata(&values).unwrap().len() < 1 << 20);
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    d.check_ok();
+}
+
+/// What `diff` says on stderr about one generated file edited by hand.
+fn diff_of_a_hand_edit(path: &str) -> String {
+    format!(
+        "1 file(s) would change, but `coder-gen render` refuses to without --force:\n  {}\n    {path}\n",
+        coder_gen::output::EDITED_BY_HAND
+    )
 }
 
 #[test]
 fn check_diff_and_render_name_a_hand_edited_file_in_the_same_words() {
-    let tmp = crate::util::tempdir();
-    let (spec, out) = render_minimal(tmp.path());
-    let values = out.join("helm/coder/values.yaml");
+    let d = render_minimal();
+    let values = d.out.join("helm/coder/values.yaml");
     let mut text = std::fs::read_to_string(&values).unwrap();
     text.push_str("# my edit\n");
     std::fs::write(&values, text).unwrap();
     let words = format!("{}\n    helm/coder/values.yaml\n", coder_gen::output::EDITED_BY_HAND);
-    let check = coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
-    let err = String::from_utf8_lossy(&check.get_output().stderr).into_owned();
-    assert!(err.contains(&words) && err.contains("refuses to overwrite them") && !err.contains("= help: run `coder-gen render"), "{err}");
-    let diff = coder_gen().arg("diff").arg(&spec).arg("-o").arg(&out).assert().code(0);
-    assert!(String::from_utf8_lossy(&diff.get_output().stderr).contains(&words));
-    let render = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().code(2);
-    assert!(String::from_utf8_lossy(&render.get_output().stderr).contains(&words));
+    d.run("check")
+        .assert()
+        .code(1)
+        .stderr_has(&words)
+        .stderr_has("refuses to overwrite them")
+        .stderr_lacks("= help: run `coder-gen render");
+    d.run("diff").assert().stderr_is(&diff_of_a_hand_edit("helm/coder/values.yaml")).stderr_has(&words).success();
+    d.run("render").assert().code(2).stderr_has(&words);
     // Ordinary drift (the spec changed) still says to render.
-    let (spec2, out2) = (spec_in(tmp.path(), "spec2.yaml", &MINIMAL.replace("1800", "1700")), tmp.path().join("out"));
-    let check = coder_gen().arg("check").arg(&spec2).arg("-o").arg(&out2).assert().code(1);
-    let err = String::from_utf8_lossy(&check.get_output().stderr).into_owned();
-    assert!(err.contains(&words), "{err}");
+    let spec2 = spec_in(d.dir(), "spec2.yaml", &MINIMAL.replace("1800", "1700"));
+    let check2 = || Run::new(["check"]).arg(&spec2).arg("-o").arg(&d.out).assert().code(1);
+    check2().stderr_has(&words);
     std::fs::remove_file(&values).unwrap();
-    let check = coder_gen().arg("check").arg(&spec2).arg("-o").arg(&out2).assert().code(1);
-    let err = String::from_utf8_lossy(&check.get_output().stderr).into_owned();
-    assert!(!err.contains("edited by hand") && err.contains("= help: run `coder-gen render"), "{err}");
+    check2().stderr_lacks("edited by hand").stderr_has("= help: run `coder-gen render");
 }
 
 #[test]
 fn comments_and_formatting_of_the_spec_do_not_drift_check() {
-    let tmp = crate::util::tempdir();
-    let (spec, out) = render_minimal(tmp.path());
+    let d = render_minimal();
     let reformatted = "# Acme's Coder\naccess_url: \"https://coder.acme.com\"   # public URL\n\ncloud: aws\nname: 'acme'\nregion: us-east-1\nusers: 1800\ntier: auto\n";
-    std::fs::write(&spec, reformatted).unwrap();
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(0);
+    d.edit(reformatted);
+    d.check_ok();
     // A changed value is drift, even where no file but the manifest changes.
-    std::fs::write(&spec, reformatted.replace("1800", "1700")).unwrap();
-    coder_gen().arg("check").arg(&spec).arg("-o").arg(&out).assert().code(1);
+    d.edit(&reformatted.replace("1800", "1700"));
+    d.run("check").assert().code(1).stderr_has("drift: ");
 }
 
 #[test]
@@ -483,20 +488,16 @@ fn stdout_write_errors_fail_and_a_closed_pipe_exits_quietly() {
     let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
     if Path::new("/dev/full").exists() {
-        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("plan").arg(&spec).stdout(full).output().unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("error: cannot write to stdout"), "{}", String::from_utf8_lossy(&out.stderr));
-        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).arg("--help").stdout(full).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "--help > /dev/full");
+        let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        Run::new(["plan"]).arg(&spec).stdout_to(full()).assert().code(2).stderr_has("error: cannot write to stdout");
+        // `--help > /dev/full`
+        Run::new(["--help"]).stdout_to(full()).assert().code(2);
     }
     for args in [vec!["plan"], vec!["plan", "--format", "json"]] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_coder-gen")).args(&args).arg(&spec).stdout(writer).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Quietly: exit 0 and nothing on stderr.
+        Run::new(&args).arg(&spec).stdout_to(writer).assert().success();
     }
 }
 
@@ -569,9 +570,8 @@ fn invalid_fixtures_are_refused_with_bounded_escaped_errors() {
     let fixtures = crate::util::yaml_files(&crate::util::repo_root().join("tests/inputs/invalid"));
     assert!(fixtures.len() >= 13);
     for spec in fixtures {
-        let out = coder_gen().arg("plan").arg(&spec).output().unwrap();
+        let out = Run::new(["plan"]).arg(&spec).assert().code(2).output;
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{spec:?}");
         assert!(out.stdout.is_empty() && err.starts_with("error: ") && err.contains("= help: "), "{spec:?}: {err}");
         assert!(err.len() < 16 * 1024 && raw_controls(&out.stderr).is_empty(), "{spec:?}: {err}");
         assert!(!err.contains("Option") && !err.contains("from_str"), "{spec:?}: {err}");

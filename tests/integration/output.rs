@@ -11,7 +11,7 @@ use coder_gen::output::{self, FileChange, MANIFEST_PATH, OutputError, OutputMeta
 use coder_gen::tree::Tree;
 use sha2::{Digest, Sha256};
 
-use crate::util::{Deployment, Run, SpecBuilder, read_tree, spec_in};
+use crate::util::{Deployment, MINIMAL, Run, SpecBuilder, read_tree, spec_in};
 
 fn meta() -> OutputMeta {
     OutputMeta { generator_version: "0.0.0-test".into(), spec_file: "spec.yaml".into(), spec_digest: "d".repeat(64) }
@@ -86,7 +86,7 @@ fn manifest_lists_every_generated_file_with_its_sha256() {
     assert_eq!(m["generator_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(m["spec_file"], "spec.yaml");
     // The digest of the parsed spec (its canonical form), not of its text.
-    assert_eq!(m["spec_digest"], coder_gen::spec_from_str("spec.yaml", &SpecBuilder::new().build()).unwrap().digest);
+    assert_eq!(m["spec_digest"], coder_gen::spec_from_str("spec.yaml", MINIMAL).unwrap().digest);
     let listed: BTreeMap<String, String> =
         m["files"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
     // Every file on disk but the manifest itself, with its real hash.
@@ -104,7 +104,7 @@ fn manifest_lists_every_generated_file_with_its_sha256() {
 
 #[test]
 fn generated_files_are_lf_with_one_trailing_newline_and_a_versionless_header() {
-    let d = Deployment::named("acme-prod.yaml", &SpecBuilder::new().build());
+    let d = Deployment::named("acme-prod.yaml", MINIMAL);
     d.render();
     for (path, bytes) in read_tree(&d.out) {
         let text = String::from_utf8(bytes).unwrap();
@@ -139,7 +139,7 @@ fn rendering_again_is_byte_identical_and_rewrites_nothing() {
     assert_eq!(before.keys().map(|p| stamp(p)).collect::<Vec<_>>(), stamps, "unchanged files were rewritten");
     // A second directory from the same spec is byte-identical too.
     let other = d.dir().join("other");
-    d.run_into("render", &other).assert().success();
+    d.render_into(&other);
     assert_eq!(read_tree(&other), before);
 }
 
@@ -199,7 +199,7 @@ fn a_namespace_removed_from_the_spec_leaves_no_file_behind() {
     assert_eq!(mentions(&d.out), Vec::<String>::new());
     // Whatever the renderers emit per namespace, no path of prov-b remains on disk.
     assert!(walkdir::WalkDir::new(&d.out).into_iter().all(|e| !e.unwrap().path().to_string_lossy().contains("prov-b")));
-    d.run("check").assert().code(0);
+    d.check_ok();
 }
 
 #[test]
@@ -288,14 +288,14 @@ fn a_non_empty_directory_without_manifest_is_refused_unless_forced() {
     assert!(err.contains("not empty") && err.contains("manifest") && err.contains("--force"), "{err}");
     assert_eq!(read_tree(&d.out).into_keys().collect::<Vec<_>>(), ["notes.md"]);
     d.run("check").assert().code(2);
-    d.run("render").arg("--force").assert().success();
+    d.run("render").arg("--force").assert().rendered(&d.warnings(), &d.out);
     assert_eq!(fs::read(d.out.join("notes.md")).unwrap(), b"mine\n");
     assert!(d.out.join(MANIFEST_PATH).is_file() && d.out.join("README.md").is_file());
     assert!(manifest(&d.out)["files"].get("notes.md").is_none());
     // An existing empty directory needs no --force.
     let empty = d.dir().join("empty");
     fs::create_dir(&empty).unwrap();
-    d.run_into("render", &empty).assert().success();
+    d.render_into(&empty);
 }
 
 #[test]
@@ -313,8 +313,8 @@ fn a_hand_edited_generated_file_is_refused_unless_forced() {
     // check and diff see it as drift, not as an error.
     let a = d.run("check").assert().code(1);
     assert!(a.stdout().contains("-my note"), "{}", a.stdout());
-    let a = d.run("render").arg("--force").assert().success();
-    assert!(a.stderr().contains("--force: overwrote or deleted README.md"), "{}", a.stderr());
+    let forced = "warning: --force: overwrote or deleted README.md, which coder-gen did not write as it was\n";
+    d.run("render").arg("--force").assert().rendered(&format!("{forced}{}", d.warnings()), &d.out);
     assert_eq!(fs::read(d.out.join("README.md")).unwrap(), pristine);
 }
 
@@ -454,9 +454,9 @@ fn an_output_directory_reached_through_a_link_or_dot_works() {
     write(&tree(&[("a.yaml", "a")]), &link).unwrap();
     assert!(real.join("a.yaml").is_file() && link.is_symlink());
     fs::write(real.join("mine.txt"), "mine\n").unwrap();
-    d.run_into("render", Path::new(".")).in_dir(&real).assert().success();
-    d.run_into("check", Path::new(".")).in_dir(&real).assert().code(0);
-    d.run_into("check", Path::new("../link")).in_dir(&real).assert().code(0);
+    d.run_into("render", Path::new(".")).in_dir(&real).assert().rendered(&d.warnings(), Path::new("."));
+    d.run_into("check", Path::new(".")).in_dir(&real).assert().up_to_date(Path::new("."), &d.spec);
+    d.run_into("check", Path::new("../link")).in_dir(&real).assert().up_to_date(Path::new("../link"), &d.spec);
     // a.yaml was owned and is no longer generated; mine.txt never was ours.
     assert!(real.join("README.md").is_file() && !real.join("a.yaml").exists());
     assert_eq!(fs::read(real.join("mine.txt")).unwrap(), b"mine\n");
@@ -554,7 +554,7 @@ fn an_injected_failure_through_the_cli_exits_2_and_changes_nothing() {
         d.run_into("render", &nested).env("CODER_GEN_TEST_FAIL_AFTER_WRITES", n.to_string()).assert().code(2);
         assert!(!d.dir().join("deploy").exists(), "after {n} writes");
     }
-    d.run_into("render", &nested).assert().success();
+    d.render_into(&nested);
     assert!(nested.join(MANIFEST_PATH).is_file());
     d.render();
     let before = read_tree(&d.out);
@@ -632,9 +632,14 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
         // a hand edit or a collision here).
         if run_check {
             d.edit(&old_spec);
-            let err = d.render().stderr();
-            assert!(err.contains("note: rolled back") || err.contains("note: removed"), "after {n}: {err}");
-            assert!(err.contains("is up to date"), "after {n}: {err}");
+            // One note naming the staging directory, then what every render says.
+            let a = d.run("render").assert();
+            let err = a.stderr();
+            let note = err.lines().next().unwrap_or_default();
+            assert!(note.starts_with("note: rolled back") || note.starts_with("note: removed"), "after {n}: {err}");
+            assert!(note.contains(left[0].as_str()), "after {n}: {err}");
+            a.rendered(&format!("{note}\n{}", d.warnings()), &d.out);
+            assert!(err.contains(&format!("\n{} is up to date (", d.out.display())), "after {n}: {err}");
         } else {
             let report = output::write_tree(&old_tree, &d.out, &old_meta, &WriteOptions::default()).unwrap();
             assert!(report.is_noop() && report.notes.len() == 1, "after {n}: {report:?}");
@@ -669,7 +674,7 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
     eprintln!("crash points: 0, 1 and {lo} of {lo} staging writes; all {committed} from the journal on");
     d.edit(&new_spec);
     d.render();
-    d.run("check").assert().code(0);
+    d.check_ok();
     assert_eq!(fs::read(d.out.join("mine.txt")).unwrap(), b"mine\n");
 }
 
@@ -760,7 +765,7 @@ fn a_version_bump_alone_changes_only_the_manifest() {
 fn diff_and_check_on_a_missing_directory_show_everything_added() {
     let d = Deployment::minimal();
     let out = d.dir().join("missing/out");
-    let a = d.run_into("diff", &out).assert().code(0);
+    let a = d.run_into("diff", &out).assert().diff_shown();
     let diff = a.stdout();
     assert!(diff.contains("--- /dev/null\n+++ b/README.md\n") && diff.contains("+++ b/.coder-gen/manifest.json"), "{diff}");
     d.run_into("check", &out).assert().code(1).stdout_has("+++ b/README.md").stderr_has("drift");
@@ -775,7 +780,7 @@ fn diff_colour_follows_the_terminal_no_color_and_clicolor_force() {
         for (k, v) in envs {
             run = run.env(k, v);
         }
-        run.assert().code(0).stdout()
+        run.assert().diff_shown().stdout()
     };
     let piped = diff(&[]);
     assert!(piped.contains("+++ b/README.md") && !piped.contains('\x1b'), "piped output has escapes");
@@ -820,8 +825,7 @@ fn diff_is_coloured_on_a_terminal() {
 fn check_exits_0_when_up_to_date_1_on_drift_2_on_error() {
     let d = Deployment::minimal();
     d.render();
-    let a = d.run("check").assert().code(0);
-    assert!(a.stdout().is_empty() && a.stderr().contains("up to date"));
+    d.check_ok();
     fs::remove_file(d.out.join("README.md")).unwrap();
     let a = d.run("check").assert().code(1);
     assert!(a.stdout().contains("--- /dev/null\n+++ b/README.md"), "{}", a.stdout());
@@ -837,12 +841,12 @@ fn check_exits_0_when_up_to_date_1_on_drift_2_on_error() {
 fn reviewer_scenario_render_edit_diff_check_render_check() {
     let d = Deployment::new(&prov(&["prov-a", "prov-b"]).build());
     let run = |cmd: &str| d.run(cmd).assert();
-    run("render").success();
+    d.render();
     fs::write(d.out.join("my-patch.yaml"), "# the user's own\n").unwrap();
-    run("check").code(0);
+    d.check_ok();
 
     d.edit(&prov(&["prov-a", "prov-b"]).users(1900).build());
-    let a = run("diff").code(0);
+    let a = run("diff").diff_shown();
     let diff = a.stdout();
     assert!(diff.lines().any(|l| l.starts_with('-') && l.contains("1800")), "{diff}");
     assert!(diff.lines().any(|l| l.starts_with('+') && l.contains("1900")), "{diff}");
@@ -850,7 +854,7 @@ fn reviewer_scenario_render_edit_diff_check_render_check() {
     let before = read_tree(&d.out);
     let a = run("check").code(1);
     assert_eq!(a.stdout(), diff, "check prints the same diff");
-    run("render").success();
+    d.render();
     // The diff named exactly the files render then changed.
     let after = read_tree(&d.out);
     let really: Vec<String> = before
@@ -870,8 +874,8 @@ fn reviewer_scenario_render_edit_diff_check_render_check() {
         .collect();
     named.sort();
     assert_eq!(named, really);
-    run("check").code(0);
-    run("diff").code(0).stdout_is("");
+    d.check_ok();
+    run("diff").stdout_is("").stderr_is(&format!("no changes: {} is up to date\n", d.out.display())).success();
     assert_eq!(fs::read(d.out.join("my-patch.yaml")).unwrap(), b"# the user's own\n");
 }
 

@@ -2,13 +2,12 @@
 //! `init`, completions, the man page, `--quiet`, `--color`, and messages
 //! that list every problem at once.
 
-use crate::util::{MINIMAL, coder_gen, examples, repo_root, spec_in};
+use crate::util::{Deployment, MINIMAL, Run, SpecBuilder, examples, repo_root, spec_in};
 
 const MODELINE: &str = "# yaml-language-server: $schema=../schema/coder-gen.schema.json";
 
 fn stdout_of(args: &[&str]) -> String {
-    let out = coder_gen().args(args).assert().success();
-    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    Run::new(args).assert().success().stdout()
 }
 
 #[test]
@@ -48,15 +47,16 @@ fn init_writes_a_spec_that_renders_without_edits() {
     for (cloud, region, users) in [("gcp", "us-central1", "500"), ("aws", "eu-west-1", "1800"), ("azure", "westeurope", "3000")] {
         let tmp = crate::util::tempdir();
         let spec = tmp.path().join("spec.yaml");
-        coder_gen()
-            .current_dir(tmp.path())
-            .args(["init", "--users", users, "--cloud", cloud, "--region", region, "--access-url", "https://coder.example.com"])
+        Run::new(["init", "--users", users, "--cloud", cloud, "--region", region, "--access-url", "https://coder.example.com"])
+            .in_dir(tmp.path())
             .assert()
+            .stderr_is("wrote spec.yaml; next: coder-gen render spec.yaml -o out/\n")
             .success();
         let text = std::fs::read_to_string(&spec).unwrap();
         assert!(text.contains(&format!("\ncloud: {cloud}\nregion: {region}\n")), "{text}");
-        coder_gen().arg("render").arg(&spec).arg("-o").arg(tmp.path().join("out")).assert().success();
-        assert!(tmp.path().join("out/.coder-gen/manifest.json").is_file());
+        let d = Deployment::of(&spec);
+        d.render();
+        assert!(d.out.join(".coder-gen/manifest.json").is_file());
     }
 }
 
@@ -65,27 +65,26 @@ fn init_never_overwrites_and_refuses_flags_that_do_not_plan() {
     let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", "mine\n");
     let args = ["--users", "80", "--cloud", "aws", "--region", "us-east-1", "--access-url", "https://coder.example.com"];
-    let out = coder_gen().arg("init").arg(&spec).args(args).assert().code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert_eq!(
-        stderr,
-        format!(
-            "error: {} already exists; init never overwrites a file\n  = help: choose another path, e.g. `coder-gen init new-spec.yaml …`\n",
-            spec.display()
-        )
-    );
+    Run::new(["init"]).arg(&spec).args(args).assert().code(2).stderr_is(&format!(
+        "error: {} already exists; init never overwrites a file\n  = help: choose another path, e.g. `coder-gen init new-spec.yaml …`\n",
+        spec.display()
+    ));
     assert_eq!(std::fs::read_to_string(&spec).unwrap(), "mine\n");
 
     // A region of another cloud: located in the spec it would have written, nothing written.
     let other = tmp.path().join("other.yaml");
     let args = ["--users", "80", "--cloud", "aws", "--region", "us-central1", "--access-url", "https://coder.example.com"];
-    let out = coder_gen().arg("init").arg(&other).args(args).assert().code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = Run::new(["init"]).arg(&other).args(args).assert().code(2).stderr();
     assert!(stderr.starts_with("error: the flags do not make a valid spec; nothing was written\n"), "{stderr}");
     assert!(stderr.contains("region `us-central1` is not an aws region"), "{stderr}");
     assert!(!other.exists());
     // clap refuses what it can check itself.
-    coder_gen().arg("init").arg(&other).args(["--users", "0", "--cloud", "aws", "--region", "x", "--access-url", "y"]).assert().code(2);
+    Run::new(["init"])
+        .arg(&other)
+        .args(["--users", "0", "--cloud", "aws", "--region", "x", "--access-url", "y"])
+        .assert()
+        .code(2)
+        .stderr_has("--users");
     assert!(!other.exists());
 }
 
@@ -97,36 +96,33 @@ fn completions_for_every_shell_and_a_man_page() {
         // Subcommands and global flags are completed.
         assert!(script.contains("render") && script.contains("init") && script.contains("quiet"), "{shell}");
     }
-    coder_gen().args(["completions", "tcsh"]).assert().code(2);
+    Run::new(["completions", "tcsh"]).assert().code(2).stderr_has("tcsh");
     let man = stdout_of(&["man"]);
     assert!(man.starts_with(".ie"), "{}", &man[..40.min(man.len())]);
     assert!(man.contains(".TH coder-gen 1"));
     assert!(man.contains("completions") && man.contains("\\-\\-quiet"));
 }
 
-/// A 3k spec: its plan carries warnings (the seeds contradict themselves).
-const WARNS: &str = "name: acme\nusers: 2500\ncloud: gcp\nregion: us-central1\naccess_url: https://coder.acme.com\n";
-
 #[test]
 fn quiet_keeps_only_errors_and_results() {
-    let tmp = crate::util::tempdir();
-    let spec = spec_in(tmp.path(), "spec.yaml", WARNS);
-    let out = tmp.path().join("out");
-    let loud = coder_gen().arg("render").arg(&spec).arg("-o").arg(&out).assert().success();
-    assert!(String::from_utf8_lossy(&loud.get_output().stderr).contains("warning: "));
-    std::fs::remove_dir_all(&out).unwrap();
-    for args in [vec!["render", "-q"], vec!["--quiet", "render"]] {
-        let quiet = coder_gen().args(&args).arg(&spec).arg("-o").arg(&out).assert().success();
-        assert_eq!(String::from_utf8_lossy(&quiet.get_output().stderr), "", "{args:?}");
+    // A 3k spec: its plan carries warnings (the seeds contradict themselves).
+    let d = Deployment::new(&SpecBuilder::new().users(2500).cloud("gcp").build());
+    let loud = d.render().stderr();
+    for code in ["seed-capacity-mismatch", "provisioner-memory-below-sizing"] {
+        assert!(loud.contains(&format!("warning: {code}: ")), "{loud}");
     }
+    std::fs::remove_dir_all(&d.out).unwrap();
+    // Empty stderr: `success()` requires it.
+    for args in [vec!["render", "-q"], vec!["--quiet", "render"]] {
+        Run::new(&args).arg(&d.spec).arg("-o").arg(&d.out).assert().success();
+    }
+    assert!(d.out.join(".coder-gen/manifest.json").is_file());
     for cmd in ["diff", "check"] {
-        let quiet = coder_gen().args([cmd, "--quiet"]).arg(&spec).arg("-o").arg(&out).assert().success();
-        assert_eq!(String::from_utf8_lossy(&quiet.get_output().stderr), "", "{cmd}");
+        Run::new([cmd, "--quiet"]).arg(&d.spec).arg("-o").arg(&d.out).assert().success();
     }
     // Errors are never quiet.
-    let bad = spec_in(tmp.path(), "bad.yaml", &WARNS.replace("2500", "9000"));
-    let err = coder_gen().args(["render", "-q"]).arg(&bad).arg("-o").arg(&out).assert().code(2);
-    assert!(String::from_utf8_lossy(&err.get_output().stderr).contains("users is 9000"));
+    let bad = spec_in(d.dir(), "bad.yaml", &SpecBuilder::new().users(9000).cloud("gcp").build());
+    Run::new(["render", "-q"]).arg(&bad).arg("-o").arg(&d.out).assert().code(2).stderr_has("users is 9000");
 }
 
 #[test]
@@ -135,14 +131,13 @@ fn color_always_and_never_override_the_environment() {
     let spec = spec_in(tmp.path(), "spec.yaml", MINIMAL);
     let out = tmp.path().join("out");
     let diff = |color: &str, force: bool| {
-        let mut cmd = coder_gen();
+        let mut run = Run::new(["diff", "--color", color]).arg(&spec).arg("-o").arg(&out);
         if force {
-            cmd.env("CLICOLOR_FORCE", "1").env_remove("NO_COLOR");
+            run = run.color_forced();
         }
-        let a = cmd.args(["diff", "--color", color]).arg(&spec).arg("-o").arg(&out).assert().success();
-        String::from_utf8(a.get_output().stdout.clone()).unwrap()
+        run.assert().diff_shown().stdout()
     };
-    // NO_COLOR is set by `coder_gen()`; --color always wins over it.
+    // NO_COLOR is set by `Run`; --color always wins over it.
     assert!(diff("always", false).contains("\x1b["));
     assert!(!diff("never", true).contains("\x1b["));
     assert!(!diff("auto", false).contains("\x1b["));
@@ -153,8 +148,7 @@ fn color_always_and_never_override_the_environment() {
 fn two_typos_are_both_reported_by_the_cli() {
     let tmp = crate::util::tempdir();
     let spec = spec_in(tmp.path(), "spec.yaml", &format!("{MINIMAL}userz: 3\nregoin: x\n"));
-    let out = coder_gen().arg("plan").arg(&spec).assert().code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = Run::new(["plan"]).arg(&spec).assert().code(2).stderr();
     let file = spec.display().to_string();
     assert!(stderr.contains(&format!("error: {file}:6:1: unknown key `userz` at the top level\n")), "{stderr}");
     assert!(stderr.contains(&format!("error: {file}:7:1: unknown key `regoin` at the top level\n")), "{stderr}");
@@ -211,5 +205,5 @@ fn ci_fails_on_a_missing_prerequisite_and_skips_loudly_elsewhere() {
     // The Terraform stage reuses the binary `cargo test` built, and needs terraform.
     let tf = std::fs::read_to_string(repo_root().join(".ci/check-terraform.sh")).unwrap();
     assert!(!tf.lines().any(|l| l.trim_start().starts_with("cargo ")), "check-terraform.sh runs cargo");
-    assert!(tf.contains("need_cmd terraform") && tf.contains("target/debug/coder-gen"));
+    assert!(tf.contains("need_cmd terraform") && tf.contains("bin=${CODER_GEN_BIN:-${CARGO_TARGET_DIR:-target}/debug/coder-gen}"));
 }

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 use hcl_edit::structure::{Body, Structure};
 
+use crate::util::SpecBuilder;
+
 /// Arguments whose change replaces the resource (provider docs).
 fn forces_replacement(kind: &str) -> &'static [&'static str] {
     match kind {
@@ -140,13 +142,8 @@ fn classify(from: &Resources, to: &Resources, cloud: &str, step: &str) -> Vec<St
 #[test]
 fn tier_changes_update_in_place_or_rotate_and_never_replace_the_database() {
     for cloud in ["gcp", "aws", "azure"] {
-        let region = match cloud {
-            "gcp" => "us-central1",
-            "azure" => "eastus",
-            _ => "us-east-1",
-        };
-        let spec =
-            |users: u32| format!("name: acme\nusers: {users}\ncloud: {cloud}\nregion: {region}\naccess_url: https://coder.acme.com\n");
+        // The minimal spec on this cloud (its default region) at each tier.
+        let spec = |users: u32| SpecBuilder::new().users(users).cloud(cloud).build();
         let tiers = [resources(&spec(1000)), resources(&spec(2000)), resources(&spec(3000))];
         for (i, step) in ["1k -> 2k", "2k -> 3k"].iter().enumerate() {
             let report = classify(&tiers[i], &tiers[i + 1], cloud, step);

@@ -39,27 +39,37 @@ pub fn tempdir() -> tempfile::TempDir {
 /// `#[ignore = "needs …"]`: plain `cargo test` lists them as ignored, never
 /// "ok". `.ci/run` runs them with `--ignored`; there a missing prerequisite
 /// fails the test, naming it.
+#[track_caller]
 pub fn require(available: bool, what: &str, how: &str) {
     assert!(available, "{what} is missing, so this test cannot run: {how}");
 }
 
-/// The built `coder-gen` binary as an `assert_cmd` command, colour off
-/// (older tests and `hostile.rs`; new tests use [`Run`]).
-pub fn coder_gen() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_coder-gen"));
-    cmd.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
-    cmd
-}
-
-/// The smallest valid spec, as text (= `SpecBuilder::new().build()`).
+/// The smallest valid spec, as text: the one fixture every test that needs
+/// "some valid spec" starts from (`SpecBuilder::new().build()` is the same
+/// text, checked below; build variants with `SpecBuilder`).
 pub const MINIMAL: &str = "name: acme\nusers: 1800\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
 
-/// Every example spec, sorted by name.
+#[test]
+fn the_spec_builders_defaults_are_the_minimal_spec() {
+    assert_eq!(SpecBuilder::new().build(), MINIMAL);
+}
+
+/// Every example spec: `examples/*.yaml`, then the specs with user
+/// overrides, `overlays/*.yaml` (issues #14, #20), each sorted by name.
 pub fn examples() -> Vec<PathBuf> {
-    // overlays/overlays.yaml is the example of user overrides (issue #14).
     let mut v = files_with_extension(&repo_root().join("examples"), "yaml");
-    v.push(repo_root().join("overlays/overlays.yaml"));
+    v.extend(files_with_extension(&repo_root().join("overlays"), "yaml"));
     v
+}
+
+/// The golden directory's name of an example: `examples/<name>.yaml` ->
+/// `<name>`; `overlays/overlays.yaml` -> `overlays`, every other
+/// `overlays/<name>.yaml` -> `overlays-<name>` (so the overlay examples sort
+/// together in `golden/` and never take an `examples/` name).
+pub fn golden_name(spec: &Path) -> String {
+    let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+    let in_overlays = spec.parent().and_then(Path::file_name).is_some_and(|d| d == "overlays");
+    if in_overlays && stem != "overlays" { format!("overlays-{stem}") } else { stem }
 }
 
 /// The `*.yaml` files directly in `dir`, sorted by name.
@@ -98,10 +108,26 @@ pub fn spec_in(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// The plan's warnings (`plan --format json`'s `warnings`) as `render`
+/// prints them on stderr, one `warning: <code>: <message>` line each.
+pub fn warnings_of(spec: &Path) -> String {
+    let text = std::fs::read_to_string(spec).unwrap();
+    // The whole path: override files are read beside the spec.
+    let plan = coder_gen::plan_from_str(&spec.display().to_string(), &text).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+    let plan = serde_json::to_value(plan).unwrap();
+    plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| format!("warning: {}: {}\n", w["code"].as_str().unwrap(), w["message"].as_str().unwrap()))
+        .collect()
+}
+
 // ---------------------------------------------------------------- spec builder
 
 /// A valid spec, field by field; `build()` gives its YAML text. The defaults
 /// are the smallest valid spec (acme, 1,800 users on AWS).
+#[must_use = "a SpecBuilder does nothing until `.build()`"]
 #[derive(Clone, Debug)]
 pub struct SpecBuilder {
     name: String,
@@ -202,7 +228,13 @@ impl SpecBuilder {
 // ---------------------------------------------------------------- CLI runs
 
 /// One run of the built `coder-gen` binary, colour off so output is stable.
-/// `Run::new(["plan", "spec.yaml"]).in_dir(dir).assert().code(2).stderr("…")`.
+/// `Run::new(["plan", "spec.yaml"]).in_dir(dir).assert().code(2).stderr_has("…")`.
+///
+/// Like just's `tests/test.rs`: a `Run` that is never `.assert()`ed is a
+/// warning, every check blames the test's line, and `success()` also
+/// requires an empty stderr unless the test said what stderr holds first
+/// (`stderr_has`, `stderr_is`) or allowed it (`allow_stderr`).
+#[must_use = "a Run does nothing until `.assert()`"]
 pub struct Run {
     cmd: std::process::Command,
 }
@@ -245,18 +277,36 @@ impl Run {
         self.cmd.env_remove(key);
         self
     }
+    /// Where stdout goes (a full disk, a closed pipe) instead of being
+    /// captured.
+    pub fn stdout_to(mut self, to: impl Into<std::process::Stdio>) -> Self {
+        self.cmd.stdout(to);
+        self
+    }
+    /// Colour forced on (`CLICOLOR_FORCE=1`, `NO_COLOR` unset), as a
+    /// terminal user who asked for it would run it.
+    pub fn color_forced(self) -> Self {
+        self.env("CLICOLOR_FORCE", "1").env_remove("NO_COLOR")
+    }
+    /// Run it (stdin closed, as `Command::output` does). Check the result:
+    /// `.success()`, `.code(n)`.
+    #[must_use = "check the run: `.success()`, `.code(n)`"]
+    #[track_caller]
     pub fn assert(mut self) -> Done {
         let what = format!("{:?}", self.cmd);
         let output = self.cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-        Done { what, output }
+        Done { what, output, stderr_checked: false }
     }
 }
 
-/// A finished run; each check panics with the command, exit code and both
-/// streams.
+/// A finished run; each check panics at the test's line with the command,
+/// exit code and both streams.
 pub struct Done {
     what: String,
     pub output: Output,
+    /// The test said what stderr holds (or that anything goes): `success()`
+    /// does not require it empty.
+    stderr_checked: bool,
 }
 
 impl Done {
@@ -269,30 +319,96 @@ impl Done {
     pub fn exit_code(&self) -> Option<i32> {
         self.output.status.code()
     }
+    #[track_caller]
     fn fail(&self, why: &str) -> ! {
         panic!("{why}\ncommand: {}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}", self.what, self.exit_code(), self.stdout(), self.stderr())
     }
+    /// Exit code `code`; `code(0)` is `success()` (stderr empty unless
+    /// checked or allowed first).
+    #[track_caller]
     pub fn code(self, code: i32) -> Self {
         if self.exit_code() != Some(code) {
             self.fail(&format!("expected exit code {code}"));
         }
-        self
-    }
-    pub fn success(self) -> Self {
-        self.code(0)
-    }
-    pub fn stderr_has(self, needle: &str) -> Self {
-        if !self.stderr().contains(needle) {
-            self.fail(&format!("stderr lacks {needle:?}"));
+        if code == 0 && !self.stderr_checked && !self.output.stderr.is_empty() {
+            self.fail("expected an empty stderr (say what it holds first: `.stderr_has(..)`, `.stderr_is(..)`, or `.allow_stderr()`)");
         }
         self
     }
+    /// Exit code 0 and an empty stderr, unless a check of stderr came first.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        self.code(0)
+    }
+    /// Whatever stderr holds is fine for `success()` (a test that looks at
+    /// other things, e.g. every example's render).
+    pub fn allow_stderr(mut self) -> Self {
+        self.stderr_checked = true;
+        self
+    }
+    #[track_caller]
+    pub fn stderr_has(mut self, needle: &str) -> Self {
+        if !self.stderr().contains(needle) {
+            self.fail(&format!("stderr lacks {needle:?}"));
+        }
+        self.stderr_checked = true;
+        self
+    }
+    #[track_caller]
+    pub fn stderr_lacks(self, needle: &str) -> Self {
+        if self.stderr().contains(needle) {
+            self.fail(&format!("stderr has {needle:?}"));
+        }
+        self
+    }
+    #[track_caller]
+    pub fn stderr_is(mut self, expected: &str) -> Self {
+        if self.stderr() != expected {
+            self.fail(&format!("stderr is not {expected:?}"));
+        }
+        self.stderr_checked = true;
+        self
+    }
+    /// `render` succeeded and said only what it should on stderr: `lines`
+    /// (the plan's warnings as [`warnings_of`] prints them, after what
+    /// `--force` overwrote), then one summary line for `out` as the command
+    /// line gave it (`wrote <out>: …` or `<out> is up to date (N files)`).
+    #[track_caller]
+    pub fn rendered(mut self, lines: &str, out: &Path) -> Self {
+        let out = out.display();
+        let stderr = self.stderr();
+        let Some(summary) = stderr.strip_prefix(lines) else { self.fail(&format!("stderr does not start with:\n{lines}")) };
+        let one_line = summary.ends_with('\n') && summary.lines().count() == 1;
+        if !one_line || !(summary.starts_with(&format!("wrote {out}: ")) || summary.starts_with(&format!("{out} is up to date ("))) {
+            self.fail(&format!("after the warnings, stderr is not one summary line for {out}"));
+        }
+        self.stderr_checked = true;
+        self.success()
+    }
+    /// `check` found `out` up to date with `spec` (both as the command line
+    /// gave them): exit 0, nothing on stdout, one line on stderr.
+    #[track_caller]
+    pub fn up_to_date(self, out: &Path, spec: &Path) -> Self {
+        self.stdout_is("").stderr_is(&format!("ok: {} is up to date with {}\n", out.display(), spec.display())).success()
+    }
+    /// `diff` showed changes: stderr counts the files stdout's diff shows.
+    #[track_caller]
+    pub fn diff_shown(self) -> Self {
+        let stdout = anstream::adapter::strip_str(&self.stdout()).to_string();
+        let files = stdout.lines().filter(|l| l.starts_with("+++ ")).count();
+        if files == 0 {
+            self.fail("stdout shows no changed file");
+        }
+        self.stderr_is(&format!("{files} file(s) would change; `coder-gen render` writes them\n")).success()
+    }
+    #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {
         if !self.stdout().contains(needle) {
             self.fail(&format!("stdout lacks {needle:?}"));
         }
         self
     }
+    #[track_caller]
     pub fn stdout_is(self, expected: &str) -> Self {
         if self.stdout() != expected {
             self.fail(&format!("stdout is not {expected:?}"));
@@ -327,9 +443,9 @@ impl Deployment {
         let out = tmp.path().join("out");
         Deployment { tmp, spec: spec.to_path_buf(), out }
     }
-    /// The default spec: `SpecBuilder::new()`.
+    /// The default spec: [`MINIMAL`].
     pub fn minimal() -> Self {
-        Self::new(&SpecBuilder::new().build())
+        Self::new(MINIMAL)
     }
     pub fn dir(&self) -> &Path {
         self.tmp.path()
@@ -349,8 +465,24 @@ impl Deployment {
     pub fn run_into(&self, sub: &str, out: &Path) -> Run {
         Run::new([sub]).arg(&self.spec).arg("-o").arg(out)
     }
+    /// `render` into `out/`: it must succeed and print only the plan's
+    /// warnings and its summary line.
+    #[track_caller]
     pub fn render(&self) -> Done {
-        self.run("render").assert().success()
+        self.render_into(&self.out)
+    }
+    #[track_caller]
+    pub fn render_into(&self, out: &Path) -> Done {
+        self.run_into("render", out).assert().rendered(&self.warnings(), out)
+    }
+    /// `check` of `out/`: up to date, and it says so.
+    #[track_caller]
+    pub fn check_ok(&self) -> Done {
+        self.run("check").assert().up_to_date(&self.out, &self.spec)
+    }
+    /// The plan's warnings, as `render` prints them.
+    pub fn warnings(&self) -> String {
+        warnings_of(&self.spec)
     }
     pub fn tree(&self) -> BTreeMap<String, Vec<u8>> {
         read_tree(&self.out)
