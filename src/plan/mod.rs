@@ -48,7 +48,7 @@ pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
-pub use entry::{CODERD_HTTP_PORT, Entry};
+pub use entry::{CODERD_HTTP_PORT, Certificate, Entry};
 pub use gitops::{Controller, Gitops};
 pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};

@@ -17,6 +17,7 @@ mod observability;
 mod paths;
 mod readme;
 mod sizing;
+mod template;
 mod terraform;
 mod verify;
 mod yaml;

@@ -6,10 +6,11 @@
 
 use std::fmt::Write;
 
+use minijinja::context;
+use minijinja::value::Serde;
 use serde_json::Value;
 
-use super::paths;
-use super::readme::write_warnings;
+use super::{paths, template};
 use crate::plan::Plan;
 use crate::tree::{Comment, Tree, header};
 
@@ -147,5 +148,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
         }
         writeln!(o)?;
     }
-    write_warnings(p, o)
+    // The same section as the README's.
+    o.push_str(&template::render("readme/_warnings.md", &context! { plan => minijinja::Value::from(Serde(p)) }));
+    Ok(())
 }

@@ -1,0 +1,143 @@
+//! The tree's own README.md: what was generated, why, how to apply it, and
+//! which secrets to create by hand (secrets are never written to the tree).
+//!
+//! The words are templates (`templates/readme/README.md.j2` and the
+//! sections it includes; per-cloud prose in `templates/readme/<cloud>/`).
+//! They read the Plan and its [`view::ReadmeView`]: the lists, spelled
+//! quantities and ordered steps the document shows, read from plan fields.
+//! Neither decides anything: a fact the README needs that is not a plain
+//! read of the plan becomes a plan field with a reason.
+
+mod view;
+
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+
+use super::{paths, template};
+use crate::plan::Plan;
+use crate::tree::{Comment, Tree, header};
+
+pub fn render(plan: &Plan, tree: &mut Tree) {
+    let text = template::render("readme/README.md", &context(plan));
+    tree.insert(paths::README, header(Comment::Html, &plan.spec_file) + &text);
+}
+
+/// What every README template reads: the plan, and the view of it.
+fn context(plan: &Plan) -> Value {
+    context! { plan => Value::from(Serde(plan)), view => Value::from(Serde(view::ReadmeView::from(plan))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn plan(spec: &str) -> crate::plan::Plan {
+        crate::plan_from_str("spec.yaml", spec).unwrap()
+    }
+
+    const SPEC: &str = "name: acme\nusers: 3000\ncloud: aws\nregion: us-east-1\naccess_url: https://coder.acme.com\n";
+
+    fn readme(p: &crate::plan::Plan) -> String {
+        crate::render::render(p).get_str("README.md").unwrap().to_string()
+    }
+
+    /// The database step of the README, title to the next step (coderd's).
+    fn database_step(readme: &str) -> &str {
+        let start = readme.find("Database roles and the database URL secret").expect("a database step");
+        let end = start + readme[start..].find("coderd (chart version pinned").expect("coderd's step follows");
+        &readme[start..end]
+    }
+
+    #[test]
+    fn setup_pod_passes_restricted_and_holds_no_secret() {
+        let p = plan(SPEC);
+        let overrides = super::view::setup_pod_overrides(&p);
+        assert!(database_step(&readme(&p)).contains(&format!("--overrides='{overrides}'")));
+        let o: Value = serde_json::from_str(&overrides).unwrap();
+        let pod = &o["spec"];
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        let c = &pod["containers"][0];
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(c["securityContext"]["runAsUser"], 70);
+        assert_eq!(c["stdin"], true);
+        // Host, user and password arrive on stdin; the spec holds none.
+        assert_eq!(c["env"], serde_json::json!([{"name": "PGSSLMODE", "value": "require"}]));
+        assert!(!o.to_string().contains('\''), "the overrides are quoted with ' in the README");
+    }
+
+    #[test]
+    fn order_installs_what_a_file_needs_first() {
+        let o = readme(&plan(&format!("{SPEC}observability:\n  prometheus_operator:\n    enabled: true\n")));
+        let at = |needle: &str| o.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+        // The operator's CRDs before the ServiceMonitors' apply is read; the
+        // exporter's secret before the chart; the chart before proving.
+        assert!(at("the Prometheus Operator and its CRDs") < at("   kubectl apply -k kustomize\n"));
+        assert!(at("create secret generic coder-observability-db") < at("helm upgrade --install coder-observability"));
+        assert!(at("helm upgrade --install coder-observability") < at("kubectl apply -k verify/judge"));
+        assert!(at("create secret generic coder-scaletest-token") < at("kubectl apply -k verify/create-workspaces"));
+    }
+
+    #[test]
+    fn database_step_reads_the_admin_at_run_time_and_writes_nothing() {
+        for (cloud, region, admin) in [
+            ("aws", "us-east-1", "aws secretsmanager get-secret-value"),
+            ("gcp", "us-central1", "--prompt-for-password"),
+            ("azure", "eastus", "read -rs"),
+        ] {
+            let p = plan(&SPEC.replace("aws", cloud).replace("us-east-1", region));
+            let readme = readme(&p);
+            let o = database_step(&readme);
+            assert!(o.contains(admin), "{cloud}");
+            assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
+            assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
+            assert!(!o.contains("--from-literal") && !o.contains("> "), "{cloud}: nothing on disk or in argv");
+            assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
+            assert!(o.contains("unset ADMIN_PASSWORD CODER_DB_PASSWORD EXPORTER_DB_PASSWORD\n"), "{cloud}: {o}");
+        }
+        for (cloud, region, store) in [
+            ("aws", "us-east-1", "aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"),
+            ("gcp", "us-central1", "gcloud secrets create acme-coder-db-url --data-file=-"),
+            ("azure", "eastus", "az keyvault secret set --vault-name \"$KEY_VAULT\" --name acme-coder-db-url --file /dev/stdin"),
+        ] {
+            let spec =
+                format!("{}secrets:\n  manager: external-secrets\n  store: sm\n", SPEC.replace("aws", cloud).replace("us-east-1", region));
+            let readme = readme(&plan(&spec));
+            let o = database_step(&readme);
+            assert!(o.contains(&format!("     | {store}\n")), "{cloud}: {o}");
+            assert!(!o.contains("create secret generic coder-db-url"), "{cloud}: the URL goes to the secret manager only");
+        }
+    }
+
+    /// The templates picked by name at render time: every cloud has its
+    /// prose, both controllers their section.
+    #[test]
+    fn every_template_picked_by_name_exists() {
+        let env = crate::render::template::environment().unwrap();
+        let mut names: Vec<String> = Vec::new();
+        for cloud in ["gcp", "aws", "azure"] {
+            for part in ["preflight", "tier_changes", "infra_note", "database", "_secret_manager"] {
+                names.push(format!("readme/{cloud}/{part}.md"));
+            }
+        }
+        names.extend(["flux", "argocd"].map(|c| format!("readme/gitops_{c}.md")));
+        for name in names {
+            env.get_template(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    /// The plan's `prefix_delegation` puts VPC CNI prefix delegation
+    /// into Preflight and the infrastructure step, and only then.
+    #[test]
+    fn prefix_delegation_follows_the_plan() {
+        let variant = include_str!("../../../tests/data/terraform-variants/aws-m5-4xlarge-workspace.yaml");
+        for (spec, needed) in [(variant, true), (SPEC, false)] {
+            let p = plan(spec);
+            assert_eq!(p.prefix_delegation.needed, needed);
+            let readme = crate::render::render(&p).get_str("README.md").unwrap().to_string();
+            assert_eq!(readme.contains("- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`)"), needed);
+            assert_eq!(readme.contains("which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true`"), needed);
+        }
+    }
+}

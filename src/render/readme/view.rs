@@ -1,0 +1,314 @@
+//! What the README templates read besides the Plan itself: every list,
+//! formatted quantity and grouping the document shows, each one plain read
+//! of plan fields. The view renames and groups; it decides nothing (a fact
+//! that is not a plain read of the plan becomes a plan field with a reason).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, Workspaces, mib};
+use crate::render::{k8s, paths};
+
+#[derive(Serialize)]
+pub struct ReadmeView<'a> {
+    /// Where the tree's files are (`render/paths.rs`).
+    pub paths: Paths,
+    /// EKS: some pool needs VPC CNI prefix delegation (the plan's
+    /// `prefix_delegation`; each pool's reason says why).
+    pub prefix_delegation: bool,
+    /// The steps of "Apply" in order, each `templates/readme/apply/<step>.md.j2`.
+    pub steps: Vec<&'static str>,
+    /// The Sizing table's rows: each pool with its memory amounts spelled.
+    pub pools: Vec<PoolRow<'a>>,
+    /// coderd's requests, the workspace groups and the database's memory,
+    /// spelled.
+    pub coderd_requests: String,
+    pub workspaces: Vec<WorkspacesView<'a>>,
+    pub database_memory: String,
+    /// The entry's cert-manager Certificates, with their files.
+    pub certificates: Vec<CertificateView<'a>>,
+    /// The provisioner groups, with their values files and key secrets.
+    pub provisioners: Vec<ProvisionersView<'a>>,
+    /// The Secrets `coder.env` reads, each with the keys it must hold.
+    pub env_secrets: Vec<EnvSecret<'a>>,
+    /// The workspace pool, the node label workspaces select it by, the first
+    /// workspace namespace and its default memory request.
+    pub workspace_pool: &'a Pool,
+    pub workspace_label: Label<'a>,
+    pub workspace_namespace: &'a str,
+    pub workspace_memory: String,
+    /// "Prove the tier": the scaletest Jobs in the order they run (jobs of
+    /// one phase run together), each phase with its wait timeout.
+    pub scaletest_phases: Vec<Phase>,
+    /// The psql pod's `kubectl run --overrides` (JSON).
+    pub setup_pod_overrides: String,
+    /// Coder's database URL secret, and the exporters' password secret.
+    pub db_url: Stored<'a>,
+    pub exporter_secret: Option<Stored<'a>>,
+}
+
+/// `mib()` spells memory as the plan text does (`1536Mi`, `2Gi`); GiB
+/// amounts as Rust prints an `f64` (`32`, `7.5`).
+#[derive(Serialize)]
+pub struct PoolRow<'a> {
+    #[serde(flatten)]
+    pub pool: &'a Pool,
+    pub memory: String,
+    pub allocatable_memory: String,
+    pub daemonsets_memory: String,
+    pub headroom_memory: String,
+    pub requested_per_pod_memory: String,
+}
+
+#[derive(Serialize)]
+pub struct WorkspacesView<'a> {
+    #[serde(flatten)]
+    pub group: &'a Workspaces,
+    pub quota_memory: String,
+    pub default_request_described: String,
+}
+
+#[derive(Serialize)]
+pub struct CertificateView<'a> {
+    #[serde(flatten)]
+    pub certificate: &'a Certificate,
+    pub file: String,
+}
+
+#[derive(Serialize)]
+pub struct ProvisionersView<'a> {
+    #[serde(flatten)]
+    pub group: &'a Provisioners,
+    pub values: String,
+    /// What each replica requests, spelled (`250m CPU / 464Mi`).
+    pub requests: String,
+    pub key_store: Stored<'a>,
+}
+
+#[derive(Serialize)]
+pub struct EnvSecret<'a> {
+    pub secret: &'a str,
+    pub entries: Vec<EnvEntry<'a>>,
+}
+
+/// Key `key` of the secret holds the value of `coder.env`'s `env`.
+#[derive(Serialize)]
+pub struct EnvEntry<'a> {
+    pub key: &'a str,
+    pub env: &'a str,
+}
+
+#[derive(Serialize, Default)]
+pub struct Label<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Phase {
+    pub jobs: Vec<&'static str>,
+    pub timeout: &'static str,
+}
+
+/// A secret the README's commands create from stdin: a Kubernetes secret,
+/// or (with External Secrets) the secret manager entry `remote_key` that
+/// the overlays' ExternalSecret turns into it.
+#[derive(Serialize)]
+pub struct Stored<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub key: &'a str,
+    pub remote_key: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct Paths {
+    pub terraform: String,
+    pub kustomize: &'static str,
+    pub coder_values: &'static str,
+    pub observability_values: &'static str,
+    pub cluster_autoscaler_values: &'static str,
+    pub verify: &'static str,
+    pub entry: &'static str,
+    pub gateway: &'static str,
+    pub sizing: &'static str,
+    pub gitops_flux: &'static str,
+    pub gitops_argocd: &'static str,
+}
+
+impl<'a> ReadmeView<'a> {
+    pub fn from(p: &'a Plan) -> ReadmeView<'a> {
+        let cr = &p.credentials;
+        let ws = p.pool(Role::Workspace);
+        ReadmeView {
+            prefix_delegation: p.prefix_delegation.needed,
+            paths: Paths {
+                terraform: paths::terraform_dir(p.cloud),
+                kustomize: paths::KUSTOMIZE_ROOT,
+                coder_values: paths::CODER_VALUES,
+                observability_values: paths::OBSERVABILITY_VALUES,
+                cluster_autoscaler_values: paths::CLUSTER_AUTOSCALER_VALUES,
+                verify: paths::VERIFY_ROOT,
+                entry: paths::ENTRY_DIR,
+                gateway: paths::GATEWAY,
+                sizing: paths::SIZING,
+                gitops_flux: paths::GITOPS_FLUX,
+                gitops_argocd: paths::GITOPS_ARGOCD,
+            },
+            steps: steps(p),
+            pools: p
+                .pools
+                .iter()
+                .map(|pool| PoolRow {
+                    pool,
+                    memory: pool.memory_gib.to_string(),
+                    allocatable_memory: mib(pool.allocatable.memory_mib),
+                    daemonsets_memory: mib(pool.daemonsets.memory_mib),
+                    headroom_memory: mib(pool.headroom.memory_mib),
+                    requested_per_pod_memory: mib(pool.requested_per_pod.memory_mib),
+                })
+                .collect(),
+            coderd_requests: p.coderd.resources.requests.described(),
+            workspaces: p
+                .workspaces
+                .iter()
+                .map(|w| WorkspacesView {
+                    group: w,
+                    quota_memory: mib(w.quota.requests_memory_mib),
+                    default_request_described: w.default_request.described(),
+                })
+                .collect(),
+            database_memory: p.database.memory_gib.to_string(),
+            certificates: p
+                .entry
+                .certificates
+                .iter()
+                .map(|c| CertificateView { certificate: c, file: paths::certificate(&c.secret) })
+                .collect(),
+            provisioners: p
+                .provisioners
+                .iter()
+                .map(|g| ProvisionersView {
+                    group: g,
+                    values: paths::provisioner_values(&g.namespace),
+                    requests: g.resources.requests.described(),
+                    key_store: stored(p, &g.namespace, &g.key_secret),
+                })
+                .collect(),
+            env_secrets: env_secrets(p),
+            workspace_pool: ws,
+            workspace_label: ws.labels.iter().next().map(|(key, value)| Label { key, value }).unwrap_or_default(),
+            workspace_namespace: p.workspaces.first().map_or("", |w| w.namespace.as_str()),
+            workspace_memory: mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib)),
+            scaletest_phases: scaletest_phases(p),
+            setup_pod_overrides: setup_pod_overrides(p),
+            db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
+            exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
+        }
+    }
+}
+
+/// The first-run steps, from an empty cluster to a Coder that builds
+/// workspaces, in order. A component's step is one more name here and one
+/// more template.
+fn steps(p: &Plan) -> Vec<&'static str> {
+    let mut steps = vec!["infrastructure"];
+    if p.cluster_autoscaler.is_some() {
+        steps.push("cluster_autoscaler");
+    }
+    steps.push("namespaces");
+    // `entry.dns_first`: the records before the certificate, and a check
+    // once coderd runs; otherwise the records (and the check) after coderd.
+    if p.entry.dns_first {
+        steps.extend(["dns", "tls", "database", "coderd", "check"]);
+    } else {
+        steps.extend(["tls", "database", "coderd", "dns"]);
+    }
+    steps.push("first_user");
+    if p.licence.needs_license_file {
+        steps.extend(["licence", "provisioner_keys"]);
+    }
+    if p.observability.stack.is_some() {
+        steps.push("observability");
+    }
+    steps
+}
+
+/// `coder.env`'s secret references, grouped by secret (one `kubectl create
+/// secret` each).
+fn env_secrets(p: &Plan) -> Vec<EnvSecret<'_>> {
+    let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
+    for (env, v) in &p.overrides.coderd_env {
+        if let EnvValue::SecretRef { secret, key } = v {
+            by_secret.entry(secret.as_str()).or_default().push(EnvEntry { key: key.as_str(), env: env.as_str() });
+        }
+    }
+    by_secret.into_iter().map(|(secret, entries)| EnvSecret { secret, entries }).collect()
+}
+
+/// Create the workspaces; then traffic and dashboard load together (the
+/// judge reads their peak); then, with Prometheus to ask, the judge.
+fn scaletest_phases(p: &Plan) -> Vec<Phase> {
+    let mut phases = vec![
+        Phase { jobs: vec!["create-workspaces"], timeout: "6h" },
+        Phase { jobs: vec!["workspace-traffic", "dashboard"], timeout: "1h" },
+    ];
+    if p.verify.prometheus_url.is_some() {
+        phases.push(Phase { jobs: vec!["judge"], timeout: "10m" });
+    }
+    phases
+}
+
+/// `secret` in `namespace`, with the remote key of the ExternalSecret that
+/// fills it, if the plan has one.
+fn stored<'a>(p: &'a Plan, namespace: &'a str, secret: &'a SecretRef) -> Stored<'a> {
+    let remote_key = p
+        .credentials
+        .external_secrets
+        .as_ref()
+        .and_then(|e| e.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == secret.name))
+        .map(|s| s.remote_key.as_str());
+    Stored { namespace, name: &secret.name, key: &secret.key, remote_key }
+}
+
+/// The `--overrides` of the psql pod that creates the database roles: Pod
+/// Security `restricted` (non-root as the image's `postgres` user, no
+/// privilege escalation, no capabilities, RuntimeDefault seccomp), stdin
+/// attached. The pod reads host, admin user and admin password from its
+/// first three stdin lines, so none of them is in the pod spec.
+pub fn setup_pod_overrides(p: &Plan) -> String {
+    use k8s_openapi::api::core::v1::{Container, EnvVar, Pod, PodSecurityContext, PodSpec, SeccompProfile};
+    let s = &p.credentials.setup_pod;
+    let mut security = k8s::restricted_security_context();
+    security.run_as_user = Some(s.run_as_user);
+    security.run_as_group = Some(s.run_as_user);
+    let script = format!(
+        "IFS= read -r PGHOST && IFS= read -r PGUSER && IFS= read -r PGPASSWORD && export PGHOST PGUSER PGPASSWORD && exec psql -v ON_ERROR_STOP=1 -d {}",
+        p.credentials.database
+    );
+    let pod = Pod {
+        spec: Some(PodSpec {
+            automount_service_account_token: Some(false),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..SeccompProfile::default() }),
+                ..PodSecurityContext::default()
+            }),
+            containers: vec![Container {
+                name: s.name.clone(),
+                image: Some(s.image.clone()),
+                command: Some(vec!["sh".into(), "-c".into(), script]),
+                env: Some(vec![EnvVar { name: "PGSSLMODE".into(), value: Some(p.credentials.sslmode.into()), ..EnvVar::default() }]),
+                stdin: Some(true),
+                stdin_once: Some(true),
+                security_context: Some(security),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+        ..Pod::default()
+    };
+    // Plain data: always serializes.
+    serde_json::to_string(&pod).expect("a Pod serializes to JSON")
+}
