@@ -25,6 +25,14 @@ impl Controller {
     }
 }
 
+/// The kind of Git credentials a private repository needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitAuth {
+    Ssh,
+    Https,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Gitops {
     pub controller: Controller,
@@ -36,6 +44,9 @@ pub struct Gitops {
     pub path: String,
     pub branch: String,
     pub secret_name: Option<String>,
+    /// How the controller authenticates to the repository: `ssh` (a deploy
+    /// key) for an `ssh://` URL, `https` (a token) otherwise.
+    pub auth: GitAuth,
     /// How often Flux re-reads Git and re-applies (Argo CD polls on its own
     /// global setting).
     pub interval: String,
@@ -78,6 +89,14 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
     reasons.insert("repo_url", "gitops.repo_url in the spec".into());
     reasons.insert("path", "gitops.path in the spec, normalised; empty for the repository's root (the default)".into());
     reasons.insert("branch", "gitops.branch in the spec (default main)".into());
+    let auth = if g.repo_url.starts_with("ssh://") { GitAuth::Ssh } else { GitAuth::Https };
+    reasons.insert(
+        "auth",
+        match auth {
+            GitAuth::Ssh => "the repository URL is ssh://: the controller reads it with a deploy key".into(),
+            GitAuth::Https => "the repository URL is https://: the controller reads it with an access token".into(),
+        },
+    );
     reasons.insert("chart_interval", "chart versions are pinned; the Helm index only needs an occasional refresh".into());
     Some(Gitops {
         controller,
@@ -86,6 +105,7 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
         path: g.path.clone(),
         branch: g.branch.clone(),
         secret_name: g.secret_name.clone(),
+        auth,
         interval: "10m".into(),
         chart_interval: "1h".into(),
         reasons,
