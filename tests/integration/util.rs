@@ -391,15 +391,35 @@ impl Done {
     pub fn up_to_date(self, out: &Path, spec: &Path) -> Self {
         self.stdout_is("").stderr_is(&format!("ok: {} is up to date with {}\n", out.display(), spec.display())).success()
     }
-    /// `diff` showed changes: stderr counts the files stdout's diff shows.
+    /// `diff` showed changes: stderr is the review summary (`review:` and
+    /// its lines, see [`review_of`]), then a line counting the files stdout's
+    /// diff shows.
     #[track_caller]
-    pub fn diff_shown(self) -> Self {
+    pub fn diff_shown(mut self) -> Self {
         let stdout = anstream::adapter::strip_str(&self.stdout()).to_string();
         let files = stdout.lines().filter(|l| l.starts_with("+++ ")).count();
         if files == 0 {
             self.fail("stdout shows no changed file");
         }
-        self.stderr_is(&format!("{files} file(s) would change; `coder-gen render` writes them\n")).success()
+        let stderr = self.stderr();
+        let status = format!("{files} file(s) would change; `coder-gen render` writes them\n");
+        let Some(review) = stderr.strip_suffix(&status) else { self.fail(&format!("stderr does not end with {status:?}")) };
+        if !(review.is_empty() || review.starts_with("review:\n")) {
+            self.fail("before the count, stderr holds something other than the review summary");
+        }
+        self.stderr_checked = true;
+        self.success()
+    }
+    /// The review summary on stderr (text format): from `review:` up to the
+    /// status line `diff` or `check` ends with.
+    pub fn review_of(&self) -> String {
+        let stderr = self.stderr();
+        let Some(at) = stderr.find("review:\n") else { return String::new() };
+        let rest = &stderr[at..];
+        let end = rest
+            .find("\n")
+            .map(|_| rest.lines().take_while(|l| *l == "review:" || l.starts_with("  ")).map(|l| format!("{l}\n")).collect());
+        end.unwrap_or_default()
     }
     #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {
