@@ -410,16 +410,13 @@ impl Done {
         self.stderr_checked = true;
         self.success()
     }
-    /// The review summary on stderr (text format): from `review:` up to the
-    /// status line `diff` or `check` ends with.
+    /// The review summary on stderr (text format): the `review:` line and
+    /// the indented lines after it.
     pub fn review_of(&self) -> String {
         let stderr = self.stderr();
-        let Some(at) = stderr.find("review:\n") else { return String::new() };
-        let rest = &stderr[at..];
-        let end = rest
-            .find("\n")
-            .map(|_| rest.lines().take_while(|l| *l == "review:" || l.starts_with("  ")).map(|l| format!("{l}\n")).collect());
-        end.unwrap_or_default()
+        let mut lines = stderr.lines().skip_while(|l| !l.starts_with("review:"));
+        let Some(first) = lines.next() else { return String::new() };
+        std::iter::once(first).chain(lines.take_while(|l| l.starts_with("  "))).map(|l| format!("{l}\n")).collect()
     }
     #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {
