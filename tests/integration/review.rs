@@ -481,3 +481,63 @@ fn a_missing_or_hostile_recorded_plan_never_stops_the_diff() {
     d.run("diff").assert().code(2).stderr_has("symbolic link");
     d.run("render").assert().code(2).stderr_has("symbolic link");
 }
+
+/// Every resource type a tree's Terraform declares has impact data, so the
+/// summary never guesses (a new resource type needs its lists first).
+#[test]
+fn every_resource_type_of_the_golden_trees_has_impact_data() {
+    let rules = ImpactRules::embedded();
+    let mut seen = BTreeSet::new();
+    for dir in std::fs::read_dir(crate::util::repo_root().join("golden")).unwrap() {
+        for ((kind, _), _) in terraform(&read_tree(&dir.unwrap().path())) {
+            seen.insert(kind);
+        }
+    }
+    assert!(seen.len() >= 10, "{seen:?}");
+    let missing: Vec<&String> = seen.iter().filter(|k| rules.resource(k).is_none()).collect();
+    assert!(missing.is_empty(), "add these resource types to catalog/impact.yaml, with sources: {missing:?}");
+}
+
+/// The argument paths catalog/impact.yaml names for google and azurerm
+/// resources exist in those providers' published schemas (the same extracted
+/// schemas terraform.rs checks the trees against): a typo in the data would
+/// otherwise classify nothing.
+#[test]
+fn impact_data_names_arguments_the_provider_schemas_have() {
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    for provider in ["google", "azurerm"] {
+        let path = crate::util::repo_root().join(format!("tests/data/provider-schemas/{provider}.json"));
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let meta: Vec<&str> = schema["meta_arguments"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        for (kind, r) in ImpactRules::embedded().terraform.iter().filter(|(k, _)| k.starts_with(&format!("{provider}_"))) {
+            let Some(res) = schema["resources"].get(kind) else {
+                errors.push(format!("{kind}: not in the {provider} schema"));
+                continue;
+            };
+            let lists = [&r.replaces, &r.rotates, &r.rolls_nodes, &r.restarts, &r.pending_reboot, &r.grows_only, &r.one_way, &r.deferred];
+            for arg in lists.into_iter().flatten().chain(r.notes.keys()) {
+                checked += 1;
+                // `settings.database_flags[max_connections]` -> settings, database_flags.
+                let parts: Vec<&str> = arg.split('.').map(|p| &p[..p.find('[').unwrap_or(p.len())]).collect();
+                let mut at = res;
+                let mut ok = parts.len() == 1 && meta.contains(&parts[0]);
+                for (i, p) in parts.iter().enumerate() {
+                    let last = i + 1 == parts.len();
+                    let is_arg = at["arguments"].as_array().is_some_and(|a| a.iter().any(|x| x == p));
+                    match at["blocks"].get(*p) {
+                        Some(b) if !last => at = b,
+                        Some(_) => ok = true,
+                        None if last && is_arg => ok = true,
+                        None => break,
+                    }
+                }
+                if !ok {
+                    errors.push(format!("{kind}: {arg} is not an argument or block of the {provider} schema"));
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
