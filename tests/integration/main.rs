@@ -8,6 +8,7 @@ mod golden;
 mod hostile;
 mod layers;
 mod output;
+mod review;
 mod setup;
 mod terraform;
 mod tier_change;
