@@ -105,15 +105,16 @@ pub(in crate::spec) struct RawGrafanaOidc {
     pub(in crate::spec) role_attribute_path: Option<Spanned<String>>,
 }
 
-/// Which kind of Alertmanager receiver alerts go to.
+/// Which kind of Alertmanager receiver alerts go to: `slack` (an incoming
+/// webhook, its URL in the Secret's key `url`), `pagerduty` (Events API v2,
+/// key `routing-key`) or `webhook` (any HTTP endpoint, key `url`). (No doc
+/// comment per variant: the schema stays a plain `enum`, which the shape
+/// pass reads.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReceiverKind {
-    /// A Slack incoming webhook; its URL is read from the Secret's key `url`.
     Slack,
-    /// PagerDuty Events API v2; the routing key is read from key `routing-key`.
     Pagerduty,
-    /// Any HTTP endpoint; its URL is read from key `url`.
     Webhook,
 }
 
