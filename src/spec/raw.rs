@@ -477,8 +477,8 @@ pub(super) struct RawCoder {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, EnvValue>")]
     pub(super) env: BTreeMap<String, Spanned<EnvValue>>,
-    /// Environment variables for every provisioner group (proxy, Terraform
-    /// settings, ...): a string, or `{ secret: NAME, key: KEY }` read from a
+    /// Environment variables for every provisioner group (Terraform settings,
+    /// cloud credentials, ...): a string, or `{ secret: NAME, key: KEY }` read from a
     /// Secret in each group's namespace. A group's own `env` wins.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, EnvValue>")]
