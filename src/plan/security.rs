@@ -300,7 +300,7 @@ pub(crate) fn plan(ctx: &Ctx, entry: &Entry, observability: &Observability, foun
                 );
                 found.warn(
                     WarningCode::TrustedProxiesUnset,
-                    format!("entry.mode {mode}: coderd sees the {proxy}' address on every request, so the audit log records it instead of the user's; set security.trusted_proxies to the CIDR they connect from (the cluster's pod CIDR: {command})"),
+                    format!("entry.mode {mode}: coderd sees the {proxy}' address on every request, so the audit log records it instead of the user's; set security.trusted_proxies to the CIDRs they connect from: the cluster's pod CIDR for proxies running as pods ({command}); a cloud load balancer that reaches pods directly (e.g. GKE's gke-l7 Gateway classes) connects from its provider's ranges instead"),
                 );
                 (None, Some(command))
             } else {

@@ -48,7 +48,8 @@ pub(in crate::spec) struct RawSecurity {
     pub(in crate::spec) connection_logs_retention_days: Option<Spanned<u32>>,
     /// `ingress` and `gateway` only: the CIDRs the ingress controller's (or
     /// gateway's proxy) pods connect to coderd from, e.g. the cluster's pod
-    /// CIDR. coderd then records the client address from `X-Forwarded-For`
+    /// CIDR (a cloud load balancer that reaches pods directly: its ranges).
+    /// coderd then records the client address from `X-Forwarded-For`
     /// in the audit log (`CODER_PROXY_TRUSTED_HEADERS`/`_ORIGINS`); without
     /// it the plan warns that the proxy's address is recorded.
     #[serde(default)]
