@@ -33,6 +33,7 @@ mod observability;
 mod overrides;
 mod pools;
 mod provisioners;
+mod security;
 mod text;
 mod tier;
 mod verify;
@@ -56,6 +57,7 @@ pub use observability::Observability;
 pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
+pub use security::{Security, StackSecurity};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
 
@@ -63,7 +65,7 @@ pub use text::to_text;
 
 // The spec's words the plan carries as they are, so that a renderer reads
 // them from the plan and never imports the spec.
-pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License};
+pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License, ReceiverKind};
 
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
@@ -178,6 +180,8 @@ pub struct Plan {
     pub gitops: Option<Gitops>,
     /// The user's own settings (`coder.env`), carried into the tree as given.
     pub overrides: Overrides,
+    /// Secure defaults and where the spec loosened them (`plan/security.rs`).
+    pub security: Security,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -291,6 +295,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
     let gitops = gitops::plan(&ctx);
     let overrides = overrides::plan(&ctx);
+    let security = security::plan(&ctx, &entry, &observability, &mut found);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
 
@@ -331,6 +336,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         cluster_autoscaler,
         gitops,
         overrides,
+        security,
         notes,
         warnings: found.warnings,
         reasons: tier::reasons(&ctx),

@@ -31,6 +31,12 @@ pub enum WarningCode {
     ProvisionerMemoryBelowSizing,
     ReadReplicasUnused,
     DatabaseBuildsAboveThreshold,
+    PathAppsEnabled,
+    HstsDisabled,
+    LogRetentionBelowGuidance,
+    LogRetentionUnbounded,
+    TrustedProxiesUnset,
+    AlertsUnrouted,
 }
 
 impl WarningCode {
@@ -49,6 +55,12 @@ impl WarningCode {
             WarningCode::ProvisionerMemoryBelowSizing => "provisioner-memory-below-sizing",
             WarningCode::ReadReplicasUnused => "read-replicas-unused",
             WarningCode::DatabaseBuildsAboveThreshold => "database-builds-above-threshold",
+            WarningCode::PathAppsEnabled => "path-apps-enabled",
+            WarningCode::HstsDisabled => "hsts-disabled",
+            WarningCode::LogRetentionBelowGuidance => "log-retention-below-guidance",
+            WarningCode::LogRetentionUnbounded => "log-retention-unbounded",
+            WarningCode::TrustedProxiesUnset => "trusted-proxies-unset",
+            WarningCode::AlertsUnrouted => "alerts-unrouted",
         }
     }
 }

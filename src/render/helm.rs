@@ -160,6 +160,40 @@ fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
     }
 }
 
+/// The user's variables as given: a value, or a Secret's key.
+fn user_env(vars: &BTreeMap<String, EnvValue>) -> Vec<EnvVar> {
+    vars.iter()
+        .map(|(name, value)| match value {
+            EnvValue::Value(v) => env(name, v.clone()),
+            EnvValue::SecretRef { secret, key } => env_from_secret(name, secret, key),
+        })
+        .collect()
+}
+
+/// coderd's secure defaults (`plan.security`): path apps, HSTS, log
+/// retention, the forwarding header it trusts. String arrays are
+/// comma-separated, as coderd reads them from the environment.
+fn security_env(plan: &Plan) -> Vec<EnvVar> {
+    let s = &plan.security;
+    let mut out = Vec::new();
+    if s.disable_path_apps {
+        out.push(env("CODER_DISABLE_PATH_APPS", "true"));
+    }
+    if let Some(h) = &s.hsts {
+        out.push(env("CODER_STRICT_TRANSPORT_SECURITY", h.max_age_seconds.to_string()));
+        if !h.options.is_empty() {
+            out.push(env("CODER_STRICT_TRANSPORT_SECURITY_OPTIONS", h.options.join(",")));
+        }
+    }
+    out.push(env("CODER_AUDIT_LOGS_RETENTION", s.audit_logs_retention.value.clone()));
+    out.push(env("CODER_CONNECTION_LOGS_RETENTION", s.connection_logs_retention.value.clone()));
+    if let Some(t) = &s.trusted_proxies {
+        out.push(env("CODER_PROXY_TRUSTED_HEADERS", t.headers.join(",")));
+        out.push(env("CODER_PROXY_TRUSTED_ORIGINS", t.origins.join(",")));
+    }
+    out
+}
+
 /// Annotations the coder/observability chart scrapes by.
 fn scrape_annotations(plan: &Plan) -> BTreeMap<String, String> {
     if !plan.observability.enabled {
@@ -195,13 +229,9 @@ fn coder_values(plan: &Plan) -> CoderValues {
             env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
         }
     }
+    env_vars.extend(security_env(plan));
     // The user's own variables (`coder.env`) last, as given.
-    for (name, value) in &plan.overrides.coderd_env {
-        env_vars.push(match value {
-            EnvValue::Value(v) => env(name, v.clone()),
-            EnvValue::SecretRef { secret, key } => env_from_secret(name, secret, key),
-        });
-    }
+    env_vars.extend(user_env(&plan.overrides.coderd_env));
 
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
     let (affinity, spread) = if c.high_availability {
@@ -289,6 +319,10 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
     let mut env_vars = vec![env("CODER_URL", plan.coderd.service_url.clone())];
     if plan.observability.enabled {
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
+    }
+    // The user's own variables (`coder.provisioner_env`, the group's `env`) last.
+    if let Some(user) = plan.overrides.provisioner_env.get(&g.namespace) {
+        env_vars.extend(user_env(user));
     }
     ProvisionerValues {
         coder: CoderSection {
@@ -519,5 +553,37 @@ mod tests {
         }
         assert_eq!(total, 240);
         assert!(tree.get_str("helm/coder-provisioner/prov-a/values.yaml").unwrap().contains("# Provisioner tags cloud=aws"));
+    }
+
+    #[test]
+    fn secure_defaults_and_provisioner_env_reach_the_values() {
+        let spec = format!(
+            "{}wildcard_access_url: https://*.apps.acme.com\nentry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: eg\nsecurity:\n  trusted_proxies: [10.8.0.0/14, 10.12.0.0/16]\n  hsts_include_subdomains: true\ncoder:\n  provisioner_env:\n    HTTPS_PROXY: http://proxy:3128\n    TF_LOG: WARN\nprovisioners:\n  - namespace: prov-a\n    env:\n      TF_LOG: DEBUG\n      TOKEN: {{ secret: tok, key: t }}\n  - namespace: prov-b\n",
+            spec()
+        );
+        let (_, tree) = render(&spec);
+        let v = values(&tree, "helm/coder/values.yaml");
+        let value = |name: &str| env(&v, name).map(|e| e["value"].as_str().unwrap().to_string());
+        assert_eq!(value("CODER_DISABLE_PATH_APPS").as_deref(), Some("true"));
+        assert_eq!(value("CODER_STRICT_TRANSPORT_SECURITY").as_deref(), Some("31536000"));
+        assert_eq!(value("CODER_STRICT_TRANSPORT_SECURITY_OPTIONS").as_deref(), Some("includeSubDomains"));
+        assert_eq!(value("CODER_AUDIT_LOGS_RETENTION").as_deref(), Some("17520h"));
+        assert_eq!(value("CODER_CONNECTION_LOGS_RETENTION").as_deref(), Some("2160h"));
+        assert_eq!(value("CODER_PROXY_TRUSTED_HEADERS").as_deref(), Some("X-Forwarded-For"));
+        // A string array, comma-separated as coderd reads it from the environment.
+        assert_eq!(value("CODER_PROXY_TRUSTED_ORIGINS").as_deref(), Some("10.8.0.0/14,10.12.0.0/16"));
+        // Provisioner env: every group's, the group's own over it, secrets by reference.
+        let a = values(&tree, "helm/coder-provisioner/prov-a/values.yaml");
+        let b = values(&tree, "helm/coder-provisioner/prov-b/values.yaml");
+        assert_eq!(env(&a, "TF_LOG").unwrap()["value"], "DEBUG");
+        assert_eq!(env(&b, "TF_LOG").unwrap()["value"], "WARN");
+        assert_eq!(env(&a, "HTTPS_PROXY").unwrap()["value"], "http://proxy:3128");
+        assert_eq!(env(&a, "TOKEN").unwrap()["valueFrom"]["secretKeyRef"], serde_json::json!({ "name": "tok", "key": "t" }));
+        assert!(env(&b, "TOKEN").is_none());
+        // coder-gen's own variables come first, the user's after.
+        let names: Vec<&str> = a["coder"]["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names[0], "CODER_URL");
+        // None of coderd's security variables go to provisioners.
+        assert!(env(&a, "CODER_DISABLE_PATH_APPS").is_none());
     }
 }

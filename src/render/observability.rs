@@ -9,8 +9,9 @@
 use serde_json::{Value, json};
 
 use super::{k8s, paths, yaml};
-use crate::plan::Plan;
+use crate::plan::{Plan, StackSecurity};
 use crate::tree::{Comment, Tree, header};
+use crate::yaml::merge;
 
 /// Backtick-quoted PromQL matchers, as the chart asks ("ensure this uses
 /// backticks for quotes").
@@ -81,8 +82,86 @@ fn values(plan: &Plan) -> Option<Value> {
     }))
 }
 
+/// The stack's secure defaults (`plan.security.observability`), merged over
+/// the values above: Grafana's login, Alertmanager's receiver and its
+/// mounted Secret, Loki's retention and object-store login. Lists replace
+/// the chart's (receivers, Loki's extraArgs), maps merge.
+fn security_values(s: &StackSecurity) -> Value {
+    let g = &s.grafana;
+    let mut grafana = json!({
+        "env": { "GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION": g.disable_initial_admin_creation },
+        "grafana.ini": { "auth.anonymous": { "enabled": g.anonymous } },
+    });
+    if let Some(a) = &g.admin {
+        grafana["admin"] = json!({ "existingSecret": a.secret, "userKey": a.user_key, "passwordKey": a.password_key });
+    }
+    if let Some(o) = &g.oidc {
+        grafana["envValueFrom"] =
+            json!({ o.client_secret_env: { "secretKeyRef": { "name": o.client_secret.name, "key": o.client_secret.key } } });
+        let mut oauth = json!({
+            "enabled": true,
+            "client_id": o.client_id,
+            "scopes": o.scopes,
+            "auth_url": o.auth_url,
+            "token_url": o.token_url,
+            "api_url": o.api_url,
+        });
+        if let Some(path) = &o.role_attribute_path {
+            oauth["role_attribute_path"] = json!(path);
+        }
+        let ini = &mut grafana["grafana.ini"];
+        ini["auth"] = json!({ "disable_login_form": o.disable_login_form });
+        ini["auth.generic_oauth"] = oauth;
+        ini["server"] = json!({ "root_url": o.root_url });
+    }
+    let mut v = json!({ "grafana": grafana });
+    if let Some(r) = &s.receiver {
+        let mut integration = json!({ r.file_field: r.file, "send_resolved": r.send_resolved });
+        if let Some(c) = &r.channel {
+            integration["channel"] = json!(c);
+        }
+        v["prometheus"] = json!({
+            "alertmanager": {
+                "config": {
+                    "receivers": [{ "name": r.name, format!("{}_configs", r.kind.as_str()): [integration] }],
+                    "route": { "receiver": r.name },
+                },
+                "extraSecretMounts": [{ "name": "receiver", "mountPath": r.mount_path, "secretName": r.secret.name, "readOnly": true }],
+            },
+        });
+    }
+    let l = &s.logs;
+    let store = &l.object_store_secret;
+    let from_secret = json!([{ "secretRef": { "name": store.name } }]);
+    // `-config.expand-env` lets Loki read `${rootUser}`/`${rootPassword}` from
+    // the Secret's variables; the chart's `-log.level=debug` is kept where it
+    // set one (the list replaces the chart's).
+    let mut loki = json!({
+        "minio": {
+            "existingSecret": store.name,
+            "rootUser": format!("${{{}}}", store.user_key),
+            "rootPassword": format!("${{{}}}", store.password_key),
+            "users": l.minio_users,
+        },
+        "write": { "extraArgs": ["-log.level=debug", "-config.expand-env=true"], "extraEnvFrom": from_secret },
+        "read": { "extraArgs": ["-config.expand-env=true"], "extraEnvFrom": from_secret },
+        "backend": { "extraArgs": ["-log.level=debug", "-config.expand-env=true"], "extraEnvFrom": from_secret },
+    });
+    if let Some(period) = &l.retention_period {
+        loki["loki"] = json!({
+            "limits_config": { "retention_period": period },
+            "compactor": { "retention_enabled": true, "delete_request_store": l.delete_request_store },
+        });
+    }
+    v["loki"] = loki;
+    v
+}
+
 pub fn render(plan: &Plan, tree: &mut Tree) {
-    let (Some(stack), Some(v)) = (&plan.observability.stack, values(plan)) else { return };
+    let (Some(stack), Some(mut v)) = (&plan.observability.stack, values(plan)) else { return };
+    if let Some(s) = &plan.security.observability {
+        merge(&mut v, &security_values(s));
+    }
     let host = plan.credentials.admin.host_output.as_str();
     let usage = format!(
         "# Apply from the tree's root, after the database step (README) created secret {secret} in {ns}:\n\
@@ -151,5 +230,48 @@ mod tests {
         assert!(values(&small).is_none());
         let v = values(&format!("{small}observability: true\n")).unwrap();
         assert_eq!(v["global"]["coder"]["workspacesSelector"], "namespace=~`(ws-a|ws-b)`");
+    }
+
+    #[test]
+    fn the_stack_logs_in_from_secrets_and_routes_alerts() {
+        let v = values(&spec()).unwrap();
+        let g = &v["grafana"];
+        assert_eq!(g["admin"]["existingSecret"], "grafana-admin");
+        // The grafana chart writes the admin env from the Secret only while this is false.
+        assert_eq!(g["env"]["GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION"], false);
+        assert_eq!(g["grafana.ini"]["auth.anonymous"]["enabled"], false);
+        let l = &v["loki"];
+        assert_eq!(l["loki"]["limits_config"]["retention_period"], "720h");
+        assert_eq!(l["loki"]["compactor"]["delete_request_store"], "s3");
+        assert_eq!(l["minio"]["existingSecret"], "loki-minio");
+        assert_eq!(l["minio"]["rootUser"], "${rootUser}");
+        assert_eq!(l["minio"]["users"], serde_json::json!([]));
+        for part in ["write", "read", "backend"] {
+            assert!(l[part]["extraArgs"].as_array().unwrap().iter().any(|a| a == "-config.expand-env=true"), "{part}");
+            assert_eq!(l[part]["extraEnvFrom"][0]["secretRef"]["name"], "loki-minio", "{part}");
+        }
+        // No receiver named: the chart's default stays (and the plan warns).
+        assert!(v["prometheus"].get("alertmanager").is_none());
+
+        let oidc = "observability:\n  grafana:\n    oidc:\n      url: https://grafana.acme.com\n      client_id: grafana\n      client_secret: { secret: g, key: s }\n      auth_url: https://id.acme.com/a\n      token_url: https://id.acme.com/t\n      api_url: https://id.acme.com/u\n  alerts:\n    receiver: pagerduty\n";
+        let v = values(&format!("{}{oidc}", spec())).unwrap();
+        let g = &v["grafana"];
+        assert!(g.get("admin").is_none());
+        assert_eq!(
+            g["envValueFrom"]["GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"]["secretKeyRef"],
+            serde_json::json!({ "name": "g", "key": "s" })
+        );
+        let ini = &g["grafana.ini"];
+        assert_eq!(ini["auth"]["disable_login_form"], true);
+        assert_eq!(ini["auth.generic_oauth"]["client_id"], "grafana");
+        assert!(ini["auth.generic_oauth"].get("client_secret").is_none(), "the chart refuses a literal secret");
+        assert_eq!(ini["server"]["root_url"], "https://grafana.acme.com");
+        let am = &v["prometheus"]["alertmanager"];
+        let receiver = &am["config"]["receivers"][0];
+        assert_eq!(receiver["name"], "pagerduty");
+        assert_eq!(receiver["pagerduty_configs"][0]["routing_key_file"], "/etc/alertmanager-receiver/routing-key");
+        assert_eq!(am["config"]["route"]["receiver"], "pagerduty");
+        let mount = &am["extraSecretMounts"][0];
+        assert_eq!((mount["secretName"].as_str(), mount["readOnly"].as_bool()), (Some("alertmanager-receiver"), Some(true)));
     }
 }

@@ -20,6 +20,7 @@ use crate::tree::display_name;
 
 mod raw;
 mod schema;
+mod secure;
 mod shape;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ pub use raw::{
     AutoBool, AutoCount, Challenge, EntryMode, EnvValue, GitopsController, IssuerKind, License, SecretsManager, StoreKind, TierChoice,
 };
 pub use schema::{spec_schema, spec_schema_text};
+pub use secure::{Alerts, GrafanaOidc, ReceiverKind, Security};
 
 use raw::RawSpec;
 
@@ -163,6 +165,11 @@ pub struct Spec {
     pub terraform_overrides: Vec<UserFile>,
     /// Kustomize patches and extra objects per overlay (`overrides.kustomize`).
     pub kustomize_overrides: BTreeMap<String, KustomizeOverride>,
+    /// `security:` (secure defaults the user loosened; `None`s: defaults).
+    /// Left out of the digest while default, so specs written before it
+    /// keep theirs.
+    #[serde(skip_serializing_if = "Security::is_default")]
+    pub security: Security,
     /// sha256 of the spec's canonical form, for the manifest: set by the
     /// caller that read the text (`crate::spec_from_str`), empty until then.
     #[serde(skip)]
@@ -183,6 +190,9 @@ pub struct Coder {
     pub organization: Option<String>,
     /// `coder.env`, sorted by name.
     pub env: BTreeMap<String, EnvValue>,
+    /// `coder.provisioner_env`: every provisioner group's, sorted by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub provisioner_env: BTreeMap<String, EnvValue>,
 }
 
 /// The validated `entry:` section.
@@ -218,6 +228,9 @@ pub struct ProvisionerGroup {
     pub tags: BTreeMap<String, String>,
     /// Workspace namespaces it serves; `None`: all.
     pub workspaces: Option<Vec<String>>,
+    /// `provisioners[].env`: this group's own variables, sorted by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, EnvValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -230,6 +243,16 @@ pub struct Observability {
     pub enabled: AutoBool,
     pub chart_version: String,
     pub prometheus_operator: Option<PrometheusOperator>,
+    /// `observability.grafana.oidc`; `None`: the admin login from a Secret.
+    /// (These three stay out of the digest while unset.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grafana_oidc: Option<GrafanaOidc>,
+    /// `observability.alerts`; `None`: no receiver named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Alerts>,
+    /// `observability.logs_retention_days`; `None`: the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

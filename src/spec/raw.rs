@@ -16,6 +16,10 @@ use serde_saphyr::Spanned;
 use crate::cloud::Cloud;
 use crate::diag::quote;
 
+mod security;
+pub use security::ReceiverKind;
+pub(super) use security::{RawAlerts, RawGrafana, RawGrafanaOidc, RawSecurity};
+
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 pub enum TierChoice {
@@ -285,13 +289,18 @@ pub(crate) struct RawSpec {
     /// Your own settings that coder-gen merges into the generated tree and checks.
     #[serde(default)]
     pub(super) overrides: Option<RawOverrides>,
+    /// Secure defaults you may loosen (each change is a plan warning): path
+    /// apps, HSTS, audit and connection log retention, trusted proxies.
+    #[serde(default)]
+    pub(super) security: Option<RawSecurity>,
 }
 
 /// `observability:` as `auto|true|false` (the v1 form) or as a map.
 #[derive(Debug)]
 pub(super) enum RawObservability {
     Short(AutoBool),
-    Full(RawObservabilityMap),
+    /// Boxed: the map is large next to the short form.
+    Full(Box<RawObservabilityMap>),
 }
 
 impl<'de> Deserialize<'de> for RawObservability {
@@ -312,7 +321,7 @@ impl<'de> Deserialize<'de> for RawObservability {
                 }
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawObservability, A::Error> {
-                RawObservabilityMap::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawObservability::Full)
+                RawObservabilityMap::deserialize(de::value::MapAccessDeserializer::new(map)).map(|m| RawObservability::Full(Box::new(m)))
             }
         }
         d.deserialize_any(V)
@@ -348,6 +357,18 @@ pub(super) struct RawObservabilityMap {
     /// kube-prometheus-stack); off by default.
     #[serde(default)]
     pub(super) prometheus_operator: Option<RawPrometheusOperator>,
+    /// How people log in to Grafana: an admin from Secret `grafana-admin`
+    /// (default), or OIDC. Never anonymous.
+    #[serde(default)]
+    pub(super) grafana: Option<RawGrafana>,
+    /// Where Alertmanager sends alerts (default: nowhere, a plan warning).
+    #[serde(default)]
+    pub(super) alerts: Option<RawAlerts>,
+    /// Days Loki keeps logs, at most 3650 (default 30); 0 keeps them until its
+    /// volume fills, below 30 is a plan warning.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(max = 3650))]
+    pub(super) logs_retention_days: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -456,6 +477,12 @@ pub(super) struct RawCoder {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, EnvValue>")]
     pub(super) env: BTreeMap<String, Spanned<EnvValue>>,
+    /// Environment variables for every provisioner group (Terraform settings,
+    /// cloud credentials, ...): a string, or `{ secret: NAME, key: KEY }` read from a
+    /// Secret in each group's namespace. A group's own `env` wins.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
+    pub(super) provisioner_env: BTreeMap<String, Spanned<EnvValue>>,
 }
 
 /// `entry:` in the spec.
@@ -563,6 +590,11 @@ pub(super) struct RawProvisioners {
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub(super) workspaces: Option<Vec<Spanned<String>>>,
+    /// This group's own environment variables, over `coder.provisioner_env`:
+    /// a string, or `{ secret: NAME, key: KEY }` in the group's namespace.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
+    pub(super) env: BTreeMap<String, Spanned<EnvValue>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -144,6 +144,29 @@ const OBSERVABILITY_SUBCHART_KEYS: &[(&str, &str)] = &[
     ("grafana-agent.controller.tolerations", "grafana/helm-charts grafana-agent 0.37.0 values.yaml: controller.tolerations"),
     // Time-based retention next to the chart's own retentionSize.
     ("prometheus.server.retention", "prometheus-community/helm-charts prometheus 25.24.2 values.yaml: server.retention"),
+    // Secure defaults (issue #24), each rendered with the sub-charts by .ci/check_observability.py.
+    // Grafana's admin from a Secret, or the OIDC client secret from one.
+    ("grafana.admin.userKey", "grafana/helm-charts grafana 7.3.12 values.yaml: admin.userKey"),
+    ("grafana.admin.passwordKey", "grafana/helm-charts grafana 7.3.12 values.yaml: admin.passwordKey"),
+    ("grafana.envValueFrom", "grafana/helm-charts grafana 7.3.12 values.yaml: envValueFrom"),
+    // grafana.ini is free-form: every section is written into the file.
+    ("grafana.grafana.ini.auth", "grafana 7.3.12 values.yaml: grafana.ini (any section; Grafana's [auth])"),
+    ("grafana.grafana.ini.auth.generic_oauth", "grafana 7.3.12 values.yaml: grafana.ini (Grafana's [auth.generic_oauth])"),
+    ("grafana.grafana.ini.server", "grafana 7.3.12 values.yaml: grafana.ini (Grafana's [server])"),
+    // Alertmanager's receiver, and the Secret it reads the URL or key from.
+    ("prometheus.alertmanager.config", "prometheus-community/helm-charts alertmanager 1.11.0 values.yaml: config"),
+    ("prometheus.alertmanager.extraSecretMounts", "prometheus-community/helm-charts alertmanager 1.11.0 values.yaml: extraSecretMounts"),
+    // Loki's retention, and its object store's login from a Secret.
+    ("loki.loki.limits_config", "grafana/loki production/helm/loki 6.7.4 values.yaml: loki.limits_config"),
+    ("loki.loki.compactor", "grafana/loki production/helm/loki 6.7.4 values.yaml: loki.compactor"),
+    ("loki.write.extraEnvFrom", "grafana/loki production/helm/loki 6.7.4 values.yaml: write.extraEnvFrom"),
+    ("loki.read.extraArgs", "grafana/loki production/helm/loki 6.7.4 values.yaml: read.extraArgs"),
+    ("loki.read.extraEnvFrom", "grafana/loki production/helm/loki 6.7.4 values.yaml: read.extraEnvFrom"),
+    ("loki.backend.extraEnvFrom", "grafana/loki production/helm/loki 6.7.4 values.yaml: backend.extraEnvFrom"),
+    ("loki.minio.existingSecret", "minio/minio helm/minio 4.0.15 values.yaml: existingSecret"),
+    ("loki.minio.rootUser", "minio/minio helm/minio 4.0.15 values.yaml: rootUser (set by the loki chart too)"),
+    ("loki.minio.rootPassword", "minio/minio helm/minio 4.0.15 values.yaml: rootPassword (set by the loki chart too)"),
+    ("loki.minio.users", "minio/minio helm/minio 4.0.15 values.yaml: users"),
 ];
 
 /// `tests/data/chart-keys/coder-observability.txt` is derived from the

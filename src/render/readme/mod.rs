@@ -140,4 +140,27 @@ mod tests {
             assert_eq!(readme.contains("which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true`"), needed);
         }
     }
+
+    /// The observability Secrets step: before the chart, every value from
+    /// stdin (generated or typed), and the README says how to log in.
+    #[test]
+    fn observability_secrets_come_from_stdin_before_the_chart() {
+        let o = readme(&plan(SPEC));
+        let start = o.find("Observability Secrets in namespace").expect("a secrets step");
+        let step = &o[start..start + o[start..].find("\n12. ").unwrap_or(o.len() - start)];
+        assert!(step.contains("create secret generic grafana-admin --from-literal=admin-user=admin --from-file=admin-password=/dev/stdin"));
+        assert!(step.contains("create secret generic loki-minio --from-literal=rootUser=loki --from-file=rootPassword=/dev/stdin"));
+        assert!(step.contains("printf '%s' \"$(openssl rand -hex"), "generated, piped");
+        assert!(!step.contains("> ") && !step.contains("echo $"), "nothing on disk or echoed");
+        assert!(o.find("create secret generic loki-minio").unwrap() < o.find("helm upgrade --install coder-observability").unwrap());
+        assert!(o.contains("get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d"), "how to log in");
+        assert!(o.contains("Alerts go **nowhere**"));
+
+        let spec = format!("{SPEC}observability:\n  alerts:\n    receiver: slack\n");
+        let o = readme(&plan(&spec));
+        assert!(o.contains("read -rs -p 'Slack webhook URL: ' ALERT_RECEIVER; echo"));
+        assert!(o.contains("printf '%s' \"$ALERT_RECEIVER\" \\\n     | kubectl -n coder-observability create secret generic alertmanager-receiver --from-file=url=/dev/stdin"));
+        assert!(o.contains("unset ALERT_RECEIVER\n"));
+        assert!(o.contains("Alertmanager sends every alert of the chart (and resolved ones) to Slack"));
+    }
 }

@@ -30,7 +30,8 @@ pub struct ReadmeView<'a> {
     pub certificates: Vec<CertificateView<'a>>,
     /// The provisioner groups, with their values files and key secrets.
     pub provisioners: Vec<ProvisionersView<'a>>,
-    /// The Secrets `coder.env` reads, each with the keys it must hold.
+    /// The Secrets `coder.env` and the provisioners' env read, each with
+    /// its namespace and the keys it must hold.
     pub env_secrets: Vec<EnvSecret<'a>>,
     /// The workspace pool, the node label workspaces select it by, the first
     /// workspace namespace and its default memory request.
@@ -88,6 +89,7 @@ pub struct ProvisionersView<'a> {
 
 #[derive(Serialize)]
 pub struct EnvSecret<'a> {
+    pub namespace: &'a str,
     pub secret: &'a str,
     pub entries: Vec<EnvEntry<'a>>,
 }
@@ -230,21 +232,27 @@ fn steps(p: &Plan) -> Vec<&'static str> {
         steps.extend(["licence", "provisioner_keys"]);
     }
     if p.observability.stack.is_some() {
-        steps.push("observability");
+        steps.extend(["observability_secrets", "observability"]);
     }
     steps
 }
 
-/// `coder.env`'s secret references, grouped by secret (one `kubectl create
-/// secret` each).
+/// The secret references of `coder.env` (coderd's namespace) and of each
+/// provisioner group's env (its namespace), grouped by namespace and secret
+/// (one `kubectl create secret` each); coderd's first.
 fn env_secrets(p: &Plan) -> Vec<EnvSecret<'_>> {
-    let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
-    for (env, v) in &p.overrides.coderd_env {
-        if let EnvValue::SecretRef { secret, key } = v {
-            by_secret.entry(secret.as_str()).or_default().push(EnvEntry { key: key.as_str(), env: env.as_str() });
+    let groups = p.overrides.provisioner_env.iter().map(|(ns, env)| (ns.as_str(), env));
+    let mut out = Vec::new();
+    for (namespace, vars) in std::iter::once((p.coderd.namespace.as_str(), &p.overrides.coderd_env)).chain(groups) {
+        let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
+        for (env, v) in vars {
+            if let EnvValue::SecretRef { secret, key } = v {
+                by_secret.entry(secret.as_str()).or_default().push(EnvEntry { key: key.as_str(), env: env.as_str() });
+            }
         }
+        out.extend(by_secret.into_iter().map(|(secret, entries)| EnvSecret { namespace, secret, entries }));
     }
-    by_secret.into_iter().map(|(secret, entries)| EnvSecret { secret, entries }).collect()
+    out
 }
 
 /// Create the workspaces; then traffic and dashboard load together (the

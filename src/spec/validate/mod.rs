@@ -12,7 +12,7 @@ use super::raw::{RawGitops, RawObservability, RawSecrets, RawSpec};
 use super::{
     At, AutoBool, AutoCount, CODER_NAMESPACE, Coder, DEFAULT_CHART_VERSION, DEFAULT_GITOPS_BRANCH, DEFAULT_KUBERNETES_VERSION,
     DEFAULT_OBSERVABILITY_CHART_VERSION, DEFAULT_POSTGRES_VERSION, DEFAULT_PROVISIONER_NAMESPACE, DEFAULT_WORKSPACE_NAMESPACE, Database,
-    EnvValue, Gitops, GitopsController, Kubernetes, MAX_GROUPS, MAX_NAME, MAX_TAGS, MAX_USERS, MachineTypes, Observability,
+    EnvValue, Gitops, GitopsController, Kubernetes, License, MAX_GROUPS, MAX_NAME, MAX_TAGS, MAX_USERS, MachineTypes, Observability,
     PrometheusOperator, ProvisionerGroup, SCRAPE_NAMESPACE, Secrets, SecretsManager, Spec, TierChoice, WorkspaceGroup,
 };
 use crate::catalog::regions;
@@ -21,6 +21,7 @@ use crate::diag::{Located, SpecError, quote};
 
 mod entry;
 mod overrides;
+mod security;
 mod syntax;
 
 use syntax::{
@@ -156,10 +157,11 @@ impl Validator<'_> {
             Kubernetes { cluster_name, version }
         };
 
-        let (raw_chart, raw_license, raw_org, raw_env) = match raw.coder {
-            Some(c) => (c.chart_version, c.license, c.organization, c.env),
-            None => (None, None, None, BTreeMap::new()),
+        let (raw_chart, raw_license, raw_org, raw_env, raw_provisioner_env) = match raw.coder {
+            Some(c) => (c.chart_version, c.license, c.organization, c.env, c.provisioner_env),
+            None => (None, None, None, BTreeMap::new(), BTreeMap::new()),
         };
+        let community = raw_license.as_ref().is_some_and(|l| l.value == License::Community);
         let coder = Coder {
             chart_version: match raw_chart {
                 Some(v) => {
@@ -177,6 +179,7 @@ impl Validator<'_> {
             license: raw_license.map(|l| l.value).unwrap_or_default(),
             organization: raw_org.map(|o| self.dns_label("coder.organization", &o, 63, "").to_string()),
             env: self.coder_env(raw_env),
+            provisioner_env: self.provisioner_env("coder.provisioner_env", raw_provisioner_env, community),
         };
         let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
@@ -269,11 +272,17 @@ impl Validator<'_> {
                         }
                         served.push(w);
                     }
-                    out.push(ProvisionerGroup { namespace: p.namespace.value, tags, workspaces });
+                    let env = self.provisioner_env("provisioners[].env", p.env, community);
+                    out.push(ProvisionerGroup { namespace: p.namespace.value, tags, workspaces, env });
                 }
                 out
             }
-            None => vec![ProvisionerGroup { namespace: DEFAULT_PROVISIONER_NAMESPACE.into(), tags: BTreeMap::new(), workspaces: None }],
+            None => vec![ProvisionerGroup {
+                namespace: DEFAULT_PROVISIONER_NAMESPACE.into(),
+                tags: BTreeMap::new(),
+                workspaces: None,
+                env: BTreeMap::new(),
+            }],
         };
         let workspaces = match raw.workspaces {
             Some(list) => {
@@ -334,6 +343,7 @@ impl Validator<'_> {
 
         let observability = self.observability(raw.observability);
         let secrets = self.secrets(raw.secrets);
+        let security = self.security(raw.security, entry.mode);
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
         let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
@@ -371,17 +381,24 @@ impl Validator<'_> {
             helm_overrides,
             terraform_overrides,
             kustomize_overrides,
+            security,
             digest,
         })
     }
 
     fn observability(&mut self, raw: Option<RawObservability>) -> Observability {
-        let default =
-            |enabled| Observability { enabled, chart_version: DEFAULT_OBSERVABILITY_CHART_VERSION.to_string(), prometheus_operator: None };
+        let default = |enabled| Observability {
+            enabled,
+            chart_version: DEFAULT_OBSERVABILITY_CHART_VERSION.to_string(),
+            prometheus_operator: None,
+            grafana_oidc: None,
+            alerts: None,
+            logs_retention_days: None,
+        };
         let m = match raw {
             None => return default(AutoBool::Auto),
             Some(RawObservability::Short(b)) => return default(b),
-            Some(RawObservability::Full(m)) => m,
+            Some(RawObservability::Full(m)) => *m,
         };
         let chart_version = match m.chart_version {
             Some(v) => {
@@ -417,7 +434,9 @@ impl Validator<'_> {
             }
             _ => None,
         };
-        Observability { enabled: m.enabled, chart_version, prometheus_operator }
+        let (grafana_oidc, alerts, logs_retention_days) =
+            self.observability_security(m.enabled, m.grafana, m.alerts, m.logs_retention_days);
+        Observability { enabled: m.enabled, chart_version, prometheus_operator, grafana_oidc, alerts, logs_retention_days }
     }
 
     fn secrets(&mut self, raw: Option<RawSecrets>) -> Secrets {
@@ -450,14 +469,25 @@ impl Validator<'_> {
     }
 
     fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {
+        let reserved =
+            |name: &str| RESERVED_CODER_ENV.iter().chain(security::RESERVED_BY_SECURITY).find(|(n, _)| *n == name).map(|(_, by)| *by);
+        self.env_vars("coder.env", raw, reserved, "coderd's namespace")
+    }
+
+    /// Environment variables written under `what` (`coder.env`, ...): names,
+    /// values and Secret references checked, `reserved` names refused with
+    /// the key that sets them; a Secret is read in `namespace`.
+    fn env_vars(
+        &mut self,
+        what: &str,
+        raw: BTreeMap<String, Spanned<EnvValue>>,
+        reserved: impl Fn(&str) -> Option<&'static str>,
+        namespace: &str,
+    ) -> BTreeMap<String, EnvValue> {
         let mut out = BTreeMap::new();
         for (i, (name, v)) in raw.into_iter().enumerate() {
             if i == MAX_CODER_ENV {
-                self.err(
-                    &v,
-                    format!("coder.env sets more than {MAX_CODER_ENV} variables"),
-                    "put bulk configuration in a Secret or ConfigMap",
-                );
+                self.err(&v, format!("{what} sets more than {MAX_CODER_ENV} variables"), "put bulk configuration in a Secret or ConfigMap");
             }
             let valid_name = !name.is_empty()
                 && name.len() <= 256
@@ -466,18 +496,18 @@ impl Validator<'_> {
             if !valid_name {
                 self.err(
                     &v,
-                    format!("coder.env name {} is not an environment variable name", quote(&name)),
+                    format!("{what} name {} is not an environment variable name", quote(&name)),
                     "use letters, digits and '_', not starting with a digit, e.g. CODER_OIDC_ISSUER_URL",
                 );
             }
-            if let Some((_, by)) = RESERVED_CODER_ENV.iter().find(|(n, _)| *n == name) {
-                self.err(&v, format!("coder.env cannot set {name}"), &format!("it is set by {by}; remove it from coder.env"));
+            if let Some(by) = reserved(&name) {
+                self.err(&v, format!("{what} cannot set {name}"), &format!("it is set by {by}; remove it from {what}"));
             }
             match &v.value {
                 EnvValue::Value(s) if s.len() > 4096 || s.contains('\0') => {
                     self.err(
                         &v,
-                        format!("coder.env {name} is not a usable value"),
+                        format!("{what} {name} is not a usable value"),
                         "use at most 4096 characters; put large values in a Secret",
                     );
                 }
@@ -485,8 +515,8 @@ impl Validator<'_> {
                     if let Some(problem) = dns1123_subdomain_problem(secret) {
                         self.err(
                             &v,
-                            format!("coder.env {name}: secret {} is not a Secret name: {problem}", quote(secret)),
-                            "name a Secret in coderd's namespace: lower-case letters, digits, '-' and '.'",
+                            format!("{what} {name}: secret {} is not a Secret name: {problem}", quote(secret)),
+                            &format!("name a Secret in {namespace}: lower-case letters, digits, '-' and '.'"),
                         );
                     }
                     if key.is_empty()
@@ -495,7 +525,7 @@ impl Validator<'_> {
                     {
                         self.err(
                             &v,
-                            format!("coder.env {name}: key {} is not a Secret key", quote(key)),
+                            format!("{what} {name}: key {} is not a Secret key", quote(key)),
                             "use letters, digits, '-', '_' and '.' (at most 253)",
                         );
                     }
