@@ -20,6 +20,7 @@
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
 mod autoscaler;
+mod backup;
 mod bootstrap;
 mod capacity;
 mod coderd;

@@ -81,20 +81,37 @@ mod tests {
 
     #[test]
     fn database_step_reads_the_admin_at_run_time_and_writes_nothing() {
-        for (cloud, region, admin) in [
-            ("aws", "us-east-1", "aws secretsmanager get-secret-value"),
-            ("gcp", "us-central1", "--prompt-for-password"),
-            ("azure", "eastus", "read -rs"),
+        for (cloud, region, admin, role) in [
+            ("aws", "us-east-1", "aws secretsmanager get-secret-value", "coderd"),
+            ("gcp", "us-central1", "--prompt-for-password", "coder"),
+            ("azure", "eastus", "az keyvault secret show", "coder"),
         ] {
             let p = plan(&SPEC.replace("aws", cloud).replace("us-east-1", region));
+            assert_eq!(p.credentials.coder_role, role);
             let readme = readme(&p);
             let o = database_step(&readme);
             assert!(o.contains(admin), "{cloud}");
-            assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
+            // One subshell that stops at the first failure, SQL in one
+            // transaction, the role made only if missing and never the admin.
+            assert!(o.contains("   ```sh\n   (\n   set -euo pipefail\n"), "{cloud}: {o}");
+            assert!(o.contains("\n   )\n   ```\n"), "{cloud}: {o}");
+            assert!(o.contains("\"$ADMIN_PASSWORD\" 'BEGIN;'") && o.contains("'COMMIT;' \\\n   | kubectl run"), "{cloud}: {o}");
+            assert!(
+                o.contains(&format!("'DO $do$BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN IF (SELECT rolsuper")),
+                "{cloud}: {o}"
+            );
+            assert!(o.contains(&format!("'\\password {role}'")), "{cloud}: {o}");
+            assert!(o.contains(&format!("postgres://{role}:")), "{cloud}");
+            // The pre-check comes before anything that changes a thing.
+            let check = o.find("get secret coder-db-url --ignore-not-found").expect("the pre-check");
+            assert!(check < o.find("kubectl create namespace").unwrap() && check < o.find("DB_HOST=").unwrap(), "{cloud}");
             assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
-            assert!(!o.contains("--from-literal") && !o.contains("> "), "{cloud}: nothing on disk or in argv");
+            assert!(
+                !o.contains("--from-literal") && !o.contains("> ") && !o.contains("read -rs -p 'PostgreSQL"),
+                "{cloud}: nothing on disk or in argv"
+            );
             assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
-            assert!(o.contains("unset ADMIN_PASSWORD CODER_DB_PASSWORD EXPORTER_DB_PASSWORD\n"), "{cloud}: {o}");
+            assert!(!o.contains("unset "), "{cloud}: the subshell's variables die with it");
         }
         for (cloud, region, store) in [
             ("aws", "us-east-1", "aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"),
@@ -106,7 +123,28 @@ mod tests {
             let readme = readme(&plan(&spec));
             let o = database_step(&readme);
             assert!(o.contains(&format!("     | {store}\n")), "{cloud}: {o}");
+            assert!(o.contains("   if ") && o.contains(" acme-coder-db-url "), "{cloud}: the store is checked first: {o}");
             assert!(!o.contains("create secret generic coder-db-url"), "{cloud}: the URL goes to the secret manager only");
+        }
+    }
+
+    /// The README never promises more point-in-time recovery than the cloud
+    /// keeps: Cloud SQL's window is its days of transaction logs (7), not the
+    /// 14 days of backups.
+    #[test]
+    fn backups_promise_what_the_cloud_keeps() {
+        for (cloud, region, line) in [
+            ("gcp", "us-central1", "backups kept 14 days, point-in-time recovery to any moment of the last 7 days."),
+            ("aws", "us-east-1", "backups kept 14 days, point-in-time recovery to any moment of the last 14 days."),
+            (
+                "azure",
+                "eastus",
+                "backups kept 14 days, point-in-time recovery to any moment of the last 14 days, backups copied to the region's pair.",
+            ),
+        ] {
+            let o = readme(&plan(&SPEC.replace("aws", cloud).replace("us-east-1", region)));
+            assert!(o.contains(line), "{cloud}");
+            assert!(!o.contains("days with point-in-time recovery"), "{cloud}");
         }
     }
 
