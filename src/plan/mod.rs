@@ -50,7 +50,7 @@ pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
 pub use entry::{CODERD_HTTP_PORT, Certificate, Entry};
-pub use gitops::{Controller, Gitops};
+pub use gitops::{Controller, Gitops, NamespacedSecret};
 pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
@@ -290,7 +290,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
-    let gitops = gitops::plan(&ctx);
+    let gitops = gitops::plan(&ctx, &coderd.namespace, &database.url_secret);
     let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));

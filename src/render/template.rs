@@ -77,7 +77,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "readme/gcp/database.md",
     "readme/aws/database.md",
     "readme/azure/database.md",
-    "readme/coder_env.md",
+    "readme/apply/coder_env.md",
     "readme/overrides.md",
     "readme/gitops.md",
     "readme/gitops_flux.md",

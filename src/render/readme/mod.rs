@@ -77,6 +77,13 @@ mod tests {
         assert!(at("create secret generic coder-observability-db") < at("helm upgrade --install coder-observability"));
         assert!(at("helm upgrade --install coder-observability") < at("kubectl apply -k verify/judge"));
         assert!(at("create secret generic coder-scaletest-token") < at("kubectl apply -k verify/create-workspaces"));
+        // The CLI ends the token with a newline; the Secret must not.
+        assert!(o.contains("coder tokens create --name scaletest --lifetime 24h | tr -d '\\n' | kubectl"));
+        // `coder.env`'s secrets before coderd starts.
+        let env =
+            readme(&plan(&format!("{SPEC}coder:\n  env:\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\n")));
+        let at = |needle: &str| env.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+        assert!(at("kubectl create secret generic coder-oidc -n coder") < at("helm upgrade --install coder coder-v2/coder"));
     }
 
     #[test]

@@ -220,10 +220,16 @@ fn steps(p: &Plan) -> Vec<&'static str> {
     steps.push("namespaces");
     // `entry.dns_first`: the records before the certificate, and a check
     // once coderd runs; otherwise the records (and the check) after coderd.
+    // `coder.env`'s secrets before coderd: its pods cannot start without them.
+    let env = if env_secrets(p).is_empty() { None } else { Some("coder_env") };
     if p.entry.dns_first {
-        steps.extend(["dns", "tls", "database", "coderd", "check"]);
+        steps.extend(["dns", "tls", "database"]);
+        steps.extend(env);
+        steps.extend(["coderd", "check"]);
     } else {
-        steps.extend(["tls", "database", "coderd", "dns"]);
+        steps.extend(["tls", "database"]);
+        steps.extend(env);
+        steps.extend(["coderd", "dns"]);
     }
     steps.push("first_user");
     if p.licence.needs_license_file {
