@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::Cloud;
 
 pub mod regions;
+pub mod releases;
 
 const TIERS_YAML: &str = include_str!("../../catalog/tiers.yaml");
 const MACHINES_YAML: &str = include_str!("../../catalog/machines.yaml");

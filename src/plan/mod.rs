@@ -36,6 +36,7 @@ mod pools;
 mod provisioners;
 mod text;
 mod tier;
+mod upgrade;
 mod verify;
 mod workspaces;
 
@@ -57,6 +58,7 @@ pub use observability::Observability;
 pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
+pub use upgrade::{Upgrade, UpgradeRelease};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
 
@@ -82,6 +84,9 @@ pub const POOL_LABEL: &str = "coder-gen/pool";
 /// docs/reference/cli/server.md); made explicit so the database's
 /// `max_connections` can be derived from it.
 pub const PG_CONN_MAX_OPEN: u32 = 10;
+
+/// The provisioner chart's name in Coder's Helm repository.
+const PROVISIONER_CHART: &str = "coder-provisioner";
 
 /// Reasons keyed by the field name they explain (in the same JSON object).
 pub type Reasons = BTreeMap<&'static str, String>;
@@ -171,6 +176,9 @@ pub struct Plan {
     pub observability: Observability,
     pub credentials: Credentials,
     pub verify: Verify,
+    /// Upgrading Coder: the one version, its support, the order and the
+    /// scale-down (the README's "Upgrade Coder").
+    pub upgrade: Upgrade,
     pub bootstrap: Bootstrap,
     /// The node autoscaler the tree installs (EKS); `null` where the cloud
     /// scales its pools itself (GKE, AKS).
@@ -291,6 +299,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
     let gitops = gitops::plan(&ctx, &coderd.namespace, &database.url_secret);
+    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, PROVISIONER_CHART, &mut found);
     let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
@@ -314,7 +323,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
             repository: "https://helm.coder.com/v2".into(),
             repository_name: "coder-v2".into(),
             coder_chart: "coder".into(),
-            provisioner_chart: "coder-provisioner".into(),
+            provisioner_chart: PROVISIONER_CHART.into(),
             version: spec.coder.chart_version.clone(),
         },
         licence,
@@ -328,6 +337,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         observability,
         credentials,
         verify,
+        upgrade,
         bootstrap,
         cluster_autoscaler,
         gitops,

@@ -311,6 +311,36 @@ fn backups_per_cloud() {
     }
 }
 
+/// One version for every Coder release, its support in the release
+/// calendar (a warning once out of support, a note while only patched for
+/// security or behind its line's latest patch), coderd scaled to 0 before
+/// the upgrade when it runs several replicas, provisioners after coderd.
+#[test]
+fn upgrade_support_order_and_scale_down() {
+    let p = plan_for(3000, "gcp", "");
+    let u = &p.upgrade;
+    assert_eq!(u.chart_version, p.chart.version);
+    assert_eq!(u.release_notes, "https://github.com/coder/coder/releases/tag/v2.33.6");
+    assert_eq!((u.support.as_str(), u.latest_patch.as_deref()), ("security", Some("2.33.11")));
+    assert!(p.notes.iter().any(|n| n.topic == "upgrades" && n.text.contains("v2.33.11")), "the default pin is behind its line");
+    assert!(!p.warnings.iter().any(|w| w.code == WarningCode::ChartOutOfSupport));
+    assert_eq!(u.scale_coderd_to, Some(0), "HA: a planned outage");
+    assert_eq!(u.after_coderd.iter().map(|r| r.namespace.as_str()).collect::<Vec<_>>(), ["coder-provisioners"]);
+    for k in ["chart_version", "support", "scale_coderd_to", "after_coderd"] {
+        assert!(u.reasons.contains_key(k), "{k}");
+    }
+    assert_eq!(plan_for(80, "gcp", "").upgrade.scale_coderd_to, None, "one coderd");
+    let old = plan_for(1000, "gcp", "coder:\n  chart_version: \"2.30.3\"\n");
+    assert_eq!(old.upgrade.support, "out-of-support");
+    assert!(old.warnings.iter().any(|w| w.code == WarningCode::ChartOutOfSupport && w.message.contains("2.30.3")));
+    let latest = plan_for(1000, "gcp", "coder:\n  chart_version: \"2.34.5\"\n");
+    assert_eq!(latest.upgrade.support, "stable");
+    assert!(!latest.notes.iter().any(|n| n.topic == "upgrades"), "the stable line's latest patch: nothing to say");
+    assert_eq!(plan_for(1000, "gcp", "coder:\n  chart_version: \"2.40.0\"\n").upgrade.support, "unknown");
+    let community = plan_for(1000, "gcp", "coder:\n  license: community\n");
+    assert!(community.upgrade.after_coderd.is_empty());
+}
+
 #[test]
 fn coderd_rollout_replaces_one_at_a_time_below_four_replicas() {
     // Every coderd fills a node of a fixed pool: the default rolling update

@@ -155,6 +155,58 @@ mod tests {
         }
     }
 
+    /// One `coder.chart_version` drives every Coder release of the tree: the
+    /// README's helm commands, the Flux HelmReleases, the Argo CD
+    /// Applications and the verification image; nothing keeps the old pin.
+    #[test]
+    fn one_chart_version_drives_every_release() {
+        for gitops in [
+            "",
+            "gitops:\n  controller: flux\n  repo_url: https://g.example/r.git\n",
+            "gitops:\n  controller: argocd\n  repo_url: https://g.example/r.git\n",
+        ] {
+            let spec =
+                format!("{SPEC}coder:\n  chart_version: \"2.34.5\"\nprovisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n{gitops}");
+            let tree = crate::render_str("spec.yaml", &spec).unwrap();
+            for (path, bytes) in tree.iter() {
+                let text = String::from_utf8_lossy(bytes);
+                assert!(!text.contains("2.33.6"), "{gitops}{path} keeps the old pin");
+            }
+            let readme = tree.get_str("README.md").unwrap();
+            let helm: Vec<&str> = readme.lines().filter(|l| l.contains("helm upgrade") && l.contains("coder-v2/")).collect();
+            assert!(helm.len() >= if gitops.is_empty() { 6 } else { 3 }, "{helm:?}");
+            assert!(helm.iter().all(|l| l.contains("--version 2.34.5")), "{helm:?}");
+            let pins = tree.iter().filter(|(p, b)| p.starts_with("gitops/") && String::from_utf8_lossy(b).contains("2.34.5")).count();
+            assert_eq!(pins, if gitops.is_empty() { 0 } else { 3 }, "{gitops}: coderd's and both groups' objects");
+        }
+    }
+
+    /// The upgrade runbook: backup with the cloud's own command before
+    /// coderd, coderd before the provisioners, and a restore to a new
+    /// instance.
+    #[test]
+    fn upgrade_section_per_cloud() {
+        for (cloud, region, backup, restore) in [
+            ("gcp", "us-central1", "gcloud sql backups create --instance=", "gcloud sql instances clone"),
+            ("aws", "us-east-1", "aws rds wait db-snapshot-available --db-snapshot-identifier", "--db-parameter-group-name"),
+            (
+                "azure",
+                "eastus",
+                "az postgres flexible-server backup create -g \"$RG\" -s \"$SERVER\"",
+                "az postgres flexible-server restore",
+            ),
+        ] {
+            let o = readme(&plan(&SPEC.replace("aws", cloud).replace("us-east-1", region)));
+            let start = o.find("## Upgrade Coder").expect("the section");
+            let u = &o[start..start + o[start..].find("\n## ").unwrap()];
+            let at = |needle: &str| u.find(needle).unwrap_or_else(|| panic!("{cloud}: no {needle:?}"));
+            assert!(at(backup) < at("scale deployment coder --replicas=0"), "{cloud}");
+            assert!(at("helm upgrade coder coder-v2/coder") < at("helm upgrade coder-provisioner"), "{cloud}");
+            assert!(at(restore) > at("helm upgrade coder-provisioner"), "{cloud}");
+            assert!(u.contains("schema_migrations"), "{cloud}");
+        }
+    }
+
     /// The templates picked by name at render time: every cloud has its
     /// prose, both controllers their section.
     #[test]
@@ -162,7 +214,7 @@ mod tests {
         let env = crate::render::template::environment().unwrap();
         let mut names: Vec<String> = Vec::new();
         for cloud in ["gcp", "aws", "azure"] {
-            for part in ["preflight", "tier_changes", "infra_note", "database", "_secret_manager"] {
+            for part in ["preflight", "tier_changes", "infra_note", "database", "_secret_manager", "upgrade_backup", "upgrade_restore"] {
                 names.push(format!("readme/{cloud}/{part}.md"));
             }
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, Workspaces, mib};
+use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, UpgradeRelease, Workspaces, mib};
 use crate::render::{k8s, paths};
 
 #[derive(Serialize)]
@@ -46,6 +46,16 @@ pub struct ReadmeView<'a> {
     /// Coder's database URL secret, and the exporters' password secret.
     pub db_url: Stored<'a>,
     pub exporter_secret: Option<Stored<'a>>,
+    /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
+    /// order, each with its values file.
+    pub upgrade_releases: Vec<UpgradeRow<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct UpgradeRow<'a> {
+    #[serde(flatten)]
+    pub release: &'a UpgradeRelease,
+    pub values: String,
 }
 
 /// `mib()` spells memory as the plan text does (`1536Mi`, `2Gi`); GiB
@@ -205,6 +215,12 @@ impl<'a> ReadmeView<'a> {
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
+            upgrade_releases: p
+                .upgrade
+                .after_coderd
+                .iter()
+                .map(|r| UpgradeRow { release: r, values: paths::provisioner_values(&r.namespace) })
+                .collect(),
         }
     }
 }

@@ -29,6 +29,16 @@ output "database_admin_secret_name" {
   value       = var.database_admin_secret_name
 }
 
+output "database_server_name" {
+  description = "The flexible server's name (README, Upgrade Coder: the backup before an upgrade)."
+  value       = azurerm_postgresql_flexible_server.primary.name
+}
+
+output "database_resource_group" {
+  description = "The flexible server's resource group."
+  value       = azurerm_postgresql_flexible_server.primary.resource_group_name
+}
+
 output "database_id" {
   description = "Resource id of the PostgreSQL flexible server."
   value       = azurerm_postgresql_flexible_server.primary.id
