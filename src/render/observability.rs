@@ -90,13 +90,6 @@ fn values(plan: &Plan) -> Option<Value> {
     Some(v)
 }
 
-/// The provisioner pods of every group (the chart's own selector plus the
-/// groups' namespaces), in PromQL.
-fn groups_selector(plan: &Plan) -> String {
-    let namespaces: Vec<&str> = plan.provisioners.iter().map(|g| g.namespace.as_str()).collect();
-    format!("pod=~`{}.*`, {}", plan.chart.provisioner_chart, namespaces_matcher(&namespaces))
-}
-
 /// Prometheus rules: a group with fewer provisioner daemons than its
 /// replicas warns, one with none is critical (`or vector(0)`: a group whose
 /// pods are all gone has no series at all).
@@ -136,7 +129,20 @@ const GROUP_RULES: &str = "coder-gen-provisioner-groups.yml";
 /// A Grafana dashboard in the chart's `Coder` folder with every group side
 /// by side: daemons, jobs, CPU, memory and logs by namespace.
 fn group_dashboard(plan: &Plan) -> Value {
-    let sel = groups_selector(plan);
+    // The provisioner pods of the groups picked in the `group` variable
+    // (all by default): short queries, whatever the namespaces.
+    let sel = format!("pod=~`{}.*`, namespace=~`$group`", plan.chart.provisioner_chart);
+    let groups: Vec<&str> = plan.provisioners.iter().map(|g| g.namespace.as_str()).collect();
+    let group_var = json!({
+        "name": "group",
+        "label": "Provisioner group",
+        "type": "custom",
+        "query": groups.join(","),
+        "multi": true,
+        "includeAll": true,
+        "current": { "selected": true, "text": ["All"], "value": ["$__all"] },
+        "options": groups.iter().map(|g| json!({ "selected": false, "text": g, "value": g })).collect::<Vec<_>>(),
+    });
     let prometheus = json!({ "type": "prometheus", "uid": "prometheus" });
     let panel = |id: u32, title: &str, expr: String, unit: &str| {
         json!({
@@ -170,12 +176,15 @@ fn group_dashboard(plan: &Plan) -> Value {
         "schemaVersion": 39,
         "time": { "from": "now-12h", "to": "now" },
         "refresh": "30s",
+        "templating": { "list": [group_var] },
         "panels": panels,
     });
     // The grafana sub-chart writes `json` into ConfigMap
     // `grafana-dashboards-coder` and mounts it as one file in the `coder`
     // provider's folder (/var/lib/grafana/dashboards/coder).
-    json!({ "coder": { "coder-gen-provisioner-groups": { "json": dashboard.to_string() } } })
+    // Pretty: a multi-line string becomes a YAML block of short lines.
+    let text = serde_json::to_string_pretty(&dashboard).expect("plain data always serializes to JSON");
+    json!({ "coder": { "coder-gen-provisioner-groups": { "json": text } } })
 }
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
@@ -259,7 +268,12 @@ mod tests {
         let json = v["grafana"]["dashboards"]["coder"]["coder-gen-provisioner-groups"]["json"].as_str().unwrap();
         let dashboard: Value = serde_json::from_str(json).unwrap();
         let exprs: Vec<&str> = dashboard["panels"].as_array().unwrap().iter().map(|p| p["targets"][0]["expr"].as_str().unwrap()).collect();
-        assert!(exprs.iter().all(|e| e.contains("namespace=~`(prov-a|prov-b)`")), "{exprs:?}");
+        assert!(exprs.iter().all(|e| e.contains("namespace=~`$group`")), "{exprs:?}");
+        let group = &dashboard["templating"]["list"][0];
+        assert_eq!(
+            (group["name"].as_str(), group["query"].as_str(), group["includeAll"].as_bool()),
+            (Some("group"), Some("prov-a,prov-b"), Some(true))
+        );
         // Community: no groups, nothing added.
         let community = values(&format!("{}observability: true\ncoder:\n  license: community\n", spec_text(800, "aws"))).unwrap();
         assert!(community["prometheus"].get("serverFiles").is_none() && community.get("grafana").is_none());

@@ -207,6 +207,23 @@ mod tests {
         }
     }
 
+    /// The specs `.ci/check-database.sh` renders for the kinds no golden tree
+    /// has: each renders, with its store in the database step.
+    #[test]
+    fn database_variants_render_with_their_store() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/database-variants");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let p = plan(&std::fs::read_to_string(&path).unwrap());
+            assert!(p.credentials.external_secrets.is_some(), "{}", path.display());
+            let o = readme(&p);
+            assert!(database_step(&o).contains("globex-coder-db-url"), "{}", path.display());
+            n += 1;
+        }
+        assert_eq!(n, 5);
+    }
+
     /// The templates picked by name at render time: every cloud has its
     /// prose, both controllers their section.
     #[test]
