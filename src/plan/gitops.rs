@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons};
-use crate::spec::GitopsController;
+use std::collections::BTreeSet;
+
+use super::{Ctx, Reasons, SecretRef};
+use crate::spec::{EnvValue, GitopsController};
 
 /// The controller whose objects the tree carries. The spec's `none` never
 /// reaches the plan: it means no [`Gitops`] at all.
@@ -52,10 +54,21 @@ pub struct Gitops {
     pub interval: String,
     /// How often Flux re-reads the Helm repository's index.
     pub chart_interval: String,
+    /// The secrets coderd's pods read (its database URL, `coder.env`'s
+    /// secrets), which the operator or External Secrets creates: Flux holds
+    /// the releases back until they exist (health checks of the Kustomize
+    /// tree's Kustomization).
+    pub coderd_secrets: Vec<NamespacedSecret>,
     pub reasons: Reasons,
 }
 
-pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
+#[derive(Debug, Clone, Serialize)]
+pub struct NamespacedSecret {
+    pub namespace: String,
+    pub name: String,
+}
+
+pub(crate) fn plan(ctx: &Ctx, coderd_namespace: &str, url_secret: &SecretRef) -> Option<Gitops> {
     let g = ctx.spec.gitops.as_ref()?;
     let controller = match g.controller {
         GitopsController::Flux => Controller::Flux,
@@ -98,6 +111,20 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
         },
     );
     reasons.insert("chart_interval", "chart versions are pinned; the Helm index only needs an occasional refresh".into());
+    let mut names: BTreeSet<&str> = BTreeSet::from([url_secret.name.as_str()]);
+    names.extend(ctx.spec.coder.env.values().filter_map(|v| match v {
+        EnvValue::SecretRef { secret, .. } => Some(secret.as_str()),
+        EnvValue::Value(_) => None,
+    }));
+    let coderd_secrets: Vec<NamespacedSecret> =
+        names.into_iter().map(|name| NamespacedSecret { namespace: coderd_namespace.into(), name: name.into() }).collect();
+    reasons.insert(
+        "coderd_secrets",
+        match controller {
+            Controller::Flux => "coderd's pods cannot start without them, and a Helm install that times out waiting is retried and rolled back over and over: Flux's Kustomize tree Kustomization health-checks them, so the releases (dependsOn) start only once they exist".into(),
+            Controller::Argocd => "coderd's pods cannot start without them; Argo CD keeps the coder Application progressing until they exist (create them before it syncs)".into(),
+        },
+    );
     Some(Gitops {
         controller,
         namespace: namespace.into(),
@@ -108,6 +135,7 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
         auth,
         interval: "10m".into(),
         chart_interval: "1h".into(),
+        coderd_secrets,
         reasons,
     })
 }

@@ -20,6 +20,7 @@
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
 mod autoscaler;
+mod backup;
 mod bootstrap;
 mod capacity;
 mod coderd;
@@ -36,6 +37,7 @@ mod provisioners;
 mod security;
 mod text;
 mod tier;
+mod upgrade;
 mod verify;
 mod workspaces;
 
@@ -50,7 +52,7 @@ pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
 pub use entry::{CODERD_HTTP_PORT, Certificate, Entry};
-pub use gitops::{Controller, Gitops};
+pub use gitops::{Controller, Gitops, NamespacedSecret};
 pub use licence::Licence;
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
@@ -58,6 +60,7 @@ pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use security::{Security, StackSecurity};
+pub use upgrade::{Upgrade, UpgradeRelease};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
 
@@ -83,6 +86,9 @@ pub const POOL_LABEL: &str = "coder-gen/pool";
 /// docs/reference/cli/server.md); made explicit so the database's
 /// `max_connections` can be derived from it.
 pub const PG_CONN_MAX_OPEN: u32 = 10;
+
+/// The provisioner chart's name in Coder's Helm repository.
+const PROVISIONER_CHART: &str = "coder-provisioner";
 
 /// Reasons keyed by the field name they explain (in the same JSON object).
 pub type Reasons = BTreeMap<&'static str, String>;
@@ -172,6 +178,9 @@ pub struct Plan {
     pub observability: Observability,
     pub credentials: Credentials,
     pub verify: Verify,
+    /// Upgrading Coder: the one version, its support, the order and the
+    /// scale-down (the README's "Upgrade Coder").
+    pub upgrade: Upgrade,
     pub bootstrap: Bootstrap,
     /// The node autoscaler the tree installs (EKS); `null` where the cloud
     /// scales its pools itself (GKE, AKS).
@@ -293,7 +302,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
-    let gitops = gitops::plan(&ctx);
+    let gitops = gitops::plan(&ctx, &coderd.namespace, &database.url_secret);
+    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, PROVISIONER_CHART, &mut found);
     let overrides = overrides::plan(&ctx);
     let security = security::plan(&ctx, &entry, &observability, &mut found);
     notes::burstable(&ctx, &mut found);
@@ -318,7 +328,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
             repository: "https://helm.coder.com/v2".into(),
             repository_name: "coder-v2".into(),
             coder_chart: "coder".into(),
-            provisioner_chart: "coder-provisioner".into(),
+            provisioner_chart: PROVISIONER_CHART.into(),
             version: spec.coder.chart_version.clone(),
         },
         licence,
@@ -332,6 +342,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         observability,
         credentials,
         verify,
+        upgrade,
         bootstrap,
         cluster_autoscaler,
         gitops,

@@ -37,6 +37,7 @@ pub enum WarningCode {
     LogRetentionUnbounded,
     TrustedProxiesUnset,
     AlertsUnrouted,
+    ChartOutOfSupport,
 }
 
 impl WarningCode {
@@ -61,6 +62,7 @@ impl WarningCode {
             WarningCode::LogRetentionUnbounded => "log-retention-unbounded",
             WarningCode::TrustedProxiesUnset => "trusted-proxies-unset",
             WarningCode::AlertsUnrouted => "alerts-unrouted",
+            WarningCode::ChartOutOfSupport => "chart-out-of-support",
         }
     }
 }

@@ -106,7 +106,13 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "  HA              {} ({} node(s))", if d.ha { "yes" } else { "no" }, d.nodes)?;
     writeln!(o, "  read replicas   {} ({})", d.read_replicas, d.reasons["read_replicas"])?;
     writeln!(o, "  max_connections {}", d.max_connections)?;
-    writeln!(o, "  backups         {} days, point-in-time recovery", d.backup_retention_days)?;
+    writeln!(
+        o,
+        "  backups         {} days, point-in-time recovery over the last {} days{}",
+        d.backup_retention_days,
+        d.point_in_time_recovery_days,
+        if d.geo_redundant_backup == Some(true) { ", geo-redundant" } else { "" }
+    )?;
     writeln!(o)?;
     writeln!(
         o,

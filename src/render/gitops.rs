@@ -81,6 +81,22 @@ struct FluxKustomizationSpec {
     source_ref: KindRef,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<NameRef>,
+    /// Objects that must exist and be ready before this Kustomization is
+    /// (and so before whatever `dependsOn` it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    health_checks: Vec<HealthCheck>,
+    /// How soon a failed (e.g. not yet healthy) reconciliation is retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_interval: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HealthCheck {
+    api_version: &'static str,
+    kind: &'static str,
+    name: String,
+    namespace: String,
 }
 
 #[derive(Serialize)]
@@ -331,11 +347,22 @@ fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
             prune: true,
             source_ref: source(&git.name),
             depends_on,
+            health_checks: Vec::new(),
+            retry_interval: None,
         },
     };
     // This folder applies itself, like `flux bootstrap`'s flux-system.
     put(plan, tree, format!("{dir}/kustomization-gitops.yaml"), &ks(&format!("{}-gitops", plan.name), dir.into(), Vec::new()));
-    put(plan, tree, format!("{dir}/kustomization-kustomize.yaml"), &ks(&kustomize_ks, paths::KUSTOMIZE_ROOT.into(), Vec::new()));
+    // The Kustomize tree is ready only once coderd's secrets exist, so the
+    // releases (which depend on it) never start coderd without them.
+    let mut kustomize = ks(&kustomize_ks, paths::KUSTOMIZE_ROOT.into(), Vec::new());
+    kustomize.spec.health_checks = g
+        .coderd_secrets
+        .iter()
+        .map(|s| HealthCheck { api_version: "v1", kind: "Secret", name: s.name.clone(), namespace: s.namespace.clone() })
+        .collect();
+    kustomize.spec.retry_interval = Some("1m");
+    put(plan, tree, format!("{dir}/kustomization-kustomize.yaml"), &kustomize);
     put(
         plan,
         tree,
@@ -514,6 +541,30 @@ mod tests {
         for gitops in ["", "gitops:\n  controller: none\n"] {
             assert!(render(gitops).paths().all(|p| !p.starts_with("gitops/")), "{gitops}");
         }
+    }
+
+    /// coderd's release starts only once the secrets its pods read exist:
+    /// the Kustomize tree's Kustomization health-checks them and the
+    /// releases depend on it (#22: the OIDC secret came after coderd).
+    #[test]
+    fn flux_holds_coderd_back_until_its_secrets_exist() {
+        let tree = crate::render_str(
+            "spec.yaml",
+            &format!(
+                "{}coder:\n  env:\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\ngitops:\n  controller: flux\n  repo_url: https://g.example/r.git\n",
+                spec()
+            ),
+        )
+        .unwrap();
+        let ks = object(&tree, "gitops/flux/kustomization-kustomize.yaml");
+        let checks: Vec<(&str, &str, &str)> = ks["spec"]["healthChecks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["kind"].as_str().unwrap(), c["namespace"].as_str().unwrap(), c["name"].as_str().unwrap()))
+            .collect();
+        assert_eq!(checks, [("Secret", "coder", "coder-db-url"), ("Secret", "coder", "coder-oidc")]);
+        assert_eq!(object(&tree, "gitops/flux/kustomization-releases.yaml")["spec"]["dependsOn"][0]["name"], "acme-kustomize");
     }
 
     #[test]

@@ -29,12 +29,13 @@ fn values(plan: &Plan) -> Option<Value> {
     let workspaces: Vec<&str> = plan.workspaces.iter().map(|w| w.namespace.as_str()).collect();
     // The chart takes one external provisioner namespace (its dashboards
     // append `namespace=<it>`); the first group's. Every group is scraped all
-    // the same (discovery is cluster-wide).
+    // the same (discovery is cluster-wide), and the dashboard and alerts
+    // below show each group (the plan's stack reason `provisioner_groups`).
     let provisioners = plan.provisioners.first().map_or(plan.coderd.namespace.as_str(), |g| g.namespace.as_str());
     // The collector is a DaemonSet that reads pod logs from each node, so it
     // must run on the tainted coderd and provisioner pools too.
     let tolerations: Vec<_> = plan.pools.iter().flat_map(k8s::tolerations).collect();
-    Some(json!({
+    let mut v = json!({
         "global": {
             "coder": {
                 "controlPlaneNamespace": plan.coderd.namespace,
@@ -79,7 +80,112 @@ fn values(plan: &Plan) -> Option<Value> {
                 },
             },
         },
-    }))
+    });
+    // Without external provisioners (community) there is no group to show.
+    if !plan.provisioners.is_empty() {
+        // The chart's rule files (a list: Helm replaces it whole) plus the
+        // groups' alerts, written into the server's ConfigMap.
+        v["prometheus"]["serverFiles"] = group_alerts(plan);
+        v["grafana"] = json!({ "dashboards": group_dashboard(plan) });
+    }
+    Some(v)
+}
+
+/// Prometheus rules: a group with fewer provisioner daemons than its
+/// replicas warns, one with none is critical (`or vector(0)`: a group whose
+/// pods are all gone has no series at all).
+fn group_alerts(plan: &Plan) -> Value {
+    let mut rules = Vec::new();
+    for g in &plan.provisioners {
+        let daemons = format!(
+            "(sum(coderd_provisionerd_num_daemons{{pod=~`{}.*`, namespace=`{}`}}) or vector(0))",
+            plan.chart.provisioner_chart, g.namespace
+        );
+        for (severity, expr, summary) in [
+            (
+                "warning",
+                format!("{daemons} < {}", g.replicas),
+                format!("fewer than {} provisioner daemons are up in {}", g.replicas, g.namespace),
+            ),
+            ("critical", format!("{daemons} < 1"), format!("no provisioner daemon is up in {}: its builds stay pending", g.namespace)),
+        ] {
+            rules.push(json!({
+                "alert": "ProvisionerGroupDaemons",
+                "expr": expr,
+                "for": "5m",
+                "labels": { "severity": severity, "namespace": g.namespace },
+                "annotations": { "summary": summary },
+            }));
+        }
+    }
+    json!({
+        "prometheus.yml": { "rule_files": ["/etc/config/alerts/*.yaml", format!("/etc/config/{GROUP_RULES}")] },
+        GROUP_RULES: { "groups": [{ "name": "Provisioner groups (coder-gen)", "rules": rules }] },
+    })
+}
+
+/// Where the groups' rules go in the Prometheus server's ConfigMap.
+const GROUP_RULES: &str = "coder-gen-provisioner-groups.yml";
+
+/// A Grafana dashboard in the chart's `Coder` folder with every group side
+/// by side: daemons, jobs, CPU, memory and logs by namespace.
+fn group_dashboard(plan: &Plan) -> Value {
+    // The provisioner pods of the groups picked in the `group` variable
+    // (all by default): short queries, whatever the namespaces.
+    let sel = format!("pod=~`{}.*`, namespace=~`$group`", plan.chart.provisioner_chart);
+    let groups: Vec<&str> = plan.provisioners.iter().map(|g| g.namespace.as_str()).collect();
+    let group_var = json!({
+        "name": "group",
+        "label": "Provisioner group",
+        "type": "custom",
+        "query": groups.join(","),
+        "multi": true,
+        "includeAll": true,
+        "current": { "selected": true, "text": ["All"], "value": ["$__all"] },
+        "options": groups.iter().map(|g| json!({ "selected": false, "text": g, "value": g })).collect::<Vec<_>>(),
+    });
+    let prometheus = json!({ "type": "prometheus", "uid": "prometheus" });
+    let panel = |id: u32, title: &str, expr: String, unit: &str| {
+        json!({
+            "id": id,
+            "type": "timeseries",
+            "title": title,
+            "datasource": prometheus,
+            "gridPos": { "h": 8, "w": 12, "x": if id % 2 == 1 { 0 } else { 12 }, "y": (id - 1) / 2 * 8 },
+            "fieldConfig": { "defaults": { "unit": unit }, "overrides": [] },
+            "targets": [{ "refId": "A", "datasource": prometheus, "expr": expr, "legendFormat": "{{namespace}}" }],
+        })
+    };
+    let panels = vec![
+        panel(1, "Provisioner daemons per group", format!("sum by (namespace) (coderd_provisionerd_num_daemons{{{sel}}})"), "none"),
+        panel(2, "Jobs running per group", format!("sum by (namespace) (coderd_provisionerd_jobs_current{{{sel}}})"), "none"),
+        panel(3, "CPU per group", format!("sum by (namespace) (rate(container_cpu_usage_seconds_total{{{sel}}}[5m]))"), "none"),
+        panel(4, "Memory per group", format!("sum by (namespace) (container_memory_working_set_bytes{{{sel}}})"), "bytes"),
+        json!({
+            "id": 5,
+            "type": "logs",
+            "title": "Provisioner logs, every group",
+            "datasource": { "type": "loki", "uid": "loki" },
+            "gridPos": { "h": 12, "w": 24, "x": 0, "y": 16 },
+            "targets": [{ "refId": "A", "datasource": { "type": "loki", "uid": "loki" }, "expr": format!("{{{sel}}}") }],
+        }),
+    ];
+    let dashboard = json!({
+        "uid": "coder-gen-provisioner-groups",
+        "title": "Provisioner groups",
+        "tags": ["coder", "coder-gen"],
+        "schemaVersion": 39,
+        "time": { "from": "now-12h", "to": "now" },
+        "refresh": "30s",
+        "templating": { "list": [group_var] },
+        "panels": panels,
+    });
+    // The grafana sub-chart writes `json` into ConfigMap
+    // `grafana-dashboards-coder` and mounts it as one file in the `coder`
+    // provider's folder (/var/lib/grafana/dashboards/coder).
+    // Pretty: a multi-line string becomes a YAML block of short lines.
+    let text = serde_json::to_string_pretty(&dashboard).expect("plain data always serializes to JSON");
+    json!({ "coder": { "coder-gen-provisioner-groups": { "json": text } } })
 }
 
 /// The stack's secure defaults (`plan.security.observability`), merged over
@@ -222,6 +328,35 @@ mod tests {
         // 4 coderd at 3k: one down notifies, two warn, none left is critical.
         let t = &c["alerts"]["coderd"]["groups"]["Replicas"]["thresholds"];
         assert_eq!((t["notify"].as_u64(), t["warning"].as_u64(), t["critical"].as_u64()), (Some(4), Some(2), Some(1)));
+    }
+
+    /// Every provisioner group is visible: the chart's panels take one
+    /// namespace, so the tree adds a dashboard and alerts over all groups.
+    #[test]
+    fn every_provisioner_group_has_a_dashboard_and_alerts() {
+        let v = values(&spec()).unwrap();
+        let files = &v["prometheus"]["serverFiles"];
+        let rule_files: Vec<&str> = files["prometheus.yml"]["rule_files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+        assert_eq!(rule_files, ["/etc/config/alerts/*.yaml", "/etc/config/coder-gen-provisioner-groups.yml"], "the chart's own rules stay");
+        let rules = files["coder-gen-provisioner-groups.yml"]["groups"][0]["rules"].as_array().unwrap();
+        for ns in ["prov-a", "prov-b"] {
+            let mine: Vec<&Value> = rules.iter().filter(|r| r["labels"]["namespace"] == ns).collect();
+            assert_eq!(mine.len(), 2, "{ns}: warning and critical");
+            assert!(mine.iter().all(|r| r["expr"].as_str().unwrap().contains(&format!("namespace=`{ns}`"))), "{ns}");
+        }
+        let json = v["grafana"]["dashboards"]["coder"]["coder-gen-provisioner-groups"]["json"].as_str().unwrap();
+        let dashboard: Value = serde_json::from_str(json).unwrap();
+        let exprs: Vec<&str> = dashboard["panels"].as_array().unwrap().iter().map(|p| p["targets"][0]["expr"].as_str().unwrap()).collect();
+        assert!(exprs.iter().all(|e| e.contains("namespace=~`$group`")), "{exprs:?}");
+        let group = &dashboard["templating"]["list"][0];
+        assert_eq!(
+            (group["name"].as_str(), group["query"].as_str(), group["includeAll"].as_bool()),
+            (Some("group"), Some("prov-a,prov-b"), Some(true))
+        );
+        // Community: no groups, no group dashboard or rules (Grafana still
+        // gets its secure login).
+        let community = values(&format!("{}observability: true\ncoder:\n  license: community\n", spec_text(800, "aws"))).unwrap();
+        assert!(community["prometheus"].get("serverFiles").is_none() && community["grafana"].get("dashboards").is_none());
     }
 
     #[test]

@@ -220,6 +220,29 @@ pub struct Database {
     #[serde(skip)]
     pub read_replicas_at: Option<(u64, u64)>,
     pub builds_per_day: Option<u32>,
+    /// `database.backup`; left out of the digest when the spec has none, so
+    /// specs written before it keep theirs.
+    #[serde(skip_serializing_if = "Backup::is_default")]
+    pub backup: Backup,
+}
+
+/// `database.backup` as written: every value optional (the plan fills the
+/// cloud's defaults and checks each against the cloud's range), with where
+/// it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Backup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<At<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pitr_days: Option<At<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo_redundant: Option<At<bool>>,
+}
+
+impl Backup {
+    pub fn is_default(&self) -> bool {
+        *self == Backup::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

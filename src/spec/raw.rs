@@ -571,6 +571,35 @@ pub(super) struct RawDatabase {
     /// Workspace builds per day (2k threshold 500, 3k 1500).
     #[serde(default)]
     pub(super) builds_per_day: Option<u32>,
+    /// Automated backups and point-in-time recovery (default: 14 days of
+    /// backups; point-in-time recovery over the last 7 days on Cloud SQL, over
+    /// the whole retention on RDS and Azure).
+    #[serde(default)]
+    pub(super) backup: Option<RawBackup>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Backup")]
+pub(super) struct RawBackup {
+    /// Days of automated backups kept: RDS 1-35, Azure 7-35, Cloud SQL 2-365
+    /// (one backup a day, more than `pitr_days`). Default 14.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 365))]
+    pub(super) retention_days: Option<Spanned<u32>>,
+    /// How far back point-in-time recovery reaches, in days. Cloud SQL: 1-7
+    /// (Enterprise edition keeps at most 7 days of transaction logs; default
+    /// 7, and below `retention_days`). RDS and Azure recover to any point in
+    /// the backup retention: leave it out, or give `retention_days`.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 35))]
+    pub(super) pitr_days: Option<Spanned<u32>>,
+    /// Azure only: keep a copy of the backups in the region's pair. Decided
+    /// when the server is created (changing it later replaces the server), and
+    /// only in regions with a pair. Default: true where the region has a pair.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub(super) geo_redundant: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

