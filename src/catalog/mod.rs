@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cloud::Cloud;
 
+pub mod network;
 pub mod regions;
 
 const TIERS_YAML: &str = include_str!("../../catalog/tiers.yaml");

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons, SecretRef, observability::Observability, provisioners::Provisioners};
+use super::{Ctx, Reasons, SecretRef, network::Network, observability::Observability, provisioners::Provisioners};
 use crate::cloud::Cloud;
 use crate::spec::{CODER_NAMESPACE, SecretsManager, StoreKind};
 
@@ -93,7 +93,13 @@ pub struct ExternalSecret {
 /// Extra connections the exporter role may open (see `ExporterRole`).
 pub const EXPORTER_CONNECTIONS: u32 = 5;
 
-pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observability, provisioners: &[Provisioners]) -> Credentials {
+pub(crate) fn plan(
+    ctx: &Ctx,
+    url_secret: &SecretRef,
+    observability: &Observability,
+    provisioners: &[Provisioners],
+    network: &Network,
+) -> Credentials {
     let spec = ctx.spec;
     let mut r = Reasons::new();
     r.insert("coder_role", "Coder logs in as its own role: no cloud creates a `coder` user, and the admin's (RDS: rotating) password must not sit in a static secret (coder-facts section 9)".into());
@@ -174,7 +180,7 @@ pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observabil
         setup_pod: SetupPod {
             name: "coder-db-setup".into(),
             namespace: CODER_NAMESPACE.into(),
-            image: format!("postgres:{}-alpine", spec.database.postgres_version),
+            image: network.images["postgres"].reference.clone(),
             run_as_user: 70,
         },
         exporter,

@@ -20,6 +20,7 @@ use crate::cloud::Cloud;
 use crate::diag::{Located, SpecError, quote};
 
 mod entry;
+mod network;
 mod overrides;
 mod syntax;
 
@@ -100,6 +101,7 @@ impl Validator<'_> {
     }
 
     fn validate(mut self, raw: RawSpec, digest: String) -> Result<Spec, SpecError> {
+        let network_at = network::Positions::of(&raw);
         // Cloud resource names are `<name>-<role>` (longest role: `provisioners`,
         // plus a replica suffix); Azure node pools allow only 12 characters, so
         // the name must stay short for everything to fit.
@@ -176,9 +178,9 @@ impl Validator<'_> {
             },
             license: raw_license.map(|l| l.value).unwrap_or_default(),
             organization: raw_org.map(|o| self.dns_label("coder.organization", &o, 63, "").to_string()),
-            env: self.coder_env(raw_env),
+            env: self.coder_env(raw_env, network_at.air_gapped()),
         };
-        let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
+        let mut entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
         let database = match raw.database {
             Some(d) => {
@@ -336,6 +338,11 @@ impl Validator<'_> {
         let secrets = self.secrets(raw.secrets);
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
+        let network = self.network(
+            raw.network,
+            &network_at,
+            network::Context { name: &raw.name.value, entry: &mut entry, gitops: gitops.as_ref(), observability: &observability },
+        );
         let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
             Some(o) => (
                 self.helm_overrides(o.helm, &provisioners),
@@ -368,6 +375,7 @@ impl Validator<'_> {
             machine_types,
             secrets,
             gitops,
+            network,
             helm_overrides,
             terraform_overrides,
             kustomize_overrides,
@@ -449,7 +457,7 @@ impl Validator<'_> {
         Secrets { manager, store, store_kind: raw.store_kind }
     }
 
-    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {
+    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>, air_gapped: bool) -> BTreeMap<String, EnvValue> {
         let mut out = BTreeMap::new();
         for (i, (name, v)) in raw.into_iter().enumerate() {
             if i == MAX_CODER_ENV {
@@ -473,6 +481,7 @@ impl Validator<'_> {
             if let Some((_, by)) = RESERVED_CODER_ENV.iter().find(|(n, _)| *n == name) {
                 self.err(&v, format!("coder.env cannot set {name}"), &format!("it is set by {by}; remove it from coder.env"));
             }
+            self.network_env("coder.env", &name, &v, air_gapped);
             match &v.value {
                 EnvValue::Value(s) if s.len() > 4096 || s.contains('\0') => {
                     self.err(
