@@ -116,6 +116,10 @@ pub struct TerraformConfig {
     pub mount_path: String,
     /// The CLI configuration itself.
     pub config: String,
+    /// The provider network mirror (https, ending in `/`), or
+    pub mirror_url: Option<String>,
+    /// the filesystem mirror's path in the provisioner pods.
+    pub mirror_path: Option<String>,
     /// coderd mounts it too (it runs built-in provisioners).
     pub coderd: bool,
 }
@@ -335,6 +339,14 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
             file: "cli.tfrc".into(),
             mount_path: "/etc/coder-terraform".into(),
             config,
+            mirror_url: match m {
+                ProviderMirror::Url(u) => Some(u.clone()),
+                ProviderMirror::Path(_) => None,
+            },
+            mirror_path: match m {
+                ProviderMirror::Path(p) => Some(p.clone()),
+                ProviderMirror::Url(_) => None,
+            },
             coderd: i.coderd.builtin_provisioners,
         }
     });

@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Affinity, EnvVar, EnvVarSource, PodAffinityTerm, PodAntiAffinity, ResourceRequirements, SecretKeySelector, SecurityContext, Toleration,
-    TopologySpreadConstraint,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use serde::Serialize;
 
 use super::k8s;
+use super::network;
 use super::paths;
 use super::yaml;
 use crate::plan::{EnvValue, Plan, Provisioners, Role};
@@ -58,6 +59,16 @@ struct CoderSection {
     ingress: Option<IngressValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     httproute: Option<HttpRouteValues>,
+    /// From the registry mirror (`plan.network`); absent: the chart's image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<network::ImageValues>,
+    /// The private CA (`plan.network.ca`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certs: Option<network::Certs>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<Volume>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volume_mounts: Vec<VolumeMount>,
 }
 
 /// `coder.httproute` (chart `templates/httproute.yaml`).
@@ -119,8 +130,13 @@ struct IngressTls {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CoderValues {
     coder: CoderSection,
+    /// Objects the chart renders with the release (the Terraform CLI
+    /// configuration's ConfigMap).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_templates: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -139,6 +155,8 @@ struct ProvisionerDaemon {
 struct ProvisionerValues {
     coder: CoderSection,
     provisioner_daemon: ProvisionerDaemon,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_templates: Vec<String>,
 }
 
 fn is_empty_object(v: &serde_json::Value) -> bool {
@@ -195,7 +213,9 @@ fn coder_values(plan: &Plan) -> CoderValues {
             env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
         }
     }
-    // The user's own variables (`coder.env`) last, as given.
+    // The network's (proxy, air-gapped, Terraform), then the user's own
+    // variables (`coder.env`) last, as given.
+    env_vars.extend(network::coderd_env(plan));
     for (name, value) in &plan.overrides.coderd_env {
         env_vars.push(match value {
             EnvValue::Value(v) => env(name, v.clone()),
@@ -239,8 +259,10 @@ fn coder_values(plan: &Plan) -> CoderValues {
     // Coder's scale-testing guidance: the cluster autoscaler must not evict
     // coderd to compact nodes.
     annotations.insert("cluster-autoscaler.kubernetes.io/safe-to-evict".into(), "false".into());
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, true);
 
     CoderValues {
+        extra_templates,
         coder: CoderSection {
             replica_count: c.replicas,
             env: env_vars,
@@ -280,6 +302,10 @@ fn coder_values(plan: &Plan) -> CoderValues {
                 wildcard_host: plan.entry.wildcard_host.clone(),
                 parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
             }),
+            image: network::coder_image(plan),
+            certs: network::certs(plan),
+            volumes,
+            volume_mounts,
         },
     }
 }
@@ -290,7 +316,10 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
     if plan.observability.enabled {
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
     }
+    env_vars.extend(network::provisioner_env(plan));
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, false);
     ProvisionerValues {
+        extra_templates,
         coder: CoderSection {
             replica_count: g.replicas,
             env: env_vars,
@@ -307,6 +336,10 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
             tls: None,
             ingress: None,
             httproute: None,
+            image: network::coder_image(plan),
+            certs: network::certs(plan),
+            volumes,
+            volume_mounts,
         },
         provisioner_daemon: ProvisionerDaemon {
             psk_secret_name: String::new(),
@@ -316,11 +349,13 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
     }
 }
 
-/// `# ` comment lines after the header: how this file is applied.
-fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -> String {
+/// `# ` comment lines after the header: how this file is applied (the
+/// chart's reference from `plan.network.charts`: a repository or a mirror).
+fn usage(plan: &Plan, release: &str, reference: &str, namespace: &str, path: &str) -> String {
     format!(
-        "# Apply from the tree's root:\n#   helm upgrade --install {release} {}/{chart} \\\n#     --namespace {namespace} --version {} -f {path}\n",
-        plan.chart.repository_name, plan.chart.version
+        "# Apply from the tree's root:\n#   helm upgrade --install {release} {reference} \\\n#     --namespace {namespace} --version {} -f {path}{}\n",
+        plan.chart.version,
+        network::helm_ca_flag(plan)
     )
 }
 
@@ -367,14 +402,14 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let text = format!(
         "{}{}{}",
         header(Comment::Hash, &plan.spec_file),
-        usage(plan, &c.release, &plan.chart.coder_chart, &c.namespace, path),
+        usage(plan, &c.release, &plan.network.charts.coder.reference, &c.namespace, path),
         values_yaml(plan, "coder", &coder_values(plan))
     );
     tree.insert(path, text);
 
     for g in &plan.provisioners {
         let path = paths::provisioner_values(&g.namespace);
-        let mut comment = usage(plan, &g.release, &plan.chart.provisioner_chart, &g.namespace, &path);
+        let mut comment = usage(plan, &g.release, &plan.network.charts.provisioner.reference, &g.namespace, &path);
         if !g.tags.is_empty() {
             // The chart refuses `provisionerDaemon.tags` next to a key: the
             // tags are bound to the key when it is created.
