@@ -18,7 +18,7 @@ pub const IMAGES: &str = "images.txt";
 /// Every chart the tree installs, for filling a chart mirror.
 pub const CHARTS: &str = "charts.txt";
 /// The operator's Terraform CLI configuration (the provider mirror).
-pub const TERRAFORM_CLI_CONFIG: &str = "terraform/cli.tfrc";
+pub const TERRAFORM_CLI_CONFIG: &str = "terraform.tfrc";
 /// cert-manager objects for the entry, applied with `kubectl apply -f`.
 pub const ENTRY_DIR: &str = "entry";
 
