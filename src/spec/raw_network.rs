@@ -41,8 +41,7 @@ pub(super) struct RawNetwork {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "RegistryMirror")]
 pub(super) struct RawRegistry {
-    /// Image prefix without scheme or trailing slash, starting with the
-    /// registry host, e.g. registry.corp.example/mirror.
+    /// Image prefix without scheme or trailing slash, starting with the registry host, e.g. registry.corp.example/mirror.
     #[schemars(with = "String")]
     pub(super) mirror: Spanned<String>,
     /// A `kubernetes.io/dockerconfigjson` Secret of that name in every
@@ -56,9 +55,7 @@ pub(super) struct RawRegistry {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ChartMirror")]
 pub(super) struct RawCharts {
-    /// `oci://registry.corp.example/charts` (charts pushed with `helm push`)
-    /// or `https://charts.corp.example/coder` (one Helm repository holding
-    /// every chart).
+    /// `oci://registry.corp.example/charts` (charts pushed with `helm push`) or `https://charts.corp.example/coder` (one Helm repository holding every chart).
     #[schemars(with = "String")]
     pub(super) url: Spanned<String>,
     /// The mirror's TLS certificate is signed by `network.ca` (helm
@@ -72,12 +69,10 @@ pub(super) struct RawCharts {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Proxy")]
 pub(super) struct RawProxy {
-    /// `http://host:port` (or https://): HTTP_PROXY and HTTPS_PROXY, without
-    /// credentials.
+    /// `http://host:port` (or https://): HTTP_PROXY and HTTPS_PROXY, without credentials.
     #[schemars(with = "String")]
     pub(super) url: Spanned<String>,
-    /// The cluster's pod and service CIDRs, e.g. 10.0.0.0/8: coderd replicas
-    /// reach each other by pod IP, Terraform the API server by service IP.
+    /// The cluster's pod and service CIDRs, e.g. 10.0.0.0/8: coderd replicas reach each other by pod IP, Terraform the API server by service IP.
     #[schemars(with = "Vec<String>", length(min = 1))]
     pub(super) cluster_cidrs: Spanned<Vec<Spanned<String>>>,
     /// More hosts, domains (.corp.example), IPs or CIDRs to reach directly,
@@ -106,8 +101,7 @@ pub(super) struct RawProviderMirror {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "PrivateCa")]
 pub(super) struct RawCa {
-    /// A Secret with the CA certificate under key `ca.crt`, in every
-    /// namespace that trusts it (created by hand; the tree names it only).
+    /// A Secret with the CA certificate under key `ca.crt`, in every namespace that trusts it (created by hand; the tree names it only).
     #[schemars(with = "String")]
     pub(super) secret: Spanned<String>,
     /// Optional: a `kubernetes.io/tls` Secret with the CA's certificate and

@@ -232,12 +232,7 @@ impl Validator<'_> {
                 self.err(&u, "network.terraform_providers names both mirror_url and mirror_path".into(), "keep one: Terraform uses the mirror only");
                 None
             }
-            (None, None) => {
-                if let Some(p) = pos.air_gapped {
-                    self.err_at(p, "network.terraform_providers names no mirror".into(), "set mirror_url (https, ending in /) or mirror_path");
-                }
-                None
-            }
+            (None, None) => None,
         });
 
         // A spec that names a mirror pins every image: coder-gen must know
@@ -268,13 +263,13 @@ impl Validator<'_> {
         }
 
         if let Some(p) = pos.air_gapped {
-            self.air_gapped(p, pos, &cx, registry.is_some(), charts.is_some());
+            self.air_gapped(p, pos, &cx, registry.is_some(), charts.is_some(), terraform_providers.is_some());
         }
         Network { air_gapped, registry, charts, proxy, terraform_providers, ca }
     }
 
     /// What an air-gapped spec still lacks or names on the internet.
-    fn air_gapped(&mut self, p: (u64, u64), pos: &Positions, cx: &Context, registry: bool, charts: bool) {
+    fn air_gapped(&mut self, p: (u64, u64), pos: &Positions, cx: &Context, registry: bool, charts: bool, providers: bool) {
         const WHY: &str = "network.air_gapped is true";
         if !registry {
             self.err_at(
@@ -288,6 +283,13 @@ impl Validator<'_> {
                 p,
                 format!("{WHY} but network.charts names no mirror: the charts would come from public repositories"),
                 "add network.charts.url, e.g. oci://registry.corp.example/charts",
+            );
+        }
+        if !providers {
+            self.err_at(
+                p,
+                format!("{WHY} but network.terraform_providers names no mirror: templates would download providers from the public Terraform registry"),
+                "add network.terraform_providers.mirror_url (https, ending in /) or mirror_path (a filesystem mirror in the provisioner pods)",
             );
         }
         if let CertificateSource::CertManager { issuer, challenge: challenge @ (Challenge::Dns01 | Challenge::Http01), .. } =
