@@ -548,6 +548,75 @@ pub const CA_FILE: &str = "/path/outside/this/tree/ca.crt";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::spec_text;
+
+    fn plan(users: u32, cloud: &str, extra: &str) -> crate::plan::Plan {
+        crate::plan_from_str("spec.yaml", &(spec_text(users, cloud) + extra)).unwrap()
+    }
+
+    const MIRRORED: &str = "network:\n  registry:\n    mirror: reg.corp.example/m\n    pull_secret: pull\n";
+
+    #[test]
+    fn without_network_images_stay_as_the_tree_wrote_them() {
+        let p = plan(3000, "aws", "");
+        let n = &p.network;
+        assert_eq!(n.images["coder"].reference, "ghcr.io/coder/coder:v2.33.6");
+        assert_eq!(n.images["postgres"].reference, "postgres:16-alpine");
+        assert_eq!(n.images["judge"].reference, "curlimages/curl:8.11.1");
+        // The chart's untagged images stay untagged, and helm test's stays.
+        assert_eq!(n.images["postgres-exporter"].tag, None);
+        assert!(n.images.contains_key("loki-helm-test") && n.images.contains_key("grafana-download-dashboards"));
+        assert_eq!(n.charts.coder.reference, "coder-v2/coder");
+        assert_eq!(p.chart.repository, "https://helm.coder.com/v2");
+        assert!(n.coderd_env.is_empty() && n.provisioner_env.is_empty() && n.terraform.is_none() && n.ca.is_none());
+        assert_eq!(p.verify.image, n.images["coder"].reference);
+        assert_eq!(p.credentials.setup_pod.image, n.images["postgres"].reference);
+    }
+
+    #[test]
+    fn a_mirror_moves_every_image_with_an_explicit_tag_and_names_every_pulling_namespace() {
+        let p = plan(3000, "aws", MIRRORED);
+        let n = &p.network;
+        for (id, i) in &n.images {
+            assert!(i.reference.starts_with("reg.corp.example/m/"), "{id}: {}", i.reference);
+            assert!(i.tag.as_deref().is_some_and(|t| t != "latest"), "{id}: no explicit tag");
+        }
+        assert!(!n.images.contains_key("loki-helm-test"), "helm test's Pod is left out with a mirror");
+        let reg = n.registry.as_ref().unwrap();
+        for ns in ["coder", "coder-provisioners", "coder-verify", "coder-observability", "kube-system"] {
+            assert!(reg.namespaces.iter().any(|n| n == ns), "{ns} missing from {:?}", reg.namespaces);
+        }
+        assert_eq!(n.observability.default_service_account_pull_secret.as_deref(), Some("pull"));
+        assert_eq!(p.verify.judge_image.as_deref(), Some("reg.corp.example/m/curlimages/curl:8.11.1"));
+    }
+
+    #[test]
+    fn air_gapped_turns_off_what_calls_home_and_builtin_provisioners_get_terraform() {
+        let extra = "coder:\n  license: community\nentry:\n  certificate:\n    secret: tls\nnetwork:\n  air_gapped: true\n  registry:\n    mirror: reg.corp.example/m\n  charts:\n    url: https://charts.corp.example/c\n  terraform_providers:\n    mirror_path: /plugins\n  proxy:\n    url: http://proxy.corp.example:3128\n    cluster_cidrs: [10.0.0.0/8]\n";
+        let p = plan(400, "gcp", extra);
+        let n = &p.network;
+        let names: Vec<&str> = n.coderd_env.iter().map(|e| e.name.as_str()).collect();
+        for want in [
+            "HTTP_PROXY",
+            "NO_PROXY",
+            "no_proxy",
+            "CODER_TELEMETRY_ENABLE",
+            "CODER_UPDATE_CHECK",
+            "CODER_DERP_SERVER_STUN_ADDRESSES",
+            "TF_CLI_CONFIG_FILE",
+        ] {
+            assert!(names.contains(&want), "{want} missing from {names:?}");
+        }
+        let t = n.terraform.as_ref().unwrap();
+        assert!(t.coderd, "community: coderd runs Terraform");
+        assert!(t.config.contains("filesystem_mirror") && t.config.contains("disable_checkpoint = true") && !t.config.contains("direct"));
+        // GKE's Cloud SQL is an IP: no database domain in NO_PROXY.
+        let np = &n.proxy.as_ref().unwrap().no_proxy;
+        assert!(np.contains(&"10.0.0.0/8".to_string()) && np.contains(&"coder.acme.com".to_string()));
+        assert!(!np.iter().any(|e| e.contains("rds") || e.contains("azure")));
+        assert_eq!(n.charts.coder.reference, "charts-mirror/coder");
+        assert_eq!(n.charts.coder.repository, "https://charts.corp.example/c");
+    }
 
     #[test]
     fn mirror_rule_drops_the_host_and_keeps_path_and_tag() {

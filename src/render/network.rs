@@ -328,4 +328,68 @@ mod tests {
         assert!(text.lines().any(|l| l == "ghcr.io/coder/coder:v2.33.6"), "{text}");
         assert!(plain.get_str("charts.txt").is_none());
     }
+
+    fn yaml(tree: &crate::tree::Tree, path: &str) -> serde_json::Value {
+        serde_saphyr::from_str(tree.get_str(path).unwrap_or_else(|| panic!("no {path}"))).unwrap()
+    }
+
+    #[test]
+    fn values_jobs_and_gitops_read_the_network() {
+        let spec = format!(
+            "{}{NETWORK}  charts:\n    url: oci://reg.corp.example/charts\n    private_ca: true\ngitops:\n  controller: argocd\n  repo_url: https://git.corp.example/r.git\n",
+            spec_text(1000, "aws")
+        );
+        let tree = crate::render_str("spec.yaml", &spec).unwrap();
+        for path in ["helm/coder/values.yaml", "helm/coder-provisioner/coder-provisioners/values.yaml"] {
+            let v = yaml(&tree, path);
+            let c = &v["coder"];
+            assert_eq!(c["image"]["repo"], "reg.corp.example/m/coder/coder", "{path}");
+            assert_eq!(c["image"]["pullSecrets"][0]["name"], "pull", "{path}");
+            assert_eq!(c["certs"]["secrets"][0], serde_json::json!({"name": "corp-ca", "key": "ca.crt"}), "{path}");
+            assert!(tree.get_str(path).unwrap().contains("oci://reg.corp.example/charts/coder"), "{path}: helm command");
+            assert!(tree.get_str(path).unwrap().contains("--ca-file /path/outside/this/tree/ca.crt"), "{path}");
+        }
+        // Premium: only provisioners run Terraform.
+        let coder = yaml(&tree, "helm/coder/values.yaml");
+        assert!(coder.get("extraTemplates").is_none() && coder["coder"].get("volumes").is_none());
+        let prov = yaml(&tree, "helm/coder-provisioner/coder-provisioners/values.yaml");
+        assert!(prov["extraTemplates"][0].as_str().unwrap().contains("https://tf.corp.example/p/"));
+        assert_eq!(prov["coder"]["volumeMounts"][0]["mountPath"], "/etc/coder-terraform");
+        let auto = yaml(&tree, "helm/cluster-autoscaler/values.yaml");
+        assert_eq!(auto["image"]["repository"], "reg.corp.example/m/autoscaling/cluster-autoscaler");
+        assert_eq!(auto["image"]["pullSecrets"][0], "pull", "strings: the chart writes `- name: {{ . }}`");
+        // Verify Jobs: the CA on Coder's CLI, none on the judge; the pull secret on their ServiceAccount.
+        let job = yaml(&tree, "verify/create-workspaces/job.yaml");
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        assert!(c["volumeMounts"].as_array().unwrap().iter().any(|m| m["mountPath"] == "/etc/ssl/certs/corp-ca.crt"));
+        let judge = yaml(&tree, "verify/judge/job.yaml");
+        assert_eq!(judge["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].as_array().unwrap().len(), 1);
+        assert_eq!(yaml(&tree, "verify/serviceaccount.yaml")["imagePullSecrets"][0]["name"], "pull");
+        // Argo CD: an OCI source without `oci://`, registered by a repository Secret.
+        let app = yaml(&tree, "gitops/argocd/apps/application-coder.yaml");
+        assert_eq!(app["spec"]["sources"][0]["repoURL"], "reg.corp.example/charts");
+        let repo = yaml(&tree, "gitops/argocd/apps/repository-charts-mirror.yaml");
+        assert_eq!(repo["stringData"]["enableOCI"], "true");
+        assert_eq!(repo["metadata"]["labels"]["argocd.argoproj.io/secret-type"], "repository");
+        let obs = yaml(&tree, "helm/coder-observability/values.yaml");
+        assert_eq!(obs["global"]["imagePullSecrets"][0], "pull", "strings for grafana, kube-state-metrics, node-exporter, MinIO");
+        assert_eq!(obs["global"]["image"]["pullSecrets"][0]["name"], "pull", "maps for grafana-agent");
+        assert_eq!(obs["loki"]["minio"]["image"]["tag"], "RELEASE.2022-09-17T00-09-45Z");
+        assert!(tree.get_str("kustomize/observability/serviceaccount-default.yaml").unwrap().contains("name: pull"));
+    }
+
+    #[test]
+    fn flux_reads_an_oci_mirror_with_its_ca() {
+        let spec = format!(
+            "{}network:\n  charts:\n    url: oci://reg.corp.example/charts\n    private_ca: true\n  ca:\n    secret: corp-ca\ngitops:\n  controller: flux\n  repo_url: https://git.corp.example/r.git\n",
+            spec_text(1000, "gcp")
+        );
+        let tree = crate::render_str("spec.yaml", &spec).unwrap();
+        let repo = yaml(&tree, "gitops/flux/helmrepository.yaml");
+        assert_eq!(repo["spec"]["type"], "oci");
+        assert_eq!(repo["spec"]["url"], "oci://reg.corp.example/charts");
+        assert_eq!(repo["spec"]["certSecretRef"]["name"], "corp-ca");
+        let plan = crate::plan_from_str("spec.yaml", &spec).unwrap();
+        assert!(plan.network.ca.as_ref().unwrap().namespaces.iter().any(|n| n == "flux-system"));
+    }
 }
