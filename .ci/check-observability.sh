@@ -87,6 +87,17 @@ print(yaml.safe_dump(p))')
     printf '%s\n' "$pod" | "$py" .ci/pod_security.py || fail=1
   fi
 
+  # kustomize/observability (applied in the README's observability step):
+  # its plain objects (the default ServiceAccount with the mirror's pull
+  # secret) pass strict validation; its ExternalSecret is checked below.
+  if [ -d "$tree/kustomize/observability" ]; then
+    plain=$("$kubectl" kustomize "$tree/kustomize/observability" | "$py" -c 'import sys, yaml
+print(yaml.safe_dump_all([d for d in yaml.safe_load_all(sys.stdin) if d and d.get("kind") != "ExternalSecret"]))')
+    if [ -n "$(printf '%s' "$plain" | tr -d '[:space:]')" ]; then
+      printf '%s\n' "$plain" | "$py" .ci/k8s_validate.py "$k8s_version" || fail=1
+    fi
+  fi
+
   # ExternalSecrets, wherever the tree has them.
   es=$({
     "$kubectl" kustomize "$tree/kustomize"

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::Cloud;
 
 pub mod impact;
+pub mod network;
 pub mod regions;
 pub mod releases;
 

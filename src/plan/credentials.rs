@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons, SecretRef, observability::Observability, provisioners::Provisioners};
+use super::{Ctx, Reasons, SecretRef, network::Network, observability::Observability, provisioners::Provisioners};
 use crate::cloud::Cloud;
 use crate::spec::{CODER_NAMESPACE, SecretsManager, StoreKind};
 
@@ -104,7 +104,13 @@ pub const EXPORTER_CONNECTIONS: u32 = 5;
 /// created its database with it, and RDS cannot rename it (ForceNew).
 const AWS_MASTER_USER: &str = "coder";
 
-pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observability, provisioners: &[Provisioners]) -> Credentials {
+pub(crate) fn plan(
+    ctx: &Ctx,
+    url_secret: &SecretRef,
+    observability: &Observability,
+    provisioners: &[Provisioners],
+    network: &Network,
+) -> Credentials {
     let spec = ctx.spec;
     let mut r = Reasons::new();
     // Coder's role must never be the admin: the RDS master user is `coder`
@@ -213,7 +219,7 @@ pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observabil
         setup_pod: SetupPod {
             name: "coder-db-setup".into(),
             namespace: CODER_NAMESPACE.into(),
-            image: format!("postgres:{}-alpine", spec.database.postgres_version),
+            image: network.images["postgres"].reference.clone(),
             run_as_user: 70,
         },
         exporter,

@@ -29,6 +29,7 @@ mod database;
 mod entry;
 mod gitops;
 mod licence;
+mod network;
 mod notes;
 mod observability;
 mod overrides;
@@ -54,6 +55,9 @@ pub use database::Database;
 pub use entry::{CODERD_HTTP_PORT, Certificate, Entry};
 pub use gitops::{Controller, Gitops, NamespacedSecret};
 pub use licence::Licence;
+pub use network::{
+    Ca, CaIssuer, ChartSource, Charts, EnvVar as NetworkEnv, Image, Network, ObservabilityNetwork, Registry, TerraformConfig,
+};
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use overrides::Overrides;
@@ -187,6 +191,9 @@ pub struct Plan {
     pub cluster_autoscaler: Option<ClusterAutoscaler>,
     /// `null` unless the spec asks for Flux or Argo CD objects.
     pub gitops: Option<Gitops>,
+    /// The network the cluster lives in: images and charts (mirrored or
+    /// not), proxy, Terraform provider mirror, private CA, air-gapped.
+    pub network: Network,
     /// The user's own settings (`coder.env`), carried into the tree as given.
     pub overrides: Overrides,
     /// Secure defaults and where the spec loosened them (`plan/security.rs`).
@@ -299,10 +306,30 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let database = database::plan(&ctx, &coderd, &mut found)?;
     let nodes = pools.iter().map(|p| p.max_nodes).sum();
     let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
-    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
-    let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
-    let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
     let gitops = gitops::plan(&ctx, &coderd.namespace, &database.url_secret);
+    let network = network::plan(
+        &ctx,
+        &network::Inputs {
+            coderd: &coderd,
+            provisioners: &provisioners,
+            observability: &observability,
+            cluster_autoscaler: cluster_autoscaler.as_ref(),
+            gitops: gitops.as_ref(),
+        },
+    );
+    // The releases' repositories as the network decided (a chart mirror).
+    let mut observability = observability;
+    if let (Some(s), Some(c)) = (observability.stack.as_mut(), network.charts.observability.as_ref()) {
+        s.repository.clone_from(&c.repository);
+        s.repository_name = c.repository_name.clone().unwrap_or_default();
+    }
+    let mut cluster_autoscaler = cluster_autoscaler;
+    if let (Some(a), Some(c)) = (cluster_autoscaler.as_mut(), network.charts.cluster_autoscaler.as_ref()) {
+        a.chart_repository.clone_from(&c.repository);
+    }
+    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network);
+    let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
+    let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &network);
     let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, PROVISIONER_CHART, &mut found);
     let overrides = overrides::plan(&ctx);
     let security = security::plan(&ctx, &entry, &observability, &mut found);
@@ -325,8 +352,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         wildcard_access_url: spec.wildcard_access_url.clone(),
         kubernetes: KubernetesTarget { cluster_name: spec.kubernetes.cluster_name.clone(), version: spec.kubernetes.version.clone() },
         chart: Chart {
-            repository: "https://helm.coder.com/v2".into(),
-            repository_name: "coder-v2".into(),
+            repository: network.charts.coder.repository.clone(),
+            repository_name: network.charts.coder.repository_name.clone().unwrap_or_default(),
             coder_chart: "coder".into(),
             provisioner_chart: PROVISIONER_CHART.into(),
             version: spec.coder.chart_version.clone(),
@@ -346,6 +373,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         bootstrap,
         cluster_autoscaler,
         gitops,
+        network,
         overrides,
         security,
         notes,

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -27,6 +28,8 @@ const FLUX_WATCH_LABEL: (&str, &str) = ("reconcile.fluxcd.io/watch", "Enabled");
 const ARGO_SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 /// The key under which a values file is stored in its ConfigMap.
 const VALUES_KEY: &str = "values.yaml";
+/// The GitOps name of a chart mirror (`<name>-charts-mirror`).
+const CHART_MIRROR: &str = "charts-mirror";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,9 +70,17 @@ struct GitRef {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct HelmRepositorySpec {
+    /// `oci` for a chart mirror in an OCI registry (then `url` is
+    /// `oci://...` and the chart's name comes from the HelmRelease).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    type_: Option<&'static str>,
     interval: String,
     url: String,
+    /// A Secret with `ca.crt`: the mirror's private CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cert_secret_ref: Option<NameRef>,
 }
 
 #[derive(Serialize)]
@@ -308,7 +319,8 @@ fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
     let source = |name: &str| KindRef { kind: "GitRepository", name: name.to_string() };
     let kustomize_ks = format!("{}-kustomize", plan.name);
     let releases_ks = format!("{}-releases", plan.name);
-    let helm_repo = format!("{}-{}", plan.name, plan.chart.repository_name);
+    let charts = &plan.network.charts;
+    let helm_repo = format!("{}-{}", plan.name, charts.coder.repository_name.as_deref().unwrap_or(CHART_MIRROR));
 
     put(
         plan,
@@ -334,7 +346,12 @@ fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
             api_version: "source.toolkit.fluxcd.io/v1",
             kind: "HelmRepository",
             metadata: meta(&helm_repo, g),
-            spec: HelmRepositorySpec { interval: g.chart_interval.clone(), url: plan.chart.repository.clone() },
+            spec: HelmRepositorySpec {
+                type_: charts.oci.then_some("oci"),
+                interval: g.chart_interval.clone(),
+                url: charts.coder.repository.clone(),
+                cert_secret_ref: charts.ca_secret.as_ref().map(|n| NameRef { name: n.clone() }),
+            },
         },
     );
     let ks = |name: &str, path: String, depends_on: Vec<NameRef>| Object {
@@ -466,6 +483,27 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
     );
 
     let mut files = vec!["application-kustomize.yaml".to_string()];
+    // Argo CD names an OCI Helm source without `oci://` and finds it OCI
+    // through a repository Secret (configuration only, no credential).
+    let charts = &plan.network.charts;
+    let chart_repo = charts.coder.repository.strip_prefix("oci://").unwrap_or(&charts.coder.repository).to_string();
+    if charts.oci {
+        let mut m = wave(&format!("{}-{CHART_MIRROR}", plan.name), 0);
+        m.labels.get_or_insert_with(BTreeMap::new).insert("argocd.argoproj.io/secret-type".into(), "repository".into());
+        let secret = Secret {
+            metadata: m,
+            string_data: Some(BTreeMap::from([
+                ("enableOCI".to_string(), "true".to_string()),
+                ("name".to_string(), format!("{}-{CHART_MIRROR}", plan.name)),
+                ("type".to_string(), "helm".to_string()),
+                ("url".to_string(), chart_repo.clone()),
+            ])),
+            ..Secret::default()
+        };
+        let file = "repository-charts-mirror.yaml";
+        put(plan, tree, format!("{apps_dir}/{file}"), &secret);
+        files.push(file.to_string());
+    }
     put(
         plan,
         tree,
@@ -484,7 +522,7 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
     for (i, r) in releases(plan).into_iter().enumerate() {
         let file = format!("application-{}.yaml", r.object_name.strip_prefix(&format!("{}-", plan.name)).unwrap_or(&r.object_name));
         let chart = ApplicationSource {
-            repo_url: plan.chart.repository.clone(),
+            repo_url: chart_repo.clone(),
             target_revision: plan.chart.version.clone(),
             chart: Some(r.chart.clone()),
             helm: Some(ApplicationHelm {

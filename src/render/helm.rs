@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Affinity, EnvVar, EnvVarSource, PodAffinityTerm, PodAntiAffinity, ResourceRequirements, SecretKeySelector, SecurityContext, Toleration,
-    TopologySpreadConstraint,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use serde::Serialize;
 
 use super::k8s;
+use super::network;
 use super::paths;
 use super::yaml;
 use crate::plan::{EnvValue, Plan, Provisioners, Role};
@@ -58,6 +59,16 @@ struct CoderSection {
     ingress: Option<IngressValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     httproute: Option<HttpRouteValues>,
+    /// From the registry mirror (`plan.network`); absent: the chart's image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<network::ImageValues>,
+    /// The private CA (`plan.network.ca`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certs: Option<network::Certs>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<Volume>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volume_mounts: Vec<VolumeMount>,
 }
 
 /// `coder.httproute` (chart `templates/httproute.yaml`).
@@ -119,8 +130,13 @@ struct IngressTls {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CoderValues {
     coder: CoderSection,
+    /// Objects the chart renders with the release (the Terraform CLI
+    /// configuration's ConfigMap).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_templates: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -139,6 +155,8 @@ struct ProvisionerDaemon {
 struct ProvisionerValues {
     coder: CoderSection,
     provisioner_daemon: ProvisionerDaemon,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_templates: Vec<String>,
 }
 
 fn is_empty_object(v: &serde_json::Value) -> bool {
@@ -230,7 +248,9 @@ fn coder_values(plan: &Plan) -> CoderValues {
         }
     }
     env_vars.extend(security_env(plan));
-    // The user's own variables (`coder.env`) last, as given.
+    // The network's (proxy, air-gapped, Terraform), then the user's own
+    // variables (`coder.env`) last, as given.
+    env_vars.extend(network::coderd_env(plan));
     env_vars.extend(user_env(&plan.overrides.coderd_env));
 
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
@@ -269,8 +289,10 @@ fn coder_values(plan: &Plan) -> CoderValues {
     // Coder's scale-testing guidance: the cluster autoscaler must not evict
     // coderd to compact nodes.
     annotations.insert("cluster-autoscaler.kubernetes.io/safe-to-evict".into(), "false".into());
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, true);
 
     CoderValues {
+        extra_templates,
         coder: CoderSection {
             replica_count: c.replicas,
             env: env_vars,
@@ -310,6 +332,10 @@ fn coder_values(plan: &Plan) -> CoderValues {
                 wildcard_host: plan.entry.wildcard_host.clone(),
                 parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
             }),
+            image: network::coder_image(plan),
+            certs: network::certs(plan),
+            volumes,
+            volume_mounts,
         },
     }
 }
@@ -320,11 +346,14 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
     if plan.observability.enabled {
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
     }
+    env_vars.extend(network::provisioner_env(plan));
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, false);
     // The user's own variables (`coder.provisioner_env`, the group's `env`) last.
     if let Some(user) = plan.overrides.provisioner_env.get(&g.namespace) {
         env_vars.extend(user_env(user));
     }
     ProvisionerValues {
+        extra_templates,
         coder: CoderSection {
             replica_count: g.replicas,
             env: env_vars,
@@ -341,6 +370,10 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
             tls: None,
             ingress: None,
             httproute: None,
+            image: network::coder_image(plan),
+            certs: network::certs(plan),
+            volumes,
+            volume_mounts,
         },
         provisioner_daemon: ProvisionerDaemon {
             psk_secret_name: String::new(),
@@ -350,11 +383,13 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
     }
 }
 
-/// `# ` comment lines after the header: how this file is applied.
-fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -> String {
+/// `# ` comment lines after the header: how this file is applied (the
+/// chart's reference from `plan.network.charts`: a repository or a mirror).
+fn usage(plan: &Plan, release: &str, reference: &str, namespace: &str, path: &str) -> String {
     format!(
-        "# Apply from the tree's root:\n#   helm upgrade --install {release} {}/{chart} \\\n#     --namespace {namespace} --version {} -f {path}\n",
-        plan.chart.repository_name, plan.chart.version
+        "# Apply from the tree's root:\n#   helm upgrade --install {release} {reference} \\\n#     --namespace {namespace} --version {} -f {path}{}\n",
+        plan.chart.version,
+        network::helm_ca_flag(plan)
     )
 }
 
@@ -401,14 +436,14 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let text = format!(
         "{}{}{}",
         header(Comment::Hash, &plan.spec_file),
-        usage(plan, &c.release, &plan.chart.coder_chart, &c.namespace, path),
+        usage(plan, &c.release, &plan.network.charts.coder.reference, &c.namespace, path),
         values_yaml(plan, "coder", &coder_values(plan))
     );
     tree.insert(path, text);
 
     for g in &plan.provisioners {
         let path = paths::provisioner_values(&g.namespace);
-        let mut comment = usage(plan, &g.release, &plan.chart.provisioner_chart, &g.namespace, &path);
+        let mut comment = usage(plan, &g.release, &plan.network.charts.provisioner.reference, &g.namespace, &path);
         if !g.tags.is_empty() {
             // The chart refuses `provisionerDaemon.tags` next to a key: the
             // tags are bound to the key when it is created.
@@ -558,7 +593,7 @@ mod tests {
     #[test]
     fn secure_defaults_and_provisioner_env_reach_the_values() {
         let spec = format!(
-            "{}wildcard_access_url: https://*.apps.acme.com\nentry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: eg\nsecurity:\n  trusted_proxies: [10.8.0.0/14, 10.12.0.0/16]\n  hsts_include_subdomains: true\ncoder:\n  provisioner_env:\n    HTTPS_PROXY: http://proxy:3128\n    TF_LOG: WARN\nprovisioners:\n  - namespace: prov-a\n    env:\n      TF_LOG: DEBUG\n      TOKEN: {{ secret: tok, key: t }}\n  - namespace: prov-b\n",
+            "{}wildcard_access_url: https://*.apps.acme.com\nentry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: eg\nsecurity:\n  trusted_proxies: [10.8.0.0/14, 10.12.0.0/16]\n  hsts_include_subdomains: true\ncoder:\n  provisioner_env:\n    GIT_SSL_NO_VERIFY: \"false\"\n    TF_LOG: WARN\nprovisioners:\n  - namespace: prov-a\n    env:\n      TF_LOG: DEBUG\n      TOKEN: {{ secret: tok, key: t }}\n  - namespace: prov-b\n",
             spec()
         );
         let (_, tree) = render(&spec);
@@ -577,7 +612,7 @@ mod tests {
         let b = values(&tree, "helm/coder-provisioner/prov-b/values.yaml");
         assert_eq!(env(&a, "TF_LOG").unwrap()["value"], "DEBUG");
         assert_eq!(env(&b, "TF_LOG").unwrap()["value"], "WARN");
-        assert_eq!(env(&a, "HTTPS_PROXY").unwrap()["value"], "http://proxy:3128");
+        assert_eq!(env(&a, "GIT_SSL_NO_VERIFY").unwrap()["value"], "false");
         assert_eq!(env(&a, "TOKEN").unwrap()["valueFrom"]["secretKeyRef"], serde_json::json!({ "name": "tok", "key": "t" }));
         assert!(env(&b, "TOKEN").is_none());
         // coder-gen's own variables come first, the user's after.

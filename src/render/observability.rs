@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::{k8s, paths, yaml};
+use super::{k8s, network, paths, yaml};
 use crate::plan::{Plan, StackSecurity};
 use crate::tree::{Comment, Tree, header};
 use crate::yaml::merge;
@@ -264,24 +264,28 @@ fn security_values(s: &StackSecurity) -> Value {
 }
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
-    let (Some(stack), Some(mut v)) = (&plan.observability.stack, values(plan)) else { return };
+    let (Some(stack), Some(mut v), Some(src)) = (&plan.observability.stack, values(plan), &plan.network.charts.observability) else {
+        return;
+    };
+    // The network's keys (mirror, pull secrets, air-gapped) over the rest.
+    merge(&mut v, &network::observability_values(plan));
     if let Some(s) = &plan.security.observability {
         merge(&mut v, &security_values(s));
     }
     let host = plan.credentials.admin.host_output.as_str();
     let usage = format!(
         "# Apply from the tree's root, after the database step (README) created secret {secret} in {ns}:\n\
-         #   helm repo add {repo_name} {repo}\n\
-         #   helm upgrade --install {release} {repo_name}/{chart} \\\n\
-         #     --namespace {ns} --version {version} -f {path} \\\n\
+         {repo_add}\
+         #   helm upgrade --install {release} {reference} \\\n\
+         #     --namespace {ns} --version {version} -f {path}{ca} \\\n\
          #     --set-string global.postgres.hostname=\"$(terraform -chdir={tf} output -raw {host})\"\n\
          # Grafana: kubectl -n {ns} port-forward svc/{grafana} 3000:80, then http://localhost:3000\n",
         secret = plan.credentials.exporter.as_ref().map_or("", |e| e.secret.name.as_str()),
         ns = stack.namespace,
-        repo_name = stack.repository_name,
-        repo = stack.repository,
+        repo_add = network::helm_repo_add_comment(plan, src),
+        reference = src.reference,
+        ca = network::helm_ca_flag(plan),
         release = stack.release,
-        chart = stack.chart,
         version = stack.version,
         path = paths::OBSERVABILITY_VALUES,
         tf = paths::terraform_dir(plan.cloud),

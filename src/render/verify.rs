@@ -26,13 +26,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::k8s::{self, meta};
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace};
-use super::{paths, yaml};
+use super::{network, paths, yaml};
 use crate::plan::{Plan, PodResources, Resources};
 use crate::tree::Tree;
 
-/// Image of the judge: curl and a POSIX shell with awk (busybox); runs as
-/// its `curl_user` (uid 100).
-const JUDGE_IMAGE: &str = "curlimages/curl:8.11.1";
+/// The judge's image (`plan.verify.judge_image`: curl and a POSIX shell with
+/// awk, busybox) runs as its `curl_user` (uid 100).
 const JUDGE_UID: i64 = 100;
 /// Coder's image runs as `coder` (uid 1000), like the charts' pods.
 const CODER_UID: i64 = 1000;
@@ -61,12 +60,21 @@ struct Step<'a> {
     cpu_millis: u32,
     memory_mib: u32,
     deadline_s: i64,
+    /// Mount the private CA (Coder's CLI, a Go program, reads every file of
+    /// /etc/ssl/certs); the judge only speaks plain HTTP to Prometheus.
+    trusts_ca: bool,
 }
 
 /// One Job: a single pod that is not retried (a load test run twice is two
 /// different tests), bounded by `deadline_s`.
 fn job(plan: &Plan, step: Step) -> Job {
-    let Step { name, image, uid, command, env, cpu_millis, memory_mib, deadline_s } = step;
+    let Step { name, image, uid, command, env, cpu_millis, memory_mib, deadline_s, trusts_ca } = step;
+    let mut mounts = vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }];
+    let mut volumes = vec![Volume { name: "tmp".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Volume::default() }];
+    if let Some((volume, mount)) = network::ca_volume(plan).filter(|_| trusts_ca) {
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     let v = &plan.verify;
     let labels = BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), "coder-scaletest".to_string()),
@@ -95,14 +103,10 @@ fn job(plan: &Plan, step: Step) -> Job {
                         env: Some(env),
                         resources: Some(k8s::resources(PodResources { requests: r, limits: r })),
                         security_context: Some(security),
-                        volume_mounts: Some(vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }]),
+                        volume_mounts: Some(mounts),
                         ..Container::default()
                     }],
-                    volumes: Some(vec![Volume {
-                        name: "tmp".into(),
-                        empty_dir: Some(EmptyDirVolumeSource::default()),
-                        ..Volume::default()
-                    }]),
+                    volumes: Some(volumes),
                     ..PodSpec::default()
                 }),
             },
@@ -164,6 +168,9 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let sa = ServiceAccount {
         metadata: meta(&v.service_account, Some(&v.namespace)),
         automount_service_account_token: Some(false),
+        // The Jobs' pods name no pull secret: Kubernetes adds the service
+        // account's.
+        image_pull_secrets: network::pull_secrets(plan),
         ..ServiceAccount::default()
     };
     let base = format!("../{}/{BASE_DEFAULT_DENY}", paths::KUSTOMIZE_ROOT);
@@ -193,6 +200,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         cpu_millis,
         memory_mib,
         deadline_s,
+        trusts_ca: true,
     };
     let mut steps = vec![
         coder(
@@ -244,10 +252,10 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             hours(1),
         ),
     ];
-    if let Some(url) = &v.prometheus_url {
+    if let (Some(url), Some(image)) = (&v.prometheus_url, &v.judge_image) {
         steps.push(Step {
             name: "judge",
-            image: JUDGE_IMAGE,
+            image,
             uid: JUDGE_UID,
             command: vec!["/bin/sh".into(), "-c".into(), judge_script(v.traffic_minutes + 5)],
             env: vec![
@@ -258,6 +266,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             cpu_millis: 100,
             memory_mib: 64,
             deadline_s: 600,
+            trusts_ca: false,
         });
     }
     steps.push(coder("cleanup", scaletest(&["cleanup"]), 500, 512, hours(2)));

@@ -18,7 +18,9 @@ use crate::diag::SpecError;
 use crate::digest::sha256_hex;
 use crate::tree::display_name;
 
+mod network;
 mod raw;
+mod raw_network;
 mod schema;
 mod secure;
 mod shape;
@@ -27,6 +29,7 @@ mod tests;
 mod validate;
 
 pub use crate::cloud::Cloud;
+pub use network::{CA_KEY, ChartMirror, NETWORK_ENV, Network, PrivateCa, ProviderMirror, Proxy, RegistryMirror, ca_issuer_name};
 pub use raw::{
     AutoBool, AutoCount, Challenge, EntryMode, EnvValue, GitopsController, IssuerKind, License, SecretsManager, StoreKind, TierChoice,
 };
@@ -159,6 +162,9 @@ pub struct Spec {
     pub secrets: Secrets,
     /// `None` unless `gitops.controller` is flux or argocd.
     pub gitops: Option<Gitops>,
+    /// `network:` (default: the public internet; then not in the digest).
+    #[serde(skip_serializing_if = "Network::is_default")]
+    pub network: Network,
     /// Helm values overrides per target (`coder`, `coder-provisioner/<ns>`).
     pub helm_overrides: BTreeMap<String, HelmOverride>,
     /// Terraform files of the user's (`overrides.terraform`), in spec order.

@@ -93,6 +93,9 @@ pub enum Challenge {
     #[default]
     Dns01,
     Http01,
+    /// No challenge: the issuer signs by itself (a cert-manager CA or Vault
+    /// issuer), as in a network without the internet.
+    None,
 }
 
 /// `auto`, `true` or `false`.
@@ -286,6 +289,11 @@ pub(crate) struct RawSpec {
     /// GitOps controller objects that deploy the tree from its Git repository (default: none).
     #[serde(default)]
     pub(super) gitops: Option<RawGitops>,
+    /// The network the cluster lives in: registry and chart mirrors, HTTP
+    /// proxy, Terraform provider mirror, private CA, air-gapped (default: the
+    /// public internet).
+    #[serde(default)]
+    pub(super) network: Option<super::raw_network::RawNetwork>,
     /// Your own settings that coder-gen merges into the generated tree and checks.
     #[serde(default)]
     pub(super) overrides: Option<RawOverrides>,
@@ -545,7 +553,8 @@ pub(super) struct RawCertManager {
     #[schemars(with = "Option<IssuerKind>")]
     pub(super) issuer_kind: Option<Spanned<IssuerKind>>,
     /// The ACME challenge the issuer solves: `dns01` (default; needed for a
-    /// wildcard and for `coderd-tls`) or `http01` (`ingress` without wildcard).
+    /// wildcard and for `coderd-tls`), `http01` (`ingress` without wildcard)
+    /// or `none` (a CA or Vault issuer: no ACME, no challenge).
     #[serde(default)]
     #[schemars(with = "Option<Challenge>")]
     pub(super) challenge: Option<Spanned<Challenge>>,

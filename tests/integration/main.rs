@@ -7,6 +7,7 @@ mod fuzz_cases;
 mod golden;
 mod hostile;
 mod layers;
+mod network;
 mod output;
 mod review;
 mod setup;

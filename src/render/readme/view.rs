@@ -50,6 +50,8 @@ pub struct ReadmeView<'a> {
     /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
     /// order, each with its values file.
     pub upgrade_releases: Vec<UpgradeRow<'a>>,
+    /// The restricted network's pieces the README shows (`plan.network`).
+    pub network: NetworkView<'a>,
 }
 
 #[derive(Serialize)]
@@ -57,6 +59,22 @@ pub struct UpgradeRow<'a> {
     #[serde(flatten)]
     pub release: &'a UpgradeRelease,
     pub values: String,
+}
+
+/// What the README shows of `plan.network`, spelled for its commands.
+#[derive(Serialize)]
+pub struct NetworkView<'a> {
+    /// ` --ca-file <file>` for helm commands reading the chart mirror, or "".
+    pub helm_ca_flag: String,
+    /// The namespaces `kubectl apply -k kustomize` creates that need the
+    /// network's Secrets (coderd's and the provisioner groups').
+    pub secret_namespaces: Vec<&'a str>,
+    /// The registry mirror's host (what `skopeo login` and `helm registry
+    /// login` take).
+    pub registry_host: Option<&'a str>,
+    /// `kustomize/observability/` exists (the ExternalSecret of the
+    /// exporters' password, or the `default` ServiceAccount's pull secret).
+    pub observability_kustomize: bool,
 }
 
 /// `mib()` spells memory as the plan text does (`1536Mi`, `2Gi`); GiB
@@ -147,6 +165,9 @@ pub struct Paths {
     pub sizing: &'static str,
     pub gitops_flux: &'static str,
     pub gitops_argocd: &'static str,
+    pub images: &'static str,
+    pub charts: &'static str,
+    pub terraform_cli_config: &'static str,
 }
 
 impl<'a> ReadmeView<'a> {
@@ -167,6 +188,9 @@ impl<'a> ReadmeView<'a> {
                 sizing: paths::SIZING,
                 gitops_flux: paths::GITOPS_FLUX,
                 gitops_argocd: paths::GITOPS_ARGOCD,
+                images: paths::IMAGES,
+                charts: paths::CHARTS,
+                terraform_cli_config: paths::TERRAFORM_CLI_CONFIG,
             },
             steps: steps(p),
             pools: p
@@ -223,6 +247,15 @@ impl<'a> ReadmeView<'a> {
                 .iter()
                 .map(|r| UpgradeRow { release: r, values: paths::provisioner_values(&r.namespace) })
                 .collect(),
+            network: NetworkView {
+                helm_ca_flag: p.network.charts.ca_file.as_ref().map(|f| format!(" --ca-file {f}")).unwrap_or_default(),
+                secret_namespaces: std::iter::once(p.coderd.namespace.as_str())
+                    .chain(p.provisioners.iter().map(|g| g.namespace.as_str()))
+                    .collect(),
+                registry_host: p.network.registry.as_ref().map(|r| r.mirror.split('/').next().unwrap_or(&r.mirror)),
+                observability_kustomize: cr.external_secrets.is_some()
+                    || p.network.observability.default_service_account_pull_secret.is_some(),
+            },
         }
     }
 }
@@ -231,11 +264,21 @@ impl<'a> ReadmeView<'a> {
 /// workspaces, in order. A component's step is one more name here and one
 /// more template.
 fn steps(p: &Plan) -> Vec<&'static str> {
-    let mut steps = vec!["infrastructure"];
+    let n = &p.network;
+    let mut steps = Vec::new();
+    // Fill the mirrors before anything in the cluster pulls from them.
+    if n.registry.is_some() || n.charts.mirror.is_some() || n.terraform.is_some() {
+        steps.push("mirror");
+    }
+    steps.push("infrastructure");
     if p.cluster_autoscaler.is_some() {
         steps.push("cluster_autoscaler");
     }
     steps.push("namespaces");
+    // The Secrets the network names, in the namespaces just created.
+    if n.registry.as_ref().is_some_and(|r| r.pull_secret.is_some()) || n.ca.is_some() {
+        steps.push("network_secrets");
+    }
     // `entry.dns_first`: the records before the certificate, and a check
     // once coderd runs; otherwise the records (and the check) after coderd.
     // `coder.env`'s secrets before coderd: its pods cannot start without them.
@@ -308,7 +351,7 @@ fn stored<'a>(p: &'a Plan, namespace: &'a str, secret: &'a SecretRef) -> Stored<
 /// attached. The pod reads host, admin user and admin password from its
 /// first three stdin lines, so none of them is in the pod spec.
 pub fn setup_pod_overrides(p: &Plan) -> String {
-    use k8s_openapi::api::core::v1::{Container, EnvVar, Pod, PodSecurityContext, PodSpec, SeccompProfile};
+    use k8s_openapi::api::core::v1::{Container, EnvVar, LocalObjectReference, Pod, PodSecurityContext, PodSpec, SeccompProfile};
     let s = &p.credentials.setup_pod;
     let mut security = k8s::restricted_security_context();
     security.run_as_user = Some(s.run_as_user);
@@ -320,6 +363,14 @@ pub fn setup_pod_overrides(p: &Plan) -> String {
     let pod = Pod {
         spec: Some(PodSpec {
             automount_service_account_token: Some(false),
+            // The registry mirror's pull secret (the pod runs as coderd's
+            // namespace's `default` ServiceAccount, which has none).
+            image_pull_secrets: p
+                .network
+                .registry
+                .as_ref()
+                .and_then(|r| r.pull_secret.as_ref())
+                .map(|s| vec![LocalObjectReference { name: s.clone() }]),
             security_context: Some(PodSecurityContext {
                 run_as_non_root: Some(true),
                 seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..SeccompProfile::default() }),

@@ -20,6 +20,7 @@ use crate::cloud::Cloud;
 use crate::diag::{Located, SpecError, quote};
 
 mod entry;
+mod network;
 mod overrides;
 mod security;
 mod syntax;
@@ -101,6 +102,7 @@ impl Validator<'_> {
     }
 
     fn validate(mut self, raw: RawSpec, digest: String) -> Result<Spec, SpecError> {
+        let network_at = network::Positions::of(&raw);
         // Cloud resource names are `<name>-<role>` (longest role: `provisioners`,
         // plus a replica suffix); Azure node pools allow only 12 characters, so
         // the name must stay short for everything to fit.
@@ -178,10 +180,10 @@ impl Validator<'_> {
             },
             license: raw_license.map(|l| l.value).unwrap_or_default(),
             organization: raw_org.map(|o| self.dns_label("coder.organization", &o, 63, "").to_string()),
-            env: self.coder_env(raw_env),
-            provisioner_env: self.provisioner_env("coder.provisioner_env", raw_provisioner_env, community),
+            env: self.coder_env(raw_env, network_at.air_gapped()),
+            provisioner_env: self.provisioner_env("coder.provisioner_env", raw_provisioner_env, community, network_at.air_gapped()),
         };
-        let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
+        let mut entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
         let database = match raw.database {
             Some(d) => {
@@ -279,7 +281,7 @@ impl Validator<'_> {
                         }
                         served.push(w);
                     }
-                    let env = self.provisioner_env("provisioners[].env", p.env, community);
+                    let env = self.provisioner_env("provisioners[].env", p.env, community, network_at.air_gapped());
                     out.push(ProvisionerGroup { namespace: p.namespace.value, tags, workspaces, env });
                 }
                 out
@@ -353,6 +355,11 @@ impl Validator<'_> {
         let security = self.security(raw.security, entry.mode);
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
+        let network = self.network(
+            raw.network,
+            &network_at,
+            network::Context { name: &raw.name.value, entry: &mut entry, gitops: gitops.as_ref(), observability: &observability },
+        );
         let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
             Some(o) => (
                 self.helm_overrides(o.helm, &provisioners),
@@ -385,6 +392,7 @@ impl Validator<'_> {
             machine_types,
             secrets,
             gitops,
+            network,
             helm_overrides,
             terraform_overrides,
             kustomize_overrides,
@@ -475,21 +483,23 @@ impl Validator<'_> {
         Secrets { manager, store, store_kind: raw.store_kind }
     }
 
-    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {
+    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>, air_gapped: bool) -> BTreeMap<String, EnvValue> {
         let reserved =
             |name: &str| RESERVED_CODER_ENV.iter().chain(security::RESERVED_BY_SECURITY).find(|(n, _)| *n == name).map(|(_, by)| *by);
-        self.env_vars("coder.env", raw, reserved, "coderd's namespace")
+        self.env_vars("coder.env", raw, reserved, "coderd's namespace", air_gapped)
     }
 
     /// Environment variables written under `what` (`coder.env`, ...): names,
     /// values and Secret references checked, `reserved` names refused with
-    /// the key that sets them; a Secret is read in `namespace`.
+    /// the key that sets them, and the names `network:` owns (some only when
+    /// air-gapped); a Secret is read in `namespace`.
     fn env_vars(
         &mut self,
         what: &str,
         raw: BTreeMap<String, Spanned<EnvValue>>,
         reserved: impl Fn(&str) -> Option<&'static str>,
         namespace: &str,
+        air_gapped: bool,
     ) -> BTreeMap<String, EnvValue> {
         let mut out = BTreeMap::new();
         for (i, (name, v)) in raw.into_iter().enumerate() {
@@ -510,6 +520,7 @@ impl Validator<'_> {
             if let Some(by) = reserved(&name) {
                 self.err(&v, format!("{what} cannot set {name}"), &format!("it is set by {by}; remove it from {what}"));
             }
+            self.network_env(what, &name, &v, air_gapped);
             match &v.value {
                 EnvValue::Value(s) if s.len() > 4096 || s.contains('\0') => {
                     self.err(

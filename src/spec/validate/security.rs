@@ -331,6 +331,7 @@ impl Validator<'_> {
         what: &str,
         raw: BTreeMap<String, Spanned<EnvValue>>,
         community: bool,
+        air_gapped: bool,
     ) -> BTreeMap<String, EnvValue> {
         if community && let Some(first) = raw.values().min_by_key(|v| (v.defined.line(), v.defined.column())) {
             self.err(
@@ -344,6 +345,7 @@ impl Validator<'_> {
             raw,
             |name| RESERVED_PROVISIONER_ENV.iter().find(|(n, _)| *n == name).map(|(_, by)| *by),
             "the group's namespace",
+            air_gapped,
         )
     }
 }
