@@ -13,6 +13,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use super::raw_sites::RawSite;
 use crate::cloud::Cloud;
 use crate::diag::quote;
 
@@ -285,6 +286,13 @@ pub(crate) struct RawSpec {
     /// Your own settings that coder-gen merges into the generated tree and checks.
     #[serde(default)]
     pub(super) overrides: Option<RawOverrides>,
+    /// Workspace sites besides the primary: other regions, clusters, clouds
+    /// or on-prem clusters, each with its own provisioners, workspaces and
+    /// (by default in another region) a workspace proxy. coderd and the
+    /// database stay in the primary; `users` stays the total.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<RawSite>>", length(min = 1, max = 16))]
+    pub(super) sites: Option<Spanned<Vec<RawSite>>>,
 }
 
 /// `observability:` as `auto|true|false` (the v1 form) or as a map.
@@ -563,6 +571,10 @@ pub(super) struct RawProvisioners {
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub(super) workspaces: Option<Vec<Spanned<String>>>,
+    /// The site (`sites[].name`) whose cluster this group runs in; default: the primary.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub(super) site: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -572,6 +584,10 @@ pub(super) struct RawWorkspaces {
     /// The namespace workspaces run in: a DNS-1123 label of its own.
     #[schemars(with = "String")]
     pub(super) namespace: Spanned<String>,
+    /// The site (`sites[].name`) whose cluster this group runs in; default: the primary.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub(super) site: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
