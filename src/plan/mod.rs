@@ -33,6 +33,8 @@ mod observability;
 mod overrides;
 mod pools;
 mod provisioners;
+mod shares;
+mod sites;
 mod text;
 mod tier;
 mod verify;
@@ -56,6 +58,7 @@ pub use observability::Observability;
 pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
+pub use sites::{PROXY_NAMESPACE, Proxy, Site, SiteGitops, SiteObservability, SiteVerify};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
 
@@ -63,7 +66,7 @@ pub use text::to_text;
 
 // The spec's words the plan carries as they are, so that a renderer reads
 // them from the plan and never imports the spec.
-pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License};
+pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License, SiteCloud};
 
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
@@ -91,6 +94,8 @@ pub enum Role {
     Coderd,
     Provisioner,
     Workspace,
+    /// A site's workspace proxy (the coder chart in proxy mode).
+    Proxy,
 }
 
 impl Role {
@@ -99,6 +104,7 @@ impl Role {
             Role::Coderd => "coderd",
             Role::Provisioner => "provisioner",
             Role::Workspace => "workspace",
+            Role::Proxy => "proxy",
         }
     }
 }
@@ -178,6 +184,9 @@ pub struct Plan {
     pub gitops: Option<Gitops>,
     /// The user's own settings (`coder.env`), carried into the tree as given.
     pub overrides: Overrides,
+    /// Workspace sites besides the primary, each with its own cluster,
+    /// proxy, provisioners and workspaces (an empty list without sites).
+    pub sites: Vec<Site>,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -204,6 +213,11 @@ pub(crate) struct Ctx<'a> {
     pub tier: &'a Tier,
     pub rules: &'a CloudRules,
     pub machines: tier::Machines<'a>,
+    /// Where the pools sized with this context run: their cloud resources'
+    /// name prefix (`<name>`, a site's `<name>-<site>`) and their cloud
+    /// (`None`: an on-prem site's nodes, which coder-gen does not create).
+    pub pool_prefix: String,
+    pub node_cloud: Option<Cloud>,
 }
 
 impl Ctx<'_> {
@@ -244,6 +258,8 @@ fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
             Role::Coderd => spec.machine_types.coderd.as_ref(),
             Role::Provisioner => spec.machine_types.provisioner.as_ref(),
             Role::Workspace => spec.machine_types.workspace.as_ref(),
+            // Proxies run in sites, which check their own pools.
+            Role::Proxy => None,
         };
         let message = format!(
             "the {} pool's {} has no room for its {} pod(s): {}",
@@ -264,20 +280,30 @@ fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
 pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let tier = tier::select(spec, catalog)?;
     let cloud = spec.cloud;
-    let ctx = Ctx { spec, cloud, tier, rules: catalog.cloud(cloud), machines: tier::machines(spec, catalog, tier)? };
+    let ctx = Ctx {
+        spec,
+        cloud,
+        tier,
+        rules: catalog.cloud(cloud),
+        machines: tier::machines(spec, catalog, tier)?,
+        pool_prefix: spec.name.clone(),
+        node_cloud: Some(cloud),
+    };
     let mut found = Findings::default();
+    // With sites, the primary keeps its share of the tier (by users).
+    let shares = shares::plan(&ctx);
 
     let licence = licence::plan(&ctx, &mut found);
     let cluster_autoscaler = autoscaler::plan(&ctx);
     let (coderd, coderd_pool) = coderd::plan(&ctx, &licence, cluster_autoscaler.as_ref(), &mut found);
     // Without Premium there are no external provisioners: no groups, no pool.
     let (provisioners, prov_pool) = if licence.external_provisioners {
-        let (p, pool) = provisioners::plan(&ctx, &mut found);
+        let (p, pool) = provisioners::plan(&ctx, &spec.provisioners, &spec.workspaces, &shares.primary, None, &mut found);
         (p, Some(pool))
     } else {
         (Vec::new(), None)
     };
-    let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
+    let (workspaces, ws_pool) = workspaces::plan(&ctx, &spec.workspaces, &spec.users, &shares.primary, &mut found)?;
     let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
     check_fit(spec, &pools)?;
     let prefix_delegation = pools::prefix_delegation(&pools);
@@ -288,11 +314,19 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
-    let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &spec.coder.chart_version);
+    let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &spec.coder.chart_version);
     let gitops = gitops::plan(&ctx);
+    let sites = sites::plan(&ctx, catalog, &shares, &observability, gitops.as_ref(), &mut found)?;
     let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
+    // Sites planned with the same machinery repeat the same warning: once.
+    let mut warnings: Vec<Warning> = Vec::new();
+    for w in found.warnings {
+        if !warnings.iter().any(|x| x.code == w.code && x.message == w.message) {
+            warnings.push(w);
+        }
+    }
 
     Ok(Plan {
         format_version: FORMAT_VERSION,
@@ -331,8 +365,9 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         cluster_autoscaler,
         gitops,
         overrides,
+        sites,
         notes,
-        warnings: found.warnings,
+        warnings,
         reasons: tier::reasons(&ctx),
     })
 }

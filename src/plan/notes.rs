@@ -31,6 +31,7 @@ pub enum WarningCode {
     ProvisionerMemoryBelowSizing,
     ReadReplicasUnused,
     DatabaseBuildsAboveThreshold,
+    ProxyBelowSizing,
 }
 
 impl WarningCode {
@@ -49,6 +50,7 @@ impl WarningCode {
             WarningCode::ProvisionerMemoryBelowSizing => "provisioner-memory-below-sizing",
             WarningCode::ReadReplicasUnused => "read-replicas-unused",
             WarningCode::DatabaseBuildsAboveThreshold => "database-builds-above-threshold",
+            WarningCode::ProxyBelowSizing => "proxy-below-sizing",
         }
     }
 }

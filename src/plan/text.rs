@@ -151,6 +151,7 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
             if g.path.is_empty() { "." } else { &g.path }
         )?;
     }
+    super::sites::write_text(p, o)?;
     let ov = &p.overrides;
     if !ov.coderd_env.is_empty() || !ov.helm.is_empty() || !ov.terraform.is_empty() || !ov.kustomize.is_empty() {
         writeln!(o)?;
