@@ -257,7 +257,9 @@ def arrives(tree, what, values_c, deploy):
 
 
 def host_of(url):
-    return url.split("://", 1)[1].split(":", 1)[0].rstrip("/")
+    """The host of an access URL, or a wildcard hostname pattern as is
+    (CODER_WILDCARD_ACCESS_URL takes `*.example.com`, no scheme)."""
+    return url.split("://", 1)[-1].split(":", 1)[0].rstrip("/")
 
 
 def covers(names, host):
@@ -277,6 +279,10 @@ def check_entry(tree, values_c, docs):
     if not access or not access.startswith("https://"):
         fail(tree, f"entry: CODER_ACCESS_URL {access!r} is not https")
         return
+    if wildcard and (":" in wildcard or not wildcard.startswith("*.")):
+        # Coder validates it as a hostname pattern (appurl.CompileHostnamePattern):
+        # no scheme, no port, one leading `*`; anything else stops the server.
+        fail(tree, f"entry: CODER_WILDCARD_ACCESS_URL {wildcard!r} is not a hostname pattern like *.example.com")
     hosts = [host_of(access)] + ([host_of(wildcard)] if wildcard else [])
     services = [s for s in of_kind(docs, "Service") if s["metadata"]["name"] == "coder"]
     ingresses = of_kind(docs, "Ingress")

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{ResourceRequirements, Toleration};
 use serde::Serialize;
 
 use super::{k8s, paths, yaml};
-use crate::plan::Plan;
+use crate::plan::{ClusterAutoscaler, Plan, Pool};
 use crate::tree::{Comment, Tree, header};
 
 #[derive(Serialize)]
@@ -51,11 +51,27 @@ struct ServiceAccount {
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
     let Some(ca) = &plan.cluster_autoscaler else { return };
-    let pool = plan.pool(ca.pool);
+    let path = paths::CLUSTER_AUTOSCALER_VALUES;
+    let text = values_file(plan, ca, plan.pool(ca.pool), &plan.region, &plan.kubernetes.cluster_name, path, "");
+    tree.insert(path, text);
+}
+
+/// The values file of `ca` for the EKS cluster `cluster` in `region`,
+/// running on `pool`, written at `path`; `context` goes into the usage
+/// comment's commands (a site's `--kube-context`).
+pub(super) fn values_file(
+    plan: &Plan,
+    ca: &ClusterAutoscaler,
+    pool: &Pool,
+    region: &str,
+    cluster: &str,
+    path: &str,
+    context: &str,
+) -> String {
     let values = Values {
         cloud_provider: "aws",
-        aws_region: plan.region.clone(),
-        auto_discovery: AutoDiscovery { cluster_name: plan.kubernetes.cluster_name.clone() },
+        aws_region: region.to_string(),
+        auto_discovery: AutoDiscovery { cluster_name: cluster.to_string() },
         image: Image { tag: ca.image_tag.clone() },
         rbac: Rbac { service_account: ServiceAccount { create: true, name: ca.service_account.clone() } },
         // One group per zone with the same shape: keep them balanced, and
@@ -65,10 +81,9 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         tolerations: k8s::tolerations(pool),
         resources: k8s::resources(ca.resources),
     };
-    let path = paths::CLUSTER_AUTOSCALER_VALUES;
     let usage = format!(
-        "# Apply from the tree's root (the IAM role is terraform output cluster_autoscaler_role_arn, bound by EKS Pod Identity):\n#   helm repo add autoscaler {}\n#   helm upgrade --install cluster-autoscaler autoscaler/{} \\\n#     --namespace {} --version {} -f {path}\n",
+        "# Apply from the tree's root (the IAM role is terraform output cluster_autoscaler_role_arn, bound by EKS Pod Identity):\n#   helm repo add autoscaler {}\n#   helm upgrade --install cluster-autoscaler autoscaler/{}{context} \\\n#     --namespace {} --version {} -f {path}\n",
         ca.chart_repository, ca.chart, ca.namespace, ca.chart_version
     );
-    tree.insert(path, format!("{}{usage}{}", header(Comment::Hash, &plan.spec_file), yaml::to_yaml(&values)));
+    format!("{}{usage}{}", header(Comment::Hash, &plan.spec_file), yaml::to_yaml(&values))
 }

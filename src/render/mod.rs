@@ -16,6 +16,7 @@ mod kustomize;
 mod observability;
 mod paths;
 mod readme;
+mod sites;
 mod sizing;
 mod template;
 mod terraform;
@@ -46,6 +47,7 @@ pub fn render(plan: &Plan) -> Tree {
     observability::render(plan, &mut tree);
     verify::render(plan, &mut tree);
     gitops::render(plan, &mut tree);
+    sites::render(plan, &mut tree);
     user_terraform(plan, &mut tree);
     tree
 }

@@ -27,7 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::k8s::{self, meta};
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace};
 use super::{paths, yaml};
-use crate::plan::{Plan, PodResources, Resources};
+use crate::plan::{Plan, PodResources, Resources, SecretRef};
 use crate::tree::Tree;
 
 /// Image of the judge: curl and a POSIX shell with awk (busybox); runs as
@@ -52,7 +52,7 @@ fn pod_security(uid: i64) -> PodSecurityContext {
 }
 
 /// What differs between the Jobs.
-struct Step<'a> {
+pub(super) struct Step<'a> {
     name: &'a str,
     image: &'a str,
     uid: i64,
@@ -63,11 +63,26 @@ struct Step<'a> {
     deadline_s: i64,
 }
 
-/// One Job: a single pod that is not retried (a load test run twice is two
-/// different tests), bounded by `deadline_s`.
-fn job(plan: &Plan, step: Step) -> Job {
+impl<'a> Step<'a> {
+    /// A `coder` CLI step: Coder's image as its user, with `env`.
+    pub(super) fn coder(
+        name: &'a str,
+        image: &'a str,
+        command: Vec<String>,
+        env: Vec<EnvVar>,
+        cpu_millis: u32,
+        memory_mib: u32,
+        deadline_s: i64,
+    ) -> Step<'a> {
+        Step { name, image, uid: CODER_UID, command, env, cpu_millis, memory_mib, deadline_s }
+    }
+}
+
+/// One Job in `namespace`, run as `service_account`: a single pod that is
+/// not retried (a load test run twice is two different tests), bounded by
+/// `deadline_s`.
+pub(super) fn job(namespace: &str, service_account: &str, step: Step) -> Job {
     let Step { name, image, uid, command, env, cpu_millis, memory_mib, deadline_s } = step;
-    let v = &plan.verify;
     let labels = BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), "coder-scaletest".to_string()),
         ("app.kubernetes.io/component".to_string(), name.to_string()),
@@ -77,14 +92,14 @@ fn job(plan: &Plan, step: Step) -> Job {
     security.run_as_group = Some(uid);
     let r = Resources { cpu_millis, memory_mib };
     Job {
-        metadata: meta(&format!("scaletest-{name}"), Some(&v.namespace)),
+        metadata: meta(&format!("scaletest-{name}"), Some(namespace)),
         spec: Some(JobSpec {
             backoff_limit: Some(0),
             active_deadline_seconds: Some(deadline_s),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
                 spec: Some(PodSpec {
-                    service_account_name: Some(v.service_account.clone()),
+                    service_account_name: Some(service_account.to_string()),
                     automount_service_account_token: Some(false),
                     restart_policy: Some("Never".into()),
                     security_context: Some(pod_security(uid)),
@@ -112,18 +127,14 @@ fn job(plan: &Plan, step: Step) -> Job {
     }
 }
 
-fn coder_env(plan: &Plan) -> Vec<EnvVar> {
-    let v = &plan.verify;
+/// `CODER_URL` and an Owner's session token from `token`.
+pub(super) fn coder_env(coder_url: &str, token: &SecretRef) -> Vec<EnvVar> {
     vec![
-        env("CODER_URL", v.coder_url.clone()),
+        env("CODER_URL", coder_url.to_string()),
         EnvVar {
             name: "CODER_SESSION_TOKEN".into(),
             value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: v.token_secret.name.clone(),
-                    key: v.token_secret.key.clone(),
-                    optional: None,
-                }),
+                secret_key_ref: Some(SecretKeySelector { name: token.name.clone(), key: token.key.clone(), optional: None }),
                 ..EnvVarSource::default()
             }),
             ..EnvVar::default()
@@ -131,7 +142,7 @@ fn coder_env(plan: &Plan) -> Vec<EnvVar> {
     ]
 }
 
-fn scaletest(args: &[&str]) -> Vec<String> {
+pub(super) fn scaletest(args: &[&str]) -> Vec<String> {
     ["/opt/coder", "exp", "scaletest"].iter().chain(args).map(|s| (*s).to_string()).collect()
 }
 
@@ -189,7 +200,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         image: &v.image,
         uid: CODER_UID,
         command,
-        env: coder_env(plan),
+        env: coder_env(&v.coder_url, &v.token_secret),
         cpu_millis,
         memory_mib,
         deadline_s,
@@ -261,7 +272,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         });
     }
     steps.push(coder("cleanup", scaletest(&["cleanup"]), 500, 512, hours(2)));
-    let jobs: Vec<(&str, Job)> = steps.into_iter().map(|s| (s.name, job(plan, s))).collect();
+    let jobs: Vec<(&str, Job)> = steps.into_iter().map(|s| (s.name, job(&v.namespace, &v.service_account, s))).collect();
     for (name, j) in jobs {
         let dir = format!("{root}/{name}");
         put(

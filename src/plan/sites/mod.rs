@@ -44,6 +44,8 @@ pub struct Site {
     pub terraform: bool,
     /// The tags every provisioner key of the site carries (`site: <name>`).
     pub tags: BTreeMap<String, String>,
+    /// The site runs a workspace proxy (`proxy` is set).
+    pub proxy_enabled: bool,
     /// `null` where the site has no proxy (a cloud site in the primary's
     /// cloud and region, by default).
     pub proxy: Option<Proxy>,
@@ -224,16 +226,16 @@ fn site(
     };
     let prefix = format!("{}-{name}", spec.name);
     let sctx = Ctx { spec, cloud: ctx.cloud, tier, rules, machines, pool_prefix: prefix.clone(), node_cloud: s.cloud.cloud() };
-    r.insert(
-        "pools",
-        match s.cloud {
-            SiteCloud::Onprem => format!(
-                "on-prem: coder-gen creates no nodes; pods are sized for nodes of the tier's capacity ({}) under the kubelet's defaults and typical system daemonsets (catalog/clouds.yaml `onprem`): the nodes the cluster must offer, labelled and tainted as listed",
-                onprem.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-            _ => format!("{} node pools in the site's existing cluster, sized like the primary's next to {}'s daemonsets", s.cloud, rules.service),
-        },
-    );
+    let nodes_why = match s.cloud {
+        SiteCloud::Onprem => format!(
+            "on-prem: coder-gen creates no nodes; pods are sized for nodes of the tier's capacity ({}) under the kubelet's defaults and typical system daemonsets (catalog/clouds.yaml `onprem`): the nodes the cluster must offer, labelled and tainted as listed",
+            onprem.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        _ => format!(
+            "{} node pools in the site's existing cluster, sized like the primary's next to {}'s daemonsets",
+            s.cloud, rules.service
+        ),
+    };
 
     // The proxy: on by default wherever users are far from the primary.
     let proxy_on = match s.proxy.enabled {
@@ -241,7 +243,7 @@ fn site(
         AutoBool::Auto => s.cloud.cloud() != Some(spec.cloud) || s.region.as_deref() != Some(spec.region.as_str()),
     };
     r.insert(
-        "proxy",
+        "proxy_enabled",
         match (s.proxy.enabled, proxy_on) {
             (AutoBool::Set(_), true) => "sites[].proxy in the spec: on".into(),
             (AutoBool::Set(_), false) => "sites[].proxy in the spec: off; users reach the site's workspaces through the primary".into(),
@@ -285,9 +287,11 @@ fn site(
     r.insert(
         "terraform",
         if s.cloud.cloud().is_some() {
-            "a cloud site: Terraform adds the pools to its existing cluster (no database: the primary's serves every site)".into()
+            format!(
+                "a cloud site: Terraform adds the pools to its existing cluster (no database: the primary's serves every site); {nodes_why}"
+            )
         } else {
-            "on-prem: an existing cluster coder-gen does not provision; Helm and Kustomize only".into()
+            format!("on-prem: an existing cluster coder-gen does not provision, Helm and Kustomize only; {nodes_why}")
         },
     );
     r.insert("tags", format!("every provisioner key of the site carries `{SITE_TAG}: {name}`: a template pushed with that tag is built here, and Coder counts build capacity per tag set"));
@@ -347,6 +351,7 @@ fn site(
         kubernetes: KubernetesTarget { cluster_name: s.kubernetes.cluster_name.clone(), version: s.kubernetes.version.clone() },
         terraform: s.cloud.cloud().is_some(),
         tags: BTreeMap::from([(SITE_TAG.to_string(), name)]),
+        proxy_enabled: proxy.is_some(),
         proxy,
         pools: pools_out,
         prefix_delegation,

@@ -63,7 +63,7 @@ fn proxy_by_default_only_away_from_the_primary() {
     assert!(!proxy("east"), "same cloud and region: no proxy");
     let east = p.sites.iter().find(|s| s.name == "east").unwrap();
     assert!(east.pools.iter().all(|x| x.role != Role::Proxy));
-    assert!(east.reasons["proxy"].contains("primary's cloud and region"));
+    assert!(east.reasons["proxy_enabled"].contains("primary's cloud and region"));
     // A proxy can be asked for, or refused.
     let p = plan(3000, &format!("{}    proxy: true\n{}    proxy: false\n", EAST, EU));
     assert!(p.sites[0].proxy.is_some() && p.sites[1].proxy.is_none());
@@ -100,7 +100,7 @@ fn onprem_sites_size_for_the_tiers_nodes_and_have_no_terraform() {
     assert_eq!(lab.pool(Role::Workspace).machine_type, "8 vCPU / 32 GiB node");
     assert!(lab.pools.iter().all(|x| x.fits && x.default_max_pods.is_none() && x.rotation_name.is_none()));
     assert!(lab.pools.iter().all(|x| x.max_pods <= 110), "the kubelet's default max pods");
-    assert!(lab.reasons["pools"].contains("on-prem"));
+    assert!(lab.reasons["terraform"].contains("on-prem"));
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn every_site_number_has_a_reason() {
     let p = plan(3000, &format!("{EU}{LAB}"));
     let v = serde_json::to_value(&p).unwrap();
     for s in v["sites"].as_array().unwrap() {
-        for key in ["proxy", "users", "terraform", "tags", "pools"] {
+        for key in ["proxy_enabled", "users", "terraform", "tags"] {
             assert!(s["reasons"].get(key).is_some(), "{key}");
         }
         let x = &s["proxy"];

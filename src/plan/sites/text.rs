@@ -32,7 +32,7 @@ pub(crate) fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
                 x.access_url,
                 x.wildcard_access_url
             )?,
-            None => writeln!(o, "  proxy         none: {}", s.reasons["proxy"])?,
+            None => writeln!(o, "  proxy         none: {}", s.reasons["proxy_enabled"])?,
         }
         for pool in &s.pools {
             let nodes = if pool.autoscaling { format!("{}-{}", pool.min_nodes, pool.max_nodes) } else { pool.max_nodes.to_string() };

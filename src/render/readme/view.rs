@@ -232,6 +232,9 @@ fn steps(p: &Plan) -> Vec<&'static str> {
     if p.observability.stack.is_some() {
         steps.push("observability");
     }
+    if !p.sites.is_empty() {
+        steps.push("sites");
+    }
     steps
 }
 
