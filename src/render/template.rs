@@ -105,6 +105,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "readme/site/apply.md",
     "readme/site/apply/context.md",
     "readme/site/apply/infrastructure.md",
+    "readme/site/apply/nodes.md",
     "readme/site/apply/cluster_autoscaler.md",
     "readme/site/apply/namespaces.md",
     "readme/site/apply/tls.md",

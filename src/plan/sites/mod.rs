@@ -146,7 +146,7 @@ fn machine<'a>(
 /// A node of the tier's capacity for `role`, for an on-prem site.
 fn onprem_machine(c: crate::catalog::Capacity) -> Machine {
     Machine {
-        name: format!("{} vCPU / {} GiB node", c.vcpu, c.memory_gb),
+        name: format!("{} vCPU / {} GiB", c.vcpu, c.memory_gb),
         vcpu: c.vcpu,
         memory_mib: c.memory_gb * 1024,
         kind: MachineKind::Node,

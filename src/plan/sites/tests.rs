@@ -97,7 +97,7 @@ fn onprem_sites_size_for_the_tiers_nodes_and_have_no_terraform() {
     let p = plan(3000, LAB);
     let lab = &p.sites[0];
     assert!(!lab.terraform && lab.cluster_autoscaler.is_none());
-    assert_eq!(lab.pool(Role::Workspace).machine_type, "8 vCPU / 32 GiB node");
+    assert_eq!(lab.pool(Role::Workspace).machine_type, "8 vCPU / 32 GiB");
     assert!(lab.pools.iter().all(|x| x.fits && x.default_max_pods.is_none() && x.rotation_name.is_none()));
     assert!(lab.pools.iter().all(|x| x.max_pods <= 110), "the kubelet's default max pods");
     assert!(lab.reasons["terraform"].contains("on-prem"));

@@ -80,6 +80,8 @@ fn steps(site: &Site) -> Vec<&'static str> {
     let mut steps = vec!["context"];
     if site.terraform {
         steps.push("infrastructure");
+    } else {
+        steps.push("nodes");
     }
     if site.cluster_autoscaler.is_some() {
         steps.push("cluster_autoscaler");

@@ -127,7 +127,7 @@ fn the_readme_never_puts_a_token_on_disk_and_always_names_the_site_cluster() {
     // On-prem: its prerequisites and the node commands, no Terraform step.
     let lab = tree.get_str("sites/lab/README.md").unwrap();
     assert!(lab.contains("LoadBalancer implementation") && lab.contains("default StorageClass") && lab.contains("Outbound 443"));
-    assert!(lab.contains("kubectl --context \"$SITE_CONTEXT\" taint node NODE coder-gen/pool=provisioner:NoSchedule"));
+    assert!(lab.contains("   kubectl --context \"$SITE_CONTEXT\" taint node NODE coder-gen/pool=provisioner:NoSchedule\n"));
     assert!(!lab.contains("terraform -chdir"));
     // The primary links every site and draws them.
     let primary = tree.get_str("README.md").unwrap();
