@@ -264,6 +264,22 @@ mod tests {
     }
 
     #[test]
+    fn site_files_anchor_in_their_site() {
+        let sites = "sites:\n  - name: eu\n    cloud: aws\n    region: eu-west-1\n    users: 800\n";
+        let (plan, tree) = setup(&format!("{}{sites}", spec()));
+        let eu = &plan.sites[0];
+        let out = explain(&plan, &tree, "sites/eu/helm/coder/values.yaml:coder.replicaCount").unwrap();
+        assert!(out.contains("rendered from: plan.sites[0].proxy"), "{out}");
+        assert!(out.contains(&eu.proxy.as_ref().unwrap().reasons["replicas"]), "{out}");
+        let tf =
+            explain(&plan, &tree, "sites/eu/terraform/aws/node_pools.tf:aws_eks_node_group.workspace.scaling_config.max_size").unwrap();
+        assert!(tf.contains(&format!("plan.sites[0].pools[2].max_nodes = {}", eu.pool(Role::Workspace).max_nodes)), "{tf}");
+        let ns = format!("sites/eu/helm/coder-provisioner/{}/values.yaml:coder.replicaCount", eu.provisioners[0].namespace);
+        assert!(explain(&plan, &tree, &ns).unwrap().contains("plan.sites[0].provisioners[0].replicas"));
+        assert!(explain(&plan, &tree, "sites/eu/verify/create-workspaces/job.yaml").unwrap().contains("plan.sites[0].verify"));
+    }
+
+    #[test]
     fn yaml_key_and_whole_file() {
         let (plan, tree) = setup(&spec());
         let out = explain(&plan, &tree, "helm/coder/values.yaml:coder.resources.requests.cpu").unwrap();

@@ -29,6 +29,10 @@ fn at(site: &Site, rel: &str) -> String {
 }
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
+    if plan.sites.is_empty() {
+        return;
+    }
+    let plan_value = Value::from(Serde(plan));
     for site in &plan.sites {
         helm(plan, site, tree);
         kustomize::render(plan, site, tree);
@@ -51,7 +55,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             tree.insert(path, text);
         }
         verify(plan, site, tree);
-        readme::render(plan, site, tree);
+        readme::render(plan, &plan_value, site, tree);
     }
 }
 

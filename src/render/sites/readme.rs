@@ -155,9 +155,11 @@ fn view<'a>(plan: &'a Plan, site: &'a Site) -> SiteView<'a> {
     }
 }
 
-pub fn render(plan: &Plan, site: &Site, tree: &mut Tree) {
+/// `plan_value`: the Plan as a template value, made once for every site
+/// (it holds all of them), so the sites' READMEs cost linear time.
+pub fn render(plan: &Plan, plan_value: &Value, site: &Site, tree: &mut Tree) {
     let ctx = context! {
-        plan => Value::from(Serde(plan)),
+        plan => plan_value.clone(),
         site => Value::from(Serde(site)),
         view => Value::from(Serde(view(plan, site))),
     };
