@@ -65,6 +65,7 @@ echo "-- yamllint"
 # Generated YAML, plus the CI examples users copy (specs are the user's style).
 lint=(golden)
 [ -d examples/gitops ] && lint+=(examples/gitops)
+[ -d examples/ci ] && lint+=(examples/ci)
 [ -d .github ] && lint+=(.github)
 [ -d overlays ] && lint+=(overlays)
 if ! "$venv/bin/yamllint" --strict -c .ci/yamllint.yaml "${lint[@]}"; then

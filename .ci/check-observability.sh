@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Real tools against every golden tree's observability and verification output:
 #   - helm/coder-observability/values.yaml renders with Coder's
-#     coder-observability chart (helm-python-sdk, sub-charts disabled: they are
-#     not vendored) and its objects pass strict schema validation; the values
-#     arrive (check_observability.py). Every 3k tree must carry the file.
+#     coder-observability chart and its sub-charts (helm-python-sdk), its
+#     objects pass strict schema validation, the values arrive and the secure
+#     defaults hold: Grafana's login, the alert receiver's Secret file, Loki's
+#     retention and object-store login (check_observability.py). Every 3k tree
+#     must carry the file. Loki's minio sub-chart is missing from ../shared:
+#     give minio-4.0.15.tgz in CODER_GEN_CHART_DEPS (or at
+#     .ci/cache/minio-4.0.15.tgz, git-ignored); without it Loki is rendered
+#     with its minio sub-chart off and MinIO's login is checked from the
+#     values keys only (each tree prints a PARTIAL line saying so).
 #   - verify/ and each of its Job directories build with `kubectl kustomize`
 #     with nothing on stderr, pass strict schema validation, and every pod
 #     passes Pod Security `restricted` (pod_security.py). Every tree has them.
@@ -35,6 +41,9 @@ if [ ! -d .ci/node/node_modules/@kubernetes-models/external-secrets ]; then
   (cd .ci/node && npm ci --no-audit --no-fund --silent)
 fi
 py="$venv/bin/python"
+if [ -f .ci/cache/minio-4.0.15.tgz ]; then
+  export CODER_GEN_CHART_DEPS="${CODER_GEN_CHART_DEPS:+$CODER_GEN_CHART_DEPS:}$PWD/.ci/cache/minio-4.0.15.tgz"
+fi
 kubectl="$venv/bin/kubectl"
 
 fail=0
@@ -76,6 +85,17 @@ p["metadata"] = {"name": "coder-db-setup", "namespace": "coder"}
 print(yaml.safe_dump(p))')
     printf '%s\n' "$pod" | "$py" .ci/k8s_validate.py "$k8s_version" || fail=1
     printf '%s\n' "$pod" | "$py" .ci/pod_security.py || fail=1
+  fi
+
+  # kustomize/observability (applied in the README's observability step):
+  # its plain objects (the default ServiceAccount with the mirror's pull
+  # secret) pass strict validation; its ExternalSecret is checked below.
+  if [ -d "$tree/kustomize/observability" ]; then
+    plain=$("$kubectl" kustomize "$tree/kustomize/observability" | "$py" -c 'import sys, yaml
+print(yaml.safe_dump_all([d for d in yaml.safe_load_all(sys.stdin) if d and d.get("kind") != "ExternalSecret"]))')
+    if [ -n "$(printf '%s' "$plain" | tr -d '[:space:]')" ]; then
+      printf '%s\n' "$plain" | "$py" .ci/k8s_validate.py "$k8s_version" || fail=1
+    fi
   fi
 
   # ExternalSecrets, wherever the tree has them.

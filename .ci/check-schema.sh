@@ -4,7 +4,9 @@
 # check-jsonschema (pinned, in .ci/.venv-schema):
 #   - every example spec is valid (examples/ and the override examples in
 #     overlays/);
-#   - every tests/data/schema/bad-*.yaml is invalid, for the reasons it names.
+#   - every tests/data/schema/bad-*.yaml is invalid, for the reasons it names;
+#   - the CI examples (examples/ci/, examples/gitops/github-workflow.yml) are
+#     valid GitHub Actions and GitLab CI files (the vendored schemas).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/lib.sh
@@ -21,6 +23,10 @@ schema=schema/coder-gen.schema.json
 
 echo "-- check-jsonschema $CHECK_JSONSCHEMA_VERSION: every example is valid"
 "$venv/bin/check-jsonschema" --schemafile "$schema" examples/*.yaml overlays/*.yaml
+
+echo "-- the CI examples are valid workflow files (check-jsonschema's vendored schemas)"
+"$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows examples/ci/github-actions.yml examples/gitops/github-workflow.yml
+"$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci examples/ci/gitlab-ci.yml
 
 echo "-- every tests/data/schema/bad-*.yaml is refused"
 fail=0

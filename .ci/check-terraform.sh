@@ -107,6 +107,62 @@ EOF
   done
 fi
 
+echo "-- Terraform CLI configurations (network.terraform_providers)"
+# Each tree's terraform.tfrc and every cli.tfrc a values file's extraTemplates
+# mounts into provisioners (or coderd) must be read by Terraform without a
+# "problems with the CLI configuration" report.
+tfrc_of() { # values.yaml -> the .tfrc of its extraTemplates ConfigMap, if any
+  python3 -c '
+import sys, yaml
+v = yaml.safe_load(open(sys.argv[1])) or {}
+for t in v.get("extraTemplates") or []:
+    cm = yaml.safe_load(t.replace("{{ .Release.Namespace }}", "ns"))
+    for k, body in ((cm or {}).get("data") or {}).items():
+        if k.endswith(".tfrc"):
+            sys.stdout.write(body)
+' "$1"
+}
+python3 -c 'import yaml' 2>/dev/null || missing "PyYAML for python3" "pip install PyYAML (reads the CLI configurations from the values files)" || true
+checked=0
+for tree in golden/*/; do
+  configs=()
+  [ -f "${tree}terraform.tfrc" ] && configs+=("${tree}terraform.tfrc")
+  while IFS= read -r values; do
+    out="$work/tfrc-$checked-$(echo "$values" | tr '/' '_').tfrc"
+    tfrc_of "$values" >"$out"
+    [ -s "$out" ] && configs+=("$out")
+  done < <(find "${tree}helm" -name values.yaml | sort)
+  for c in "${configs[@]}"; do
+    if TF_CLI_CONFIG_FILE="$c" terraform version 2>&1 | grep -q "problems with the CLI configuration"; then
+      echo "FAIL $c: Terraform reports problems with this CLI configuration:" >&2
+      TF_CLI_CONFIG_FILE="$c" terraform version >&2 || true
+      exit 1
+    fi
+    checked=$((checked + 1))
+  done
+done
+[ "$checked" -gt 0 ] || { echo "FAIL no golden tree has a Terraform CLI configuration (examples/airgap-*)" >&2; exit 1; }
+echo "   $checked CLI configurations read without problems"
+# The mirror-only form really installs: the filesystem-mirror configuration
+# coder-gen writes for provisioners, pointed at this machine's AWS provider
+# mirror, lets `terraform init` install with nothing else (no direct).
+if [ -n "${mirror:-}" ]; then
+  sed "s|mirror_url: .*|mirror_path: $mirror|" examples/airgap-aws.yaml >"$work/airgap-fs.yaml"
+  "$bin" render "$work/airgap-fs.yaml" -o "$work/airgap-fs" >/dev/null 2>"$work/render.err" || { cat "$work/render.err" >&2; exit 1; }
+  tfrc_of "$work/airgap-fs/helm/coder-provisioner/coder-provisioners/values.yaml" >"$work/provisioner.tfrc"
+  grep -q "filesystem_mirror" "$work/provisioner.tfrc" || { echo "FAIL no filesystem_mirror in the rendered provisioner CLI configuration" >&2; exit 1; }
+  copy="$work/fs-init"
+  rm -rf "$copy"
+  cp -r golden/airgap-aws/terraform/aws "$copy"
+  printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "%s"\n    }\n  }\n}\n' "$AWS_PROVIDER_VERSION" >"$copy/zz_override.tf"
+  TF_CLI_CONFIG_FILE="$work/provisioner.tfrc" terraform -chdir="$copy" init -backend=false -input=false >"$work/init.log" 2>&1 || {
+    cat "$work/init.log"
+    exit 1
+  }
+  echo "   the provisioners' filesystem-mirror configuration installs hashicorp/aws from the mirror alone"
+  rm -rf "$copy"
+fi
+
 echo "-- checkov $CHECKOV_VERSION"
 venv=.ci/.venv-checkov
 if ! "$venv/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then

@@ -47,7 +47,8 @@ fn render(bencher: divan::Bencher, name: &str) {
 #[divan::bench(args = examples(), sample_count = 30)]
 fn check(bencher: divan::Bencher, name: &str) {
     let (file, text) = spec(name);
-    let meta = OutputMeta { generator_version: "bench".into(), spec_file: file.clone(), spec_digest: "0".repeat(64) };
+    let meta =
+        OutputMeta { generator_version: "bench".into(), spec_file: file.clone(), spec_digest: "0".repeat(64), records: Default::default() };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     write_tree(&coder_gen::render_str(&file, &text).unwrap(), &out, &meta, &WriteOptions::default()).unwrap();
@@ -87,7 +88,12 @@ fn render_sites(bencher: divan::Bencher, n: usize) {
 #[divan::bench(args = [0, 1, 2, 4, 8], sample_count = 30)]
 fn check_sites(bencher: divan::Bencher, n: usize) {
     let text = sites_spec(n);
-    let meta = OutputMeta { generator_version: "bench".into(), spec_file: "sites.yaml".into(), spec_digest: "0".repeat(64) };
+    let meta = OutputMeta {
+        generator_version: "bench".into(),
+        spec_file: "sites.yaml".into(),
+        spec_digest: "0".repeat(64),
+        records: Default::default(),
+    };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     write_tree(&coder_gen::render_str("sites.yaml", &text).unwrap(), &out, &meta, &WriteOptions::default()).unwrap();

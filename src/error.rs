@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use crate::diag::{SpecError, bound_message, render_spec, show_path};
 use crate::output::OutputError;
+use crate::review::{Downgrade, downgrade_help, downgrade_message};
 
 /// Anything that stops a command: a bad spec, an unreadable file, a refused
 /// write, a failed write to stdout, a bad command line. `exit_code` maps it to
@@ -34,6 +35,10 @@ pub enum Error {
     /// A bad command line; the message is clap's, escaped.
     #[error("{0}")]
     Usage(String),
+    /// `render` of a lower `coder.chart_version` than the tree records,
+    /// without `--restored-database`.
+    #[error("{}", downgrade_message(.0))]
+    Downgrade(Downgrade),
 }
 
 impl Error {
@@ -54,6 +59,7 @@ impl Error {
             Error::Output(o) => o.code(),
             Error::Stdout(_) => "io-stdout",
             Error::Usage(_) => "usage",
+            Error::Downgrade(_) => "chart-downgrade",
         }
     }
 
@@ -72,6 +78,7 @@ impl Error {
             Error::Output(o) => o.help(),
             Error::Stdout(_) => Some("nothing was lost: run the command again with stdout going somewhere with room".into()),
             Error::Usage(_) => Some("run `coder-gen --help` (or `coder-gen <command> --help`) for the usage and examples".into()),
+            Error::Downgrade(_) => Some(downgrade_help()),
         }
     }
 }

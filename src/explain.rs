@@ -86,6 +86,7 @@ fn field_for(leaf: &str) -> Option<&'static str> {
         "retained_backups" | "backup_retention_period" | "backup_retention_days" => "backup_retention_days",
         "disk_autoresize_limit" | "max_allocated_storage" => "storage_autogrow_limit_gb",
         "transaction_log_retention_days" => "point_in_time_recovery_days",
+        "geo_redundant_backup_enabled" => "geo_redundant_backup",
         "monitoring_interval" => "monitoring_interval_seconds",
         "performance_insights_retention_period" => "performance_insights_retention_days",
         "database_version" | "engine_version" | "version" => "postgres_version",

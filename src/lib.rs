@@ -17,6 +17,7 @@ pub mod output;
 pub mod overrides;
 pub mod plan;
 pub mod render;
+pub mod review;
 pub mod spec;
 // The ground floor: imports nothing of the crate.
 pub mod cloud;
@@ -34,8 +35,9 @@ use std::path::Path;
 pub use error::Error;
 
 use catalog::Catalog;
-use diag::SpecError;
+use diag::{SpecError, escape_json};
 use fs::{Bounded, file_kind, read_at_most};
+use output::OutputMeta;
 use plan::Plan;
 use spec::{MAX_SPEC_BYTES, Spec};
 use tree::{Tree, display_name};
@@ -87,4 +89,24 @@ pub fn plan_from_str(file: &str, text: &str) -> Result<Plan, SpecError> {
 /// Spec text -> Tree: the whole pipeline short of the disk.
 pub fn render_str(file: &str, text: &str) -> Result<Tree, SpecError> {
     Ok(render::render(&plan_from_str(file, text)?))
+}
+
+/// The plan's stable JSON document (`plan --format json`).
+pub fn plan_json(plan: &Plan) -> String {
+    let mut s = serde_json::to_string_pretty(plan).expect("the plan always serializes to JSON");
+    s.push('\n');
+    escape_json(&s)
+}
+
+/// What `render`, `diff` and `check` tell `output` besides the tree: the
+/// manifest's fields and the records beside it. The tree records its plan
+/// (`.coder-gen/plan.json`, byte for byte `plan --format json`): the next
+/// `diff`'s starting point and the chart downgrade check's.
+pub fn output_meta(plan: &Plan) -> OutputMeta {
+    OutputMeta {
+        generator_version: env!("CARGO_PKG_VERSION").to_string(),
+        spec_file: plan.spec_file.clone(),
+        spec_digest: plan.spec_digest.clone(),
+        records: [(review::RECORDED_PLAN_NAME.to_string(), plan_json(plan).into_bytes())].into(),
+    }
 }

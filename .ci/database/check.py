@@ -45,6 +45,9 @@ import urllib.parse
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# libyaml's loader where PyYAML has it: parsing the trees is most of the
+# harness's own time.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SHIMS = os.path.join(HERE, "shims")
 STEP_TITLE = "Database roles and the database URL secret"
 CLOUDS = ("aws", "gcp", "azure")
@@ -224,6 +227,8 @@ def shape_sql(cloud, admin, admin_password, db, strict):
 
 
 ADMIN_GROUP = {"gcp": "cloudsqlsuperuser", "aws": "rds_superuser", "azure": "azure_pg_admin"}
+AZURE_VAULT = "dbcheck-kv"
+KINDS = [(c, e, m) for c in CLOUDS for e in ("no-exporter", "exporter") for m in ("kubectl", "external-secrets")]
 
 
 # ------------------------------------------------------------------ trees
@@ -251,7 +256,7 @@ def extract_block(readme):
 def yaml_docs(pattern):
     for p in sorted(glob.glob(pattern, recursive=True)):
         with open(p) as f:
-            for d in yaml.safe_load_all(f):
+            for d in yaml.load_all(f, Loader=LOADER):
                 if isinstance(d, dict):
                     yield p, d
 
@@ -266,6 +271,29 @@ def resource_attr(text, rtype, attr):
         return None
     a = re.search(r'^\s*' + attr + r'\s*=\s*"([^"]+)"', m.group(1), re.M)
     return a.group(1) if a else None
+
+
+def covers(kind, scenario):
+    """With one tree per kind, which kinds run which scenario: every kind the
+    first run and the rerun; the wrong admin password once per cloud (it
+    depends on the cloud's admin only); the failed store once per cloud and
+    store, on the tree that writes two secrets."""
+    _, exporter, _ = kind
+    if scenario == "bad-admin":
+        return kind[1:] == ("no-exporter", "kubectl")
+    if scenario == "recover":
+        return exporter == "exporter"
+    return True
+
+
+def tree_kind(path):
+    """Tree.kind() from a look at the files, without parsing them (the
+    selection must stay cheap; Tree checks it once parsed)."""
+    cloud = next((c for c in CLOUDS if os.path.isdir(os.path.join(path, "terraform", c))), None)
+    exporter = os.path.exists(os.path.join(path, "helm", "coder-observability", "values.yaml"))
+    external = any("kind: ExternalSecret" in open(f).read()
+                   for f in glob.glob(os.path.join(path, "kustomize", "**", "*.yaml"), recursive=True))
+    return (cloud, "exporter" if exporter else "no-exporter", "external-secrets" if external else "kubectl")
 
 
 class Tree:
@@ -291,6 +319,10 @@ class Tree:
         else:
             m = re.search(r'variable "administrator_login" \{.*?default\s*=\s*"([^"]+)"', tf, re.S)
             self.admin = m.group(1) if m else None
+            m = re.search(r'variable "database_admin_secret_name" \{.*?default\s*=\s*"([^"]+)"', tf, re.S)
+            self.admin_secret = m.group(1) if m else None
+            if not self.admin_secret:
+                die(f"{self.name}: no default for variable database_admin_secret_name in terraform/azure")
             self.db = resource_attr(tf, "azurerm_postgresql_flexible_server_database", "name")
             self.instance = resource_attr(tf, "azurerm_postgresql_flexible_server", "name")
         m = re.search(r'^\s*(?:engine_version|database_version|version)\s*=\s*"(?:POSTGRES_)?(\d+)"', tf, re.M)
@@ -314,17 +346,21 @@ class Tree:
             return m.group(1) if m else None
 
         # What coderd reads: CODER_PG_CONNECTION_URL from a secret.
-        values = yaml.safe_load(open(os.path.join(self.path, "helm", "coder", "values.yaml")))
+        values = yaml.load(open(os.path.join(self.path, "helm", "coder", "values.yaml")), Loader=LOADER)
         ref = next(e["valueFrom"]["secretKeyRef"] for e in values["coder"]["env"] if e["name"] == "CODER_PG_CONNECTION_URL")
         self.coderd = {"namespace": helm_ns("coder"), "secret": ref["name"], "key": ref["key"]}
         # What the Postgres exporters read (coder-observability chart).
         self.exporter = None
         obs = os.path.join(self.path, "helm", "coder-observability", "values.yaml")
         if os.path.exists(obs):
-            g = yaml.safe_load(open(obs))["global"]["postgres"]
+            g = yaml.load(open(obs), Loader=LOADER)["global"]["postgres"]
             self.exporter = {"namespace": helm_ns("coder-observability"), "secret": g["mountSecret"], "key": "PGPASSWORD",
                              "username": g["username"], "database": g["database"], "sslmode": g["sslmode"],
                              "port": int(g.get("port", 5432))}
+
+    def kind(self):
+        """What changes the step's shape: the cloud, the exporter role, the store."""
+        return (self.cloud, "exporter" if self.exporter else "no-exporter", "external-secrets" if self.external else "kubectl")
 
     def listing(self):
         out = []
@@ -371,11 +407,16 @@ class Cloud:
         if tree.cloud == "gcp":
             outputs["database_instance"] = tree.instance
             self.write("gcp.json", {"instance": tree.instance})
+        secrets_store = {}
         if tree.cloud == "azure":
             outputs["database_administrator_login"] = tree.admin
+            # The administrator password in Key Vault, where Terraform reads it.
+            outputs["database_admin_key_vault_name"] = AZURE_VAULT
+            outputs["database_admin_secret_name"] = tree.admin_secret
+            secrets_store[tree.admin_secret] = self.admin_password
         self.write("tf_outputs.json", {k: v for k, v in outputs.items() if k in tree.outputs})
         self.write("cluster.json", {"namespaces": list(tree.namespaces), "secrets": {}})
-        self.write("cloud_secrets.json", {})
+        self.write("cloud_secrets.json", secrets_store)
 
     def write(self, name, value):
         with open(os.path.join(self.state, name), "w") as f:
@@ -399,8 +440,12 @@ class Cloud:
         """What the operator types at the step's prompts."""
         if self.tree.cloud == "gcp":  # the new admin password, then again at `read`
             return f"{self.admin_password}\n{'not-the-password' if wrong else self.admin_password}\n"
-        if self.tree.cloud == "azure":
-            return f"{'not-the-password' if wrong else self.admin_password}\n"
+        if self.tree.cloud == "azure":  # read from Key Vault: nothing typed
+            if wrong:
+                store = self.read("cloud_secrets.json")
+                store[self.tree.admin_secret] = "not-the-password"
+                self.write("cloud_secrets.json", store)
+            return ""
         if wrong:
             m = self.read("aws_master.json")
             m["secret_string"] = json.dumps({"username": self.tree.admin, "password": "not-the-password"})
@@ -426,6 +471,9 @@ class Cloud:
             "DBCHECK_POD_PATH": psql_dir + ":/usr/bin:/bin",
             "DBCHECK_SUPER_PASSWORD": self.server.password,
             "DBCHECK_SUPER_CONNINFO": self.server.conninfo(),
+            # The operator's Key Vault for the External Secrets store (the
+            # README's `$KEY_VAULT`).
+            "KEY_VAULT": AZURE_VAULT,
         }
         if fail_writes:
             env["DBCHECK_FAIL_WRITES"] = "1"
@@ -597,8 +645,9 @@ def scenario_rerun(cloud, block, listing):
 
 def scenario_bad_admin(cloud, block, listing):
     problems = []
+    typed = cloud.typed(wrong=True)  # (Azure: puts the wrong password in Key Vault first)
     stores, roles = cloud.stores(), cloud.roles()
-    r = cloud.run(block, cloud.typed(wrong=True))
+    r = cloud.run(block, typed)
     if r.rc == 0:
         problems.append("exit 0 with a wrong admin password")
     s = cloud.stores()
@@ -641,6 +690,9 @@ def main():
                     help="run trees that pin another PostgreSQL major than the server's (exploration only)")
     ap.add_argument("--report", help="write a JSON report here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the step's output for passing scenarios too")
+    ap.add_argument("--one-per-kind", action="store_true",
+                    help="run the first tree of each kind (cloud x exporter role or not x kubectl or External Secrets) "
+                         "and fail if a kind has no tree")
     ap.add_argument("trees", nargs="+")
     a = ap.parse_args()
     # Stop the server (finally below) when CI or a person stops us.
@@ -656,10 +708,24 @@ def main():
     server = Server(a.pg_bin, work)
     report, failed, passed = [], 0, 0
     t0 = time.time()
+    paths = a.trees
+    if a.one_per_kind:
+        chosen = {}
+        for p in paths:
+            chosen.setdefault(tree_kind(p), p)
+        missing = [k for k in KINDS if k not in chosen]
+        if missing:
+            die("no tree of kind " + ", ".join("/".join(k) for k in missing) + " (add one to tests/data/database-variants/)")
+        paths = [chosen[k] for k in KINDS]
+    trees = [Tree(p) for p in paths]
+    if a.one_per_kind:
+        for t, k in zip(trees, KINDS):
+            if t.kind() != k:
+                die(f"{t.name}: its kind is {'/'.join(t.kind())}, not {'/'.join(k)} as its files suggested")
+        print("-- one tree per kind: " + ", ".join(f"{t.name} ({'/'.join(t.kind())})" for t in trees))
     try:
         server.init()
-        for path in a.trees:
-            tree = Tree(path)
+        for tree in trees:
             if tree.block is None:
                 print(f"-- {tree.name}: no database step (skipped: nothing to run)")
                 continue
@@ -678,6 +744,8 @@ def main():
             t = time.time()
             cloud = None
             for name in wanted:
+                if a.one_per_kind and not covers(tree.kind(), name):
+                    continue
                 if name in ("first", "bad-admin", "recover") or cloud is None:
                     cloud = Cloud(server, tree, work, a.strict_pg_monitor)
                     if name == "rerun":

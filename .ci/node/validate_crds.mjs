@@ -7,13 +7,15 @@
 // stdin (check-observability.sh; an empty array is a failure). Exit 1 on any
 // problem.
 import { readFileSync } from "node:fs";
-import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
+import { Certificate, ClusterIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import { ExternalSecret } from "@kubernetes-models/external-secrets/external-secrets.io/v1";
 import { Gateway, HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1";
 
 const pkg = (path) => new URL(`./node_modules/@kubernetes-models/${path}/`, import.meta.url);
 const KINDS = {
   "cert-manager.io/v1 Certificate": { model: Certificate, dir: pkg("cert-manager/cert-manager.io/v1"), root: "Certificate.d.ts" },
+  // The CA ClusterIssuer of network.ca.issuer_secret.
+  "cert-manager.io/v1 ClusterIssuer": { model: ClusterIssuer, dir: pkg("cert-manager/cert-manager.io/v1"), root: "ClusterIssuer.d.ts" },
   "external-secrets.io/v1 ExternalSecret": {
     model: ExternalSecret,
     dir: pkg("external-secrets/external-secrets.io/v1"),

@@ -56,7 +56,7 @@ struct Input {
 }
 
 fn meta(file: &str) -> OutputMeta {
-    OutputMeta { generator_version: "0.0.0-fuzz".into(), spec_file: file.into(), spec_digest: "d".repeat(64) }
+    OutputMeta { generator_version: "0.0.0-fuzz".into(), spec_file: file.into(), spec_digest: "d".repeat(64), records: Default::default() }
 }
 
 fn resolve(at: &At, paths: &[&str]) -> Option<String> {

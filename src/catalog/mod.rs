@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::cloud::Cloud;
 
+pub mod impact;
+pub mod network;
 pub mod regions;
+pub mod releases;
 
 const TIERS_YAML: &str = include_str!("../../catalog/tiers.yaml");
 const MACHINES_YAML: &str = include_str!("../../catalog/machines.yaml");
@@ -274,9 +277,19 @@ pub struct DatabaseRules {
     /// The service's default `max_connections` for an instance class; the
     /// plan never sets it lower.
     pub max_connections_default: Sourced<MaxConnectionsDefault>,
+    /// The default days of automated backups.
     pub backup_retention_days: Sourced<u32>,
-    /// `null`: as far back as the backup retention.
+    /// `[min, max]` days of backups the service keeps.
+    pub backup_retention_range: Sourced<(u32, u32)>,
+    /// The default point-in-time window; `null`: the backup retention.
     pub point_in_time_recovery_days: Sourced<Option<u32>>,
+    /// `[min, max]` of a window set apart from the retention (Cloud SQL's
+    /// transaction log days, which must stay below the kept backups);
+    /// `null`: the window is the retention.
+    pub point_in_time_recovery_range: Sourced<Option<(u32, u32)>>,
+    /// Azure: the default for geo-redundant backups where the region has a
+    /// pair; `null`: the cloud has no such setting.
+    pub geo_redundant_backup: Sourced<Option<bool>>,
     /// `null`: the service has no such setting.
     pub monitoring_interval_seconds: Sourced<Option<u32>>,
     pub performance_insights_retention_days: Sourced<Option<u32>>,
@@ -339,6 +352,21 @@ impl CloudRules {
         if db.backup_retention_days.value == 0 {
             return Err(format!("{cloud}: backup retention must be positive"));
         }
+        let in_range = |v: u32, (min, max): (u32, u32)| min >= 1 && min <= max && (min..=max).contains(&v);
+        if !in_range(db.backup_retention_days.value, db.backup_retention_range.value) {
+            return Err(format!(
+                "{cloud}: database.backup_retention_days must lie in backup_retention_range (whose minimum is at least 1)"
+            ));
+        }
+        match (db.point_in_time_recovery_days.value, db.point_in_time_recovery_range.value) {
+            (None, None) => {}
+            (Some(d), Some(r)) if in_range(d, r) && d < db.backup_retention_days.value => {}
+            _ => {
+                return Err(format!(
+                    "{cloud}: database.point_in_time_recovery_days and _range are both null, or the days lie in the range and below the retention"
+                ));
+            }
+        }
         self.validate_nodes(cloud.as_str())
     }
 
@@ -364,6 +392,9 @@ impl CloudRules {
             ("database.backup_retention_days", db.backup_retention_days.source.as_str()),
             ("database.max_connections_default", db.max_connections_default.source.as_str()),
             ("database.point_in_time_recovery_days", db.point_in_time_recovery_days.source.as_str()),
+            ("database.backup_retention_range", db.backup_retention_range.source.as_str()),
+            ("database.point_in_time_recovery_range", db.point_in_time_recovery_range.source.as_str()),
+            ("database.geo_redundant_backup", db.geo_redundant_backup.source.as_str()),
             ("database.monitoring_interval_seconds", db.monitoring_interval_seconds.source.as_str()),
             ("database.performance_insights_retention_days", db.performance_insights_retention_days.source.as_str()),
         ]);

@@ -2,6 +2,7 @@
 //! another cloud or a typo is refused with a "did you mean" before anything
 //! renders. Names only: nothing is sized from them.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -16,6 +17,13 @@ struct CloudRegions {
     #[allow(dead_code)] // documentation in the data file
     source: String,
     regions: Vec<String>,
+    /// Azure: each paired region and its pair (geo-redundant backups go
+    /// there); a region without a line has none.
+    #[serde(default)]
+    pairs: BTreeMap<String, String>,
+    #[allow(dead_code)] // documentation in the data file
+    #[serde(default)]
+    pairs_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +52,18 @@ pub fn of(cloud: Cloud) -> &'static [String] {
 /// Whether `region` is one of `cloud`'s.
 pub fn contains(cloud: Cloud, region: &str) -> bool {
     of(cloud).iter().any(|r| r == region)
+}
+
+/// The region `region`'s pair on `cloud` (Azure's region pairs), if it has
+/// one.
+pub fn pair(cloud: Cloud, region: &str) -> Option<&'static str> {
+    let r = all();
+    let c = match cloud {
+        Cloud::Gcp => &r.gcp,
+        Cloud::Aws => &r.aws,
+        Cloud::Azure => &r.azure,
+    };
+    c.pairs.get(region).map(String::as_str)
 }
 
 /// The other cloud that has a region of this exact name, if any.
@@ -79,6 +99,24 @@ mod tests {
         }
         // The examples' regions.
         assert!(contains(Cloud::Aws, "us-east-1") && contains(Cloud::Gcp, "us-central1") && contains(Cloud::Azure, "eastus"));
+    }
+
+    /// Every paired region is one of Azure's (its pair may be a restricted
+    /// region the list leaves out, e.g. swedensouth); the pairs are mostly
+    /// mutual; nonpaired regions have none.
+    #[test]
+    fn azure_pairs() {
+        let pairs = &all().azure.pairs;
+        assert!(pairs.len() > 30);
+        for (region, pair) in pairs {
+            assert!(contains(Cloud::Azure, region), "{region} is not an Azure region");
+            assert_ne!(region, pair);
+        }
+        assert_eq!(pair(Cloud::Azure, "eastus"), Some("westus"));
+        assert_eq!(pair(Cloud::Azure, "westeurope"), Some("northeurope"));
+        assert_eq!(pair(Cloud::Azure, "polandcentral"), None);
+        assert_eq!(pair(Cloud::Azure, "israelcentral"), None);
+        assert!(all().gcp.pairs.is_empty() && all().aws.pairs.is_empty());
     }
 
     #[test]

@@ -10,14 +10,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::{MAX_MESSAGE_LINES, SpecError, escape, escape_json, escape_text};
+use crate::diag::{MAX_MESSAGE_LINES, SpecError, escape, escape_text};
 use crate::error::{Error, render as render_error};
 use crate::explain::explain;
-use crate::output::{EDITED_BY_HAND, FileChange, OutputError, OutputMeta, WriteOptions, compare, unified_diff, write_tree};
+use crate::output::{EDITED_BY_HAND, FileChange, OutputError, Record, WriteOptions, compare, read_record, unified_diff, write_tree};
 use crate::plan::{Plan, to_text};
 use crate::render::render;
+use crate::review::{
+    self, FileDiff, MAX_RECORDED_PLAN_BYTES, RECORDED_PLAN_NAME, Recorded, Summary, chart_downgrade, downgrade_unknown, summarize,
+};
 use crate::spec::spec_schema_text;
-use crate::{plan_from_str, read_spec};
+use crate::{output_meta as meta, plan_from_str, plan_json, read_spec};
 
 mod tools;
 
@@ -60,26 +63,40 @@ pub enum Command {
         /// other file in DIR is still kept. The files overwritten are named on stderr.
         #[arg(long)]
         force: bool,
+        /// Render a lower coder.chart_version than DIR records: say that you restored Coder's
+        /// database from a backup taken before the upgrade (Coder cannot downgrade otherwise).
+        #[arg(long)]
+        restored_database: bool,
     },
-    /// Show, as a unified diff, what `render` would change in DIR (nothing is written).
+    /// Show, as a unified diff, what `render` would change in DIR (nothing is written), then a
+    /// review summary: what changes (tier, machine types, database, versions, ...) and what applying
+    /// it does (in place, rolling, node-pool replacement, database restart, irreversible, destroys data).
     ///
     /// Only generated files and files coder-gen owns are compared; your own files in DIR are not shown.
     /// Coloured on a terminal; plain when piped or when NO_COLOR is set (CLICOLOR_FORCE=1 forces colour).
-    /// Exits 0 whether or not there are changes, 2 on error.
-    #[command(after_help = "Example:\n  coder-gen diff spec.yaml -o out/\n  coder-gen diff spec.yaml -o out/ | less -R")]
+    /// The summary starts from the plan DIR recorded (DIR/.coder-gen/plan.json). With --format markdown
+    /// or json, stdout is the summary alone. Exits 0 whether or not there are changes, 2 on error.
+    #[command(
+        after_help = "Example:\n  coder-gen diff spec.yaml -o out/\n  coder-gen diff spec.yaml -o out/ | less -R\n  coder-gen diff spec.yaml -o out/ --format markdown > review.md"
+    )]
     Diff {
         /// The spec file (YAML).
         spec: PathBuf,
         /// The output directory.
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
+        /// text: the diff on stdout, the summary on stderr; markdown (a PR comment) or json: the
+        /// summary alone on stdout.
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+        format: SummaryFormat,
     },
     /// Exit 0 if DIR is exactly what `render` would write, 1 (printing the diff) if not.
     ///
     /// For CI and pre-commit hooks. A missing DIR and hand-edited generated files are drift (1); a
     /// bad spec, an unreadable or hostile manifest, or a DIR that render would refuse are errors (2).
+    /// On drift it also prints the review summary (see `diff`).
     #[command(
-        after_help = "Example:\n  coder-gen check deploy/spec.yaml -o deploy/out    # in CI or a pre-commit hook; see examples/gitops/"
+        after_help = "Example:\n  coder-gen check deploy/spec.yaml -o deploy/out    # in CI or a pre-commit hook; see examples/gitops/\n  coder-gen check deploy/spec.yaml -o deploy/out --format markdown > review.md   # see examples/ci/"
     )]
     Check {
         /// The spec file (YAML).
@@ -87,6 +104,10 @@ pub enum Command {
         /// The output directory.
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
+        /// text: the diff on stdout, the summary on stderr; markdown (a PR comment) or json: the
+        /// summary alone on stdout.
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+        format: SummaryFormat,
     },
     /// Show what would be built and why, without writing anything.
     #[command(after_help = "Examples:\n  coder-gen plan spec.yaml\n  coder-gen plan spec.yaml --format json | jq .coderd.replicas")]
@@ -137,6 +158,14 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
+    Json,
+}
+
+/// How `diff` and `check` print the review summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Markdown,
     Json,
 }
 
@@ -216,11 +245,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             let (_, plan) = load(spec)?;
             let out = match format {
                 Format::Text => escape_text(&to_text(&plan)),
-                Format::Json => {
-                    let mut s = serde_json::to_string_pretty(&plan).expect("the plan always serializes to JSON");
-                    s.push('\n');
-                    escape_json(&s)
-                }
+                Format::Json => plan_json(&plan),
             };
             print_stdout(&out)?;
             Ok(0)
@@ -233,8 +258,22 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             print_stdout(&out)?;
             Ok(0)
         }
-        Command::Render { spec, output, force } => {
+        Command::Render { spec, output, force, restored_database } => {
             let (_, plan) = load(spec)?;
+            let recorded = recorded_plan(output)?;
+            if let Some(d) = chart_downgrade(&recorded, &plan) {
+                if !restored_database {
+                    return Err(Failure::from_error(&Error::Downgrade(d), None));
+                }
+                say(&format!("note: --restored-database: rendering coder.chart_version {} below the recorded {}", d.wanted, d.recorded));
+            }
+            // Said even with --quiet, like --force's warnings: a safety check did not run.
+            if let Some(why) = downgrade_unknown(&recorded) {
+                say(&format!(
+                    "warning: the chart downgrade check did not run: {}/.coder-gen/{RECORDED_PLAN_NAME}: {why}; render rewrites it",
+                    output.to_string_lossy()
+                ));
+            }
             let tree = render(&plan);
             let opts = WriteOptions { force: *force, ..WriteOptions::default() };
             let report = write_tree(&tree, output, &meta(&plan), &opts).map_err(output_failure)?;
@@ -267,10 +306,20 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Diff { spec, output } => {
+        Command::Diff { spec, output, format } => {
             let (_, plan) = load(spec)?;
             let changes = compare(&render(&plan), output, &meta(&plan)).map_err(output_failure)?;
-            print_diff(&changes)?;
+            let summary = review_of(&plan, output, &changes)?;
+            match format {
+                SummaryFormat::Text => {
+                    print_diff(&changes)?;
+                    if !cli.quiet {
+                        say_lines(&review::to_text(&summary));
+                    }
+                }
+                SummaryFormat::Markdown => print_stdout(&review::to_markdown(&summary, &title(spec, output)))?,
+                SummaryFormat::Json => print_stdout(&review::to_json(&summary))?,
+            }
             if cli.quiet {
                 return Ok(0);
             }
@@ -284,21 +333,33 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Check { spec, output } => {
+        Command::Check { spec, output, format } => {
             let (_, plan) = load(spec)?;
             let changes = compare(&render(&plan), output, &meta(&plan)).map_err(output_failure)?;
+            let summary = review_of(&plan, output, &changes)?;
+            let heading = title(spec, output);
             let (output, spec) = (output.to_string_lossy(), spec.to_string_lossy());
+            let printed = match format {
+                SummaryFormat::Text if changes.is_empty() => Ok(()),
+                SummaryFormat::Text => print_diff(&changes),
+                SummaryFormat::Markdown => print_stdout(&review::to_markdown(&summary, &heading)),
+                SummaryFormat::Json => print_stdout(&review::to_json(&summary)),
+            };
             if changes.is_empty() {
+                printed?;
                 if !cli.quiet {
                     say(&format!("ok: {output} is up to date with {spec}"));
                 }
                 return Ok(0);
             }
             // A closed pipe (`check | head`) still exits 1: drift is the answer.
-            if let Err(f) = print_diff(&changes)
+            if let Err(f) = printed
                 && f.code != 0
             {
                 return Err(f);
+            }
+            if *format == SummaryFormat::Text && !cli.quiet {
+                say_lines(&review::to_text(&summary));
             }
             say(&format!("drift: {} file(s) in {output} differ from what {spec} renders", changes.len()));
             if edited(&changes) {
@@ -327,11 +388,39 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
     }
 }
 
-fn meta(plan: &Plan) -> OutputMeta {
-    OutputMeta {
-        generator_version: env!("CARGO_PKG_VERSION").to_string(),
-        spec_file: plan.spec_file.clone(),
-        spec_digest: plan.spec_digest.clone(),
+/// The plan `output` recorded, read bounded (never through a link).
+fn recorded_plan(output: &Path) -> Result<Recorded, Failure> {
+    Ok(match read_record(output, RECORDED_PLAN_NAME, MAX_RECORDED_PLAN_BYTES).map_err(output_failure)? {
+        Record::Absent => Recorded::Absent,
+        Record::TooLarge(n) => Recorded::too_large(n),
+        Record::Bytes(b) => Recorded::parse(&b),
+    })
+}
+
+/// The review summary of `changes`, from the plan `output` recorded.
+fn review_of(plan: &Plan, output: &Path, changes: &[FileChange]) -> Result<Summary, Failure> {
+    let recorded = recorded_plan(output)?;
+    let files: Vec<FileDiff<'_>> = changes
+        .iter()
+        .map(|c| FileDiff {
+            path: &c.path,
+            old: c.old.as_deref().filter(|_| c.old_not_shown.is_none()),
+            new: c.new.as_deref(),
+            old_unread: c.old_not_shown.is_some(),
+        })
+        .collect();
+    Ok(summarize(&recorded, plan, &files))
+}
+
+/// The Markdown summary's title: the spec and the directory as given.
+fn title(spec: &Path, output: &Path) -> String {
+    format!("{} -> {}", spec.to_string_lossy(), output.to_string_lossy())
+}
+
+/// Several lines on stderr, each escaped.
+fn say_lines(text: &str) {
+    for line in text.lines() {
+        say(line);
     }
 }
 

@@ -10,7 +10,7 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::OutputError;
-use super::manifest::{MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
+use super::manifest::{MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, is_own};
 use crate::digest::sha256_hex;
 use crate::fs::{Bounded, read_at_most};
 
@@ -219,13 +219,14 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
             Disk::File { bytes, too_large, perms } => {
                 if too_large.is_none() && &bytes == new {
                     // Identical content is never a conflict, owned or not.
-                    if path != MANIFEST_PATH {
+                    if !is_own(path) {
                         ch.unchanged += 1;
                     }
                     continue;
                 }
                 let mut edited = false;
-                if path != MANIFEST_PATH {
+                // coder-gen's own records are its own to rewrite, like the manifest.
+                if !is_own(path) {
                     match owned.get(path) {
                         Some(sha) if too_large.is_some() || *sha != sha256_hex(&bytes) => {
                             edited = true;
@@ -249,9 +250,11 @@ pub(crate) fn compare(root: &Path, wanted: &BTreeMap<String, Vec<u8>>) -> Result
         }
     }
     ch.edited.sort();
-    // Sorted by path, the manifest last: reviewers read the files first.
+    // Sorted by path, coder-gen's records after the files and the manifest
+    // last: reviewers read the files first.
     let manifest = changes.remove(MANIFEST_PATH);
-    ch.files = changes.into_values().chain(manifest).collect();
+    let (own, files): (Vec<FileChange>, Vec<FileChange>) = changes.into_values().partition(|c| is_own(&c.path));
+    ch.files = files.into_iter().chain(own).chain(manifest).collect();
     Ok(ch)
 }
 

@@ -29,6 +29,25 @@ pub struct OutputMeta {
     pub spec_file: String,
     /// sha256 of the spec text.
     pub spec_digest: String,
+    /// Files the tree records about itself, written beside the manifest as
+    /// `.coder-gen/<name>` (e.g. the plan): bytes coder-gen owns like the
+    /// manifest, compared like every file, never listed in the manifest.
+    pub records: BTreeMap<String, Vec<u8>>,
+}
+
+/// Is `path` one of coder-gen's own files in `.coder-gen/` (the manifest
+/// or a record), never a file of the tree.
+pub fn is_own(path: &str) -> bool {
+    path.starts_with(".coder-gen/")
+}
+
+/// A record's name: one plain file name, not the manifest's.
+pub fn is_record_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "manifest.json"
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && !name.starts_with('.')
 }
 
 /// The manifest document. Fields are declared in alphabetical order so the
@@ -103,7 +122,7 @@ mod tests {
     use super::*;
 
     fn meta() -> OutputMeta {
-        OutputMeta { generator_version: "9.9.9".into(), spec_file: "s.yaml".into(), spec_digest: "d".into() }
+        OutputMeta { generator_version: "9.9.9".into(), spec_file: "s.yaml".into(), spec_digest: "d".into(), records: BTreeMap::new() }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use changes::{FileChange, MAX_COMPARE_BYTES, MAX_KEPT_BYTES};
 pub use diff::unified_diff;
 pub use error::{EDITED_BY_HAND, OutputError};
-pub use manifest::{FORMAT_VERSION, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, OutputMeta};
+pub use manifest::{FORMAT_VERSION, MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, OutputMeta, is_own};
 
 use crate::tree::Tree;
 use changes::Changes;
@@ -49,7 +49,8 @@ pub struct WriteReport {
     pub changed: Vec<String>,
     pub deleted: Vec<String>,
     pub unchanged: usize,
-    /// The manifest was rewritten (alone, when only the version or spec digest changed).
+    /// The manifest or another record in `.coder-gen/` was rewritten (alone,
+    /// when only the version, the spec digest or the recorded plan changed).
     pub manifest_changed: bool,
     /// Files overwritten or deleted only because of `force`.
     pub forced: Vec<String>,
@@ -69,8 +70,46 @@ fn wanted(tree: &Tree, meta: &OutputMeta) -> Result<BTreeMap<String, Vec<u8>>, O
         return Err(OutputError::Reserved { path: p.to_string() });
     }
     let mut files: BTreeMap<String, Vec<u8>> = tree.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
+    for (name, bytes) in &meta.records {
+        if !manifest::is_record_name(name) {
+            return Err(OutputError::Reserved { path: format!("{}/{name}", manifest::MANIFEST_DIR) });
+        }
+        files.insert(format!("{}/{name}", manifest::MANIFEST_DIR), bytes.clone());
+    }
     files.insert(MANIFEST_PATH.to_string(), Manifest::for_tree(tree, meta).to_bytes());
     Ok(files)
+}
+
+/// A record of the output directory (`.coder-gen/<name>`), read bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// No such file, or no such directory.
+    Absent,
+    /// Above the limit: its size; not read.
+    TooLarge(u64),
+    Bytes(Vec<u8>),
+}
+
+/// Read the record `name` of `dir` (`.coder-gen/<name>`), at most `limit`
+/// bytes, never through a link. What it means is the caller's business.
+pub fn read_record(dir: &Path, name: &str, limit: u64) -> Result<Record, OutputError> {
+    if !manifest::is_record_name(name) {
+        return Err(OutputError::Reserved { path: format!("{}/{name}", manifest::MANIFEST_DIR) });
+    }
+    let root = resolve(dir, false)?;
+    if std::fs::symlink_metadata(&root).is_err() {
+        return Ok(Record::Absent);
+    }
+    let path = format!("{}/{name}", manifest::MANIFEST_DIR);
+    match changes::probe(&root, &path, limit)? {
+        changes::Disk::File { too_large: Some(n), .. } => Ok(Record::TooLarge(n)),
+        changes::Disk::File { bytes, .. } => Ok(Record::Bytes(bytes)),
+        changes::Disk::Absent => Ok(Record::Absent),
+        changes::Disk::BlockedBy(p) => {
+            Err(OutputError::Unsafe { dir: root, path: p, reason: "is a file where coder-gen keeps its manifest directory" })
+        }
+        changes::Disk::Dir => Err(OutputError::Unsafe { dir: root, path, reason: "is a directory" }),
+    }
 }
 
 /// The absolute output directory: canonical if it exists (so `.` and a link
@@ -160,7 +199,7 @@ fn write_resolved(tree: &Tree, dir: &Path, root: &Path, meta: &OutputMeta, opts:
             (Some(_), Some(_)) => &mut report.changed,
             (Some(_), None) => &mut report.deleted,
         };
-        if c.path == MANIFEST_PATH {
+        if is_own(&c.path) {
             report.manifest_changed = true;
         } else {
             list.push(c.path.clone());

@@ -239,7 +239,11 @@ fn helm(plan: &Plan, spec_file: &str, generated: &BTreeMap<String, Value>) -> Re
                     "{}: sets `coder.env`, which would replace the generated environment (access URL, database, sized settings)",
                     o.file
                 ),
-                "remove it and add your variables with the spec's coder.env".into(),
+                if target == "coder" {
+                    "remove it and add your variables with the spec's coder.env".into()
+                } else {
+                    "remove it and add your variables with the spec's provisioners[].env (this group) or coder.provisioner_env (every group)".into()
+                },
             ));
         }
         for path in SIZED_HELM_PATHS {

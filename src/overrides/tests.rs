@@ -79,6 +79,10 @@ mod helm {
         assert!(m[0].contains("`coder.image.repoo`") && m[0].contains("pullSecrets"), "{m:?}");
         let m = messages(render(CODER, &[("o/coder.yaml", "coder:\n  env:\n    - name: X\n      value: y\n")]));
         assert!(m[0].contains("coder.env") && m[0].contains("spec's coder.env"), "{m:?}");
+        // A provisioner release: its env comes from the spec's provisioner keys.
+        let prov = "overrides:\n  helm:\n    coder-provisioner/coder-provisioners:\n      values: o/p.yaml\n";
+        let m = messages(render(prov, &[("o/p.yaml", "coder:\n  env:\n    - name: X\n      value: y\n")]));
+        assert!(m[0].contains("provisioners[].env") && m[0].contains("coder.provisioner_env"), "{m:?}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons, SecretRef, observability::Observability, provisioners::Provisioners};
+use super::{Ctx, Reasons, SecretRef, network::Network, observability::Observability, provisioners::Provisioners};
 use crate::cloud::Cloud;
 use crate::spec::{CODER_NAMESPACE, SecretsManager, StoreKind};
 
@@ -37,14 +37,16 @@ pub struct Credentials {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Admin {
-    /// The admin login name, where it is fixed (Cloud SQL's `postgres`);
-    /// `null` where it is read at run time.
+    /// The admin login name, where the tree fixes it (RDS's master user,
+    /// which Terraform writes from here; Cloud SQL's `postgres`); `null`
+    /// where it is read at run time (Azure's `administrator_login`).
     pub user: Option<String>,
     /// Where the user name and password come from:
     /// `aws-secrets-manager` (RDS's managed master secret, read at run
-    /// time, never copied), `terraform-output-and-prompt` (Azure: the login
-    /// from Terraform, the password typed in), `prompt` (Cloud SQL: set with
-    /// `gcloud sql users set-password --prompt-for-password`, typed in).
+    /// time, never copied), `azure-key-vault` (Azure: the login from
+    /// Terraform, the password from the Key Vault secret Terraform reads
+    /// too), `prompt` (Cloud SQL: set with `gcloud sql users set-password
+    /// --prompt-for-password`, typed in).
     pub source: &'static str,
     /// Terraform output giving the database host.
     pub host_output: String,
@@ -70,6 +72,11 @@ pub struct ExporterRole {
     /// chart's `global.postgres.mountSecret`).
     pub secret: SecretRef,
     pub namespace: String,
+    /// How the database step grants `pg_monitor`: `required` (the grant
+    /// must work, or the step changes nothing) or `if-allowed` (where no
+    /// source says the cloud's admin may grant it on this PostgreSQL major:
+    /// the step goes on without it and says what the exporters then miss).
+    pub pg_monitor_grant: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,33 +100,71 @@ pub struct ExternalSecret {
 /// Extra connections the exporter role may open (see `ExporterRole`).
 pub const EXPORTER_CONNECTIONS: u32 = 5;
 
-pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observability, provisioners: &[Provisioners]) -> Credentials {
+/// The RDS master user (`aws_db_instance.username`). Every AWS tree has
+/// created its database with it, and RDS cannot rename it (ForceNew).
+const AWS_MASTER_USER: &str = "coder";
+
+pub(crate) fn plan(
+    ctx: &Ctx,
+    url_secret: &SecretRef,
+    observability: &Observability,
+    provisioners: &[Provisioners],
+    network: &Network,
+) -> Credentials {
     let spec = ctx.spec;
     let mut r = Reasons::new();
-    r.insert("coder_role", "Coder logs in as its own role: no cloud creates a `coder` user, and the admin's (RDS: rotating) password must not sit in a static secret (coder-facts section 9)".into());
+    // Coder's role must never be the admin: the RDS master user is `coder`
+    // (aws_db_instance.username, ForceNew: renaming it replaces the
+    // database), so on AWS Coder's role is `coderd`.
+    let coder_role = match ctx.cloud {
+        Cloud::Aws => "coderd",
+        Cloud::Gcp | Cloud::Azure => "coder",
+    };
+    r.insert(
+        "coder_role",
+        match ctx.cloud {
+            Cloud::Aws => format!("Coder logs in as its own role, never the admin: the RDS master user is `{AWS_MASTER_USER}` (username is ForceNew: renaming it would replace the database), so Coder's role is `{coder_role}`; the master's rotating password must not sit in a static secret (coder-facts section 9)"),
+            _ => "Coder logs in as its own role `coder`, never the admin: no cloud creates it, and the admin's password must not sit in a static secret (coder-facts section 9)".into(),
+        },
+    );
     r.insert("database", "the database Terraform creates".into());
     r.insert("sslmode", "every managed PostgreSQL here requires TLS (Terraform turns it on)".into());
     let admin = match ctx.cloud {
-        Cloud::Aws => Admin { user: None, source: "aws-secrets-manager", host_output: "database_address".into() },
-        Cloud::Azure => Admin { user: None, source: "terraform-output-and-prompt", host_output: "database_fqdn".into() },
+        Cloud::Aws => Admin { user: Some(AWS_MASTER_USER.into()), source: "aws-secrets-manager", host_output: "database_address".into() },
+        Cloud::Azure => Admin { user: None, source: "azure-key-vault", host_output: "database_fqdn".into() },
         Cloud::Gcp => Admin { user: Some("postgres".into()), source: "prompt", host_output: "database_private_ip".into() },
     };
     r.insert(
         "admin",
         match ctx.cloud {
-            Cloud::Aws => "RDS keeps the master user and its rotating password in Secrets Manager (manage_master_user_password): read at run time, never copied",
-            Cloud::Azure => "the only login is administrator_login (Terraform output); its password is write-only in Terraform, so the operator types it",
-            Cloud::Gcp => "Cloud SQL's built-in `postgres` user (Terraform creates no user); the operator sets its password with --prompt-for-password and types it",
-        }
-        .into(),
+            Cloud::Aws => format!("the RDS master user `{AWS_MASTER_USER}` (Terraform's aws_db_instance.username; ForceNew, so never changed: a new name would replace the database); RDS keeps its rotating password in Secrets Manager (manage_master_user_password): read at run time, never copied"),
+            Cloud::Azure => "the only password login is administrator_login (Terraform output, a variable Terraform refuses to set to Coder's role); its password lives in a Key Vault secret that Terraform reads as an ephemeral resource (never in the state) and the database step reads at run time, so no apply needs it typed".into(),
+            Cloud::Gcp => "Cloud SQL's built-in `postgres` user (Terraform creates no user); the operator sets its password with --prompt-for-password and types it".into(),
+        },
     );
     r.insert("setup_pod", "a psql pod in coderd's namespace reaches the database as coderd does (egress is not restricted); it passes Pod Security restricted and is deleted when done".into());
+    // PostgreSQL 16 lets a CREATEROLE admin grant a role only with ADMIN
+    // OPTION on it. RDS's rds_superuser and Azure's azure_pg_admin may grant
+    // pg_monitor; no source says Cloud SQL's cloudsqlsuperuser may on 16+.
+    let unverified = ctx.cloud == Cloud::Gcp && spec.database.postgres_version >= 16;
     let exporter = observability.stack.as_ref().map(|s| ExporterRole {
         role: "coder_observability".into(),
         connection_limit: EXPORTER_CONNECTIONS,
         secret: SecretRef { name: "coder-observability-db".into(), key: "PGPASSWORD".into() },
         namespace: s.namespace.clone(),
+        pg_monitor_grant: if unverified { "if-allowed" } else { "required" },
     });
+    if exporter.is_some() {
+        r.insert(
+            "pg_monitor_grant",
+            match (ctx.cloud, unverified) {
+                (_, false) if spec.database.postgres_version < 16 => "required: before PostgreSQL 16 a CREATEROLE admin may grant pg_monitor; a refusal stops the step before anything is kept".into(),
+                (Cloud::Aws, _) => "required: on PostgreSQL 16+ granting pg_monitor needs ADMIN OPTION, and RDS lets an rds_superuser member grant it (erikdarlingdata/PerformanceMonitor PR #3184, gravitational/teleport PR #48897); a refusal stops the step before anything is kept".into(),
+                (Cloud::Azure, _) => "required: on PostgreSQL 16+ granting pg_monitor needs ADMIN OPTION, which Azure's azure_pg_admin has since its 'Improved control for azure_pg_admin' change (Microsoft Learn, security-access-control; DataDog/documentation PR #39602); a refusal stops the step before anything is kept".into(),
+                _ => format!("if allowed: on PostgreSQL {} granting pg_monitor needs ADMIN OPTION, and no source we hold says Cloud SQL's cloudsqlsuperuser has it; the step tries, and if Cloud SQL refuses it goes on without (Coder's role and the exporter's login work; the exporters then miss other sessions' queries and WAL metrics) and says so", spec.database.postgres_version),
+            },
+        );
+    }
     r.insert(
         "exporter",
         match exporter {
@@ -168,13 +213,13 @@ pub(crate) fn plan(ctx: &Ctx, url_secret: &SecretRef, observability: &Observabil
     );
     Credentials {
         database: "coder".into(),
-        coder_role: "coder".into(),
+        coder_role: coder_role.into(),
         sslmode: "require",
         admin,
         setup_pod: SetupPod {
             name: "coder-db-setup".into(),
             namespace: CODER_NAMESPACE.into(),
-            image: format!("postgres:{}-alpine", spec.database.postgres_version),
+            image: network.images["postgres"].reference.clone(),
             run_as_user: 70,
         },
         exporter,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::tier::capacity_check;
-use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, coderd::Coderd, gib};
+use super::{Ctx, Findings, Note, PG_CONN_MAX_OPEN, Reasons, SecretRef, WarningCode, backup, coderd::Coderd, gib};
 use crate::catalog::{StorageType, storage_tier_for};
 use crate::cloud::Cloud;
 use crate::diag::SpecError;
@@ -46,10 +46,16 @@ pub struct Database {
     pub nodes: u32,
     pub read_replicas: u32,
     pub max_connections: u32,
+    /// Days of automated backups kept (`database.backup.retention_days`,
+    /// within the cloud's range).
     pub backup_retention_days: u32,
     pub point_in_time_recovery: bool,
-    /// How far back point-in-time recovery reaches.
+    /// How far back point-in-time recovery reaches (Cloud SQL: its days of
+    /// transaction logs, at most 7; RDS and Azure: the retention).
     pub point_in_time_recovery_days: u32,
+    /// Azure: backups copied to the region's pair (fixed at the server's
+    /// creation); `null` on the other clouds.
+    pub geo_redundant_backup: Option<bool>,
     /// RDS Enhanced Monitoring interval (AWS only, else `null`).
     pub monitoring_interval_seconds: Option<u32>,
     /// RDS Performance Insights retention (AWS only, else `null`).
@@ -191,7 +197,6 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<D
             db_m.name, db_m.memory_mib, rules.max_connections_default.source
         ),
     );
-    dbr.insert("backup_retention_days", rules.backup_retention_days.reason.clone());
     if let (Some(t), None) = (tier.database.read_replica_builds_per_day, db.builds_per_day) {
         found.notes.push(Note {
             topic: "database".into(),
@@ -199,7 +204,9 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<D
             source: tier.source.clone(),
         });
     }
-    let backup_retention_days = rules.backup_retention_days.value;
+    let backups = backup::plan(ctx)?;
+    let backup_retention_days = backups.retention_days;
+    dbr.extend(backups.reasons);
     let (sku, sku_reason) = match cloud {
         Cloud::Azure => (
             format!("GP_{}", db_m.name),
@@ -224,8 +231,7 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<D
             None => "off on Azure: auto-grow changes storage_mb outside Terraform, so the configuration would stop matching the server; alert on storage use instead".into(),
         },
     );
-    let point_in_time_recovery_days = rules.point_in_time_recovery_days.value.unwrap_or(backup_retention_days);
-    dbr.insert("point_in_time_recovery_days", rules.point_in_time_recovery_days.reason.clone());
+    let point_in_time_recovery_days = backups.point_in_time_recovery_days;
     let monitoring_interval_seconds = rules.monitoring_interval_seconds.value;
     let performance_insights_retention_days = rules.performance_insights_retention_days.value;
     for (field, value, reason) in [
@@ -241,6 +247,7 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<D
         storage_type,
         storage_autogrow_limit_gb,
         point_in_time_recovery_days,
+        geo_redundant_backup: backups.geo_redundant,
         monitoring_interval_seconds,
         performance_insights_retention_days,
         instance_class: db_m.name.clone(),

@@ -120,6 +120,7 @@ pub(crate) fn certificates(source: &CertificateSource, namespace: &str, secret: 
                 match challenge {
                     Challenge::Dns01 => "DNS-01: it can sign a wildcard and needs nothing on port 80",
                     Challenge::Http01 => "HTTP-01, answered through the ingress controller",
+                    Challenge::None => "no challenge: a CA issuer signs by itself, with no ACME server and nothing on port 80",
                 },
                 names.join(", ")
             );

@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons};
-use crate::spec::GitopsController;
+use std::collections::BTreeSet;
+
+use super::{Ctx, Reasons, SecretRef};
+use crate::spec::{EnvValue, GitopsController};
 
 /// The controller whose objects the tree carries. The spec's `none` never
 /// reaches the plan: it means no [`Gitops`] at all.
@@ -25,6 +27,14 @@ impl Controller {
     }
 }
 
+/// The kind of Git credentials a private repository needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitAuth {
+    Ssh,
+    Https,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Gitops {
     pub controller: Controller,
@@ -36,15 +46,29 @@ pub struct Gitops {
     pub path: String,
     pub branch: String,
     pub secret_name: Option<String>,
+    /// How the controller authenticates to the repository: `ssh` (a deploy
+    /// key) for an `ssh://` URL, `https` (a token) otherwise.
+    pub auth: GitAuth,
     /// How often Flux re-reads Git and re-applies (Argo CD polls on its own
     /// global setting).
     pub interval: String,
     /// How often Flux re-reads the Helm repository's index.
     pub chart_interval: String,
+    /// The secrets coderd's pods read (its database URL, `coder.env`'s
+    /// secrets), which the operator or External Secrets creates: Flux holds
+    /// the releases back until they exist (health checks of the Kustomize
+    /// tree's Kustomization).
+    pub coderd_secrets: Vec<NamespacedSecret>,
     pub reasons: Reasons,
 }
 
-pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
+#[derive(Debug, Clone, Serialize)]
+pub struct NamespacedSecret {
+    pub namespace: String,
+    pub name: String,
+}
+
+pub(crate) fn plan(ctx: &Ctx, coderd_namespace: &str, url_secret: &SecretRef) -> Option<Gitops> {
     let g = ctx.spec.gitops.as_ref()?;
     let controller = match g.controller {
         GitopsController::Flux => Controller::Flux,
@@ -78,7 +102,29 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
     reasons.insert("repo_url", "gitops.repo_url in the spec".into());
     reasons.insert("path", "gitops.path in the spec, normalised; empty for the repository's root (the default)".into());
     reasons.insert("branch", "gitops.branch in the spec (default main)".into());
+    let auth = if g.repo_url.starts_with("ssh://") { GitAuth::Ssh } else { GitAuth::Https };
+    reasons.insert(
+        "auth",
+        match auth {
+            GitAuth::Ssh => "the repository URL is ssh://: the controller reads it with a deploy key".into(),
+            GitAuth::Https => "the repository URL is https://: the controller reads it with an access token".into(),
+        },
+    );
     reasons.insert("chart_interval", "chart versions are pinned; the Helm index only needs an occasional refresh".into());
+    let mut names: BTreeSet<&str> = BTreeSet::from([url_secret.name.as_str()]);
+    names.extend(ctx.spec.coder.env.values().filter_map(|v| match v {
+        EnvValue::SecretRef { secret, .. } => Some(secret.as_str()),
+        EnvValue::Value(_) => None,
+    }));
+    let coderd_secrets: Vec<NamespacedSecret> =
+        names.into_iter().map(|name| NamespacedSecret { namespace: coderd_namespace.into(), name: name.into() }).collect();
+    reasons.insert(
+        "coderd_secrets",
+        match controller {
+            Controller::Flux => "coderd's pods cannot start without them, and a Helm install that times out waiting is retried and rolled back over and over: Flux's Kustomize tree Kustomization health-checks them, so the releases (dependsOn) start only once they exist".into(),
+            Controller::Argocd => "coderd's pods cannot start without them; Argo CD keeps the coder Application progressing until they exist (create them before it syncs)".into(),
+        },
+    );
     Some(Gitops {
         controller,
         namespace: namespace.into(),
@@ -86,8 +132,10 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<Gitops> {
         path: g.path.clone(),
         branch: g.branch.clone(),
         secret_name: g.secret_name.clone(),
+        auth,
         interval: "10m".into(),
         chart_interval: "1h".into(),
+        coderd_secrets,
         reasons,
     })
 }

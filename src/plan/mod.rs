@@ -20,6 +20,7 @@
 //!    ("Plan JSON") and CHANGELOG (additions only).
 
 mod autoscaler;
+mod backup;
 mod bootstrap;
 mod capacity;
 mod coderd;
@@ -28,15 +29,18 @@ mod database;
 mod entry;
 mod gitops;
 mod licence;
+mod network;
 mod notes;
 mod observability;
 mod overrides;
 mod pools;
 mod provisioners;
+mod security;
 mod shares;
 mod sites;
 mod text;
 mod tier;
+mod upgrade;
 mod verify;
 mod workspaces;
 
@@ -51,14 +55,19 @@ pub use coderd::{Coderd, Rollout};
 pub use credentials::Credentials;
 pub use database::Database;
 pub use entry::{CODERD_HTTP_PORT, Certificate, Entry};
-pub use gitops::{Controller, Gitops};
+pub use gitops::{Controller, Gitops, NamespacedSecret};
 pub use licence::Licence;
+pub use network::{
+    Ca, CaIssuer, ChartSource, Charts, EnvVar as NetworkEnv, Image, Network, ObservabilityNetwork, Registry, TerraformConfig,
+};
 pub use notes::{Note, Warning, WarningCode};
 pub use observability::Observability;
 pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
+pub use security::{Security, StackSecurity};
 pub use sites::{PROXY_NAMESPACE, Proxy, Site, SiteGitops, SiteObservability, SiteVerify};
+pub use upgrade::{Upgrade, UpgradeRelease};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
 
@@ -66,7 +75,7 @@ pub use text::to_text;
 
 // The spec's words the plan carries as they are, so that a renderer reads
 // them from the plan and never imports the spec.
-pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License, SiteCloud};
+pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License, ReceiverKind, SiteCloud};
 
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
@@ -84,6 +93,12 @@ pub const POOL_LABEL: &str = "coder-gen/pool";
 /// docs/reference/cli/server.md); made explicit so the database's
 /// `max_connections` can be derived from it.
 pub const PG_CONN_MAX_OPEN: u32 = 10;
+
+/// The provisioner chart's name in Coder's Helm repository.
+const PROVISIONER_CHART: &str = "coder-provisioner";
+/// The verify Jobs' namespace, in the primary and in every site's cluster
+/// (the network plan lists it among those that pull and trust the CA).
+const VERIFY_NAMESPACE: &str = "coder-verify";
 
 /// Reasons keyed by the field name they explain (in the same JSON object).
 pub type Reasons = BTreeMap<&'static str, String>;
@@ -176,17 +191,25 @@ pub struct Plan {
     pub observability: Observability,
     pub credentials: Credentials,
     pub verify: Verify,
+    /// Upgrading Coder: the one version, its support, the order and the
+    /// scale-down (the README's "Upgrade Coder").
+    pub upgrade: Upgrade,
     pub bootstrap: Bootstrap,
     /// The node autoscaler the tree installs (EKS); `null` where the cloud
     /// scales its pools itself (GKE, AKS).
     pub cluster_autoscaler: Option<ClusterAutoscaler>,
     /// `null` unless the spec asks for Flux or Argo CD objects.
     pub gitops: Option<Gitops>,
+    /// The network the cluster lives in: images and charts (mirrored or
+    /// not), proxy, Terraform provider mirror, private CA, air-gapped.
+    pub network: Network,
     /// The user's own settings (`coder.env`), carried into the tree as given.
     pub overrides: Overrides,
     /// Workspace sites besides the primary, each with its own cluster,
     /// proxy, provisioners and workspaces (an empty list without sites).
     pub sites: Vec<Site>,
+    /// Secure defaults and where the spec loosened them (`plan/security.rs`).
+    pub security: Security,
     pub notes: Vec<Note>,
     pub warnings: Vec<Warning>,
     pub reasons: Reasons,
@@ -312,12 +335,34 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let database = database::plan(&ctx, &coderd, &mut found)?;
     let nodes = pools.iter().map(|p| p.max_nodes).sum();
     let observability = observability::plan(&ctx, nodes, coderd.replicas, &mut found);
-    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners);
+    let gitops = gitops::plan(&ctx, &coderd.namespace, &database.url_secret);
+    let network = network::plan(
+        &ctx,
+        &network::Inputs {
+            coderd: &coderd,
+            provisioners: &provisioners,
+            observability: &observability,
+            cluster_autoscaler: cluster_autoscaler.as_ref(),
+            gitops: gitops.as_ref(),
+        },
+    );
+    // The releases' repositories as the network decided (a chart mirror).
+    let mut observability = observability;
+    if let (Some(s), Some(c)) = (observability.stack.as_mut(), network.charts.observability.as_ref()) {
+        s.repository.clone_from(&c.repository);
+        s.repository_name = c.repository_name.clone().unwrap_or_default();
+    }
+    let mut cluster_autoscaler = cluster_autoscaler;
+    if let (Some(a), Some(c)) = (cluster_autoscaler.as_mut(), network.charts.cluster_autoscaler.as_ref()) {
+        a.chart_repository.clone_from(&c.repository);
+    }
+    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
-    let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &spec.coder.chart_version);
-    let gitops = gitops::plan(&ctx);
+    let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &network);
+    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, PROVISIONER_CHART, &mut found);
     let sites = sites::plan(&ctx, catalog, &shares, &observability, gitops.as_ref(), &mut found)?;
     let overrides = overrides::plan(&ctx);
+    let security = security::plan(&ctx, &entry, &observability, &mut found);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
     // Sites planned with the same machinery repeat the same warning: once.
@@ -344,10 +389,10 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         wildcard_access_url: spec.wildcard_access_url.clone(),
         kubernetes: KubernetesTarget { cluster_name: spec.kubernetes.cluster_name.clone(), version: spec.kubernetes.version.clone() },
         chart: Chart {
-            repository: "https://helm.coder.com/v2".into(),
-            repository_name: "coder-v2".into(),
+            repository: network.charts.coder.repository.clone(),
+            repository_name: network.charts.coder.repository_name.clone().unwrap_or_default(),
             coder_chart: "coder".into(),
-            provisioner_chart: "coder-provisioner".into(),
+            provisioner_chart: PROVISIONER_CHART.into(),
             version: spec.coder.chart_version.clone(),
         },
         licence,
@@ -361,11 +406,14 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         observability,
         credentials,
         verify,
+        upgrade,
         bootstrap,
         cluster_autoscaler,
         gitops,
+        network,
         overrides,
         sites,
+        security,
         notes,
         warnings,
         reasons: tier::reasons(&ctx),

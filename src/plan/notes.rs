@@ -31,6 +31,13 @@ pub enum WarningCode {
     ProvisionerMemoryBelowSizing,
     ReadReplicasUnused,
     DatabaseBuildsAboveThreshold,
+    PathAppsEnabled,
+    HstsDisabled,
+    LogRetentionBelowGuidance,
+    LogRetentionUnbounded,
+    TrustedProxiesUnset,
+    AlertsUnrouted,
+    ChartOutOfSupport,
     ProxyBelowSizing,
 }
 
@@ -50,6 +57,13 @@ impl WarningCode {
             WarningCode::ProvisionerMemoryBelowSizing => "provisioner-memory-below-sizing",
             WarningCode::ReadReplicasUnused => "read-replicas-unused",
             WarningCode::DatabaseBuildsAboveThreshold => "database-builds-above-threshold",
+            WarningCode::PathAppsEnabled => "path-apps-enabled",
+            WarningCode::HstsDisabled => "hsts-disabled",
+            WarningCode::LogRetentionBelowGuidance => "log-retention-below-guidance",
+            WarningCode::LogRetentionUnbounded => "log-retention-unbounded",
+            WarningCode::TrustedProxiesUnset => "trusted-proxies-unset",
+            WarningCode::AlertsUnrouted => "alerts-unrouted",
+            WarningCode::ChartOutOfSupport => "chart-out-of-support",
             WarningCode::ProxyBelowSizing => "proxy-below-sizing",
         }
     }

@@ -187,6 +187,10 @@ fn stack(ctx: &Ctx, nodes: u32, coderd_replicas: u32) -> Stack {
     let mut r = Reasons::new();
     r.insert("version", "observability.chart_version in the spec (default: coder/observability's latest release)".into());
     r.insert(
+        "provisioner_groups",
+        "the chart's provisioner panels select one namespace (global.coder.externalProvisionersNamespace, an exact match: the first group's) and its provisioner alert counts coderd's own daemons; so the tree adds a Grafana dashboard (folder Coder, `Provisioner groups`) and a Prometheus alert per group (ProvisionerGroupDaemons: fewer daemons than the group's replicas), which see every group".into(),
+    );
+    r.insert(
         "estimated_series",
         format!("{nodes} nodes x 1,000 (node exporter, kubelet, kube-state-metrics) + {users} users x 30 (coderd, provisioners, agents); an estimate"),
     );

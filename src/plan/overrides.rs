@@ -20,6 +20,11 @@ pub struct Overrides {
     /// sorted by name. A `secret_ref` is read from a Secret in coderd's
     /// namespace, which the operator creates.
     pub coderd_env: BTreeMap<String, EnvValue>,
+    /// Per provisioner namespace (groups with any): appended to the
+    /// provisioners' environment after coder-gen's own variables, sorted by
+    /// name; `coder.provisioner_env` with the group's own `env` over it. A
+    /// `secret_ref` is read from a Secret in the group's namespace.
+    pub provisioner_env: BTreeMap<String, BTreeMap<String, EnvValue>>,
     /// Per target (`coder`, `coder-provisioner/<ns>`): the user's values file.
     pub helm: BTreeMap<String, HelmValues>,
     /// The user's Terraform files, copied into `terraform/<cloud>/`.
@@ -113,6 +118,19 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
         "coder.env in the spec; names coder-gen or the chart sets (access URL, database, sized numbers, metrics, TLS) are refused there"
             .into(),
     );
+    let mut provisioner_env = BTreeMap::new();
+    for g in &ctx.spec.provisioners {
+        let mut env = ctx.spec.coder.provisioner_env.clone();
+        env.extend(g.env.clone());
+        if !env.is_empty() {
+            provisioner_env.insert(g.namespace.clone(), env);
+        }
+    }
+    reasons.insert(
+        "provisioner_env",
+        "coder.provisioner_env (every group) and provisioners[].env (one group, which wins) in the spec; names coder-gen or the chart sets (coderd's URL, the provisioner key, tags, metrics) are refused there"
+            .into(),
+    );
     let mut helm = BTreeMap::new();
     for (target, o) in &ctx.spec.helm_overrides {
         // Unread (`values: None`) only when the spec came without its folder;
@@ -196,5 +214,5 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
         "kustomize",
         "overrides.kustomize in the spec: copied into the overlay; each patch must match one of its objects and may not touch a ResourceQuota or LimitRange (sized)".into(),
     );
-    Overrides { coderd_env: ctx.spec.coder.env.clone(), helm, terraform, kustomize, reasons }
+    Overrides { coderd_env: ctx.spec.coder.env.clone(), provisioner_env, helm, terraform, kustomize, reasons }
 }

@@ -286,6 +286,61 @@ fn terraform_fields_per_cloud() {
     assert_eq!(gcp.pool(Role::Workspace).disk_type, "pd-balanced");
 }
 
+/// `database.backup` mapped onto what each cloud keeps: Cloud SQL's window
+/// is its transaction log days (at most 7, below the kept backups), RDS's and
+/// Azure's is the retention; Azure's geo-redundant copy only where the region
+/// has a pair.
+#[test]
+fn backups_per_cloud() {
+    let days = |p: &Plan| (p.database.backup_retention_days, p.database.point_in_time_recovery_days, p.database.geo_redundant_backup);
+    assert_eq!(days(&plan_for(1000, "gcp", "")), (14, 7, None));
+    assert_eq!(days(&plan_for(1000, "aws", "")), (14, 14, None));
+    assert_eq!(days(&plan_for(1000, "azure", "")), (14, 14, Some(true)), "eastus has a pair");
+    let b = |r: &str| format!("database:\n  backup:\n{r}");
+    assert_eq!(days(&plan_for(1000, "gcp", &b("    retention_days: 30\n    pitr_days: 3\n"))), (30, 3, None));
+    assert_eq!(days(&plan_for(1000, "gcp", &b("    retention_days: 4\n"))), (4, 3, None), "the window stays below the kept backups");
+    assert_eq!(days(&plan_for(1000, "aws", &b("    pitr_days: 35\n"))), (35, 35, None), "RDS: the window is the retention");
+    assert_eq!(days(&plan_for(1000, "azure", &b("    retention_days: 7\n    geo_redundant: false\n"))), (7, 7, Some(false)));
+    let unpaired = Spec::parse("spec.yaml", &spec_text(1000, "azure").replace("eastus", "polandcentral")).unwrap();
+    let p = plan(&unpaired, Catalog::embedded()).unwrap();
+    assert_eq!(days(&p), (14, 14, Some(false)), "no pair: no geo-redundant backup");
+    assert!(p.database.reasons["geo_redundant_backup"].contains("no region pair"), "{}", p.database.reasons["geo_redundant_backup"]);
+    let p = plan_for(1000, "gcp", "");
+    for k in ["backup_retention_days", "point_in_time_recovery_days"] {
+        assert!(p.database.reasons.contains_key(k), "{k}");
+    }
+}
+
+/// One version for every Coder release, its support in the release
+/// calendar (a warning once out of support, a note while only patched for
+/// security or behind its line's latest patch), coderd scaled to 0 before
+/// the upgrade when it runs several replicas, provisioners after coderd.
+#[test]
+fn upgrade_support_order_and_scale_down() {
+    let p = plan_for(3000, "gcp", "");
+    let u = &p.upgrade;
+    assert_eq!(u.chart_version, p.chart.version);
+    assert_eq!(u.release_notes, "https://github.com/coder/coder/releases/tag/v2.33.6");
+    assert_eq!((u.support.as_str(), u.latest_patch.as_deref()), ("security", Some("2.33.11")));
+    assert!(p.notes.iter().any(|n| n.topic == "upgrades" && n.text.contains("v2.33.11")), "the default pin is behind its line");
+    assert!(!p.warnings.iter().any(|w| w.code == WarningCode::ChartOutOfSupport));
+    assert_eq!(u.scale_coderd_to, Some(0), "HA: a planned outage");
+    assert_eq!(u.after_coderd.iter().map(|r| r.namespace.as_str()).collect::<Vec<_>>(), ["coder-provisioners"]);
+    for k in ["chart_version", "support", "scale_coderd_to", "after_coderd"] {
+        assert!(u.reasons.contains_key(k), "{k}");
+    }
+    assert_eq!(plan_for(80, "gcp", "").upgrade.scale_coderd_to, None, "one coderd");
+    let old = plan_for(1000, "gcp", "coder:\n  chart_version: \"2.30.3\"\n");
+    assert_eq!(old.upgrade.support, "out-of-support");
+    assert!(old.warnings.iter().any(|w| w.code == WarningCode::ChartOutOfSupport && w.message.contains("2.30.3")));
+    let latest = plan_for(1000, "gcp", "coder:\n  chart_version: \"2.34.5\"\n");
+    assert_eq!(latest.upgrade.support, "stable");
+    assert!(!latest.notes.iter().any(|n| n.topic == "upgrades"), "the stable line's latest patch: nothing to say");
+    assert_eq!(plan_for(1000, "gcp", "coder:\n  chart_version: \"2.40.0\"\n").upgrade.support, "unknown");
+    let community = plan_for(1000, "gcp", "coder:\n  license: community\n");
+    assert!(community.upgrade.after_coderd.is_empty());
+}
+
 #[test]
 fn coderd_rollout_replaces_one_at_a_time_below_four_replicas() {
     // Every coderd fills a node of a fixed pool: the default rolling update
@@ -387,7 +442,8 @@ fn a_pool_that_does_not_fit_is_a_located_error() {
 #[test]
 fn credentials_per_cloud_and_exporter_with_observability() {
     let aws = plan_for(3000, "aws", "");
-    assert_eq!(aws.credentials.coder_role, "coder");
+    assert_eq!(aws.credentials.coder_role, "coderd", "the RDS master user is `coder`");
+    assert_eq!(aws.credentials.admin.user.as_deref(), Some("coder"), "aws_db_instance.username: ForceNew, never changed");
     assert_eq!(aws.credentials.admin.source, "aws-secrets-manager");
     assert_eq!(aws.credentials.admin.host_output, "database_address");
     let e = aws.credentials.exporter.as_ref().unwrap();
@@ -400,10 +456,50 @@ fn credentials_per_cloud_and_exporter_with_observability() {
     assert!(gcp.credentials.exporter.is_none(), "observability is off below 3k");
     let azure = plan_for(800, "azure", "secrets:\n  manager: external-secrets\n  store: kv\n  store_kind: SecretStore\n");
     assert_eq!(azure.credentials.admin.host_output, "database_fqdn");
+    assert_eq!(azure.credentials.admin.source, "azure-key-vault");
     let eso = azure.credentials.external_secrets.as_ref().unwrap();
     assert_eq!((eso.store.as_str(), eso.store_kind), ("kv", "SecretStore"));
     let keys: Vec<&str> = eso.secrets.iter().map(|s| s.remote_key.as_str()).collect();
     assert_eq!(keys, ["acme-coder-db-url", "acme-provisioner-key-coder-provisioners"]);
+}
+
+/// Coder never logs in as the admin: on every cloud, with and without the
+/// exporter, its role differs from the admin user the tree fixes (Azure's is
+/// a Terraform variable whose validation refuses Coder's role).
+#[test]
+fn coder_role_is_never_the_admin() {
+    for cloud in ["gcp", "aws", "azure"] {
+        for users in [800, 3000] {
+            let p = plan_for(users, cloud, "");
+            let cr = &p.credentials;
+            assert_ne!(Some(cr.coder_role.as_str()), cr.admin.user.as_deref(), "{cloud} {users}");
+            assert!(cr.reasons.contains_key("coder_role") && cr.reasons.contains_key("admin"), "{cloud}");
+            if let Some(e) = &cr.exporter {
+                assert_ne!(e.role, cr.coder_role);
+                assert_ne!(Some(e.role.as_str()), cr.admin.user.as_deref());
+            }
+        }
+    }
+    assert!(plan_for(800, "azure", "").credentials.admin.user.is_none(), "read from Terraform at run time");
+}
+
+/// pg_monitor on PostgreSQL 16+: required where the cloud's admin may grant
+/// it (RDS, Azure), tried where no source says so (Cloud SQL); always
+/// required before 16.
+#[test]
+fn pg_monitor_grant_per_cloud_and_version() {
+    for (cloud, version, grant) in
+        [("aws", 16, "required"), ("azure", 17, "required"), ("gcp", 16, "if-allowed"), ("gcp", 17, "if-allowed"), ("gcp", 15, "required")]
+    {
+        let p = plan_for(3000, cloud, &format!("database:\n  postgres_version: {version}\n"));
+        let cr = &p.credentials;
+        assert_eq!(cr.exporter.as_ref().unwrap().pg_monitor_grant, grant, "{cloud} {version}");
+        assert!(
+            cr.reasons["pg_monitor_grant"].starts_with(grant.split('-').next().unwrap()),
+            "{cloud} {version}: {}",
+            cr.reasons["pg_monitor_grant"]
+        );
+    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::security::write_text as write_security;
 use super::{Plan, Resources, mib};
 
 fn res(r: Resources) -> String {
@@ -105,7 +106,13 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "  HA              {} ({} node(s))", if d.ha { "yes" } else { "no" }, d.nodes)?;
     writeln!(o, "  read replicas   {} ({})", d.read_replicas, d.reasons["read_replicas"])?;
     writeln!(o, "  max_connections {}", d.max_connections)?;
-    writeln!(o, "  backups         {} days, point-in-time recovery", d.backup_retention_days)?;
+    writeln!(
+        o,
+        "  backups         {} days, point-in-time recovery over the last {} days{}",
+        d.backup_retention_days,
+        d.point_in_time_recovery_days,
+        if d.geo_redundant_backup == Some(true) { ", geo-redundant" } else { "" }
+    )?;
     writeln!(o)?;
     writeln!(
         o,
@@ -152,12 +159,22 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
         )?;
     }
     super::sites::write_text(p, o)?;
+    writeln!(o)?;
+    write_security(&p.security, o)?;
     let ov = &p.overrides;
-    if !ov.coderd_env.is_empty() || !ov.helm.is_empty() || !ov.terraform.is_empty() || !ov.kustomize.is_empty() {
+    if !ov.coderd_env.is_empty()
+        || !ov.provisioner_env.is_empty()
+        || !ov.helm.is_empty()
+        || !ov.terraform.is_empty()
+        || !ov.kustomize.is_empty()
+    {
         writeln!(o)?;
         writeln!(o, "Your overrides")?;
         if !ov.coderd_env.is_empty() {
             writeln!(o, "  coder.env       {}", ov.coderd_env.keys().cloned().collect::<Vec<_>>().join(", "))?;
+        }
+        for (ns, env) in &ov.provisioner_env {
+            writeln!(o, "  env of {ns}: {}", env.keys().cloned().collect::<Vec<_>>().join(", "))?;
         }
         for (target, h) in &ov.helm {
             let taken = if h.intended.is_empty() { String::new() } else { format!("; from you, not the plan: {}", h.intended.join(", ")) };

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons, SecretRef, coderd::Coderd, observability::Observability};
+use super::{Ctx, Reasons, SecretRef, VERIFY_NAMESPACE, coderd::Coderd, network::Network, observability::Observability};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Verify {
@@ -17,6 +17,9 @@ pub struct Verify {
     pub service_account: String,
     /// Coder's own image at the chart's version (it runs as uid 1000).
     pub image: String,
+    /// The judge's image (curl and a busybox shell; `null` without
+    /// observability, when there is no judge).
+    pub judge_image: Option<String>,
     pub coder_url: String,
     /// Session token of an Owner (`coder tokens create`), by reference only.
     pub token_secret: SecretRef,
@@ -49,7 +52,7 @@ pub(crate) fn plan(
     total_provisioners: u32,
     workspaces: u32,
     observability: &Observability,
-    chart_version: &str,
+    network: &Network,
 ) -> Verify {
     let tier = ctx.tier;
     let users = ctx.users();
@@ -59,7 +62,10 @@ pub(crate) fn plan(
     let dashboard_sessions = (users / 20).clamp(1, 100);
     let mut r = Reasons::new();
     r.insert("namespace", "a namespace of its own (Pod Security restricted), admitted to coderd like the workspace namespaces".into());
-    r.insert("image", "Coder's image at the chart's version: the CLI matches the server".into());
+    r.insert(
+        "image",
+        "Coder's image at the chart's version: the CLI matches the server (from the registry mirror when network.registry is set)".into(),
+    );
     r.insert(
         "dashboard_sessions",
         "users / 20 concurrent dashboard sessions, 1 to 100; `coder exp scaletest dashboard` drives a headless Chromium (chromedp), so its Job needs an image with Chromium added to Coder's (the README says how)".into(),
@@ -89,9 +95,10 @@ pub(crate) fn plan(
         },
     );
     Verify {
-        namespace: "coder-verify".into(),
+        namespace: VERIFY_NAMESPACE.into(),
         service_account: "coder-scaletest".into(),
-        image: format!("ghcr.io/coder/coder:v{chart_version}"),
+        image: network.images["coder"].reference.clone(),
+        judge_image: network.images.get("judge").map(|i| i.reference.clone()),
         coder_url: coderd.service_url.clone(),
         token_secret: SecretRef { name: "coder-scaletest-token".into(), key: "token".into() },
         template: "scaletest".into(),

@@ -10,13 +10,14 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Controller, Gitops, Plan, Site, SiteGitops};
+use crate::plan::{Controller, Gitops, NamespacedSecret, Plan, Site, SiteGitops};
 use crate::tree::Tree;
 
 /// In-cluster API server, Argo CD's name for "this cluster".
@@ -27,6 +28,8 @@ const FLUX_WATCH_LABEL: (&str, &str) = ("reconcile.fluxcd.io/watch", "Enabled");
 const ARGO_SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 /// The key under which a values file is stored in its ConfigMap.
 const VALUES_KEY: &str = "values.yaml";
+/// The GitOps name of a chart mirror (`<name>-charts-mirror`).
+const CHART_MIRROR: &str = "charts-mirror";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,9 +70,17 @@ struct GitRef {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct HelmRepositorySpec {
+    /// `oci` for a chart mirror in an OCI registry (then `url` is
+    /// `oci://...` and the chart's name comes from the HelmRelease).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    type_: Option<&'static str>,
     interval: String,
     url: String,
+    /// A Secret with `ca.crt`: the mirror's private CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cert_secret_ref: Option<NameRef>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +92,22 @@ struct FluxKustomizationSpec {
     source_ref: KindRef,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<NameRef>,
+    /// Objects that must exist and be ready before this Kustomization is
+    /// (and so before whatever `dependsOn` it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    health_checks: Vec<HealthCheck>,
+    /// How soon a failed (e.g. not yet healthy) reconciliation is retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_interval: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HealthCheck {
+    api_version: &'static str,
+    kind: &'static str,
+    name: String,
+    namespace: String,
 }
 
 #[derive(Serialize)]
@@ -277,6 +304,9 @@ struct Wiring {
     chain: bool,
     /// Argo CD: the registered cluster's name (`None`: in-cluster).
     cluster: Option<String>,
+    /// Flux: Secrets the Kustomize tree's Kustomization waits for (coderd's;
+    /// a site's releases retry their install until theirs exist).
+    health_checks: Vec<NamespacedSecret>,
 }
 
 fn releases(plan: &Plan) -> Vec<Release> {
@@ -308,6 +338,7 @@ fn primary(plan: &Plan) -> Wiring {
         releases: releases(plan),
         chain: true,
         cluster: None,
+        health_checks: plan.gitops.as_ref().map(|g| g.coderd_secrets.clone()).unwrap_or_default(),
     }
 }
 
@@ -342,6 +373,7 @@ fn site_wiring(plan: &Plan, site: &Site, g: &SiteGitops, controller_dir: &str) -
         releases,
         chain: false,
         cluster: Some(g.cluster.clone()),
+        health_checks: Vec::new(),
     }
 }
 
@@ -375,7 +407,8 @@ fn flux(plan: &Plan, g: &Gitops, w: &Wiring, tree: &mut Tree) {
     let source = |name: &str| KindRef { kind: "GitRepository", name: name.to_string() };
     let kustomize_ks = format!("{}-kustomize", w.prefix);
     let releases_ks = format!("{}-releases", w.prefix);
-    let helm_repo = format!("{}-{}", w.prefix, plan.chart.repository_name);
+    let charts = &plan.network.charts;
+    let helm_repo = format!("{}-{}", w.prefix, charts.coder.repository_name.as_deref().unwrap_or(CHART_MIRROR));
 
     put(
         plan,
@@ -401,7 +434,12 @@ fn flux(plan: &Plan, g: &Gitops, w: &Wiring, tree: &mut Tree) {
             api_version: "source.toolkit.fluxcd.io/v1",
             kind: "HelmRepository",
             metadata: meta(&helm_repo, g),
-            spec: HelmRepositorySpec { interval: g.chart_interval.clone(), url: plan.chart.repository.clone() },
+            spec: HelmRepositorySpec {
+                type_: charts.oci.then_some("oci"),
+                interval: g.chart_interval.clone(),
+                url: charts.coder.repository.clone(),
+                cert_secret_ref: charts.ca_secret.as_ref().map(|n| NameRef { name: n.clone() }),
+            },
         },
     );
     let ks = |name: &str, path: String, depends_on: Vec<NameRef>| Object {
@@ -414,11 +452,25 @@ fn flux(plan: &Plan, g: &Gitops, w: &Wiring, tree: &mut Tree) {
             prune: true,
             source_ref: source(&git.name),
             depends_on,
+            health_checks: Vec::new(),
+            retry_interval: None,
         },
     };
     // This folder applies itself, like `flux bootstrap`'s flux-system.
     put(plan, tree, format!("{dir}/kustomization-gitops.yaml"), &ks(&format!("{}-gitops", w.prefix), dir.into(), Vec::new()));
-    put(plan, tree, format!("{dir}/kustomization-kustomize.yaml"), &ks(&kustomize_ks, w.kustomize.clone(), Vec::new()));
+    // The Kustomize tree is ready only once the secrets the first release's
+    // pods read exist, so the releases (which depend on it) never start
+    // without them.
+    let mut kustomize = ks(&kustomize_ks, w.kustomize.clone(), Vec::new());
+    kustomize.spec.health_checks = w
+        .health_checks
+        .iter()
+        .map(|s| HealthCheck { api_version: "v1", kind: "Secret", name: s.name.clone(), namespace: s.namespace.clone() })
+        .collect();
+    if !kustomize.spec.health_checks.is_empty() {
+        kustomize.spec.retry_interval = Some("1m");
+    }
+    put(plan, tree, format!("{dir}/kustomization-kustomize.yaml"), &kustomize);
     put(
         plan,
         tree,
@@ -568,6 +620,29 @@ fn argocd_apps(plan: &Plan, g: &Gitops, w: &Wiring, apps_dir: &str, tree: &mut T
         |metadata: ObjectMeta, spec: ApplicationSpec| Object { api_version: "argoproj.io/v1alpha1", kind: "Application", metadata, spec };
     let cluster = w.cluster.as_deref();
     let mut files = vec!["application-kustomize.yaml".to_string()];
+    // Argo CD names an OCI Helm source without `oci://` and finds it OCI
+    // through a repository Secret (configuration only, no credential).
+    let charts = &plan.network.charts;
+    let chart_repo = charts.coder.repository.strip_prefix("oci://").unwrap_or(&charts.coder.repository).to_string();
+    // One repository Secret per Argo CD (the primary's apps/): the sites'
+    // Applications are synced by the same Argo CD.
+    if charts.oci && w.cluster.is_none() {
+        let mut m = wave(&format!("{}-{CHART_MIRROR}", plan.name), 0, g);
+        m.labels.get_or_insert_with(BTreeMap::new).insert("argocd.argoproj.io/secret-type".into(), "repository".into());
+        let secret = Secret {
+            metadata: m,
+            string_data: Some(BTreeMap::from([
+                ("enableOCI".to_string(), "true".to_string()),
+                ("name".to_string(), format!("{}-{CHART_MIRROR}", plan.name)),
+                ("type".to_string(), "helm".to_string()),
+                ("url".to_string(), chart_repo.clone()),
+            ])),
+            ..Secret::default()
+        };
+        let file = "repository-charts-mirror.yaml";
+        put(plan, tree, format!("{apps_dir}/{file}"), &secret);
+        files.push(file.to_string());
+    }
     put(
         plan,
         tree,
@@ -586,7 +661,7 @@ fn argocd_apps(plan: &Plan, g: &Gitops, w: &Wiring, apps_dir: &str, tree: &mut T
     for (i, r) in w.releases.iter().enumerate() {
         let file = format!("application-{}.yaml", r.object_name.strip_prefix(&format!("{}-", w.prefix)).unwrap_or(&r.object_name));
         let chart = ApplicationSource {
-            repo_url: plan.chart.repository.clone(),
+            repo_url: chart_repo.clone(),
             target_revision: plan.chart.version.clone(),
             chart: Some(r.chart.clone()),
             helm: Some(ApplicationHelm {
@@ -646,6 +721,30 @@ mod tests {
         for gitops in ["", "gitops:\n  controller: none\n"] {
             assert!(render(gitops).paths().all(|p| !p.starts_with("gitops/")), "{gitops}");
         }
+    }
+
+    /// coderd's release starts only once the secrets its pods read exist:
+    /// the Kustomize tree's Kustomization health-checks them and the
+    /// releases depend on it (#22: the OIDC secret came after coderd).
+    #[test]
+    fn flux_holds_coderd_back_until_its_secrets_exist() {
+        let tree = crate::render_str(
+            "spec.yaml",
+            &format!(
+                "{}coder:\n  env:\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\ngitops:\n  controller: flux\n  repo_url: https://g.example/r.git\n",
+                spec()
+            ),
+        )
+        .unwrap();
+        let ks = object(&tree, "gitops/flux/kustomization-kustomize.yaml");
+        let checks: Vec<(&str, &str, &str)> = ks["spec"]["healthChecks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["kind"].as_str().unwrap(), c["namespace"].as_str().unwrap(), c["name"].as_str().unwrap()))
+            .collect();
+        assert_eq!(checks, [("Secret", "coder", "coder-db-url"), ("Secret", "coder", "coder-oidc")]);
+        assert_eq!(object(&tree, "gitops/flux/kustomization-releases.yaml")["spec"]["dependsOn"][0]["name"], "acme-kustomize");
     }
 
     #[test]

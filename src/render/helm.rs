@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Affinity, EnvVar, EnvVarSource, PodAffinityTerm, PodAntiAffinity, ResourceRequirements, SecretKeySelector, SecurityContext, Toleration,
-    TopologySpreadConstraint,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use serde::Serialize;
 
 use super::k8s;
+use super::network;
 use super::paths;
 use super::yaml;
 use crate::plan::{EnvValue, Plan, PodResources, Pool, Provisioners, Proxy, Role, Site};
@@ -61,6 +62,16 @@ pub(super) struct CoderSection {
     ingress: Option<IngressValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     httproute: Option<HttpRouteValues>,
+    /// From the registry mirror (`plan.network`); absent: the chart's image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<network::ImageValues>,
+    /// The private CA (`plan.network.ca`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certs: Option<network::Certs>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<Volume>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volume_mounts: Vec<VolumeMount>,
 }
 
 /// `coder.httproute` (chart `templates/httproute.yaml`).
@@ -122,8 +133,13 @@ struct IngressTls {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct CoderValues {
     coder: CoderSection,
+    /// Objects the chart renders with the release (the Terraform CLI
+    /// configuration's ConfigMap).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_templates: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -142,6 +158,8 @@ struct ProvisionerDaemon {
 pub(super) struct ProvisionerValues {
     coder: CoderSection,
     provisioner_daemon: ProvisionerDaemon,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_templates: Vec<String>,
 }
 
 fn is_empty_object(v: &serde_json::Value) -> bool {
@@ -161,6 +179,40 @@ fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
         }),
         ..EnvVar::default()
     }
+}
+
+/// The user's variables as given: a value, or a Secret's key.
+fn user_env(vars: &BTreeMap<String, EnvValue>) -> Vec<EnvVar> {
+    vars.iter()
+        .map(|(name, value)| match value {
+            EnvValue::Value(v) => env(name, v.clone()),
+            EnvValue::SecretRef { secret, key } => env_from_secret(name, secret, key),
+        })
+        .collect()
+}
+
+/// coderd's secure defaults (`plan.security`): path apps, HSTS, log
+/// retention, the forwarding header it trusts. String arrays are
+/// comma-separated, as coderd reads them from the environment.
+fn security_env(plan: &Plan) -> Vec<EnvVar> {
+    let s = &plan.security;
+    let mut out = Vec::new();
+    if s.disable_path_apps {
+        out.push(env("CODER_DISABLE_PATH_APPS", "true"));
+    }
+    if let Some(h) = &s.hsts {
+        out.push(env("CODER_STRICT_TRANSPORT_SECURITY", h.max_age_seconds.to_string()));
+        if !h.options.is_empty() {
+            out.push(env("CODER_STRICT_TRANSPORT_SECURITY_OPTIONS", h.options.join(",")));
+        }
+    }
+    out.push(env("CODER_AUDIT_LOGS_RETENTION", s.audit_logs_retention.value.clone()));
+    out.push(env("CODER_CONNECTION_LOGS_RETENTION", s.connection_logs_retention.value.clone()));
+    if let Some(t) = &s.trusted_proxies {
+        out.push(env("CODER_PROXY_TRUSTED_HEADERS", t.headers.join(",")));
+        out.push(env("CODER_PROXY_TRUSTED_ORIGINS", t.origins.join(",")));
+    }
+    out
 }
 
 /// Annotations the coder/observability chart (or a site's collector)
@@ -245,6 +297,12 @@ fn workload_section(
         tls: None,
         ingress: None,
         httproute: None,
+        // Every Coder pod pulls Coder's image from the mirror and trusts
+        // the private CA (`plan.network`).
+        image: network::coder_image(plan),
+        certs: network::certs(plan),
+        volumes: Vec::new(),
+        volume_mounts: Vec::new(),
     }
 }
 
@@ -282,13 +340,11 @@ fn coderd_values(plan: &Plan) -> CoderValues {
             env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
         }
     }
-    // The user's own variables (`coder.env`) last, as given.
-    for (name, value) in &plan.overrides.coderd_env {
-        env_vars.push(match value {
-            EnvValue::Value(v) => env(name, v.clone()),
-            EnvValue::SecretRef { secret, key } => env_from_secret(name, secret, key),
-        });
-    }
+    env_vars.extend(security_env(plan));
+    // The network's (proxy, air-gapped, Terraform), then the user's own
+    // variables (`coder.env`) last, as given.
+    env_vars.extend(network::coderd_env(plan));
+    env_vars.extend(user_env(&plan.overrides.coderd_env));
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
     let sa = ServiceAccount { workspace_perms: c.builtin_provisioners, enable_deployments: c.builtin_provisioners, name: None };
     let mut section =
@@ -317,7 +373,11 @@ fn coderd_values(plan: &Plan) -> CoderValues {
         wildcard_host: plan.entry.wildcard_host.clone(),
         parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
     });
-    CoderValues { coder: section }
+    // Built-in provisioners run Terraform in coderd: its CLI configuration.
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, true);
+    section.volumes = volumes;
+    section.volume_mounts = volume_mounts;
+    CoderValues { coder: section, extra_templates }
 }
 
 /// A site's workspace proxy: `wsproxy server` (`coder.workspaceProxy`; a
@@ -351,7 +411,8 @@ fn proxy_values(plan: &Plan, site: &Site, x: &Proxy) -> CoderValues {
         session_affinity: "None",
     });
     section.tls = Some(TlsValues { secret_names: x.tls_secrets.clone() });
-    CoderValues { coder: section }
+    // A proxy runs no Terraform: no CLI configuration.
+    CoderValues { coder: section, extra_templates: Vec::new() }
 }
 
 /// A provisioner group's values: `pool` is its location's provisioner pool,
@@ -362,7 +423,14 @@ pub(super) fn provisioner_values(plan: &Plan, g: &Provisioners, pool: &Pool, cod
     if metrics {
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
     }
+    env_vars.extend(network::provisioner_env(plan));
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, false);
+    // The user's own variables (`coder.provisioner_env`, the group's `env`) last.
+    if let Some(user) = plan.overrides.provisioner_env.get(&g.namespace) {
+        env_vars.extend(user_env(user));
+    }
     ProvisionerValues {
+        extra_templates,
         coder: CoderSection {
             workspace_proxy: None,
             replica_count: g.replicas,
@@ -380,6 +448,10 @@ pub(super) fn provisioner_values(plan: &Plan, g: &Provisioners, pool: &Pool, cod
             tls: None,
             ingress: None,
             httproute: None,
+            image: network::coder_image(plan),
+            certs: network::certs(plan),
+            volumes,
+            volume_mounts,
         },
         provisioner_daemon: ProvisionerDaemon {
             psk_secret_name: String::new(),
@@ -394,11 +466,13 @@ fn primary_provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValue
     provisioner_values(plan, g, plan.pool(Role::Provisioner), &plan.coderd.service_url, plan.observability.enabled)
 }
 
-/// `# ` comment lines after the header: how this file is applied.
-fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -> String {
+/// `# ` comment lines after the header: how this file is applied (the
+/// chart's reference from `plan.network.charts`: a repository or a mirror).
+fn usage(plan: &Plan, release: &str, reference: &str, namespace: &str, path: &str) -> String {
     format!(
-        "# Apply from the tree's root:\n#   helm upgrade --install {release} {}/{chart} \\\n#     --namespace {namespace} --version {} -f {path}\n",
-        plan.chart.repository_name, plan.chart.version
+        "# Apply from the tree's root:\n#   helm upgrade --install {release} {reference} \\\n#     --namespace {namespace} --version {} -f {path}{}\n",
+        plan.chart.version,
+        network::helm_ca_flag(plan)
     )
 }
 
@@ -445,14 +519,14 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let text = format!(
         "{}{}{}",
         header(Comment::Hash, &plan.spec_file),
-        usage(plan, &c.release, &plan.chart.coder_chart, &c.namespace, path),
+        usage(plan, &c.release, &plan.network.charts.coder.reference, &c.namespace, path),
         values_yaml(plan, "coder", &coder_values(plan, CoderRelease::Coderd))
     );
     tree.insert(path, text);
 
     for g in &plan.provisioners {
         let path = paths::provisioner_values(&g.namespace);
-        let mut comment = usage(plan, &g.release, &plan.chart.provisioner_chart, &g.namespace, &path);
+        let mut comment = usage(plan, &g.release, &plan.network.charts.provisioner.reference, &g.namespace, &path);
         if !g.tags.is_empty() {
             // The chart refuses `provisionerDaemon.tags` next to a key: the
             // tags are bound to the key when it is created.
@@ -597,5 +671,37 @@ mod tests {
         }
         assert_eq!(total, 240);
         assert!(tree.get_str("helm/coder-provisioner/prov-a/values.yaml").unwrap().contains("# Provisioner tags cloud=aws"));
+    }
+
+    #[test]
+    fn secure_defaults_and_provisioner_env_reach_the_values() {
+        let spec = format!(
+            "{}wildcard_access_url: https://*.apps.acme.com\nentry:\n  mode: gateway\n  gateway_class: eg\n  controller_namespace: eg\nsecurity:\n  trusted_proxies: [10.8.0.0/14, 10.12.0.0/16]\n  hsts_include_subdomains: true\ncoder:\n  provisioner_env:\n    GIT_SSL_NO_VERIFY: \"false\"\n    TF_LOG: WARN\nprovisioners:\n  - namespace: prov-a\n    env:\n      TF_LOG: DEBUG\n      TOKEN: {{ secret: tok, key: t }}\n  - namespace: prov-b\n",
+            spec()
+        );
+        let (_, tree) = render(&spec);
+        let v = values(&tree, "helm/coder/values.yaml");
+        let value = |name: &str| env(&v, name).map(|e| e["value"].as_str().unwrap().to_string());
+        assert_eq!(value("CODER_DISABLE_PATH_APPS").as_deref(), Some("true"));
+        assert_eq!(value("CODER_STRICT_TRANSPORT_SECURITY").as_deref(), Some("31536000"));
+        assert_eq!(value("CODER_STRICT_TRANSPORT_SECURITY_OPTIONS").as_deref(), Some("includeSubDomains"));
+        assert_eq!(value("CODER_AUDIT_LOGS_RETENTION").as_deref(), Some("17520h"));
+        assert_eq!(value("CODER_CONNECTION_LOGS_RETENTION").as_deref(), Some("2160h"));
+        assert_eq!(value("CODER_PROXY_TRUSTED_HEADERS").as_deref(), Some("X-Forwarded-For"));
+        // A string array, comma-separated as coderd reads it from the environment.
+        assert_eq!(value("CODER_PROXY_TRUSTED_ORIGINS").as_deref(), Some("10.8.0.0/14,10.12.0.0/16"));
+        // Provisioner env: every group's, the group's own over it, secrets by reference.
+        let a = values(&tree, "helm/coder-provisioner/prov-a/values.yaml");
+        let b = values(&tree, "helm/coder-provisioner/prov-b/values.yaml");
+        assert_eq!(env(&a, "TF_LOG").unwrap()["value"], "DEBUG");
+        assert_eq!(env(&b, "TF_LOG").unwrap()["value"], "WARN");
+        assert_eq!(env(&a, "GIT_SSL_NO_VERIFY").unwrap()["value"], "false");
+        assert_eq!(env(&a, "TOKEN").unwrap()["valueFrom"]["secretKeyRef"], serde_json::json!({ "name": "tok", "key": "t" }));
+        assert!(env(&b, "TOKEN").is_none());
+        // coder-gen's own variables come first, the user's after.
+        let names: Vec<&str> = a["coder"]["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names[0], "CODER_URL");
+        // None of coderd's security variables go to provisioners.
+        assert!(env(&a, "CODER_DISABLE_PATH_APPS").is_none());
     }
 }

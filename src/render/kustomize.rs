@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use super::k8s::{self, meta};
-use super::{paths, yaml};
+use super::{network, paths, yaml};
 use crate::plan::{self, Plan, Quota, Workspaces};
 use crate::tree::Tree;
 use crate::yaml::object_id;
@@ -167,15 +167,25 @@ fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalS
 }
 
 /// `kustomize/observability/`: the ExternalSecret of the exporters' password
-/// in the observability namespace (not an overlay: that namespace is the
-/// chart's, so no default-deny; applied in the README's observability step).
+/// and the `default` ServiceAccount with the registry's pull secret, in the
+/// observability namespace (not an overlay: that namespace is the chart's,
+/// so no default-deny; applied in the README's observability step).
 fn observability_secrets(plan: &Plan, tree: &mut Tree) {
     let Some(e) = &plan.credentials.exporter else { return };
-    let Some(es) = external_secret(plan, &e.namespace, &e.secret.name) else { return };
+    let mut files = Vec::new();
+    if let Some(es) = external_secret(plan, &e.namespace, &e.secret.name) {
+        files.push(("externalsecret.yaml", yaml::document(&plan.spec_file, &es)));
+    }
+    files.extend(network::observability_default_service_account(plan));
+    if files.is_empty() {
+        return;
+    }
     let dir = format!("{}/observability", paths::KUSTOMIZE_ROOT);
-    let file = "externalsecret.yaml";
-    tree.insert(format!("{dir}/kustomization.yaml"), yaml::document(&plan.spec_file, &Kustomization::new(None, vec![file.into()])));
-    tree.insert(format!("{dir}/{file}"), yaml::document(&plan.spec_file, &es));
+    let names = files.iter().map(|(f, _)| (*f).to_string()).collect();
+    tree.insert(format!("{dir}/kustomization.yaml"), yaml::document(&plan.spec_file, &Kustomization::new(None, names)));
+    for (file, text) in files {
+        tree.insert(format!("{dir}/{file}"), text);
+    }
 }
 
 /// One overlay directory: its files in the order they are listed.

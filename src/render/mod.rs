@@ -13,6 +13,7 @@ mod gitops;
 mod helm;
 mod k8s;
 mod kustomize;
+mod network;
 mod observability;
 mod paths;
 mod readme;
@@ -48,6 +49,7 @@ pub fn render(plan: &Plan) -> Tree {
     verify::render(plan, &mut tree);
     gitops::render(plan, &mut tree);
     sites::render(plan, &mut tree);
+    network::render(plan, &mut tree);
     user_terraform(plan, &mut tree);
     tree
 }

@@ -13,11 +13,22 @@ pub const OBSERVABILITY_VALUES: &str = "helm/coder-observability/values.yaml";
 /// `kustomize/` so `kubectl apply -k kustomize` never starts a load test.
 pub const VERIFY_ROOT: &str = "verify";
 pub const GITIGNORE: &str = ".gitignore";
+/// Every image the tree pulls (with its mirror reference when mirrored).
+pub const IMAGES: &str = "images.txt";
+/// Every chart the tree installs, for filling a chart mirror.
+pub const CHARTS: &str = "charts.txt";
+/// The operator's Terraform CLI configuration (the provider mirror).
+pub const TERRAFORM_CLI_CONFIG: &str = "terraform.tfrc";
 /// cert-manager objects for the entry, applied with `kubectl apply -f`.
 pub const ENTRY_DIR: &str = "entry";
 
 /// The Gateway of `entry.mode: gateway`.
 pub const GATEWAY: &str = "entry/gateway.yaml";
+
+/// The CA ClusterIssuer of `network.ca.issuer_secret`.
+pub fn cluster_issuer(name: &str) -> String {
+    format!("{ENTRY_DIR}/clusterissuer-{name}.yaml")
+}
 
 pub fn certificate(secret: &str) -> String {
     format!("{ENTRY_DIR}/certificate-{secret}.yaml")

@@ -26,13 +26,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::k8s::{self, meta};
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace};
-use super::{paths, yaml};
+use super::{network, paths, yaml};
 use crate::plan::{Plan, PodResources, Resources, SecretRef};
 use crate::tree::Tree;
 
-/// Image of the judge: curl and a POSIX shell with awk (busybox); runs as
-/// its `curl_user` (uid 100).
-const JUDGE_IMAGE: &str = "curlimages/curl:8.11.1";
+/// The judge's image (`plan.verify.judge_image`: curl and a POSIX shell with
+/// awk, busybox) runs as its `curl_user` (uid 100).
 const JUDGE_UID: i64 = 100;
 /// Coder's image runs as `coder` (uid 1000), like the charts' pods.
 const CODER_UID: i64 = 1000;
@@ -61,10 +60,14 @@ pub(super) struct Step<'a> {
     cpu_millis: u32,
     memory_mib: u32,
     deadline_s: i64,
+    /// Mount the private CA (Coder's CLI, a Go program, reads every file of
+    /// /etc/ssl/certs); the judge only speaks plain HTTP to Prometheus.
+    trusts_ca: bool,
 }
 
 impl<'a> Step<'a> {
-    /// A `coder` CLI step: Coder's image as its user, with `env`.
+    /// A `coder` CLI step: Coder's image as its user, with `env`; it trusts
+    /// the private CA (Coder's CLI is a Go program).
     pub(super) fn coder(
         name: &'a str,
         image: &'a str,
@@ -74,15 +77,21 @@ impl<'a> Step<'a> {
         memory_mib: u32,
         deadline_s: i64,
     ) -> Step<'a> {
-        Step { name, image, uid: CODER_UID, command, env, cpu_millis, memory_mib, deadline_s }
+        Step { name, image, uid: CODER_UID, command, env, cpu_millis, memory_mib, deadline_s, trusts_ca: true }
     }
 }
 
 /// One Job in `namespace`, run as `service_account`: a single pod that is
 /// not retried (a load test run twice is two different tests), bounded by
 /// `deadline_s`.
-pub(super) fn job(namespace: &str, service_account: &str, step: Step) -> Job {
-    let Step { name, image, uid, command, env, cpu_millis, memory_mib, deadline_s } = step;
+pub(super) fn job(plan: &Plan, namespace: &str, service_account: &str, step: Step) -> Job {
+    let Step { name, image, uid, command, env, cpu_millis, memory_mib, deadline_s, trusts_ca } = step;
+    let mut mounts = vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }];
+    let mut volumes = vec![Volume { name: "tmp".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Volume::default() }];
+    if let Some((volume, mount)) = network::ca_volume(plan).filter(|_| trusts_ca) {
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     let labels = BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), "coder-scaletest".to_string()),
         ("app.kubernetes.io/component".to_string(), name.to_string()),
@@ -110,14 +119,10 @@ pub(super) fn job(namespace: &str, service_account: &str, step: Step) -> Job {
                         env: Some(env),
                         resources: Some(k8s::resources(PodResources { requests: r, limits: r })),
                         security_context: Some(security),
-                        volume_mounts: Some(vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }]),
+                        volume_mounts: Some(mounts),
                         ..Container::default()
                     }],
-                    volumes: Some(vec![Volume {
-                        name: "tmp".into(),
-                        empty_dir: Some(EmptyDirVolumeSource::default()),
-                        ..Volume::default()
-                    }]),
+                    volumes: Some(volumes),
                     ..PodSpec::default()
                 }),
             },
@@ -175,6 +180,9 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let sa = ServiceAccount {
         metadata: meta(&v.service_account, Some(&v.namespace)),
         automount_service_account_token: Some(false),
+        // The Jobs' pods name no pull secret: Kubernetes adds the service
+        // account's.
+        image_pull_secrets: network::pull_secrets(plan),
         ..ServiceAccount::default()
     };
     let base = format!("../{}/{BASE_DEFAULT_DENY}", paths::KUSTOMIZE_ROOT);
@@ -195,15 +203,8 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let traffic_job = format!("{}m30s", v.traffic_minutes);
     let bytes = v.traffic_bytes_per_tick.to_string();
     let sessions = v.dashboard_sessions.to_string();
-    let coder = |name, command, cpu_millis, memory_mib, deadline_s| Step {
-        name,
-        image: &v.image,
-        uid: CODER_UID,
-        command,
-        env: coder_env(&v.coder_url, &v.token_secret),
-        cpu_millis,
-        memory_mib,
-        deadline_s,
+    let coder = |name, command, cpu_millis, memory_mib, deadline_s| {
+        Step::coder(name, &v.image, command, coder_env(&v.coder_url, &v.token_secret), cpu_millis, memory_mib, deadline_s)
     };
     let mut steps = vec![
         coder(
@@ -255,10 +256,10 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             hours(1),
         ),
     ];
-    if let Some(url) = &v.prometheus_url {
+    if let (Some(url), Some(image)) = (&v.prometheus_url, &v.judge_image) {
         steps.push(Step {
             name: "judge",
-            image: JUDGE_IMAGE,
+            image,
             uid: JUDGE_UID,
             command: vec!["/bin/sh".into(), "-c".into(), judge_script(v.traffic_minutes + 5)],
             env: vec![
@@ -269,10 +270,11 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             cpu_millis: 100,
             memory_mib: 64,
             deadline_s: 600,
+            trusts_ca: false,
         });
     }
     steps.push(coder("cleanup", scaletest(&["cleanup"]), 500, 512, hours(2)));
-    let jobs: Vec<(&str, Job)> = steps.into_iter().map(|s| (s.name, job(&v.namespace, &v.service_account, s))).collect();
+    let jobs: Vec<(&str, Job)> = steps.into_iter().map(|s| (s.name, job(plan, &v.namespace, &v.service_account, s))).collect();
     for (name, j) in jobs {
         let dir = format!("{root}/{name}");
         put(

@@ -18,9 +18,11 @@ use crate::diag::SpecError;
 use crate::digest::sha256_hex;
 use crate::tree::display_name;
 
+mod network;
 mod raw;
-mod raw_sites;
+mod raw_network;
 mod schema;
+mod secure;
 mod shape;
 mod site;
 #[cfg(test)]
@@ -28,10 +30,12 @@ mod tests;
 mod validate;
 
 pub use crate::cloud::Cloud;
+pub use network::{CA_KEY, ChartMirror, NETWORK_ENV, Network, PrivateCa, ProviderMirror, Proxy, RegistryMirror, ca_issuer_name};
 pub use raw::{
     AutoBool, AutoCount, Challenge, EntryMode, EnvValue, GitopsController, IssuerKind, License, SecretsManager, StoreKind, TierChoice,
 };
 pub use schema::{spec_schema, spec_schema_text};
+pub use secure::{Alerts, GrafanaOidc, ReceiverKind, Security};
 pub use site::{
     DEFAULT_PROXY_ICON, MAX_SITE_NAME, SITE_TAG, Site, SiteCloud, SiteMachineTypes, SiteProxy, default_proxy_url, default_proxy_wildcard,
 };
@@ -170,12 +174,20 @@ pub struct Spec {
     pub secrets: Secrets,
     /// `None` unless `gitops.controller` is flux or argocd.
     pub gitops: Option<Gitops>,
+    /// `network:` (default: the public internet; then not in the digest).
+    #[serde(skip_serializing_if = "Network::is_default")]
+    pub network: Network,
     /// Helm values overrides per target (`coder`, `coder-provisioner/<ns>`).
     pub helm_overrides: BTreeMap<String, HelmOverride>,
     /// Terraform files of the user's (`overrides.terraform`), in spec order.
     pub terraform_overrides: Vec<UserFile>,
     /// Kustomize patches and extra objects per overlay (`overrides.kustomize`).
     pub kustomize_overrides: BTreeMap<String, KustomizeOverride>,
+    /// `security:` (secure defaults the user loosened; `None`s: defaults).
+    /// Left out of the digest while default, so specs written before it
+    /// keep theirs.
+    #[serde(skip_serializing_if = "Security::is_default")]
+    pub security: Security,
     /// sha256 of the spec's canonical form, for the manifest: set by the
     /// caller that read the text (`crate::spec_from_str`), empty until then.
     #[serde(skip)]
@@ -196,6 +208,9 @@ pub struct Coder {
     pub organization: Option<String>,
     /// `coder.env`, sorted by name.
     pub env: BTreeMap<String, EnvValue>,
+    /// `coder.provisioner_env`: every provisioner group's, sorted by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub provisioner_env: BTreeMap<String, EnvValue>,
 }
 
 /// The validated `entry:` section.
@@ -223,6 +238,29 @@ pub struct Database {
     #[serde(skip)]
     pub read_replicas_at: Option<(u64, u64)>,
     pub builds_per_day: Option<u32>,
+    /// `database.backup`; left out of the digest when the spec has none, so
+    /// specs written before it keep theirs.
+    #[serde(skip_serializing_if = "Backup::is_default")]
+    pub backup: Backup,
+}
+
+/// `database.backup` as written: every value optional (the plan fills the
+/// cloud's defaults and checks each against the cloud's range), with where
+/// it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Backup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<At<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pitr_days: Option<At<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo_redundant: Option<At<bool>>,
+}
+
+impl Backup {
+    pub fn is_default(&self) -> bool {
+        *self == Backup::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,6 +269,9 @@ pub struct ProvisionerGroup {
     pub tags: BTreeMap<String, String>,
     /// Workspace namespaces it serves; `None`: all.
     pub workspaces: Option<Vec<String>>,
+    /// `provisioners[].env`: this group's own variables, sorted by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, EnvValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -243,6 +284,16 @@ pub struct Observability {
     pub enabled: AutoBool,
     pub chart_version: String,
     pub prometheus_operator: Option<PrometheusOperator>,
+    /// `observability.grafana.oidc`; `None`: the admin login from a Secret.
+    /// (These three stay out of the digest while unset.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grafana_oidc: Option<GrafanaOidc>,
+    /// `observability.alerts`; `None`: no receiver named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Alerts>,
+    /// `observability.logs_retention_days`; `None`: the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -13,9 +13,15 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use super::raw_sites::RawSite;
 use crate::cloud::Cloud;
 use crate::diag::quote;
+
+mod security;
+mod sites;
+pub use security::ReceiverKind;
+pub(super) use security::{RawAlerts, RawGrafana, RawGrafanaOidc, RawSecurity};
+pub use sites::SiteCloud;
+pub(super) use sites::{RawProxy, RawSite};
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
@@ -90,6 +96,9 @@ pub enum Challenge {
     #[default]
     Dns01,
     Http01,
+    /// No challenge: the issuer signs by itself (a cert-manager CA or Vault
+    /// issuer), as in a network without the internet.
+    None,
 }
 
 /// `auto`, `true` or `false`.
@@ -283,6 +292,11 @@ pub(crate) struct RawSpec {
     /// GitOps controller objects that deploy the tree from its Git repository (default: none).
     #[serde(default)]
     pub(super) gitops: Option<RawGitops>,
+    /// The network the cluster lives in: registry and chart mirrors, HTTP
+    /// proxy, Terraform provider mirror, private CA, air-gapped (default: the
+    /// public internet).
+    #[serde(default)]
+    pub(super) network: Option<super::raw_network::RawNetwork>,
     /// Your own settings that coder-gen merges into the generated tree and checks.
     #[serde(default)]
     pub(super) overrides: Option<RawOverrides>,
@@ -293,13 +307,18 @@ pub(crate) struct RawSpec {
     #[serde(default)]
     #[schemars(with = "Option<Vec<RawSite>>", length(min = 1, max = 16))]
     pub(super) sites: Option<Spanned<Vec<RawSite>>>,
+    /// Secure defaults you may loosen (each change is a plan warning): path
+    /// apps, HSTS, audit and connection log retention, trusted proxies.
+    #[serde(default)]
+    pub(super) security: Option<RawSecurity>,
 }
 
 /// `observability:` as `auto|true|false` (the v1 form) or as a map.
 #[derive(Debug)]
 pub(super) enum RawObservability {
     Short(AutoBool),
-    Full(RawObservabilityMap),
+    /// Boxed: the map is large next to the short form.
+    Full(Box<RawObservabilityMap>),
 }
 
 impl<'de> Deserialize<'de> for RawObservability {
@@ -320,7 +339,7 @@ impl<'de> Deserialize<'de> for RawObservability {
                 }
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawObservability, A::Error> {
-                RawObservabilityMap::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawObservability::Full)
+                RawObservabilityMap::deserialize(de::value::MapAccessDeserializer::new(map)).map(|m| RawObservability::Full(Box::new(m)))
             }
         }
         d.deserialize_any(V)
@@ -356,6 +375,18 @@ pub(super) struct RawObservabilityMap {
     /// kube-prometheus-stack); off by default.
     #[serde(default)]
     pub(super) prometheus_operator: Option<RawPrometheusOperator>,
+    /// How people log in to Grafana: an admin from Secret `grafana-admin`
+    /// (default), or OIDC. Never anonymous.
+    #[serde(default)]
+    pub(super) grafana: Option<RawGrafana>,
+    /// Where Alertmanager sends alerts (default: nowhere, a plan warning).
+    #[serde(default)]
+    pub(super) alerts: Option<RawAlerts>,
+    /// Days Loki keeps logs, at most 3650 (default 30); 0 keeps them until its
+    /// volume fills, below 30 is a plan warning.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(max = 3650))]
+    pub(super) logs_retention_days: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -464,6 +495,12 @@ pub(super) struct RawCoder {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, EnvValue>")]
     pub(super) env: BTreeMap<String, Spanned<EnvValue>>,
+    /// Environment variables for every provisioner group (Terraform settings,
+    /// cloud credentials, ...): a string, or `{ secret: NAME, key: KEY }` read from a
+    /// Secret in each group's namespace. A group's own `env` wins.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
+    pub(super) provisioner_env: BTreeMap<String, Spanned<EnvValue>>,
 }
 
 /// `entry:` in the spec.
@@ -526,7 +563,8 @@ pub(super) struct RawCertManager {
     #[schemars(with = "Option<IssuerKind>")]
     pub(super) issuer_kind: Option<Spanned<IssuerKind>>,
     /// The ACME challenge the issuer solves: `dns01` (default; needed for a
-    /// wildcard and for `coderd-tls`) or `http01` (`ingress` without wildcard).
+    /// wildcard and for `coderd-tls`), `http01` (`ingress` without wildcard)
+    /// or `none` (a CA or Vault issuer: no ACME, no challenge).
     #[serde(default)]
     #[schemars(with = "Option<Challenge>")]
     pub(super) challenge: Option<Spanned<Challenge>>,
@@ -552,6 +590,35 @@ pub(super) struct RawDatabase {
     /// Workspace builds per day (2k threshold 500, 3k 1500).
     #[serde(default)]
     pub(super) builds_per_day: Option<u32>,
+    /// Automated backups and point-in-time recovery (default: 14 days of
+    /// backups; point-in-time recovery over the last 7 days on Cloud SQL, over
+    /// the whole retention on RDS and Azure).
+    #[serde(default)]
+    pub(super) backup: Option<RawBackup>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Backup")]
+pub(super) struct RawBackup {
+    /// Days of automated backups kept: RDS 1-35, Azure 7-35, Cloud SQL 2-365
+    /// (one backup a day, more than `pitr_days`). Default 14.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 365))]
+    pub(super) retention_days: Option<Spanned<u32>>,
+    /// How far back point-in-time recovery reaches, in days. Cloud SQL: 1-7
+    /// (Enterprise edition keeps at most 7 days of transaction logs; default
+    /// 7, and below `retention_days`). RDS and Azure recover to any point in
+    /// the backup retention: leave it out, or give `retention_days`.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 35))]
+    pub(super) pitr_days: Option<Spanned<u32>>,
+    /// Azure only: keep a copy of the backups in the region's pair. Decided
+    /// when the server is created (changing it later replaces the server), and
+    /// only in regions with a pair. Default: true where the region has a pair.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub(super) geo_redundant: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -575,6 +642,11 @@ pub(super) struct RawProvisioners {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub(super) site: Option<Spanned<String>>,
+    /// This group's own environment variables, over `coder.provisioner_env`:
+    /// a string, or `{ secret: NAME, key: KEY }` in the group's namespace.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
+    pub(super) env: BTreeMap<String, Spanned<EnvValue>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

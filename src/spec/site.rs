@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-pub use super::raw_sites::SiteCloud;
+pub use super::raw::SiteCloud;
 use super::{At, AutoBool, CertificateSource, Kubernetes, ProvisionerGroup, WorkspaceGroup};
 
 /// At most this many characters in a site's name: it goes into cloud

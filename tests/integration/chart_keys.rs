@@ -86,6 +86,7 @@ fn chart_key_lists_match_the_reference_charts() {
 }
 
 /// Every key path in `v` must be in `keys`; descend only below structured keys.
+/// `null` at a known key is fine: Helm deletes the chart's default there.
 fn unknown_keys(prefix: &str, v: &Value, keys: &BTreeMap<String, bool>, out: &mut Vec<String>) {
     let Value::Object(map) = v else {
         out.push(format!("{prefix} (expected a map)"));
@@ -96,6 +97,7 @@ fn unknown_keys(prefix: &str, v: &Value, keys: &BTreeMap<String, bool>, out: &mu
         match keys.get(&path) {
             None => out.push(path),
             Some(true) => {}
+            Some(false) if child.is_null() => {}
             Some(false) => unknown_keys(&path, child, keys, out),
         }
     }
@@ -146,6 +148,38 @@ const OBSERVABILITY_SUBCHART_KEYS: &[(&str, &str)] = &[
     ("grafana-agent.controller.tolerations", "grafana/helm-charts grafana-agent 0.37.0 values.yaml: controller.tolerations"),
     // Time-based retention next to the chart's own retentionSize.
     ("prometheus.server.retention", "prometheus-community/helm-charts prometheus 25.24.2 values.yaml: server.retention"),
+    // Secure defaults (issue #24), each rendered with the sub-charts by .ci/check_observability.py.
+    // Grafana's admin from a Secret, or the OIDC client secret from one.
+    ("grafana.admin.userKey", "grafana/helm-charts grafana 7.3.12 values.yaml: admin.userKey"),
+    ("grafana.admin.passwordKey", "grafana/helm-charts grafana 7.3.12 values.yaml: admin.passwordKey"),
+    ("grafana.envValueFrom", "grafana/helm-charts grafana 7.3.12 values.yaml: envValueFrom"),
+    // grafana.ini is free-form: every section is written into the file.
+    ("grafana.grafana.ini.auth", "grafana 7.3.12 values.yaml: grafana.ini (any section; Grafana's [auth])"),
+    ("grafana.grafana.ini.auth.generic_oauth", "grafana 7.3.12 values.yaml: grafana.ini (Grafana's [auth.generic_oauth])"),
+    ("grafana.grafana.ini.server", "grafana 7.3.12 values.yaml: grafana.ini (Grafana's [server])"),
+    // Alertmanager's receiver, and the Secret it reads the URL or key from.
+    ("prometheus.alertmanager.config", "prometheus-community/helm-charts alertmanager 1.11.0 values.yaml: config"),
+    ("prometheus.alertmanager.extraSecretMounts", "prometheus-community/helm-charts alertmanager 1.11.0 values.yaml: extraSecretMounts"),
+    // Loki's retention, and its object store's login from a Secret.
+    ("loki.loki.limits_config", "grafana/loki production/helm/loki 6.7.4 values.yaml: loki.limits_config"),
+    ("loki.loki.compactor", "grafana/loki production/helm/loki 6.7.4 values.yaml: loki.compactor"),
+    ("loki.write.extraEnvFrom", "grafana/loki production/helm/loki 6.7.4 values.yaml: write.extraEnvFrom"),
+    ("loki.read.extraArgs", "grafana/loki production/helm/loki 6.7.4 values.yaml: read.extraArgs"),
+    ("loki.read.extraEnvFrom", "grafana/loki production/helm/loki 6.7.4 values.yaml: read.extraEnvFrom"),
+    ("loki.backend.extraEnvFrom", "grafana/loki production/helm/loki 6.7.4 values.yaml: backend.extraEnvFrom"),
+    ("loki.minio.existingSecret", "minio/minio helm/minio 4.0.15 values.yaml: existingSecret"),
+    ("loki.minio.rootUser", "minio/minio helm/minio 4.0.15 values.yaml: rootUser (set by the loki chart too)"),
+    ("loki.minio.rootPassword", "minio/minio helm/minio 4.0.15 values.yaml: rootPassword (set by the loki chart too)"),
+    ("loki.minio.users", "minio/minio helm/minio 4.0.15 values.yaml: users"),
+    // The provisioner groups' alerts: serverFiles.<file> is written into the
+    // server's ConfigMap at /etc/config/<file> (templates/cm.yaml).
+    (
+        "prometheus.serverFiles.coder-gen-provisioner-groups.yml",
+        "prometheus-community/helm-charts prometheus 25.24.2 templates/cm.yaml: every serverFiles key becomes a file",
+    ),
+    // The provisioner groups' dashboard: dashboards.<provider>.<name>.json
+    // becomes a file in the provider's folder.
+    ("grafana.dashboards.coder", "grafana/helm-charts grafana 7.3.12 templates/dashboards-json-configmap.yaml and _pod.tpl"),
 ];
 
 /// `tests/data/chart-keys/coder-observability.txt` is derived from the
@@ -171,10 +205,34 @@ fn observability_key_list_matches_the_chart() {
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), expected, "{} is stale: rerun with UPDATE_GOLDEN=1", path.display());
 }
 
+/// The sub-chart keys `network:` writes (mirror, pull secrets, air-gapped),
+/// each verified by rendering the full stack (../shared/docs/
+/// restricted-networks-facts.md section 1, .ci/check_images.py on the
+/// airgap-* trees).
+const NETWORK_SUBCHART_KEYS: &[(&str, &str)] = &[
+    ("global.imageRegistry", "grafana 7.3.12, kube-state-metrics 5.21.0, prometheus-node-exporter 4.37.0: global.imageRegistry"),
+    ("global.imagePullSecrets", "the same charts and minio 4.0.15: global.imagePullSecrets (strings)"),
+    ("global.image", "loki 6.7.4 global.image.registry; grafana-agent 0.37.0 global.image.registry and .pullSecrets"),
+    ("prometheus.imagePullSecrets", "prometheus 25.24.2 values.yaml: imagePullSecrets"),
+    ("prometheus.server.image", "prometheus 25.24.2 values.yaml: server.image.repository"),
+    ("prometheus.configmapReload.prometheus.image", "prometheus 25.24.2 values.yaml: configmapReload.prometheus.image"),
+    ("prometheus.alertmanager.image", "alertmanager 1.11.0 values.yaml: image.repository"),
+    ("prometheus.alertmanager.imagePullSecrets", "alertmanager 1.11.0 values.yaml: imagePullSecrets"),
+    ("loki.serviceAccount", "loki 6.7.4 values.yaml: serviceAccount.imagePullSecrets"),
+    ("loki.sidecar.image", "loki 6.7.4 values.yaml: sidecar.image.repository"),
+    ("loki.memcached", "loki 6.7.4 values.yaml: memcached.image.repository"),
+    ("loki.memcachedExporter", "loki 6.7.4 values.yaml: memcachedExporter.image.repository"),
+    ("loki.minio.image", "minio 4.0.15 values.yaml: image.repository, image.tag"),
+    ("loki.minio.mcImage", "minio 4.0.15 values.yaml: mcImage.repository, mcImage.tag"),
+    ("loki.loki.analytics", "loki 6.7.4 values.yaml: loki.analytics (reporting_enabled)"),
+    ("grafana.grafana.ini.analytics.check_for_updates", "grafana.ini [analytics] (Grafana 10.4 configuration docs)"),
+    ("grafana.grafana.ini.analytics.check_for_plugin_updates", "grafana.ini [analytics] (Grafana 10.4 configuration docs)"),
+];
+
 #[test]
 fn observability_values_use_only_chart_keys() {
     let mut keys = load_list("coder-observability");
-    for (k, _) in OBSERVABILITY_SUBCHART_KEYS {
+    for (k, _) in OBSERVABILITY_SUBCHART_KEYS.iter().chain(NETWORK_SUBCHART_KEYS) {
         assert!(!keys.contains_key(*k), "{k} is in the chart's own values now: drop it from OBSERVABILITY_SUBCHART_KEYS");
         keys.insert((*k).to_string(), true);
     }

@@ -87,9 +87,12 @@ fn the_in_process_pipeline_renders_the_golden_trees() {
         let name = golden_name(&spec);
         let mut golden = read_tree(&repo_root().join("golden").join(&name));
         golden.remove(".coder-gen/manifest.json").expect("golden manifest");
+        let recorded = golden.remove(".coder-gen/plan.json").expect("golden recorded plan");
         // The whole path: override files are read relative to it; the tree
         // names only the file.
-        let tree = coder_gen::render_str(&spec.to_string_lossy(), &std::fs::read_to_string(&spec).unwrap()).unwrap();
+        let plan = coder_gen::plan_from_str(&spec.to_string_lossy(), &std::fs::read_to_string(&spec).unwrap()).unwrap();
+        assert_eq!(String::from_utf8(recorded).unwrap(), coder_gen::plan_json(&plan), "{name}: .coder-gen/plan.json");
+        let tree = coder_gen::render::render(&plan);
         let in_process: BTreeMap<String, Vec<u8>> = tree.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
         assert_eq!(in_process, golden, "{name}: in-process render differs from golden/{name}");
     }

@@ -14,7 +14,12 @@ use sha2::{Digest, Sha256};
 use crate::util::{Deployment, MINIMAL, Run, SpecBuilder, read_tree, spec_in};
 
 fn meta() -> OutputMeta {
-    OutputMeta { generator_version: "0.0.0-test".into(), spec_file: "spec.yaml".into(), spec_digest: "d".repeat(64) }
+    OutputMeta {
+        generator_version: "0.0.0-test".into(),
+        spec_file: "spec.yaml".into(),
+        spec_digest: "d".repeat(64),
+        records: Default::default(),
+    }
 }
 
 fn tree(files: &[(&str, &str)]) -> Tree {
@@ -89,10 +94,16 @@ fn manifest_lists_every_generated_file_with_its_sha256() {
     assert_eq!(m["spec_digest"], coder_gen::spec_from_str("spec.yaml", MINIMAL).unwrap().digest);
     let listed: BTreeMap<String, String> =
         m["files"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
-    // Every file on disk but the manifest itself, with its real hash.
-    let expected: BTreeMap<String, String> = files.iter().filter(|(p, _)| *p != MANIFEST_PATH).map(|(p, b)| (p.clone(), sha(b))).collect();
+    // Every file on disk but coder-gen's own in .coder-gen/ (the manifest
+    // and the recorded plan), with its real hash.
+    let expected: BTreeMap<String, String> =
+        files.iter().filter(|(p, _)| !p.starts_with(".coder-gen/")).map(|(p, b)| (p.clone(), sha(b))).collect();
     assert!(!expected.is_empty());
     assert_eq!(listed, expected);
+    // The recorded plan is `plan --format json`, byte for byte.
+    let plan = d.plan().args_json().assert().success().stdout();
+    assert_eq!(String::from_utf8(files[".coder-gen/plan.json"].clone()).unwrap(), plan);
+    assert_eq!(files.keys().filter(|p| p.starts_with(".coder-gen/")).count(), 2, "{:?}", files.keys());
     // Stable text: 2-space pretty JSON, sorted keys, one trailing newline.
     let text = String::from_utf8(files[MANIFEST_PATH].clone()).unwrap();
     assert!(text.starts_with("{\n  \"files\": {\n    \""), "{text}");
@@ -110,7 +121,7 @@ fn generated_files_are_lf_with_one_trailing_newline_and_a_versionless_header() {
         let text = String::from_utf8(bytes).unwrap();
         assert!(!text.contains('\r'), "{path}: CR");
         assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{path}: trailing newlines");
-        if path == MANIFEST_PATH {
+        if path.starts_with(".coder-gen/") {
             continue; // JSON has no comments; the manifest carries the version
         }
         let first = text.lines().next().unwrap();
@@ -592,11 +603,7 @@ fn a_crash_at_any_write_is_rolled_back_by_the_next_render() {
     // same library calls the CLI makes, so they run here).
     let old_plan = coder_gen::plan_from_str(&d.spec.display().to_string(), &old_spec).unwrap();
     let old_tree = coder_gen::render::render(&old_plan);
-    let old_meta = OutputMeta {
-        generator_version: env!("CARGO_PKG_VERSION").into(),
-        spec_file: old_plan.spec_file.clone(),
-        spec_digest: old_plan.spec_digest.clone(),
-    };
+    let old_meta = coder_gen::output_meta(&old_plan);
     // Crash after n writes of the new spec's render, check what is left, and
     // render the old spec again. Some(journal written), or None when the
     // render finished before n.

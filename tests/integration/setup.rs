@@ -175,6 +175,17 @@ fn the_schemas_bad_specs_fail_the_parser_with_every_problem() {
     let region = std::fs::read_to_string(dir.join("bad-region.yaml")).unwrap();
     let err = coder_gen::plan_from_str("bad.yaml", &region).unwrap_err();
     assert_eq!(err.errors()[0].message, "region `us-central1` is not an aws region");
+    let security = std::fs::read_to_string(dir.join("bad-security.yaml")).unwrap();
+    let err = coder_gen::plan_from_str("bad.yaml", &security).unwrap_err();
+    let found: Vec<(u64, u64, &str)> = err.errors().iter().map(|e| (e.line, e.column, e.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (10, 17, "`security.hsts_max_age` is 99999999; expected a whole number from 0 to 63072000"),
+            (11, 30, "`security.audit_logs_retention_days` is 36500; expected a whole number from 0 to 3650"),
+            (14, 15, "`observability.alerts.receiver` is `email`; expected one of `slack`, `pagerduty`, `webhook`"),
+        ]
+    );
 }
 
 /// `.ci/lib.sh`, which every CI script uses for what it needs from outside

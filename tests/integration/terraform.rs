@@ -203,6 +203,11 @@ fn terraform_carries_the_plan() {
                     num(attr(r, &["settings", "backup_configuration", "backup_retention_settings", "retained_backups"])),
                     u64::from(db.backup_retention_days)
                 );
+                // Cloud SQL Enterprise keeps at most 7 days of logs, fewer
+                // than the kept backups.
+                let logs = num(attr(r, &["settings", "backup_configuration", "transaction_log_retention_days"]));
+                assert_eq!(logs, u64::from(db.point_in_time_recovery_days), "{name}");
+                assert!(logs <= 7 && logs < u64::from(db.backup_retention_days), "{name}");
                 let flags = name_values(r.body.get_blocks("settings").next().unwrap().body.get_blocks("database_flags"));
                 assert_eq!(flags.get("max_connections"), Some(&db.max_connections.to_string()), "{name}");
                 assert_replicas(&name, &body, "google_sql_database_instance", db.read_replicas);
@@ -254,10 +259,18 @@ fn terraform_carries_the_plan() {
                 assert!(boolean(attr(r, &["storage_encrypted"])) && boolean(attr(r, &["deletion_protection"])));
                 assert!(!boolean(attr(r, &["publicly_accessible"])));
                 assert_eq!(num(attr(r, &["backup_retention_period"])), u64::from(db.backup_retention_days));
+                assert!((1..=35).contains(&db.backup_retention_days), "{name}: 0 would turn automated backups off");
+                // The master user comes from the plan, and is never Coder's role.
+                let master = string(attr(r, &["username"]));
+                assert_eq!(Some(master), plan.credentials.admin.user.as_deref(), "{name}");
+                assert_ne!(master, plan.credentials.coder_role, "{name}");
                 let pg = resource(&body, "aws_db_parameter_group", "postgres");
                 let params = name_values(pg.body.get_blocks("parameter"));
                 assert_eq!(params.get("rds.force_ssl").map(String::as_str), Some("1"), "{name}");
                 assert_eq!(params.get("max_connections"), Some(&db.max_connections.to_string()), "{name}");
+                // The description says where the value comes from: the
+                // larger of coderd's need and RDS's default (#22).
+                assert!(string(attr(pg, &["description"])).contains("the larger of what coderd needs and the RDS default"), "{name}");
                 assert_replicas(&name, &body, "aws_db_instance", db.read_replicas);
             }
             Cloud::Azure => {
@@ -288,6 +301,8 @@ fn terraform_carries_the_plan() {
                 }
                 assert!(!boolean(attr(r, &["public_network_access_enabled"])));
                 assert_eq!(num(attr(r, &["backup_retention_days"])), u64::from(db.backup_retention_days));
+                assert!((7..=35).contains(&db.backup_retention_days), "{name}");
+                assert_eq!(Some(boolean(attr(r, &["geo_redundant_backup_enabled"]))), db.geo_redundant_backup, "{name}");
                 let mc = resource(&body, "azurerm_postgresql_flexible_server_configuration", "max_connections");
                 assert_eq!(string(attr(mc, &["value"])), db.max_connections.to_string(), "{name}");
                 assert_replicas(&name, &body, "azurerm_postgresql_flexible_server", db.read_replicas);

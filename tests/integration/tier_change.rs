@@ -4,45 +4,30 @@
 //! never shrinks.
 //!
 //! Which arguments force a replacement is not in the provider schemas we
-//! hold (they list arguments, not ForceNew), so the lists below are taken
-//! from each provider's resource documentation ("Changing this forces a new
-//! resource to be created"); the test fails if a tier change touches one of
-//! them without the rotation the tree sets up for it.
+//! hold (they list arguments, not ForceNew), so the lists come from each
+//! provider's resource documentation ("Changing this forces a new resource to
+//! be created"), kept as data with their sources in `catalog/impact.yaml` and
+//! shared with the review summary (`coder-gen diff`): the test fails if a
+//! tier change touches one of them without the rotation the tree sets up for
+//! it.
 
 use std::collections::BTreeMap;
 
+use coder_gen::catalog::impact::{ImpactRules, listed};
 use hcl_edit::structure::{Body, Structure};
 
 use crate::util::SpecBuilder;
 
-/// Arguments whose change replaces the resource (provider docs).
-fn forces_replacement(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "google_container_node_pool" => &["name", "cluster", "location", "project", "max_pods_per_node", "initial_node_count"],
-        "google_sql_database_instance" => &["name", "region", "project", "database_version"],
-        "aws_eks_node_group" => &[
-            "cluster_name",
-            "node_group_name",
-            "node_group_name_prefix",
-            "node_role_arn",
-            "subnet_ids",
-            "instance_types",
-            "ami_type",
-            "capacity_type",
-        ],
-        "aws_launch_template" => &["name"],
-        "aws_db_instance" => &["identifier", "engine", "db_name", "username", "storage_encrypted", "kms_key_id"],
-        "azurerm_kubernetes_cluster_node_pool" => &["name", "kubernetes_cluster_id", "vnet_subnet_id", "os_type", "mode"],
-        "azurerm_postgresql_flexible_server" => {
-            &["name", "resource_group_name", "location", "administrator_login", "delegated_subnet_id", "private_dns_zone_id"]
-        }
-        _ => &[],
-    }
+/// Arguments whose change replaces the resource (catalog/impact.yaml).
+fn forces_replacement(kind: &str) -> Vec<String> {
+    ImpactRules::embedded().resource(kind).map(|r| r.replaces.clone()).unwrap_or_default()
 }
 
-/// AKS arguments that azurerm 4.x changes by rotating the pool through
-/// `temporary_name_for_rotation` (coder-facts 9).
-const AKS_ROTATES: &[&str] = &["vm_size", "max_pods", "zones", "os_disk_size_gb", "os_disk_type", "host_encryption_enabled"];
+/// Arguments the provider changes by rotating the pool through a temporary
+/// one (AKS `temporary_name_for_rotation`; catalog/impact.yaml).
+fn rotated_args(kind: &str) -> Vec<String> {
+    ImpactRules::embedded().resource(kind).map(|r| r.rotates.clone()).unwrap_or_default()
+}
 
 /// The database resource and its storage argument per cloud.
 fn database(cloud: &str) -> (&'static str, &'static str) {
@@ -113,7 +98,7 @@ fn classify(from: &Resources, to: &Resources, cloud: &str, step: &str) -> Vec<St
         let ignored = after.get("lifecycle.ignore_changes").cloned().unwrap_or_default();
         for attr in changed {
             let top = attr.split(['.', '[']).next().unwrap_or(attr);
-            let how = if forces_replacement(kind).contains(&top) && !ignored.contains(top) {
+            let how = if listed(&forces_replacement(kind), top) && !ignored.contains(top) {
                 assert!(
                     rotates,
                     "{cloud} {step}: {kind}.{name}.{attr} changes ({:?} -> {:?}) and replaces the resource without a rotation",
@@ -121,7 +106,7 @@ fn classify(from: &Resources, to: &Resources, cloud: &str, step: &str) -> Vec<St
                     after.get(attr)
                 );
                 "rotation (create before destroy)"
-            } else if kind == "azurerm_kubernetes_cluster_node_pool" && AKS_ROTATES.contains(&top) {
+            } else if listed(&rotated_args(kind), top) {
                 assert!(
                     after.contains_key("temporary_name_for_rotation"),
                     "{cloud} {step}: {kind}.{name}.{attr} needs temporary_name_for_rotation"

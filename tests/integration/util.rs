@@ -391,15 +391,32 @@ impl Done {
     pub fn up_to_date(self, out: &Path, spec: &Path) -> Self {
         self.stdout_is("").stderr_is(&format!("ok: {} is up to date with {}\n", out.display(), spec.display())).success()
     }
-    /// `diff` showed changes: stderr counts the files stdout's diff shows.
+    /// `diff` showed changes: stderr is the review summary (`review:` and
+    /// its lines, see [`review_of`]), then a line counting the files stdout's
+    /// diff shows.
     #[track_caller]
-    pub fn diff_shown(self) -> Self {
+    pub fn diff_shown(mut self) -> Self {
         let stdout = anstream::adapter::strip_str(&self.stdout()).to_string();
         let files = stdout.lines().filter(|l| l.starts_with("+++ ")).count();
         if files == 0 {
             self.fail("stdout shows no changed file");
         }
-        self.stderr_is(&format!("{files} file(s) would change; `coder-gen render` writes them\n")).success()
+        let stderr = self.stderr();
+        let status = format!("{files} file(s) would change; `coder-gen render` writes them\n");
+        let Some(review) = stderr.strip_suffix(&status) else { self.fail(&format!("stderr does not end with {status:?}")) };
+        if !(review.is_empty() || review.starts_with("review:\n")) {
+            self.fail("before the count, stderr holds something other than the review summary");
+        }
+        self.stderr_checked = true;
+        self.success()
+    }
+    /// The review summary on stderr (text format): the `review:` line and
+    /// the indented lines after it.
+    pub fn review_of(&self) -> String {
+        let stderr = self.stderr();
+        let mut lines = stderr.lines().skip_while(|l| !l.starts_with("review:"));
+        let Some(first) = lines.next() else { return String::new() };
+        std::iter::once(first).chain(lines.take_while(|l| l.starts_with("  "))).map(|l| format!("{l}\n")).collect()
     }
     #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {

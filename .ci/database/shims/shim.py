@@ -206,6 +206,14 @@ def gcloud():
         if r.returncode != 0:
             finish(1, err=f"ERROR: (gcloud.sql.users.set-password) {r.stderr}")
         finish(0, err="Updating Cloud SQL user...done.\n")
+    if ARGS[:2] == ["secrets", "describe"]:
+        rest = ARGS[2:]
+        pos = positional(rest, {"--format", "--project"})
+        if len(pos) != 1:
+            unsupported()
+        if pos[0] in load("cloud_secrets.json", {}):
+            finish(0, out=f"projects/p/secrets/{pos[0]}\n")
+        finish(1, err=f"ERROR: (gcloud.secrets.describe) NOT_FOUND: Secret [projects/p/secrets/{pos[0]}] not found or has no versions.\n")
     if ARGS[:2] == ["secrets", "create"]:
         rest = ARGS[2:]
         pos = positional(rest, {"--data-file", "--replication-policy", "--project"})
@@ -237,6 +245,16 @@ def az():
         store[name] = value  # `set` creates or adds a new version
         save("cloud_secrets.json", store)
         finish(0, out=json.dumps({"name": name}) + "\n")
+    if ARGS[:3] == ["keyvault", "secret", "show"]:
+        rest = ARGS[3:]
+        name, vault, query = flag("--name", rest), flag("--vault-name", rest), flag("--query", rest)
+        if not name or not vault or query not in ("value", "id") or flag("--output", rest) != "tsv":
+            unsupported()
+        store = load("cloud_secrets.json", {})
+        if name not in store:
+            finish(3, err=f"ERROR: (SecretNotFound) A secret with (name/id) {name} was not found in this key vault.\n")
+        value = store[name] if query == "value" else f"https://{vault}.vault.azure.net/secrets/{name}/0"
+        finish(0, out=value + "\n")
     unsupported()
 
 

@@ -77,24 +77,48 @@ mod tests {
         assert!(at("create secret generic coder-observability-db") < at("helm upgrade --install coder-observability"));
         assert!(at("helm upgrade --install coder-observability") < at("kubectl apply -k verify/judge"));
         assert!(at("create secret generic coder-scaletest-token") < at("kubectl apply -k verify/create-workspaces"));
+        // The CLI ends the token with a newline; the Secret must not.
+        assert!(o.contains("coder tokens create --name scaletest --lifetime 24h | tr -d '\\n' | kubectl"));
+        // `coder.env`'s secrets before coderd starts.
+        let env =
+            readme(&plan(&format!("{SPEC}coder:\n  env:\n    CODER_OIDC_CLIENT_SECRET: {{ secret: coder-oidc, key: client-secret }}\n")));
+        let at = |needle: &str| env.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+        assert!(at("kubectl create secret generic coder-oidc -n coder") < at("helm upgrade --install coder coder-v2/coder"));
     }
 
     #[test]
     fn database_step_reads_the_admin_at_run_time_and_writes_nothing() {
-        for (cloud, region, admin) in [
-            ("aws", "us-east-1", "aws secretsmanager get-secret-value"),
-            ("gcp", "us-central1", "--prompt-for-password"),
-            ("azure", "eastus", "read -rs"),
+        for (cloud, region, admin, role) in [
+            ("aws", "us-east-1", "aws secretsmanager get-secret-value", "coderd"),
+            ("gcp", "us-central1", "--prompt-for-password", "coder"),
+            ("azure", "eastus", "az keyvault secret show", "coder"),
         ] {
             let p = plan(&SPEC.replace("aws", cloud).replace("us-east-1", region));
+            assert_eq!(p.credentials.coder_role, role);
             let readme = readme(&p);
             let o = database_step(&readme);
             assert!(o.contains(admin), "{cloud}");
-            assert!(o.contains("'CREATE ROLE coder LOGIN;' '\\password coder'"), "{cloud}: {o}");
+            // One subshell that stops at the first failure, SQL in one
+            // transaction, the role made only if missing and never the admin.
+            assert!(o.contains("   ```sh\n   (\n   set -euo pipefail\n"), "{cloud}: {o}");
+            assert!(o.contains("\n   )\n   ```\n"), "{cloud}: {o}");
+            assert!(o.contains("\"$ADMIN_PASSWORD\" 'BEGIN;'") && o.contains("'COMMIT;' \\\n   | kubectl run"), "{cloud}: {o}");
+            assert!(
+                o.contains(&format!("'DO $do$BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN IF (SELECT rolsuper")),
+                "{cloud}: {o}"
+            );
+            assert!(o.contains(&format!("'\\password {role}'")), "{cloud}: {o}");
+            assert!(o.contains(&format!("postgres://{role}:")), "{cloud}");
+            // The pre-check comes before anything that changes a thing.
+            let check = o.find("get secret coder-db-url --ignore-not-found").expect("the pre-check");
+            assert!(check < o.find("kubectl create namespace").unwrap() && check < o.find("DB_HOST=").unwrap(), "{cloud}");
             assert!(o.contains("--from-file=url=/dev/stdin"), "{cloud}");
-            assert!(!o.contains("--from-literal") && !o.contains("> "), "{cloud}: nothing on disk or in argv");
+            assert!(
+                !o.contains("--from-literal") && !o.contains("> ") && !o.contains("read -rs -p 'PostgreSQL"),
+                "{cloud}: nothing on disk or in argv"
+            );
             assert!(o.contains("coder_observability"), "{cloud}: 3k has the exporter role");
-            assert!(o.contains("unset ADMIN_PASSWORD CODER_DB_PASSWORD EXPORTER_DB_PASSWORD\n"), "{cloud}: {o}");
+            assert!(!o.contains("unset "), "{cloud}: the subshell's variables die with it");
         }
         for (cloud, region, store) in [
             ("aws", "us-east-1", "aws secretsmanager create-secret --name acme-coder-db-url --secret-string file:///dev/stdin"),
@@ -106,8 +130,98 @@ mod tests {
             let readme = readme(&plan(&spec));
             let o = database_step(&readme);
             assert!(o.contains(&format!("     | {store}\n")), "{cloud}: {o}");
+            assert!(o.contains("   if ") && o.contains(" acme-coder-db-url "), "{cloud}: the store is checked first: {o}");
             assert!(!o.contains("create secret generic coder-db-url"), "{cloud}: the URL goes to the secret manager only");
         }
+    }
+
+    /// The README never promises more point-in-time recovery than the cloud
+    /// keeps: Cloud SQL's window is its days of transaction logs (7), not the
+    /// 14 days of backups.
+    #[test]
+    fn backups_promise_what_the_cloud_keeps() {
+        for (cloud, region, line) in [
+            ("gcp", "us-central1", "backups kept 14 days, point-in-time recovery to any moment of the last 7 days."),
+            ("aws", "us-east-1", "backups kept 14 days, point-in-time recovery to any moment of the last 14 days."),
+            (
+                "azure",
+                "eastus",
+                "backups kept 14 days, point-in-time recovery to any moment of the last 14 days, backups copied to the region's pair.",
+            ),
+        ] {
+            let o = readme(&plan(&SPEC.replace("aws", cloud).replace("us-east-1", region)));
+            assert!(o.contains(line), "{cloud}");
+            assert!(!o.contains("days with point-in-time recovery"), "{cloud}");
+        }
+    }
+
+    /// One `coder.chart_version` drives every Coder release of the tree: the
+    /// README's helm commands, the Flux HelmReleases, the Argo CD
+    /// Applications and the verification image; nothing keeps the old pin.
+    #[test]
+    fn one_chart_version_drives_every_release() {
+        for gitops in [
+            "",
+            "gitops:\n  controller: flux\n  repo_url: https://g.example/r.git\n",
+            "gitops:\n  controller: argocd\n  repo_url: https://g.example/r.git\n",
+        ] {
+            let spec =
+                format!("{SPEC}coder:\n  chart_version: \"2.34.5\"\nprovisioners:\n  - namespace: prov-a\n  - namespace: prov-b\n{gitops}");
+            let tree = crate::render_str("spec.yaml", &spec).unwrap();
+            for (path, bytes) in tree.iter() {
+                let text = String::from_utf8_lossy(bytes);
+                assert!(!text.contains("2.33.6"), "{gitops}{path} keeps the old pin");
+            }
+            let readme = tree.get_str("README.md").unwrap();
+            let helm: Vec<&str> = readme.lines().filter(|l| l.contains("helm upgrade") && l.contains("coder-v2/")).collect();
+            assert!(helm.len() >= if gitops.is_empty() { 6 } else { 3 }, "{helm:?}");
+            assert!(helm.iter().all(|l| l.contains("--version 2.34.5")), "{helm:?}");
+            let pins = tree.iter().filter(|(p, b)| p.starts_with("gitops/") && String::from_utf8_lossy(b).contains("2.34.5")).count();
+            assert_eq!(pins, if gitops.is_empty() { 0 } else { 3 }, "{gitops}: coderd's and both groups' objects");
+        }
+    }
+
+    /// The upgrade runbook: backup with the cloud's own command before
+    /// coderd, coderd before the provisioners, and a restore to a new
+    /// instance.
+    #[test]
+    fn upgrade_section_per_cloud() {
+        for (cloud, region, backup, restore) in [
+            ("gcp", "us-central1", "gcloud sql backups create --instance=", "gcloud sql instances clone"),
+            ("aws", "us-east-1", "aws rds wait db-snapshot-available --db-snapshot-identifier", "--db-parameter-group-name"),
+            (
+                "azure",
+                "eastus",
+                "az postgres flexible-server backup create -g \"$RG\" -s \"$SERVER\"",
+                "az postgres flexible-server restore",
+            ),
+        ] {
+            let o = readme(&plan(&SPEC.replace("aws", cloud).replace("us-east-1", region)));
+            let start = o.find("## Upgrade Coder").expect("the section");
+            let u = &o[start..start + o[start..].find("\n## ").unwrap()];
+            let at = |needle: &str| u.find(needle).unwrap_or_else(|| panic!("{cloud}: no {needle:?}"));
+            assert!(at(backup) < at("scale deployment coder --replicas=0"), "{cloud}");
+            assert!(at("helm upgrade coder coder-v2/coder") < at("helm upgrade coder-provisioner"), "{cloud}");
+            assert!(at(restore) > at("helm upgrade coder-provisioner"), "{cloud}");
+            assert!(u.contains("schema_migrations"), "{cloud}");
+        }
+    }
+
+    /// The specs `.ci/check-database.sh` renders for the kinds no golden tree
+    /// has: each renders, with its store in the database step.
+    #[test]
+    fn database_variants_render_with_their_store() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/database-variants");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let p = plan(&std::fs::read_to_string(&path).unwrap());
+            assert!(p.credentials.external_secrets.is_some(), "{}", path.display());
+            let o = readme(&p);
+            assert!(database_step(&o).contains("globex-coder-db-url"), "{}", path.display());
+            n += 1;
+        }
+        assert_eq!(n, 5);
     }
 
     /// The templates picked by name at render time: every cloud has its
@@ -117,7 +231,7 @@ mod tests {
         let env = crate::render::template::environment().unwrap();
         let mut names: Vec<String> = Vec::new();
         for cloud in ["gcp", "aws", "azure"] {
-            for part in ["preflight", "tier_changes", "infra_note", "database", "_secret_manager"] {
+            for part in ["preflight", "tier_changes", "infra_note", "database", "_secret_manager", "upgrade_backup", "upgrade_restore"] {
                 names.push(format!("readme/{cloud}/{part}.md"));
             }
         }
@@ -139,5 +253,28 @@ mod tests {
             assert_eq!(readme.contains("- **VPC CNI prefix delegation** (`ENABLE_PREFIX_DELEGATION=true` on `aws-node`)"), needed);
             assert_eq!(readme.contains("which needs VPC CNI prefix delegation (`ENABLE_PREFIX_DELEGATION=true`"), needed);
         }
+    }
+
+    /// The observability Secrets step: before the chart, every value from
+    /// stdin (generated or typed), and the README says how to log in.
+    #[test]
+    fn observability_secrets_come_from_stdin_before_the_chart() {
+        let o = readme(&plan(SPEC));
+        let start = o.find("Observability Secrets in namespace").expect("a secrets step");
+        let step = &o[start..start + o[start..].find("\n12. ").unwrap_or(o.len() - start)];
+        assert!(step.contains("create secret generic grafana-admin --from-literal=admin-user=admin --from-file=admin-password=/dev/stdin"));
+        assert!(step.contains("create secret generic loki-minio --from-literal=rootUser=loki --from-file=rootPassword=/dev/stdin"));
+        assert!(step.contains("printf '%s' \"$(openssl rand -hex"), "generated, piped");
+        assert!(!step.contains("> ") && !step.contains("echo $"), "nothing on disk or echoed");
+        assert!(o.find("create secret generic loki-minio").unwrap() < o.find("helm upgrade --install coder-observability").unwrap());
+        assert!(o.contains("get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d"), "how to log in");
+        assert!(o.contains("Alerts go **nowhere**"));
+
+        let spec = format!("{SPEC}observability:\n  alerts:\n    receiver: slack\n");
+        let o = readme(&plan(&spec));
+        assert!(o.contains("read -rs -p 'Slack webhook URL: ' ALERT_RECEIVER; echo"));
+        assert!(o.contains("printf '%s' \"$ALERT_RECEIVER\" \\\n     | kubectl -n coder-observability create secret generic alertmanager-receiver --from-file=url=/dev/stdin"));
+        assert!(o.contains("unset ALERT_RECEIVER\n"));
+        assert!(o.contains("Alertmanager sends every alert of the chart (and resolved ones) to Slack"));
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, Workspaces, mib};
+use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, UpgradeRelease, Workspaces, mib};
 use crate::render::{k8s, paths};
 
 #[derive(Serialize)]
@@ -30,7 +30,8 @@ pub struct ReadmeView<'a> {
     pub certificates: Vec<CertificateView<'a>>,
     /// The provisioner groups, with their values files and key secrets.
     pub provisioners: Vec<ProvisionersView<'a>>,
-    /// The Secrets `coder.env` reads, each with the keys it must hold.
+    /// The Secrets `coder.env` and the provisioners' env read, each with
+    /// its namespace and the keys it must hold.
     pub env_secrets: Vec<EnvSecret<'a>>,
     /// The workspace pool, the node label workspaces select it by, the first
     /// workspace namespace and its default memory request.
@@ -46,6 +47,34 @@ pub struct ReadmeView<'a> {
     /// Coder's database URL secret, and the exporters' password secret.
     pub db_url: Stored<'a>,
     pub exporter_secret: Option<Stored<'a>>,
+    /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
+    /// order, each with its values file.
+    pub upgrade_releases: Vec<UpgradeRow<'a>>,
+    /// The restricted network's pieces the README shows (`plan.network`).
+    pub network: NetworkView<'a>,
+}
+
+#[derive(Serialize)]
+pub struct UpgradeRow<'a> {
+    #[serde(flatten)]
+    pub release: &'a UpgradeRelease,
+    pub values: String,
+}
+
+/// What the README shows of `plan.network`, spelled for its commands.
+#[derive(Serialize)]
+pub struct NetworkView<'a> {
+    /// ` --ca-file <file>` for helm commands reading the chart mirror, or "".
+    pub helm_ca_flag: String,
+    /// The namespaces `kubectl apply -k kustomize` creates that need the
+    /// network's Secrets (coderd's and the provisioner groups').
+    pub secret_namespaces: Vec<&'a str>,
+    /// The registry mirror's host (what `skopeo login` and `helm registry
+    /// login` take).
+    pub registry_host: Option<&'a str>,
+    /// `kustomize/observability/` exists (the ExternalSecret of the
+    /// exporters' password, or the `default` ServiceAccount's pull secret).
+    pub observability_kustomize: bool,
 }
 
 /// `mib()` spells memory as the plan text does (`1536Mi`, `2Gi`); GiB
@@ -88,6 +117,7 @@ pub struct ProvisionersView<'a> {
 
 #[derive(Serialize)]
 pub struct EnvSecret<'a> {
+    pub namespace: &'a str,
     pub secret: &'a str,
     pub entries: Vec<EnvEntry<'a>>,
 }
@@ -135,6 +165,9 @@ pub struct Paths {
     pub sizing: &'static str,
     pub gitops_flux: &'static str,
     pub gitops_argocd: &'static str,
+    pub images: &'static str,
+    pub charts: &'static str,
+    pub terraform_cli_config: &'static str,
 }
 
 impl<'a> ReadmeView<'a> {
@@ -155,6 +188,9 @@ impl<'a> ReadmeView<'a> {
                 sizing: paths::SIZING,
                 gitops_flux: paths::GITOPS_FLUX,
                 gitops_argocd: paths::GITOPS_ARGOCD,
+                images: paths::IMAGES,
+                charts: paths::CHARTS,
+                terraform_cli_config: paths::TERRAFORM_CLI_CONFIG,
             },
             steps: steps(p),
             pools: p
@@ -205,6 +241,21 @@ impl<'a> ReadmeView<'a> {
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
+            upgrade_releases: p
+                .upgrade
+                .after_coderd
+                .iter()
+                .map(|r| UpgradeRow { release: r, values: paths::provisioner_values(&r.namespace) })
+                .collect(),
+            network: NetworkView {
+                helm_ca_flag: p.network.charts.ca_file.as_ref().map(|f| format!(" --ca-file {f}")).unwrap_or_default(),
+                secret_namespaces: std::iter::once(p.coderd.namespace.as_str())
+                    .chain(p.provisioners.iter().map(|g| g.namespace.as_str()))
+                    .collect(),
+                registry_host: p.network.registry.as_ref().map(|r| r.mirror.split('/').next().unwrap_or(&r.mirror)),
+                observability_kustomize: cr.external_secrets.is_some()
+                    || p.network.observability.default_service_account_pull_secret.is_some(),
+            },
         }
     }
 }
@@ -213,24 +264,40 @@ impl<'a> ReadmeView<'a> {
 /// workspaces, in order. A component's step is one more name here and one
 /// more template.
 fn steps(p: &Plan) -> Vec<&'static str> {
-    let mut steps = vec!["infrastructure"];
+    let n = &p.network;
+    let mut steps = Vec::new();
+    // Fill the mirrors before anything in the cluster pulls from them.
+    if n.registry.is_some() || n.charts.mirror.is_some() || n.terraform.is_some() {
+        steps.push("mirror");
+    }
+    steps.push("infrastructure");
     if p.cluster_autoscaler.is_some() {
         steps.push("cluster_autoscaler");
     }
     steps.push("namespaces");
+    // The Secrets the network names, in the namespaces just created.
+    if n.registry.as_ref().is_some_and(|r| r.pull_secret.is_some()) || n.ca.is_some() {
+        steps.push("network_secrets");
+    }
     // `entry.dns_first`: the records before the certificate, and a check
     // once coderd runs; otherwise the records (and the check) after coderd.
+    // `coder.env`'s secrets before coderd: its pods cannot start without them.
+    let env = if env_secrets(p).is_empty() { None } else { Some("coder_env") };
     if p.entry.dns_first {
-        steps.extend(["dns", "tls", "database", "coderd", "check"]);
+        steps.extend(["dns", "tls", "database"]);
+        steps.extend(env);
+        steps.extend(["coderd", "check"]);
     } else {
-        steps.extend(["tls", "database", "coderd", "dns"]);
+        steps.extend(["tls", "database"]);
+        steps.extend(env);
+        steps.extend(["coderd", "dns"]);
     }
     steps.push("first_user");
     if p.licence.needs_license_file {
         steps.extend(["licence", "provisioner_keys"]);
     }
     if p.observability.stack.is_some() {
-        steps.push("observability");
+        steps.extend(["observability_secrets", "observability"]);
     }
     if !p.sites.is_empty() {
         steps.push("sites");
@@ -238,16 +305,22 @@ fn steps(p: &Plan) -> Vec<&'static str> {
     steps
 }
 
-/// `coder.env`'s secret references, grouped by secret (one `kubectl create
-/// secret` each).
+/// The secret references of `coder.env` (coderd's namespace) and of each
+/// provisioner group's env (its namespace), grouped by namespace and secret
+/// (one `kubectl create secret` each); coderd's first.
 fn env_secrets(p: &Plan) -> Vec<EnvSecret<'_>> {
-    let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
-    for (env, v) in &p.overrides.coderd_env {
-        if let EnvValue::SecretRef { secret, key } = v {
-            by_secret.entry(secret.as_str()).or_default().push(EnvEntry { key: key.as_str(), env: env.as_str() });
+    let groups = p.overrides.provisioner_env.iter().map(|(ns, env)| (ns.as_str(), env));
+    let mut out = Vec::new();
+    for (namespace, vars) in std::iter::once((p.coderd.namespace.as_str(), &p.overrides.coderd_env)).chain(groups) {
+        let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
+        for (env, v) in vars {
+            if let EnvValue::SecretRef { secret, key } = v {
+                by_secret.entry(secret.as_str()).or_default().push(EnvEntry { key: key.as_str(), env: env.as_str() });
+            }
         }
+        out.extend(by_secret.into_iter().map(|(secret, entries)| EnvSecret { namespace, secret, entries }));
     }
-    by_secret.into_iter().map(|(secret, entries)| EnvSecret { secret, entries }).collect()
+    out
 }
 
 /// Create the workspaces; then traffic and dashboard load together (the
@@ -281,7 +354,7 @@ fn stored<'a>(p: &'a Plan, namespace: &'a str, secret: &'a SecretRef) -> Stored<
 /// attached. The pod reads host, admin user and admin password from its
 /// first three stdin lines, so none of them is in the pod spec.
 pub fn setup_pod_overrides(p: &Plan) -> String {
-    use k8s_openapi::api::core::v1::{Container, EnvVar, Pod, PodSecurityContext, PodSpec, SeccompProfile};
+    use k8s_openapi::api::core::v1::{Container, EnvVar, LocalObjectReference, Pod, PodSecurityContext, PodSpec, SeccompProfile};
     let s = &p.credentials.setup_pod;
     let mut security = k8s::restricted_security_context();
     security.run_as_user = Some(s.run_as_user);
@@ -293,6 +366,14 @@ pub fn setup_pod_overrides(p: &Plan) -> String {
     let pod = Pod {
         spec: Some(PodSpec {
             automount_service_account_token: Some(false),
+            // The registry mirror's pull secret (the pod runs as coderd's
+            // namespace's `default` ServiceAccount, which has none).
+            image_pull_secrets: p
+                .network
+                .registry
+                .as_ref()
+                .and_then(|r| r.pull_secret.as_ref())
+                .map(|s| vec![LocalObjectReference { name: s.clone() }]),
             security_context: Some(PodSecurityContext {
                 run_as_non_root: Some(true),
                 seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..SeccompProfile::default() }),

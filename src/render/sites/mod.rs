@@ -20,7 +20,7 @@ use super::k8s::meta;
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace_at};
 use super::verify::{Step, coder_env, job, scaletest};
 use super::{autoscaler, entry, paths, template, yaml};
-use crate::plan::{ClusterAutoscaler, KubernetesTarget, Plan, Pool, Role, Site};
+use crate::plan::{ChartSource, ClusterAutoscaler, KubernetesTarget, Plan, Pool, Role, Site};
 use crate::tree::{Comment, Tree, header};
 
 /// A path inside a site's tree.
@@ -43,15 +43,19 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         if let Some(ca) = &site.cluster_autoscaler {
             let path = at(site, paths::CLUSTER_AUTOSCALER_VALUES);
             let region = site.region.clone().unwrap_or_default();
-            let text = autoscaler::values_file(
-                plan,
-                ca,
-                site.pool(ca.pool),
-                &region,
-                &site.kubernetes.cluster_name,
-                &path,
-                " --kube-context \"$SITE_CONTEXT\"",
-            );
+            let place =
+                autoscaler::Place { region: &region, cluster: &site.kubernetes.cluster_name, context: " --kube-context \"$SITE_CONTEXT\"" };
+            // The public chart repository (the network's sources come with the merge's follow-up).
+            let src = ChartSource {
+                chart: ca.chart.clone(),
+                version: ca.chart_version.clone(),
+                upstream: ca.chart_repository.clone(),
+                repository: ca.chart_repository.clone(),
+                repository_name: Some("autoscaler".into()),
+                reference: format!("autoscaler/{}", ca.chart),
+            };
+            let image = autoscaler::Image { repository: None, tag: ca.image_tag.clone(), pull_secrets: Vec::new() };
+            let text = autoscaler::values_file(plan, ca, site.pool(ca.pool), &place, image, &src, &path);
             tree.insert(path, text);
         }
         verify(plan, site, tree);
@@ -177,7 +181,7 @@ fn verify(plan: &Plan, site: &Site, tree: &mut Tree) {
         format!("{dir}/kustomization.yaml"),
         yaml::document(&plan.spec_file, &Kustomization::new(Some(&v.namespace), vec!["job.yaml".into()])),
     );
-    tree.insert(format!("{dir}/job.yaml"), yaml::document(&plan.spec_file, &job(&v.namespace, &v.service_account, step)));
+    tree.insert(format!("{dir}/job.yaml"), yaml::document(&plan.spec_file, &job(plan, &v.namespace, &v.service_account, step)));
 }
 
 #[cfg(test)]

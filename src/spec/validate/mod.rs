@@ -10,9 +10,9 @@ use serde_saphyr::Spanned;
 
 use super::raw::{RawGitops, RawObservability, RawSecrets, RawSpec};
 use super::{
-    At, AutoBool, AutoCount, CODER_NAMESPACE, Coder, DEFAULT_CHART_VERSION, DEFAULT_GITOPS_BRANCH, DEFAULT_KUBERNETES_VERSION,
+    At, AutoBool, AutoCount, Backup, CODER_NAMESPACE, Coder, DEFAULT_CHART_VERSION, DEFAULT_GITOPS_BRANCH, DEFAULT_KUBERNETES_VERSION,
     DEFAULT_OBSERVABILITY_CHART_VERSION, DEFAULT_POSTGRES_VERSION, DEFAULT_PROVISIONER_NAMESPACE, DEFAULT_WORKSPACE_NAMESPACE, Database,
-    EnvValue, Gitops, GitopsController, Kubernetes, MAX_GROUPS, MAX_NAME, MAX_TAGS, MAX_USERS, MachineTypes, Observability,
+    EnvValue, Gitops, GitopsController, Kubernetes, License, MAX_GROUPS, MAX_NAME, MAX_TAGS, MAX_USERS, MachineTypes, Observability,
     PrometheusOperator, ProvisionerGroup, SCRAPE_NAMESPACE, Secrets, SecretsManager, Spec, TierChoice, WorkspaceGroup,
 };
 use crate::catalog::regions;
@@ -20,7 +20,9 @@ use crate::cloud::Cloud;
 use crate::diag::{Located, SpecError, quote};
 
 mod entry;
+mod network;
 mod overrides;
+mod security;
 mod sites;
 mod syntax;
 
@@ -103,6 +105,7 @@ impl Validator<'_> {
     }
 
     fn validate(mut self, raw: RawSpec, digest: String) -> Result<Spec, SpecError> {
+        let network_at = network::Positions::of(&raw);
         // Cloud resource names are `<name>-<role>` (longest role: `provisioners`,
         // plus a replica suffix); Azure node pools allow only 12 characters, so
         // the name must stay short for everything to fit.
@@ -159,10 +162,11 @@ impl Validator<'_> {
             Kubernetes { cluster_name, version }
         };
 
-        let (raw_chart, raw_license, raw_org, raw_env) = match raw.coder {
-            Some(c) => (c.chart_version, c.license, c.organization, c.env),
-            None => (None, None, None, BTreeMap::new()),
+        let (raw_chart, raw_license, raw_org, raw_env, raw_provisioner_env) = match raw.coder {
+            Some(c) => (c.chart_version, c.license, c.organization, c.env, c.provisioner_env),
+            None => (None, None, None, BTreeMap::new(), BTreeMap::new()),
         };
+        let community = raw_license.as_ref().is_some_and(|l| l.value == License::Community);
         let coder = Coder {
             chart_version: match raw_chart {
                 Some(v) => {
@@ -179,9 +183,10 @@ impl Validator<'_> {
             },
             license: raw_license.map(|l| l.value).unwrap_or_default(),
             organization: raw_org.map(|o| self.dns_label("coder.organization", &o, 63, "").to_string()),
-            env: self.coder_env(raw_env),
+            env: self.coder_env(raw_env, network_at.air_gapped()),
+            provisioner_env: self.provisioner_env("coder.provisioner_env", raw_provisioner_env, community, network_at.air_gapped()),
         };
-        let entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
+        let mut entry = self.entry(raw.entry, raw.wildcard_access_url.is_some());
 
         let database = match raw.database {
             Some(d) => {
@@ -199,12 +204,18 @@ impl Validator<'_> {
                     None => DEFAULT_POSTGRES_VERSION,
                 };
                 let read_replicas_at = d.read_replicas.as_ref().map(|r| (r.defined.line(), r.defined.column()));
+                let backup = d.backup.map_or_else(Backup::default, |b| Backup {
+                    retention_days: b.retention_days.map(At::from_spanned),
+                    pitr_days: b.pitr_days.map(At::from_spanned),
+                    geo_redundant: b.geo_redundant.map(At::from_spanned),
+                });
                 Database {
                     postgres_version,
                     ha: d.ha,
                     read_replicas: d.read_replicas.map_or(AutoCount::Auto, |r| r.value),
                     read_replicas_at,
                     builds_per_day: d.builds_per_day,
+                    backup,
                 }
             }
             None => Database {
@@ -213,6 +224,7 @@ impl Validator<'_> {
                 read_replicas: AutoCount::Auto,
                 read_replicas_at: None,
                 builds_per_day: None,
+                backup: Backup::default(),
             },
         };
 
@@ -278,7 +290,8 @@ impl Validator<'_> {
                         }
                         served.push((site.clone(), w));
                     }
-                    out.push((site, ProvisionerGroup { namespace: p.namespace.value, tags, workspaces }));
+                    let env = self.provisioner_env("provisioners[].env", p.env, community, network_at.air_gapped());
+                    out.push((site, ProvisionerGroup { namespace: p.namespace.value, tags, workspaces, env }));
                 }
                 out
             }
@@ -308,7 +321,12 @@ impl Validator<'_> {
         let mut provisioners = provisioners;
         if !provisioners.iter().any(|(s, _)| s.is_none()) {
             self.primary_default("provisioner", DEFAULT_PROVISIONER_NAMESPACE, &seen);
-            let g = ProvisionerGroup { namespace: DEFAULT_PROVISIONER_NAMESPACE.into(), tags: BTreeMap::new(), workspaces: None };
+            let g = ProvisionerGroup {
+                namespace: DEFAULT_PROVISIONER_NAMESPACE.into(),
+                tags: BTreeMap::new(),
+                workspaces: None,
+                env: BTreeMap::new(),
+            };
             provisioners.insert(0, (None, g));
         }
         let mut workspaces = workspaces;
@@ -354,8 +372,14 @@ impl Validator<'_> {
 
         let observability = self.observability(raw.observability);
         let secrets = self.secrets(raw.secrets);
+        let security = self.security(raw.security, entry.mode);
 
         let gitops = raw.gitops.and_then(|g| self.gitops(g));
+        let network = self.network(
+            raw.network,
+            &network_at,
+            network::Context { name: &raw.name.value, entry: &mut entry, gitops: gitops.as_ref(), observability: &observability },
+        );
         let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
             Some(o) => (
                 self.helm_overrides(o.helm, &provisioners),
@@ -389,20 +413,28 @@ impl Validator<'_> {
             machine_types,
             secrets,
             gitops,
+            network,
             helm_overrides,
             terraform_overrides,
             kustomize_overrides,
+            security,
             digest,
         })
     }
 
     fn observability(&mut self, raw: Option<RawObservability>) -> Observability {
-        let default =
-            |enabled| Observability { enabled, chart_version: DEFAULT_OBSERVABILITY_CHART_VERSION.to_string(), prometheus_operator: None };
+        let default = |enabled| Observability {
+            enabled,
+            chart_version: DEFAULT_OBSERVABILITY_CHART_VERSION.to_string(),
+            prometheus_operator: None,
+            grafana_oidc: None,
+            alerts: None,
+            logs_retention_days: None,
+        };
         let m = match raw {
             None => return default(AutoBool::Auto),
             Some(RawObservability::Short(b)) => return default(b),
-            Some(RawObservability::Full(m)) => m,
+            Some(RawObservability::Full(m)) => *m,
         };
         let chart_version = match m.chart_version {
             Some(v) => {
@@ -438,7 +470,9 @@ impl Validator<'_> {
             }
             _ => None,
         };
-        Observability { enabled: m.enabled, chart_version, prometheus_operator }
+        let (grafana_oidc, alerts, logs_retention_days) =
+            self.observability_security(m.enabled, m.grafana, m.alerts, m.logs_retention_days);
+        Observability { enabled: m.enabled, chart_version, prometheus_operator, grafana_oidc, alerts, logs_retention_days }
     }
 
     fn secrets(&mut self, raw: Option<RawSecrets>) -> Secrets {
@@ -470,15 +504,28 @@ impl Validator<'_> {
         Secrets { manager, store, store_kind: raw.store_kind }
     }
 
-    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>) -> BTreeMap<String, EnvValue> {
+    fn coder_env(&mut self, raw: BTreeMap<String, Spanned<EnvValue>>, air_gapped: bool) -> BTreeMap<String, EnvValue> {
+        let reserved =
+            |name: &str| RESERVED_CODER_ENV.iter().chain(security::RESERVED_BY_SECURITY).find(|(n, _)| *n == name).map(|(_, by)| *by);
+        self.env_vars("coder.env", raw, reserved, "coderd's namespace", air_gapped)
+    }
+
+    /// Environment variables written under `what` (`coder.env`, ...): names,
+    /// values and Secret references checked, `reserved` names refused with
+    /// the key that sets them, and the names `network:` owns (some only when
+    /// air-gapped); a Secret is read in `namespace`.
+    fn env_vars(
+        &mut self,
+        what: &str,
+        raw: BTreeMap<String, Spanned<EnvValue>>,
+        reserved: impl Fn(&str) -> Option<&'static str>,
+        namespace: &str,
+        air_gapped: bool,
+    ) -> BTreeMap<String, EnvValue> {
         let mut out = BTreeMap::new();
         for (i, (name, v)) in raw.into_iter().enumerate() {
             if i == MAX_CODER_ENV {
-                self.err(
-                    &v,
-                    format!("coder.env sets more than {MAX_CODER_ENV} variables"),
-                    "put bulk configuration in a Secret or ConfigMap",
-                );
+                self.err(&v, format!("{what} sets more than {MAX_CODER_ENV} variables"), "put bulk configuration in a Secret or ConfigMap");
             }
             let valid_name = !name.is_empty()
                 && name.len() <= 256
@@ -487,18 +534,19 @@ impl Validator<'_> {
             if !valid_name {
                 self.err(
                     &v,
-                    format!("coder.env name {} is not an environment variable name", quote(&name)),
+                    format!("{what} name {} is not an environment variable name", quote(&name)),
                     "use letters, digits and '_', not starting with a digit, e.g. CODER_OIDC_ISSUER_URL",
                 );
             }
-            if let Some((_, by)) = RESERVED_CODER_ENV.iter().find(|(n, _)| *n == name) {
-                self.err(&v, format!("coder.env cannot set {name}"), &format!("it is set by {by}; remove it from coder.env"));
+            if let Some(by) = reserved(&name) {
+                self.err(&v, format!("{what} cannot set {name}"), &format!("it is set by {by}; remove it from {what}"));
             }
+            self.network_env(what, &name, &v, air_gapped);
             match &v.value {
                 EnvValue::Value(s) if s.len() > 4096 || s.contains('\0') => {
                     self.err(
                         &v,
-                        format!("coder.env {name} is not a usable value"),
+                        format!("{what} {name} is not a usable value"),
                         "use at most 4096 characters; put large values in a Secret",
                     );
                 }
@@ -506,8 +554,8 @@ impl Validator<'_> {
                     if let Some(problem) = dns1123_subdomain_problem(secret) {
                         self.err(
                             &v,
-                            format!("coder.env {name}: secret {} is not a Secret name: {problem}", quote(secret)),
-                            "name a Secret in coderd's namespace: lower-case letters, digits, '-' and '.'",
+                            format!("{what} {name}: secret {} is not a Secret name: {problem}", quote(secret)),
+                            &format!("name a Secret in {namespace}: lower-case letters, digits, '-' and '.'"),
                         );
                     }
                     if key.is_empty()
@@ -516,7 +564,7 @@ impl Validator<'_> {
                     {
                         self.err(
                             &v,
-                            format!("coder.env {name}: key {} is not a Secret key", quote(key)),
+                            format!("{what} {name}: key {} is not a Secret key", quote(key)),
                             "use letters, digits, '-', '_' and '.' (at most 253)",
                         );
                     }

@@ -12,7 +12,7 @@ use super::syntax::{dns1123_label_problem, is_k8s_minor};
 use crate::cloud::Cloud;
 use crate::diag::{Located, quote};
 use crate::spec::raw::{AutoBool, RawCertificate};
-use crate::spec::raw_sites::{RawProxy, RawSite};
+use crate::spec::raw::{RawProxy, RawSite};
 use crate::spec::site::{
     DEFAULT_PROXY_ICON, MAX_SITE_NAME, MAX_SITE_PREFIX, SITE_TAG, Site, SiteCloud, SiteMachineTypes, SiteProxy, default_proxy_url,
     default_proxy_wildcard,
@@ -464,7 +464,7 @@ impl Validator<'_> {
             if site.provisioners.is_empty() {
                 let ns = format!("{DEFAULT_PROVISIONER_NAMESPACE}-{name}");
                 self.site_default(&site.name, &ns, seen);
-                site.provisioners.push(ProvisionerGroup { namespace: ns, tags: BTreeMap::new(), workspaces: None });
+                site.provisioners.push(ProvisionerGroup { namespace: ns, tags: BTreeMap::new(), workspaces: None, env: BTreeMap::new() });
             }
             if site.workspaces.is_empty() {
                 let ns = format!("{DEFAULT_WORKSPACE_NAMESPACE}-{name}");

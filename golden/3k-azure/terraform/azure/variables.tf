@@ -2,8 +2,9 @@
 
 # The existing subscription, cluster and network this deployment attaches to.
 # Fill them in a terraform.tfvars of your own. The one secret, the database
-# administrator password, is an ephemeral variable: pass it at apply time
-# (TF_VAR_administrator_password); it is never written to a file or the state.
+# administrator password, is read from Key Vault at every plan and apply (an
+# ephemeral resource): it is never written to a file or the state, and no
+# apply asks for it.
 
 variable "subscription_id" {
   description = "Azure subscription that holds the AKS cluster and the database."
@@ -103,18 +104,33 @@ variable "administrator_login" {
   description = "PostgreSQL administrator login (password authentication stays on because Coder connects with a password)."
   type        = string
   default     = "coderadmin"
+
+  validation {
+    condition     = var.administrator_login != "coder"
+    error_message = "administrator_login must differ from Coder's own role, coder: Coder never logs in as the administrator."
+  }
 }
 
-variable "administrator_password" {
-  description = "PostgreSQL administrator password. Write-only: pass it at apply time; it is not stored in the state."
+variable "database_admin_key_vault_id" {
+  description = "Resource id of the Key Vault that holds the administrator password (secret database_admin_secret_name). Terraform reads it at every plan and apply as an ephemeral value, never stored; create the secret once before the first apply (README, step 1)."
   type        = string
-  sensitive   = true
-  ephemeral   = true
+
+  validation {
+    condition     = can(regex("(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.KeyVault/vaults/[^/]+$", var.database_admin_key_vault_id))
+    error_message = "database_admin_key_vault_id must be a Key Vault resource id."
+  }
+}
+
+variable "database_admin_secret_name" {
+  description = "Name of the Key Vault secret holding the administrator password."
+  type        = string
+  default     = "wayne-postgres-admin"
 }
 
 variable "administrator_password_version" {
-  description = "Increase to make Terraform send a new administrator_password."
+  description = "Increase after you change the Key Vault secret: Terraform sends the administrator password to the server only when this changes (and at creation)."
   type        = number
+  default     = 1
 
   validation {
     condition     = var.administrator_password_version >= 1

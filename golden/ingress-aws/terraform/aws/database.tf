@@ -4,12 +4,14 @@
 # TLS enforced by the parameter group, deletion protection, backups with
 # point-in-time recovery. RDS generates the master password and keeps it in
 # Secrets Manager (manage_master_user_password), so no password exists in
-# this repository or in the Terraform state.
+# this repository or in the Terraform state. The master user's name is fixed
+# for the database's life (changing it replaces the instance); Coder logs in
+# as a role of its own (the README's database step).
 
 resource "aws_db_parameter_group" "postgres" {
   name_prefix = "initech-postgres16-"
   family      = "postgres16"
-  description = "coder-gen: TLS only, max_connections from coderd's connection pools, statement logging"
+  description = "coder-gen: TLS only, max_connections the larger of what coderd needs and the RDS default for the class, DDL and connection logging"
 
   parameter {
     name  = "rds.force_ssl"

@@ -19,6 +19,21 @@ output "database_port" {
   value       = aws_db_instance.primary.port
 }
 
+output "database_identifier" {
+  description = "The RDS instance identifier (README, Upgrade Coder: the snapshot before an upgrade)."
+  value       = aws_db_instance.primary.identifier
+}
+
+output "database_restore_settings" {
+  description = "What a restored instance needs passed to match this one (RDS restores with the defaults otherwise): README, Upgrade Coder."
+  value = {
+    db_subnet_group_name   = aws_db_instance.primary.db_subnet_group_name
+    vpc_security_group_ids = aws_db_instance.primary.vpc_security_group_ids
+    db_parameter_group     = aws_db_parameter_group.postgres.name
+    multi_az               = aws_db_instance.primary.multi_az
+  }
+}
+
 output "database_master_user_secret_arn" {
   description = "ARN of the Secrets Manager secret RDS keeps the master password in (the password itself never passes through Terraform)."
   value       = aws_db_instance.primary.master_user_secret[0].secret_arn

@@ -2,7 +2,8 @@
 
 # The arguments used here are checked against the azurerm provider 4.55.0
 # schema (tests/data/provider-schemas/azurerm.json). Terraform 1.11 or later
-# for the write-only database password (it never reaches the state).
+# for the write-only database password (it never reaches the state), read by
+# the ephemeral azurerm_key_vault_secret (azurerm 4.11 or later).
 terraform {
   required_version = ">= 1.11.0"
 

@@ -2,9 +2,18 @@
 
 # Azure Database for PostgreSQL flexible server: private access through a
 # delegated subnet and private DNS zone (no public access), TLS required,
-# geo-redundant backups with point-in-time recovery, a delete lock.
+# backups with point-in-time recovery, a delete lock.
 # Microsoft Entra authentication administers it; password authentication stays
-# on for Coder's own login, with a write-only administrator password.
+# on for Coder's own login. The administrator password is write-only: read
+# from Key Vault by an ephemeral resource at every plan and apply (the
+# provider wants it on every update of the server but sends it only when
+# administrator_password_version changes), so it is never in this repository
+# or the state, and no apply needs it typed.
+
+ephemeral "azurerm_key_vault_secret" "administrator_password" {
+  name         = var.database_admin_secret_name
+  key_vault_id = var.database_admin_key_vault_id
+}
 
 resource "azurerm_postgresql_flexible_server" "primary" {
   # checkov:skip=CKV2_AZURE_57:private access is the delegated subnet (VNet integration); Azure allows no private endpoint on such a server.
@@ -22,7 +31,7 @@ resource "azurerm_postgresql_flexible_server" "primary" {
   private_dns_zone_id               = var.private_dns_zone_id
   public_network_access_enabled     = false
   administrator_login               = var.administrator_login
-  administrator_password_wo         = var.administrator_password
+  administrator_password_wo         = ephemeral.azurerm_key_vault_secret.administrator_password.value
   administrator_password_wo_version = var.administrator_password_version
 
   authentication {

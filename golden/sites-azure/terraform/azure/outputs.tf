@@ -19,6 +19,26 @@ output "database_administrator_login" {
   value       = azurerm_postgresql_flexible_server.primary.administrator_login
 }
 
+output "database_admin_key_vault_name" {
+  description = "The Key Vault holding the administrator password; the README's database step reads the password from it at run time."
+  value       = element(split("/", var.database_admin_key_vault_id), 8)
+}
+
+output "database_admin_secret_name" {
+  description = "The Key Vault secret holding the administrator password."
+  value       = var.database_admin_secret_name
+}
+
+output "database_server_name" {
+  description = "The flexible server's name (README, Upgrade Coder: the backup before an upgrade)."
+  value       = azurerm_postgresql_flexible_server.primary.name
+}
+
+output "database_resource_group" {
+  description = "The flexible server's resource group."
+  value       = azurerm_postgresql_flexible_server.primary.resource_group_name
+}
+
 output "database_id" {
   description = "Resource id of the PostgreSQL flexible server."
   value       = azurerm_postgresql_flexible_server.primary.id
