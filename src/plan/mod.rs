@@ -66,7 +66,7 @@ pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use security::{Security, StackSecurity};
-pub use sites::{PROXY_NAMESPACE, Proxy, Site, SiteGitops, SiteObservability, SiteVerify};
+pub use sites::{PROXY_NAMESPACE, Proxy, Site, SiteGitops, SiteNetwork, SiteObservability, SiteVerify};
 pub use upgrade::{Upgrade, UpgradeRelease};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
@@ -96,6 +96,8 @@ pub const PG_CONN_MAX_OPEN: u32 = 10;
 
 /// The provisioner chart's name in Coder's Helm repository.
 const PROVISIONER_CHART: &str = "coder-provisioner";
+/// The coder chart's name (coderd and, in proxy mode, workspace proxies).
+const CODER_CHART: &str = "coder";
 /// The verify Jobs' namespace, in the primary and in every site's cluster
 /// (the network plan lists it among those that pull and trust the CA).
 const VERIFY_NAMESPACE: &str = "coder-verify";
@@ -359,10 +361,12 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &network);
-    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, PROVISIONER_CHART, &mut found);
-    let sites = sites::plan(&ctx, catalog, &shares, &observability, gitops.as_ref(), &mut found)?;
-    let overrides = overrides::plan(&ctx);
     let security = security::plan(&ctx, &entry, &observability, &mut found);
+    let primary = sites::Primary { observability: &observability, gitops: gitops.as_ref(), network: &network, security: &security };
+    let sites = sites::plan(&ctx, catalog, &shares, &primary, &mut found)?;
+    // coderd first, then every provisioner group and proxy, the sites' too.
+    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, &sites, PROVISIONER_CHART, &mut found);
+    let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
     // Sites planned with the same machinery repeat the same warning: once.
@@ -391,7 +395,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         chart: Chart {
             repository: network.charts.coder.repository.clone(),
             repository_name: network.charts.coder.repository_name.clone().unwrap_or_default(),
-            coder_chart: "coder".into(),
+            coder_chart: CODER_CHART.into(),
             provisioner_chart: PROVISIONER_CHART.into(),
             version: spec.coder.chart_version.clone(),
         },

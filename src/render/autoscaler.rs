@@ -60,7 +60,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let Some(ca) = &plan.cluster_autoscaler else { return };
     let Some(src) = &plan.network.charts.cluster_autoscaler else { return };
     let path = paths::CLUSTER_AUTOSCALER_VALUES;
-    let (repository, pull_secrets) = network::autoscaler_image(plan);
+    let (repository, pull_secrets) = network::autoscaler_image(plan, plan.network.images.get("cluster-autoscaler"));
     let cluster = Place { region: &plan.region, cluster: &plan.kubernetes.cluster_name, context: "" };
     let text =
         values_file(plan, ca, plan.pool(ca.pool), &cluster, Image { repository, tag: ca.image_tag.clone(), pull_secrets }, src, path);

@@ -399,6 +399,18 @@ fn proxy_values(plan: &Plan, site: &Site, x: &Proxy) -> CoderValues {
         // Exactly "true": the chart opens the metrics port only then.
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
     }
+    // The secure defaults a proxy takes (`proxy.disable_path_apps`,
+    // `proxy.hsts`), then the site's network (the HTTP proxy).
+    if x.disable_path_apps {
+        env_vars.push(env("CODER_DISABLE_PATH_APPS", "true"));
+    }
+    if let Some(h) = &x.hsts {
+        env_vars.push(env("CODER_STRICT_TRANSPORT_SECURITY", h.max_age_seconds.to_string()));
+        if !h.options.is_empty() {
+            env_vars.push(env("CODER_STRICT_TRANSPORT_SECURITY_OPTIONS", h.options.join(",")));
+        }
+    }
+    env_vars.extend(network::env_vars(&site.network.proxy_env));
     let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &x.release);
     let sa = ServiceAccount { workspace_perms: false, enable_deployments: false, name: None };
     let mut section =
@@ -415,15 +427,25 @@ fn proxy_values(plan: &Plan, site: &Site, x: &Proxy) -> CoderValues {
     CoderValues { coder: section, extra_templates: Vec::new() }
 }
 
-/// A provisioner group's values: `pool` is its location's provisioner pool,
-/// `coder_url` where it reaches coderd (in-cluster in the primary, the
-/// access URL from a site), `metrics` whether it serves Prometheus metrics.
-pub(super) fn provisioner_values(plan: &Plan, g: &Provisioners, pool: &Pool, coder_url: &str, metrics: bool) -> ProvisionerValues {
+/// Where a provisioner group runs: its location's provisioner pool, where
+/// it reaches coderd (in-cluster in the primary, the access URL from a
+/// site), whether it serves Prometheus metrics, and its location's network
+/// variables (proxy with that cluster's NO_PROXY, Terraform CLI config).
+pub(super) struct GroupPlace<'a> {
+    pub pool: &'a Pool,
+    pub coder_url: &'a str,
+    pub metrics: bool,
+    pub network_env: Vec<EnvVar>,
+}
+
+/// A provisioner group's values at `place`.
+pub(super) fn provisioner_values(plan: &Plan, g: &Provisioners, place: GroupPlace) -> ProvisionerValues {
+    let GroupPlace { pool, coder_url, metrics, network_env } = place;
     let mut env_vars = vec![env("CODER_URL", coder_url.to_string())];
     if metrics {
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
     }
-    env_vars.extend(network::provisioner_env(plan));
+    env_vars.extend(network_env);
     let (volumes, volume_mounts, extra_templates) = network::terraform(plan, false);
     // The user's own variables (`coder.provisioner_env`, the group's `env`) last.
     if let Some(user) = plan.overrides.provisioner_env.get(&g.namespace) {
@@ -463,7 +485,13 @@ pub(super) fn provisioner_values(plan: &Plan, g: &Provisioners, pool: &Pool, cod
 
 /// The primary's provisioner group `g`.
 fn primary_provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
-    provisioner_values(plan, g, plan.pool(Role::Provisioner), &plan.coderd.service_url, plan.observability.enabled)
+    let place = GroupPlace {
+        pool: plan.pool(Role::Provisioner),
+        coder_url: &plan.coderd.service_url,
+        metrics: plan.observability.enabled,
+        network_env: network::provisioner_env(plan),
+    };
+    provisioner_values(plan, g, place)
 }
 
 /// `# ` comment lines after the header: how this file is applied (the

@@ -121,6 +121,8 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "readme/site/apply/nodes.md",
     "readme/site/apply/cluster_autoscaler.md",
     "readme/site/apply/namespaces.md",
+    "readme/site/apply/network_secrets.md",
+    "readme/site/apply/env_secrets.md",
     "readme/site/apply/tls.md",
     "readme/site/apply/proxy_token.md",
     "readme/site/apply/proxy.md",

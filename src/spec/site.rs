@@ -34,6 +34,22 @@ pub struct Site {
     /// Provisioner tags include `site: <name>`.
     pub provisioners: Vec<ProvisionerGroup>,
     pub workspaces: Vec<WorkspaceGroup>,
+    /// The site cluster's pod and service CIDRs for its NO_PROXY (`None`:
+    /// `network.proxy.cluster_cidrs`). Left out of the digest when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_cidrs: Option<At<Vec<String>>>,
+}
+
+impl Site {
+    /// Whether the site runs a workspace proxy: as the spec says, or (`auto`)
+    /// wherever its users are away from the primary (another cloud or
+    /// region, or on-prem).
+    pub fn proxy_on(&self, primary_cloud: crate::cloud::Cloud, primary_region: &str) -> bool {
+        match self.proxy.enabled {
+            AutoBool::Set(v) => v,
+            AutoBool::Auto => self.cloud.cloud() != Some(primary_cloud) || self.region.as_deref() != Some(primary_region),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,6 +63,10 @@ pub struct SiteProxy {
     pub display_name: Option<String>,
     pub icon: Option<String>,
     pub certificate: CertificateSource,
+    /// Where the spec names the certificate's source (`None`: the default);
+    /// not part of the spec's meaning.
+    #[serde(skip)]
+    pub certificate_at: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]

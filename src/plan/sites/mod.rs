@@ -9,6 +9,7 @@
 //! the primary (Coder must not span regions; coderd needs < 10 ms to
 //! PostgreSQL).
 
+mod network;
 mod proxy;
 mod text;
 
@@ -17,17 +18,20 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::autoscaler::{self, ClusterAutoscaler};
+use super::network::Network;
 use super::pools::{self, PrefixDelegation};
+use super::security::Security;
 use super::shares::Shares;
 use super::tier::Machines;
 use super::{
-    Controller, Ctx, Findings, Gitops, KubernetesTarget, Observability, Pool, Provisioners, Reasons, Role, SecretRef, Workspaces,
-    provisioners, workspaces,
+    Controller, Ctx, Findings, Gitops, KubernetesTarget, Observability, Pool, Provisioners, Reasons, Role, SecretRef, VERIFY_NAMESPACE,
+    Workspaces, provisioners, workspaces,
 };
 use crate::catalog::{Catalog, Machine, MachineKind};
 use crate::diag::{Located, SpecError, quote};
 use crate::spec::{AutoBool, SITE_TAG, Site as SpecSite, SiteCloud, Spec};
 
+pub use network::SiteNetwork;
 pub use proxy::{PROXY_NAMESPACE, Proxy};
 pub(crate) use text::write_text;
 
@@ -63,6 +67,9 @@ pub struct Site {
     pub verify: SiteVerify,
     /// `null` unless the spec asks for Flux or Argo CD.
     pub gitops: Option<SiteGitops>,
+    /// Its share of `network:` (the same mirrors, proxy and CA; its own
+    /// namespaces and NO_PROXY).
+    pub network: SiteNetwork,
     pub reasons: Reasons,
 }
 
@@ -183,17 +190,18 @@ fn check_fit(spec: &Spec, site: &SpecSite, pools: &[Pool]) -> Result<(), SpecErr
     if errors.is_empty() { Ok(()) } else { Err(SpecError::Invalid { file: spec.file.clone(), errors }) }
 }
 
+/// What the primary's plan decided that every site follows.
+pub(crate) struct Primary<'a> {
+    pub observability: &'a Observability,
+    pub gitops: Option<&'a Gitops>,
+    pub network: &'a Network,
+    pub security: &'a Security,
+}
+
 /// Every site of the spec, in order.
-pub(crate) fn plan(
-    ctx: &Ctx,
-    catalog: &Catalog,
-    shares: &Shares,
-    observability: &Observability,
-    gitops: Option<&Gitops>,
-    found: &mut Findings,
-) -> Result<Vec<Site>, SpecError> {
+pub(crate) fn plan(ctx: &Ctx, catalog: &Catalog, shares: &Shares, primary: &Primary, found: &mut Findings) -> Result<Vec<Site>, SpecError> {
     let spec = ctx.spec;
-    spec.sites.iter().zip(&shares.sites).map(|(s, share)| site(ctx, catalog, s, share, observability, gitops, found)).collect()
+    spec.sites.iter().zip(&shares.sites).map(|(s, share)| site(ctx, catalog, s, share, primary, found)).collect()
 }
 
 #[allow(clippy::too_many_lines)] // one decision after another, each with its reason
@@ -202,10 +210,10 @@ fn site(
     catalog: &Catalog,
     s: &SpecSite,
     share: &super::shares::Share,
-    observability: &Observability,
-    gitops: Option<&Gitops>,
+    primary: &Primary,
     found: &mut Findings,
 ) -> Result<Site, SpecError> {
+    let (observability, gitops) = (primary.observability, primary.gitops);
     let (spec, tier) = (ctx.spec, ctx.tier);
     let name = s.name.value.clone();
     let mut r = Reasons::new();
@@ -238,10 +246,7 @@ fn site(
     };
 
     // The proxy: on by default wherever users are far from the primary.
-    let proxy_on = match s.proxy.enabled {
-        AutoBool::Set(v) => v,
-        AutoBool::Auto => s.cloud.cloud() != Some(spec.cloud) || s.region.as_deref() != Some(spec.region.as_str()),
-    };
+    let proxy_on = s.proxy_on(spec.cloud, &spec.region);
     r.insert(
         "proxy_enabled",
         match (s.proxy.enabled, proxy_on) {
@@ -268,7 +273,7 @@ fn site(
 
     let mut pools_out = Vec::new();
     let proxy = if proxy_on {
-        let (p, pool) = proxy::plan(&sctx, s, &spec.access_url, shared(Role::Proxy), found);
+        let (p, pool) = proxy::plan(&sctx, s, &spec.access_url, primary.security, shared(Role::Proxy), found);
         pools_out.push(pool);
         Some(p)
     } else {
@@ -309,9 +314,9 @@ fn site(
         ]),
     };
     let verify = SiteVerify {
-        namespace: "coder-verify".into(),
+        namespace: VERIFY_NAMESPACE.into(),
         service_account: "coder-scaletest".into(),
-        image: format!("ghcr.io/coder/coder:v{}", spec.coder.chart_version),
+        image: primary.network.images["coder"].reference.clone(),
         coder_url: spec.access_url.clone(),
         token_secret: SecretRef { name: "coder-scaletest-token".into(), key: "token".into() },
         template: format!("scaletest-{name}"),
@@ -343,6 +348,17 @@ fn site(
             },
         )]),
     });
+    let network = network::plan(
+        &sctx,
+        primary.network,
+        &network::Inputs {
+            site: s,
+            proxy: proxy.as_ref(),
+            provisioners: &provisioners,
+            cluster_autoscaler: cluster_autoscaler.as_ref(),
+            gitops: primary.gitops,
+        },
+    );
     Ok(Site {
         name: name.clone(),
         cloud: s.cloud,
@@ -361,6 +377,7 @@ fn site(
         observability: obs,
         verify,
         gitops,
+        network,
         reasons: r,
     })
 }

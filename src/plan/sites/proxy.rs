@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::plan::capacity::{Resources, floor_to, node_capacity};
 use crate::plan::entry::{CODERD_HTTP_PORT, CODERD_TLS_PORT, Certificate, UserSecret, certificates, host_of};
+use crate::plan::security::{Hsts, Security};
 use crate::plan::{Ctx, Findings, PodResources, Pool, Reasons, Role, SecretRef, WarningCode, pools};
 use crate::spec::{DEFAULT_PROXY_ICON, Site, SiteCloud, default_proxy_url, default_proxy_wildcard};
 
@@ -54,6 +55,11 @@ pub struct Proxy {
     pub mesh_port: u16,
     pub certificates: Vec<Certificate>,
     pub user_secrets: Vec<UserSecret>,
+    /// `CODER_DISABLE_PATH_APPS`: a proxy always has a wildcard URL, so
+    /// path-based apps are off unless `security.path_apps` keeps them.
+    pub disable_path_apps: bool,
+    /// `CODER_STRICT_TRANSPORT_SECURITY` (and `_OPTIONS`), as coderd's.
+    pub hsts: Option<Hsts>,
     /// DNS records at the proxy's load balancer.
     pub dns_names: Vec<String>,
     pub address_command: String,
@@ -66,6 +72,7 @@ pub(crate) fn plan(
     ctx: &Ctx,
     site: &Site,
     primary_access_url: &str,
+    security: &Security,
     shared: Option<(&str, Resources)>,
     found: &mut Findings,
 ) -> (Proxy, Pool) {
@@ -200,6 +207,31 @@ pub(crate) fn plan(
         "`coder wsproxy create --only-token` prints the proxy's session token once: it is piped into this secret and never written to disk or Git; every replica shares it".into(),
     );
     r.insert("dns_names", "the proxy's host and its wildcard point at the proxy's load balancer".into());
+    // The secure defaults a workspace proxy takes (its options include
+    // them: codersdk/deployment.go marks them for external proxies).
+    let disable_path_apps = ctx.spec.security.path_apps.is_none_or(|on| !on);
+    r.insert(
+        "disable_path_apps",
+        if disable_path_apps {
+            "as coderd beside a wildcard URL (Coder's security guide): a proxy always has one, so workspace apps it serves open only on their own subdomains (path-based apps would share the proxy's origin with every other app)".into()
+        } else {
+            "security.path_apps: true in the spec keeps path-based apps on the proxy too (see the warning)".into()
+        },
+    );
+    let hsts = security.hsts.clone();
+    r.insert(
+        "hsts",
+        if hsts.is_some() {
+            "as coderd's (security.hsts_*): the proxy serves users over https itself, so it sends the same Strict-Transport-Security header"
+                .into()
+        } else {
+            "security.hsts_max_age: 0 in the spec: no HSTS header, as coderd (see the warning)".into()
+        },
+    );
+    r.insert(
+        "trusted_proxies",
+        "none: users connect to the proxy itself (TLS on its own load balancer, externalTrafficPolicy Local keeps their addresses), so it trusts no forwarding header, as coderd with coderd-tls".into(),
+    );
     let display_name = site.proxy.display_name.clone().unwrap_or_else(|| site_name.clone());
     let icon = site.proxy.icon.clone().unwrap_or_else(|| DEFAULT_PROXY_ICON.to_string());
     r.insert(
@@ -230,6 +262,8 @@ pub(crate) fn plan(
         mesh_port: CODERD_HTTP_PORT,
         certificates: c.certificates,
         user_secrets: c.user_secrets,
+        disable_path_apps,
+        hsts,
         address_command: format!(
             "kubectl --context \"$SITE_CONTEXT\" get svc coder -n {PROXY_NAMESPACE} -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}{{.status.loadBalancer.ingress[0].hostname}}'"
         ),

@@ -15,12 +15,12 @@ use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::helm::{CoderRelease, coder_values, provisioner_values};
+use super::helm::{CoderRelease, GroupPlace, coder_values, provisioner_values};
 use super::k8s::meta;
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace_at};
 use super::verify::{Step, coder_env, job, scaletest};
-use super::{autoscaler, entry, paths, template, yaml};
-use crate::plan::{ChartSource, ClusterAutoscaler, KubernetesTarget, Plan, Pool, Role, Site};
+use super::{autoscaler, entry, network, paths, template, yaml};
+use crate::plan::{ClusterAutoscaler, KubernetesTarget, Plan, Pool, Role, Site};
 use crate::tree::{Comment, Tree, header};
 
 /// A path inside a site's tree.
@@ -40,35 +40,36 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             tree.insert(at(site, &paths::certificate(&c.secret)), entry::certificate(plan, c));
         }
         terraform(plan, site, tree);
-        if let Some(ca) = &site.cluster_autoscaler {
+        if let (Some(ca), Some(src)) = (&site.cluster_autoscaler, &site.network.cluster_autoscaler_chart) {
             let path = at(site, paths::CLUSTER_AUTOSCALER_VALUES);
             let region = site.region.clone().unwrap_or_default();
-            let place =
-                autoscaler::Place { region: &region, cluster: &site.kubernetes.cluster_name, context: " --kube-context \"$SITE_CONTEXT\"" };
-            // The public chart repository (the network's sources come with the merge's follow-up).
-            let src = ChartSource {
-                chart: ca.chart.clone(),
-                version: ca.chart_version.clone(),
-                upstream: ca.chart_repository.clone(),
-                repository: ca.chart_repository.clone(),
-                repository_name: Some("autoscaler".into()),
-                reference: format!("autoscaler/{}", ca.chart),
-            };
-            let image = autoscaler::Image { repository: None, tag: ca.image_tag.clone(), pull_secrets: Vec::new() };
-            let text = autoscaler::values_file(plan, ca, site.pool(ca.pool), &place, image, &src, &path);
+            let place = autoscaler::Place { region: &region, cluster: &site.kubernetes.cluster_name, context: SITE_CONTEXT };
+            let (repository, pull_secrets) = network::autoscaler_image(plan, site.network.images.get("cluster-autoscaler"));
+            let image = autoscaler::Image { repository, tag: ca.image_tag.clone(), pull_secrets };
+            let text = autoscaler::values_file(plan, ca, site.pool(ca.pool), &place, image, src, &path);
             tree.insert(path, text);
+        }
+        // A ClusterIssuer is per cluster: the site's own for its proxy.
+        if let Some(issuer) = &site.network.ca_issuer {
+            tree.insert(at(site, &paths::cluster_issuer(&issuer.name)), network::cluster_issuer(plan, issuer));
         }
         verify(plan, site, tree);
         readme::render(plan, &plan_value, site, tree);
     }
 }
 
+/// The helm flag every site command carries (`$SITE_CONTEXT`: the site
+/// README's first step sets it).
+const SITE_CONTEXT: &str = " --kube-context \"$SITE_CONTEXT\"";
+
 /// `# ` lines after the header: how a site's values file is applied (from
-/// the tree's root, into the site's cluster).
-fn usage(plan: &Plan, release: &str, chart: &str, namespace: &str, path: &str) -> String {
+/// the tree's root, into the site's cluster), with the chart's reference
+/// from `plan.network.charts` (a repository or a mirror).
+fn usage(plan: &Plan, release: &str, reference: &str, namespace: &str, path: &str) -> String {
     format!(
-        "# Apply from the tree's root, into the site's cluster:\n#   helm upgrade --install {release} {}/{chart} --kube-context \"$SITE_CONTEXT\" \\\n#     --namespace {namespace} --version {} -f {path}\n",
-        plan.chart.repository_name, plan.chart.version
+        "# Apply from the tree's root, into the site's cluster:\n#   helm upgrade --install {release} {reference}{SITE_CONTEXT} \\\n#     --namespace {namespace} --version {} -f {path}{}\n",
+        plan.chart.version,
+        network::helm_ca_flag(plan)
     )
 }
 
@@ -77,7 +78,7 @@ fn helm(plan: &Plan, site: &Site, tree: &mut Tree) {
         let path = at(site, paths::CODER_VALUES);
         let comment = format!(
             "{}# The session token comes from `coder wsproxy create` (the site's README), never from this file.\n",
-            usage(plan, &x.release, &plan.chart.coder_chart, &x.namespace, &path)
+            usage(plan, &x.release, &plan.network.charts.coder.reference, &x.namespace, &path)
         );
         let values = yaml::to_yaml(&coder_values(plan, CoderRelease::Proxy(site, x)));
         tree.insert(path, format!("{}{comment}{values}", header(Comment::Hash, &plan.spec_file)));
@@ -85,12 +86,18 @@ fn helm(plan: &Plan, site: &Site, tree: &mut Tree) {
     let pool = site.pool(Role::Provisioner);
     for g in &site.provisioners {
         let path = at(site, &paths::provisioner_values(&g.namespace));
-        let mut comment = usage(plan, &g.release, &plan.chart.provisioner_chart, &g.namespace, &path);
+        let mut comment = usage(plan, &g.release, &plan.network.charts.provisioner.reference, &g.namespace, &path);
         // The chart refuses `provisionerDaemon.tags` next to a key: the
         // tags are bound to the key when it is created.
         let tags: Vec<String> = g.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
         comment.push_str(&format!("# Provisioner tags {} are bound to the key in secret {}.\n", tags.join(","), g.key_secret.name));
-        let values = yaml::to_yaml(&provisioner_values(plan, g, pool, &plan.access_url, site.observability.enabled));
+        let place = GroupPlace {
+            pool,
+            coder_url: &plan.access_url,
+            metrics: site.observability.enabled,
+            network_env: network::env_vars(&site.network.provisioner_env),
+        };
+        let values = yaml::to_yaml(&provisioner_values(plan, g, place));
         tree.insert(path, format!("{}{comment}{values}", header(Comment::Hash, &plan.spec_file)));
     }
 }
@@ -143,6 +150,9 @@ fn verify(plan: &Plan, site: &Site, tree: &mut Tree) {
     let sa = ServiceAccount {
         metadata: meta(&v.service_account, Some(&v.namespace)),
         automount_service_account_token: Some(false),
+        // The Job's pod names no pull secret: Kubernetes adds the service
+        // account's.
+        image_pull_secrets: network::pull_secrets(plan),
         ..ServiceAccount::default()
     };
     let base = format!("../{}/{BASE_DEFAULT_DENY}", paths::KUSTOMIZE_ROOT);

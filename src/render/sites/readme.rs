@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::at;
 use super::kustomize::PROXY_OVERLAY;
 use crate::plan::{Certificate, Controller, Plan, Pool, Provisioners, Role, Site, Workspaces, mib};
+use crate::render::readme::{EnvSecret, UpgradeSite, env_secrets_of, upgrade_rows};
 use crate::render::{paths, template};
 use crate::tree::{Comment, Tree, header};
 
@@ -37,6 +38,19 @@ struct SiteView<'a> {
     workspace_label: (&'a str, &'a str),
     workspace_namespace: &'a str,
     workspace_memory: String,
+    /// ` --ca-file <file>` for helm commands reading the chart mirror, or "".
+    helm_ca_flag: String,
+    /// The namespaces `kubectl apply -k` creates here whose pods need the
+    /// mirror's pull secret or the private CA (`site.network`).
+    secret_namespaces: Vec<&'a str>,
+    /// The secrets the site's provisioner groups' env reads, per namespace.
+    env_secrets: Vec<EnvSecret<'a>>,
+    /// The site's CA ClusterIssuer file, if it has one.
+    cluster_issuer_file: Option<String>,
+    /// The operator's Terraform CLI configuration (the primary's).
+    terraform_cli_config: &'static str,
+    /// The site's releases in the upgrade order (`plan.upgrade.after_coderd`).
+    upgrade: Option<UpgradeSite<'a>>,
 }
 
 #[derive(Serialize)]
@@ -76,7 +90,7 @@ struct PoolRow<'a> {
 
 /// The site's first-run steps, in order (a step is one name here and one
 /// template).
-fn steps(site: &Site) -> Vec<&'static str> {
+fn steps(plan: &Plan, site: &Site) -> Vec<&'static str> {
     let mut steps = vec!["context"];
     if site.terraform {
         steps.push("infrastructure");
@@ -87,11 +101,26 @@ fn steps(site: &Site) -> Vec<&'static str> {
         steps.push("cluster_autoscaler");
     }
     steps.push("namespaces");
+    // The Secrets the network names, in the namespaces just created.
+    if !site.network.pull_secret_namespaces.is_empty() || !site.network.ca_namespaces.is_empty() {
+        steps.push("network_secrets");
+    }
     if site.proxy.is_some() {
         steps.extend(["tls", "proxy_token", "proxy", "dns"]);
     }
+    if !env_secrets(plan, site).is_empty() {
+        steps.push("env_secrets");
+    }
     steps.extend(["provisioners", "templates"]);
     steps
+}
+
+/// The secret references of the site's groups' env (`coder.provisioner_env`
+/// and each group's `env`), created in the site's cluster.
+fn env_secrets<'a>(plan: &'a Plan, site: &'a Site) -> Vec<EnvSecret<'a>> {
+    env_secrets_of(
+        site.provisioners.iter().filter_map(|g| plan.overrides.provisioner_env.get(&g.namespace).map(|e| (g.namespace.as_str(), e))),
+    )
 }
 
 fn view<'a>(plan: &'a Plan, site: &'a Site) -> SiteView<'a> {
@@ -148,10 +177,20 @@ fn view<'a>(plan: &'a Plan, site: &'a Site) -> SiteView<'a> {
             })
             .collect(),
         proxy_requests: site.proxy.as_ref().map(|x| x.resources.requests.described()).unwrap_or_default(),
-        steps: steps(site),
+        steps: steps(plan, site),
         workspace_label: ws.labels.iter().next().map_or(("", ""), |(k, v)| (k.as_str(), v.as_str())),
         workspace_namespace: site.workspaces.first().map_or("", |w| w.namespace.as_str()),
         workspace_memory: mib(site.workspaces.first().map_or(0, |w| w.default_request.memory_mib)),
+        helm_ca_flag: plan.network.charts.ca_file.as_ref().map(|f| format!(" --ca-file {f}")).unwrap_or_default(),
+        secret_namespaces: if site.network.pull_secret_namespaces.is_empty() && site.network.ca_namespaces.is_empty() {
+            Vec::new()
+        } else {
+            site.proxy.iter().map(|x| x.namespace.as_str()).chain(site.provisioners.iter().map(|g| g.namespace.as_str())).collect()
+        },
+        env_secrets: env_secrets(plan, site),
+        cluster_issuer_file: site.network.ca_issuer.as_ref().map(|i| at(site, &paths::cluster_issuer(&i.name))),
+        terraform_cli_config: paths::TERRAFORM_CLI_CONFIG,
+        upgrade: upgrade_rows(plan).1.into_iter().find(|u| u.name == site.name),
     }
 }
 

@@ -85,6 +85,12 @@ pub(in crate::spec) struct RawSite {
     /// in coder-gen's catalog for the site's cloud).
     #[serde(default)]
     pub(in crate::spec) machine_types: Option<RawSiteMachineTypes>,
+    /// With `network.proxy`: the site cluster's pod and service CIDRs, kept
+    /// off the proxy (the proxy's replicas relay to each other by pod IP);
+    /// default: `network.proxy.cluster_cidrs`.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>", length(min = 1))]
+    pub(in crate::spec) cluster_cidrs: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `sites[].proxy` as `auto|true|false` or as a map (which turns it on).
@@ -152,8 +158,9 @@ pub(in crate::spec) struct RawProxyMap {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub(in crate::spec) icon: Option<Spanned<String>>,
-    /// Where the proxy's TLS certificate comes from (default: cert-manager,
-    /// ClusterIssuer `letsencrypt-dns01`, DNS-01, in the site's cluster).
+    /// Where the proxy's TLS certificate comes from (default: cert-manager in
+    /// the site's cluster, ClusterIssuer `letsencrypt-dns01` with DNS-01, or
+    /// the tree's CA ClusterIssuer when `network.ca.issuer_secret` is set).
     #[serde(default)]
     pub(in crate::spec) certificate: Option<RawCertificate>,
 }

@@ -380,6 +380,8 @@ impl Validator<'_> {
             &network_at,
             network::Context { name: &raw.name.value, entry: &mut entry, gitops: gitops.as_ref(), observability: &observability },
         );
+        let mut sites = sites;
+        self.sites_in_network(&mut sites, &network, network_at.air_gapped_at(), &primary);
         let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
             Some(o) => (
                 self.helm_overrides(o.helm, &provisioners),

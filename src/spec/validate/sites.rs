@@ -19,7 +19,7 @@ use crate::spec::site::{
 };
 use crate::spec::{
     At, CODER_NAMESPACE, CertificateSource, Challenge, DEFAULT_ISSUER, DEFAULT_PROVISIONER_NAMESPACE, DEFAULT_WORKSPACE_NAMESPACE,
-    IssuerKind, Kubernetes, License, MAX_SITES, ProvisionerGroup, WorkspaceGroup,
+    IssuerKind, Kubernetes, License, MAX_SITES, Network, ProvisionerGroup, WorkspaceGroup, ca_issuer_name,
 };
 
 /// What the sites are judged against: the primary's validated values.
@@ -289,6 +289,18 @@ impl Validator<'_> {
                 }
             }
         };
+        let cluster_cidrs = s.cluster_cidrs.map(|list| {
+            for c in &list.value {
+                if !super::network::is_cidr(&c.value) {
+                    self.err(
+                        c,
+                        format!("sites[].cluster_cidrs entry {} is not a CIDR", quote(&c.value)),
+                        "write an address range such as 10.20.0.0/16 or fd00::/8",
+                    );
+                }
+            }
+            At { line: list.defined.line(), column: list.defined.column(), value: list.value.into_iter().map(|c| c.value).collect() }
+        });
         Site {
             name: At::from_spanned(s.name),
             cloud,
@@ -299,6 +311,7 @@ impl Validator<'_> {
             machine_types,
             provisioners: Vec::new(),
             workspaces: Vec::new(),
+            cluster_cidrs,
         }
     }
 
@@ -323,6 +336,7 @@ impl Validator<'_> {
                     display_name: None,
                     icon: None,
                     certificate: default_cert,
+                    certificate_at: None,
                 };
             }
             RawProxy::Full(m) => *m,
@@ -359,11 +373,14 @@ impl Validator<'_> {
             }
             i.value.clone()
         });
-        let certificate = match m.certificate {
-            None => default_cert,
-            Some(c) => self.proxy_certificate(c),
+        let (certificate, certificate_at) = match m.certificate {
+            None => (default_cert, None),
+            Some(c) => {
+                let at = certificate_at(&c);
+                (self.proxy_certificate(c), at)
+            }
         };
-        SiteProxy { enabled: AutoBool::Set(true), access_url, wildcard_access_url, display_name, icon, certificate }
+        SiteProxy { enabled: AutoBool::Set(true), access_url, wildcard_access_url, display_name, icon, certificate, certificate_at }
     }
 
     /// A proxy URL must differ from the primary's and every other proxy's;
@@ -400,15 +417,17 @@ impl Validator<'_> {
                     self.err(
                         ch,
                         "a proxy's wildcard certificate cannot be obtained with an HTTP-01 challenge".into(),
-                        "use an issuer that solves DNS-01 (challenge: dns01), or name existing secrets",
+                        "use an issuer that solves DNS-01 (challenge: dns01), a CA issuer (challenge: none), or name existing secrets",
                     );
                 }
                 let issuer = self.dns_label("proxy.certificate.cert_manager.issuer", &cm.issuer, 63, "").to_string();
-                CertificateSource::CertManager {
-                    issuer,
-                    kind: cm.issuer_kind.map(|k| k.value).unwrap_or_default(),
-                    challenge: Challenge::Dns01,
-                }
+                // DNS-01, or no challenge at all (a CA issuer signs the
+                // wildcard by itself).
+                let challenge = match cm.challenge.map(|c| c.value) {
+                    Some(Challenge::None) => Challenge::None,
+                    _ => Challenge::Dns01,
+                };
+                CertificateSource::CertManager { issuer, kind: cm.issuer_kind.map(|k| k.value).unwrap_or_default(), challenge }
             }
             (None, Some(secret)) => {
                 let name = self.dns_label("proxy.certificate.secret", &secret, 63, "").to_string();
@@ -438,6 +457,46 @@ impl Validator<'_> {
                     kind: IssuerKind::ClusterIssuer,
                     challenge: Challenge::Dns01,
                 }
+            }
+        }
+    }
+
+    /// The sites judged against `network:`, once it is validated: a proxy
+    /// whose certificate the spec leaves to the default takes the tree's CA
+    /// ClusterIssuer when `network.ca.issuer_secret` is set; an air-gapped
+    /// spec refuses a proxy certificate from an ACME issuer (it needs the
+    /// internet); `cluster_cidrs` only feeds `network.proxy`'s NO_PROXY.
+    pub(super) fn sites_in_network(&mut self, sites: &mut [Site], network: &Network, air_gapped_at: Option<(u64, u64)>, p: &Primary) {
+        let ca_issuer = network.ca.as_ref().filter(|c| c.issuer_secret.is_some()).map(|_| ca_issuer_name(p.name));
+        for site in sites.iter_mut() {
+            let name = site.name.value.clone();
+            if let (Some(issuer), None) = (&ca_issuer, site.proxy.certificate_at) {
+                site.proxy.certificate =
+                    CertificateSource::CertManager { issuer: issuer.clone(), kind: IssuerKind::ClusterIssuer, challenge: Challenge::None };
+            }
+            if let Some(c) = site.cluster_cidrs.as_ref().filter(|_| network.proxy.is_none()) {
+                self.errors.push(Located {
+                    line: c.line,
+                    column: c.column,
+                    message: format!("site {} sets cluster_cidrs, but there is no network.proxy", quote(&name)),
+                    help: "remove it: the site's CIDRs only keep its in-cluster traffic off network.proxy (NO_PROXY)".into(),
+                });
+            }
+            if air_gapped_at.is_some()
+                && site.proxy_on(p.cloud, p.region)
+                && let CertificateSource::CertManager { issuer, challenge: Challenge::Dns01, .. } = &site.proxy.certificate
+            {
+                let (line, column) = site.proxy.certificate_at.unwrap_or((site.name.line, site.name.column));
+                self.errors.push(Located {
+                    line,
+                    column,
+                    message: format!(
+                        "network.air_gapped is true but site {}'s proxy certificate comes from ACME issuer {} (DNS-01), which needs the internet",
+                        quote(&name),
+                        quote(issuer)
+                    ),
+                    help: "set network.ca.issuer_secret (every proxy then uses the tree's CA ClusterIssuer), give sites[].proxy.certificate.cert_manager your own CA issuer with challenge: none, or name existing secrets".into(),
+                });
             }
         }
     }
@@ -560,6 +619,17 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+}
+
+/// Where a proxy's certificate source is written: the challenge, else the
+/// issuer, else the secret.
+fn certificate_at(c: &RawCertificate) -> Option<(u64, u64)> {
+    let at = |s: &Spanned<String>| (s.defined.line(), s.defined.column());
+    match (&c.cert_manager, &c.secret) {
+        (Some(cm), _) => Some(cm.challenge.as_ref().map_or_else(|| at(&cm.issuer), |ch| (ch.defined.line(), ch.defined.column()))),
+        (None, Some(s)) => Some(at(s)),
+        (None, None) => None,
     }
 }
 
