@@ -57,6 +57,10 @@ fn local(section: &Value, prefix: &str, parts: &[&str], coder: &str) -> Option<A
                 dir.strip_prefix("workspaces-")
                     .and_then(|ns| index_of("workspaces", ns).and_then(|(p, i)| at(p, &section["workspaces"][i])))
             }),
+        // The network's files: the primary's lists and CLI configuration,
+        // and a CA ClusterIssuer (the primary's, or a site's own).
+        ["images.txt" | "charts.txt" | "terraform.tfrc"] => at(format!("{prefix}.network"), &section["network"]),
+        ["entry", f] if f.starts_with("clusterissuer-") => at(format!("{prefix}.network"), &section["network"]),
         ["terraform", _, "node_pools.tf"] => at(format!("{prefix}.pools"), &section["pools"]),
         ["terraform", _, "database.tf"] => at(format!("{prefix}.database"), &section["database"]),
         _ => None,
@@ -278,6 +282,12 @@ mod tests {
         let ns = format!("sites/eu/helm/coder-provisioner/{}/values.yaml:coder.replicaCount", eu.provisioners[0].namespace);
         assert!(explain(&plan, &tree, &ns).unwrap().contains("plan.sites[0].provisioners[0].replicas"));
         assert!(explain(&plan, &tree, "sites/eu/verify/create-workspaces/job.yaml").unwrap().contains("plan.sites[0].verify"));
+        // The network's files: the tree's lists, a site's own ClusterIssuer.
+        assert!(explain(&plan, &tree, "images.txt").unwrap().contains("rendered from: plan.network"));
+        let ca = "network:\n  ca:\n    secret: corp-ca\n    issuer_secret: corp-ca-pair\n";
+        let (plan, tree) = setup(&format!("{}{sites}{ca}", spec()));
+        let out = explain(&plan, &tree, "sites/eu/entry/clusterissuer-acme-ca.yaml").unwrap();
+        assert!(out.contains("rendered from: plan.sites[0].network"), "{out}");
     }
 
     #[test]

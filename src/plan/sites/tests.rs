@@ -143,3 +143,55 @@ fn a_site_machine_type_is_checked_against_its_cloud() {
     let p = plan_from_str("s.yaml", &text).unwrap();
     assert_eq!(p.sites[0].proxy.as_ref().unwrap().resources.requests.cpu_millis, 4000, "a larger type gets the full row");
 }
+
+const NETWORK: &str = "network:\n  registry:\n    mirror: reg.corp.example/m\n    pull_secret: pull\n  charts:\n    url: oci://reg.corp.example/charts\n    private_ca: true\n  proxy:\n    url: http://proxy.corp.example:3128\n    cluster_cidrs: [10.0.0.0/8]\n    no_proxy: [.corp.example]\n  terraform_providers:\n    mirror_url: https://tf.corp.example/p/\n  ca:\n    secret: corp-ca\n    issuer_secret: corp-ca-pair\ngitops:\n  controller: flux\n  repo_url: https://git.corp.example/r.git\n";
+
+#[test]
+fn a_site_shares_the_network_with_its_own_namespaces_and_no_proxy() {
+    let lab = "  - name: lab\n    cloud: onprem\n    users: 200\n    cluster_cidrs: [172.20.0.0/16]\n";
+    let p = plan_from_str("s.yaml", &format!("{}sites:\n{EU}{lab}{NETWORK}", spec_text(3000, "gcp"))).unwrap();
+    let (eu, lab) = (&p.sites[0], &p.sites[1]);
+    // Coder's image is the primary's; an EKS site's autoscaler is at its own version.
+    assert_eq!(eu.network.images["coder"].reference, p.network.images["coder"].reference);
+    let ca = &eu.network.images["cluster-autoscaler"];
+    assert!(ca.reference.starts_with("reg.corp.example/m/autoscaling/cluster-autoscaler:"), "{}", ca.reference);
+    assert_eq!(eu.network.cluster_autoscaler_chart.as_ref().unwrap().reference, "oci://reg.corp.example/charts/cluster-autoscaler");
+    assert!(!lab.network.images.contains_key("cluster-autoscaler"));
+    // Its own namespaces pull and trust; Flux's too with a CA-signed chart mirror.
+    assert_eq!(lab.network.pull_secret_namespaces, ["coder-proxy", "coder-provisioners-lab", "coder-verify"]);
+    assert!(eu.network.pull_secret_namespaces.contains(&"kube-system".to_string()), "the EKS autoscaler pulls too");
+    assert!(lab.network.ca_namespaces.contains(&"flux-system".to_string()));
+    // NO_PROXY: the site cluster's ranges (its own, or the primary's by
+    // default) and no_proxy; never the primary's access URL nor its database.
+    let np = |s: &crate::plan::Site| s.network.proxy.as_ref().unwrap().no_proxy.clone();
+    assert!(np(lab).contains(&"172.20.0.0/16".to_string()) && !np(lab).contains(&"10.0.0.0/8".to_string()));
+    assert!(np(eu).contains(&"10.0.0.0/8".to_string()) && np(eu).contains(&".corp.example".to_string()));
+    assert!(!np(eu).contains(&"coder.acme.com".to_string()));
+    assert!(p.network.proxy.as_ref().unwrap().no_proxy.contains(&"coder.acme.com".to_string()), "the primary keeps its own host");
+    // The proxy gets the proxy's variables only; provisioners also the Terraform config.
+    let names = |v: &[crate::plan::NetworkEnv]| v.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
+    assert!(names(&lab.network.proxy_env).contains(&"NO_PROXY".to_string()));
+    assert!(!names(&lab.network.proxy_env).contains(&"TF_CLI_CONFIG_FILE".to_string()));
+    assert!(names(&lab.network.provisioner_env).contains(&"TF_CLI_CONFIG_FILE".to_string()));
+    // The default proxy certificate comes from the tree's CA ClusterIssuer,
+    // which the site's cluster gets too.
+    let cert = &lab.proxy.as_ref().unwrap().certificates[0];
+    assert_eq!((cert.issuer.as_str(), cert.challenge), ("acme-ca", crate::plan::Challenge::None));
+    assert_eq!(lab.network.ca_issuer.as_ref().unwrap().name, "acme-ca");
+}
+
+#[test]
+fn proxies_take_the_secure_defaults_and_follow_coderd_in_the_upgrade() {
+    let p = plan(3000, &format!("{EU}{LAB}"));
+    let x = p.sites[0].proxy.as_ref().unwrap();
+    assert!(x.disable_path_apps, "a proxy always has a wildcard");
+    assert_eq!(x.hsts.as_ref().map(|h| h.max_age_seconds), p.security.hsts.as_ref().map(|h| h.max_age_seconds));
+    // coderd, then the primary's groups, then each site's groups and its proxy.
+    let order: Vec<(Option<&str>, &str)> = p.upgrade.after_coderd.iter().map(|r| (r.site.as_deref(), r.kind)).collect();
+    assert_eq!(
+        order,
+        [(None, "provisioner"), (Some("eu"), "provisioner"), (Some("eu"), "proxy"), (Some("lab"), "provisioner"), (Some("lab"), "proxy")]
+    );
+    let kept = plan_from_str("s.yaml", &format!("{}security:\n  path_apps: true\nsites:\n{EU}", spec_text(3000, "gcp"))).unwrap();
+    assert!(!kept.sites[0].proxy.as_ref().unwrap().disable_path_apps);
+}

@@ -66,10 +66,12 @@ const SITE_CONTEXT: &str = " --kube-context \"$SITE_CONTEXT\"";
 /// the tree's root, into the site's cluster), with the chart's reference
 /// from `plan.network.charts` (a repository or a mirror).
 fn usage(plan: &Plan, release: &str, reference: &str, namespace: &str, path: &str) -> String {
+    // The CA flag on a line of its own: the site's paths are long.
+    let ca = network::helm_ca_flag(plan);
+    let ca = if ca.is_empty() { ca } else { format!(" \\\n#    {ca}") };
     format!(
-        "# Apply from the tree's root, into the site's cluster:\n#   helm upgrade --install {release} {reference}{SITE_CONTEXT} \\\n#     --namespace {namespace} --version {} -f {path}{}\n",
-        plan.chart.version,
-        network::helm_ca_flag(plan)
+        "# Apply from the tree's root, into the site's cluster:\n#   helm upgrade --install {release} {reference}{SITE_CONTEXT} \\\n#     --namespace {namespace} --version {} -f {path}{ca}\n",
+        plan.chart.version
     )
 }
 

@@ -160,3 +160,30 @@ fn gitops_targets_each_site_cluster() {
     let hr = object(&flux, "sites/lab/gitops/flux/releases/helmrelease-provisioner-prov-lab.yaml");
     assert_eq!(hr["spec"]["chart"]["spec"]["version"], "2.33.6");
 }
+
+#[test]
+fn proxy_and_site_provisioners_carry_the_network_secure_defaults_and_env() {
+    let extra = "coder:\n  provisioner_env:\n    TF_LOG: WARN\nnetwork:\n  registry:\n    mirror: reg.corp.example/m\n    pull_secret: pull\n  proxy:\n    url: http://proxy.corp.example:3128\n    cluster_cidrs: [10.0.0.0/8]\n  terraform_providers:\n    mirror_url: https://tf.corp.example/p/\n  ca:\n    secret: corp-ca\n";
+    let tree = render(extra);
+    let x = object(&tree, "sites/eu/helm/coder/values.yaml");
+    assert_eq!(env(&x, "CODER_DISABLE_PATH_APPS").unwrap()["value"], "true");
+    assert_eq!(env(&x, "CODER_STRICT_TRANSPORT_SECURITY").unwrap()["value"], "31536000");
+    assert_eq!(env(&x, "HTTPS_PROXY").unwrap()["value"], "http://proxy.corp.example:3128");
+    assert!(env(&x, "TF_CLI_CONFIG_FILE").is_none(), "a proxy runs no Terraform");
+    assert!(env(&x, "CODER_TELEMETRY_ENABLE").is_none() && env(&x, "CODER_AUDIT_LOGS_RETENTION").is_none(), "coderd's options only");
+    assert_eq!(x["coder"]["image"]["repo"], "reg.corp.example/m/coder/coder");
+    assert_eq!(x["coder"]["certs"]["secrets"][0]["name"], "corp-ca");
+    let g = object(&tree, "sites/lab/helm/coder-provisioner/prov-lab/values.yaml");
+    assert_eq!(env(&g, "TF_CLI_CONFIG_FILE").unwrap()["value"], "/etc/coder-terraform/cli.tfrc");
+    assert_eq!(env(&g, "TF_LOG").unwrap()["value"], "WARN", "coder.provisioner_env reaches site groups");
+    assert!(g["extraTemplates"][0].as_str().unwrap().contains("https://tf.corp.example/p/"));
+    assert_eq!(g["coder"]["image"]["pullSecrets"][0]["name"], "pull");
+    // One images.txt: the EKS site's autoscaler is in it.
+    let images = tree.get_str("images.txt").unwrap();
+    assert!(images.lines().any(|l| l.starts_with("registry.k8s.io/autoscaling/cluster-autoscaler:")), "{images}");
+    assert_eq!(object(&tree, "sites/lab/verify/serviceaccount.yaml")["imagePullSecrets"][0]["name"], "pull");
+    // The site README creates the network's Secrets in the site's namespaces.
+    let readme = tree.get_str("sites/lab/README.md").unwrap();
+    assert!(readme.contains("kubectl --context \"$SITE_CONTEXT\" -n prov-lab create secret generic pull"), "{readme}");
+    assert!(readme.contains("kubectl --context \"$SITE_CONTEXT\" -n coder-proxy create secret generic corp-ca"));
+}
