@@ -62,6 +62,10 @@ pub(crate) fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
         for w in &s.workspaces {
             writeln!(o, "  workspaces    ns {:<22} users {:>7}  default request {}", w.namespace, w.users, res(w.default_request))?;
         }
+        if let Some(px) = &s.network.proxy {
+            // The site's own NO_PROXY: its cluster's ranges, not the primary's.
+            writeln!(o, "  HTTP proxy    {} (NO_PROXY {})", px.url, px.no_proxy.join(","))?;
+        }
     }
     Ok(())
 }
