@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real tools against every golden tree's GitOps objects (gitops/flux,
-# gitops/argocd):
+# gitops/argocd, and each site's sites/<name>/gitops/):
 #   - every folder with a kustomization.yaml builds with `kubectl kustomize`
 #     (load restrictions off, as Flux's kustomize-controller builds), nothing
 #     on stderr;
@@ -56,7 +56,7 @@ for tree in golden/*/; do
       rm -f "$others"
     fi
     rm -f "$err" "$built"
-  done < <(find "${tree}gitops" -name kustomization.yaml | sort)
+  done < <(find "${tree}gitops" "${tree}sites" -path '*/gitops/*' -name kustomization.yaml 2>/dev/null | sort)
   # Argo CD's app of apps is applied by hand, outside any kustomization.
   for app in "${tree}"gitops/argocd/application.yaml; do
     [ -e "$app" ] || continue

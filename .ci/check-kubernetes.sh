@@ -37,6 +37,28 @@ for tree in golden/*/; do
   if ! "$kubectl" kustomize "$tree"kustomize | "$venv/bin/python" .ci/k8s_validate.py "${k8s_version}.0"; then
     fail=1
   fi
+  # Each site's tree: its Kustomize folder and every overlay, checked
+  # against the site cluster's own Kubernetes version.
+  for site in "$tree"sites/*/; do
+    [ -d "$site" ] || continue
+    [ -d "$site/kustomize" ] || { echo "FAIL $site has no kustomize/"; fail=1; continue; }
+    site_version=$(sed -n 's/.*pod-security.kubernetes.io\/enforce-version: v\([0-9.]*\).*/\1/p' "$site"kustomize/overlays/*/namespace.yaml | head -1)
+    for dir in "$site"kustomize "$site"kustomize/overlays/*/ "$site"verify; do
+      err=$(mktemp)
+      if ! "$kubectl" kustomize "$dir" >/dev/null 2>"$err"; then
+        echo "FAIL kubectl kustomize $dir:"; cat "$err"; fail=1
+      elif [ -s "$err" ]; then
+        echo "FAIL kubectl kustomize $dir wrote to stderr:"; cat "$err"; fail=1
+      fi
+      rm -f "$err"
+    done
+    echo "-- $site (Kubernetes ${site_version}.0)"
+    for dir in "$site"kustomize "$site"verify "$site"verify/create-workspaces; do
+      if ! "$kubectl" kustomize "$dir" | "$venv/bin/python" .ci/k8s_validate.py "${site_version}.0"; then
+        fail=1
+      fi
+    done
+  done
 done
 
 echo "-- yamllint"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Real tools on the Terraform of every golden tree (which `cargo test` proved
-# equal to what the code renders) and of the Terraform variants
+# Real tools on the Terraform of every golden tree and of its sites
+# (`sites/*/terraform`; `cargo test` proved them equal to what the code
+# renders) and of the Terraform variants
 # (tests/data/terraform-variants: read replicas on every cloud, HA off):
 #   1. terraform fmt -check: the output is byte-identical to terraform's style
 #   2. terraform init -backend=false + validate (AWS; the image carries the
@@ -39,6 +40,8 @@ export CHECKPOINT_DISABLE=1
 # that `cargo test` just built.
 dirs=()
 for d in golden/*/terraform; do dirs+=("$d"); done
+# Every site's node pools (cloud sites; on-prem sites have no Terraform).
+for d in golden/*/sites/*/terraform; do [ -d "$d" ] && dirs+=("$d"); done
 for spec in tests/data/terraform-variants/*.yaml; do
   out="$work/variants/$(basename "$spec" .yaml)"
   "$bin" render "$spec" -o "$out" >/dev/null 2>"$work/render.err" || {

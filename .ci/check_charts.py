@@ -25,6 +25,11 @@ It fails on:
   - an overlay NetworkPolicy, PodDisruptionBudget, metrics Service or
     RoleBinding that selects no rendered pod, a port no selected container
     listens on, or a service account no chart creates.
+Each site's tree (`sites/<name>/`) is checked the same way: the `coder` chart
+in proxy mode with its proxy values (release and namespace `coder-proxy`:
+`wsproxy server`, its own URLs, the token from a Secret, no database URL, no
+RBAC, TLS covering its host and wildcard), each provisioner release, its
+overlays against what those render.
 """
 import contextlib
 import json
@@ -257,7 +262,9 @@ def arrives(tree, what, values_c, deploy):
 
 
 def host_of(url):
-    return url.split("://", 1)[1].split(":", 1)[0].rstrip("/")
+    """The host of an access URL, or a wildcard hostname pattern as is
+    (CODER_WILDCARD_ACCESS_URL takes `*.example.com`, no scheme)."""
+    return url.split("://", 1)[-1].split(":", 1)[0].rstrip("/")
 
 
 def covers(names, host):
@@ -277,6 +284,10 @@ def check_entry(tree, values_c, docs):
     if not access or not access.startswith("https://"):
         fail(tree, f"entry: CODER_ACCESS_URL {access!r} is not https")
         return
+    if wildcard and (":" in wildcard or not wildcard.startswith("*.")):
+        # Coder validates it as a hostname pattern (appurl.CompileHostnamePattern):
+        # no scheme, no port, one leading `*`; anything else stops the server.
+        fail(tree, f"entry: CODER_WILDCARD_ACCESS_URL {wildcard!r} is not a hostname pattern like *.example.com")
     hosts = [host_of(access)] + ([host_of(wildcard)] if wildcard else [])
     services = [s for s in of_kind(docs, "Service") if s["metadata"]["name"] == "coder"]
     ingresses = of_kind(docs, "Ingress")
@@ -529,8 +540,97 @@ def check_tree(tree):
     print(f"-- {tree}: {n_objects} chart objects checked")
 
 
+def check_proxy(site, values_c, docs):
+    """A site's workspace proxy: `wsproxy server`, its own URLs, the token by
+    reference, no database, no workspace RBAC, TLS on its own Service."""
+    deploy = of_kind(docs, "Deployment")[0]
+    c = deploy["spec"]["template"]["spec"]["containers"][0]
+    if c.get("args") != ["wsproxy", "server"]:
+        fail(site, f"proxy: the container runs {c.get('args')!r}, not wsproxy server")
+    env = {e["name"]: e for e in c.get("env") or []}
+    for name in ("CODER_ACCESS_URL", "CODER_WILDCARD_ACCESS_URL", "CODER_PRIMARY_ACCESS_URL", "CODER_PROXY_SESSION_TOKEN"):
+        if name not in env:
+            fail(site, f"proxy: {name} is not set")
+    if "CODER_PG_CONNECTION_URL" in env:
+        fail(site, "proxy: a workspace proxy makes no database connection, but CODER_PG_CONNECTION_URL is set")
+    if not (env.get("CODER_PROXY_SESSION_TOKEN") or {}).get("valueFrom", {}).get("secretKeyRef"):
+        fail(site, "proxy: the session token is not read from a Secret")
+    if env.get("CODER_PRIMARY_ACCESS_URL", {}).get("value") == env.get("CODER_ACCESS_URL", {}).get("value"):
+        fail(site, "proxy: its access URL is the primary's")
+    for kind in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"):
+        if of_kind(docs, kind):
+            fail(site, f"proxy: the chart renders a {kind} (workspace RBAC must be off for a proxy)")
+    annotations = deploy["spec"]["template"]["metadata"].get("annotations") or {}
+    if annotations.get("app.kubernetes.io/component") != "wsproxy":
+        fail(site, "proxy: the pod is not annotated as a wsproxy")
+    if (env.get("CODER_PROMETHEUS_ENABLE") or {}).get("value") == "true" and 2112 not in listening_ports(c):
+        fail(site, "proxy: metrics are on but nothing listens on 2112")
+
+
+def check_site(tree, site):
+    """One site's tree (`sites/<name>/`): its proxy (the coder chart in proxy
+    mode) and provisioner releases rendered with the real charts, checked
+    like the primary's, and its overlays against what they render."""
+    site = site.rstrip("/")
+    overlays = os.path.join(site, "kustomize", "overlays")
+    ns_files = [os.path.join(overlays, d, "namespace.yaml") for d in sorted(os.listdir(overlays))]
+    version = load(ns_files[0])["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"].lstrip("v") + ".0"
+    workloads, service_accounts = {}, set()
+    n_objects = 0
+    proxy_values = os.path.join(site, "helm", "coder", "values.yaml")
+    if os.path.exists(proxy_values):
+        values = load(proxy_values)
+        ns = load(os.path.join(overlays, "proxy", "namespace.yaml"))["metadata"]["name"]
+        try:
+            docs, warnings = render("coder", values, ns, ns)
+        except helm_python.HelmError as e:
+            fail(site, f"coder chart (proxy): template error: {e}")
+            docs = []
+        if docs:
+            n_objects += len(docs)
+            schema(site, docs, version)
+            deploy = of_kind(docs, "Deployment")
+            arrives(site, "proxy", values["coder"], deploy[0])
+            pod = deploy[0]["spec"]["template"]["spec"]
+            for p in pod_security(pod, pss_level(site, "proxy")):
+                fail(site, f"proxy pod under Pod Security {pss_level(site, 'proxy')}: {p}")
+            check_proxy(site, values["coder"], docs)
+            # The proxy's entry: TLS on its own Service, for its host and wildcard.
+            check_entry(site, values["coder"], docs)
+            workloads.setdefault(ns, []).append((deploy[0]["spec"]["template"]["metadata"]["labels"], listening_ports(pod["containers"][0])))
+            service_accounts.update((d["metadata"]["namespace"], d["metadata"]["name"]) for d in of_kind(docs, "ServiceAccount"))
+    prov_root = os.path.join(site, "helm", "coder-provisioner")
+    for ns in sorted(os.listdir(prov_root)):
+        values = load(os.path.join(prov_root, ns, "values.yaml"))
+        try:
+            docs, _ = render("coder-provisioner", values, "coder-provisioner", ns)
+        except helm_python.HelmError as e:
+            fail(site, f"coder-provisioner chart in {ns}: template error: {e}")
+            continue
+        n_objects += len(docs)
+        schema(site, docs, version)
+        deploy = of_kind(docs, "Deployment")
+        arrives(site, f"coder-provisioner/{ns}", values["coder"], deploy[0])
+        pod = deploy[0]["spec"]["template"]["spec"]
+        env = {e["name"]: e for e in pod["containers"][0].get("env") or []}
+        if "CODER_PROVISIONERD_TAGS" in env or (values.get("provisionerDaemon") or {}).get("tags"):
+            fail(site, f"coder-provisioner/{ns}: tags next to a key (the key carries them)")
+        if not (env.get("CODER_URL", {}).get("value") or "").startswith("https://"):
+            fail(site, f"coder-provisioner/{ns}: CODER_URL is not the primary's https access URL")
+        level = pss_level(site, f"provisioners-{ns}")
+        for p in pod_security(pod, level):
+            fail(site, f"provisioner pod in {ns} under Pod Security {level}: {p}")
+        workloads.setdefault(ns, []).append((deploy[0]["spec"]["template"]["metadata"]["labels"], listening_ports(pod["containers"][0])))
+        service_accounts.update((d["metadata"]["namespace"], d["metadata"]["name"]) for d in of_kind(docs, "ServiceAccount"))
+    check_overlays(site, workloads, service_accounts)
+    print(f"-- {site}: {n_objects} chart objects checked")
+
+
 for t in TREES:
     check_tree(t)
+    sites_dir = os.path.join(t, "sites")
+    for name in sorted(os.listdir(sites_dir)) if os.path.isdir(sites_dir) else []:
+        check_site(t, os.path.join(sites_dir, name))
 
 if crd_objects:
     with tempfile.TemporaryDirectory() as tmp:

@@ -58,3 +58,47 @@ fn check(bencher: divan::Bencher, name: &str) {
         assert!(changes.is_empty());
     });
 }
+
+/// A spec with `n` sites (every cloud and on-prem in turn), so the time per
+/// site shows: render and check should grow linearly in `n` and stay in
+/// milliseconds.
+fn sites_spec(n: usize) -> String {
+    let mut s = String::from(
+        "name: acme\nusers: 3000\ncloud: gcp\nregion: us-central1\naccess_url: https://coder.acme.com\nwildcard_access_url: https://*.apps.acme.com\nsites:\n",
+    );
+    let places = [("gcp", Some("europe-west1")), ("aws", Some("eu-central-1")), ("azure", Some("japaneast")), ("onprem", None)];
+    for i in 0..n {
+        let (cloud, region) = places[i % places.len()];
+        s.push_str(&format!("  - name: site{i}\n    cloud: {cloud}\n    users: 200\n"));
+        if let Some(r) = region {
+            s.push_str(&format!("    region: {r}\n"));
+        }
+    }
+    s
+}
+
+/// Spec text -> Tree with 0, 1, 2, 4 and 8 sites.
+#[divan::bench(args = [0, 1, 2, 4, 8])]
+fn render_sites(bencher: divan::Bencher, n: usize) {
+    let text = sites_spec(n);
+    bencher.bench(|| coder_gen::render_str(divan::black_box("sites.yaml"), divan::black_box(&text)).unwrap());
+}
+
+/// `check` of an up-to-date tree with 0, 1, 2, 4 and 8 sites.
+#[divan::bench(args = [0, 1, 2, 4, 8], sample_count = 30)]
+fn check_sites(bencher: divan::Bencher, n: usize) {
+    let text = sites_spec(n);
+    let meta = OutputMeta {
+        generator_version: "bench".into(),
+        spec_file: "sites.yaml".into(),
+        spec_digest: "0".repeat(64),
+        records: Default::default(),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    write_tree(&coder_gen::render_str("sites.yaml", &text).unwrap(), &out, &meta, &WriteOptions::default()).unwrap();
+    bencher.bench(|| {
+        let tree = coder_gen::render_str("sites.yaml", &text).unwrap();
+        assert!(compare(&tree, &out, &meta).unwrap().is_empty());
+    });
+}

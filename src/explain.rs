@@ -20,31 +20,50 @@ struct Anchor {
 }
 
 fn anchor(plan: &Value, file: &str) -> Anchor {
-    let index_of = |list: &str, ns: &str| {
-        plan[list].as_array().and_then(|a| a.iter().position(|g| g["namespace"] == ns)).map(|i| (format!(".{list}[{i}]"), i))
-    };
     let parts: Vec<&str> = file.split('/').collect();
-    let whole = || Anchor { path: ".".into(), value: plan.clone() };
-    let at = |path: String, value: &Value| Anchor { path, value: value.clone() };
-    match parts.as_slice() {
-        ["helm", "coder", _] | ["kustomize", "overlays", "coder", _] => at(".coderd".into(), &plan["coderd"]),
-        ["helm", "cluster-autoscaler", _] => at(".cluster_autoscaler".into(), &plan["cluster_autoscaler"]),
-        ["helm", "coder-provisioner", ns, _] => match index_of("provisioners", ns) {
-            Some((p, i)) => at(p, &plan["provisioners"][i]),
-            None => whole(),
-        },
-        ["kustomize", "overlays", dir, _] => {
-            let found = dir
-                .strip_prefix("provisioners-")
-                .and_then(|ns| index_of("provisioners", ns).map(|(p, i)| at(p, &plan["provisioners"][i])))
-                .or_else(|| {
-                    dir.strip_prefix("workspaces-").and_then(|ns| index_of("workspaces", ns).map(|(p, i)| at(p, &plan["workspaces"][i])))
-                });
-            found.unwrap_or_else(whole)
-        }
-        ["terraform", _, "node_pools.tf"] => at(".pools".into(), &plan["pools"]),
-        ["terraform", _, "database.tf"] => at(".database".into(), &plan["database"]),
-        _ => whole(),
+    // A site's files: the same layout inside `sites/<name>/`, read from
+    // `.sites[i]`, the proxy taking coderd's place.
+    if let ["sites", name, rest @ ..] = parts.as_slice()
+        && let Some(i) = plan["sites"].as_array().and_then(|a| a.iter().position(|s| s["name"] == *name))
+    {
+        let site = &plan["sites"][i];
+        let prefix = format!(".sites[{i}]");
+        return local(site, &prefix, rest, "proxy").unwrap_or_else(|| match rest {
+            ["verify", ..] => Anchor { path: format!("{prefix}.verify"), value: site["verify"].clone() },
+            ["entry", ..] => Anchor { path: format!("{prefix}.proxy"), value: site["proxy"].clone() },
+            _ => Anchor { path: prefix.clone(), value: site.clone() },
+        });
+    }
+    local(plan, "", &parts, "coderd").unwrap_or_else(|| Anchor { path: ".".into(), value: plan.clone() })
+}
+
+/// The anchor of a file inside one tree (the primary's, or a site's whose
+/// plan is `section` at `prefix`); `coder` is the `coder` chart's section
+/// there (`coderd`, a site's `proxy`).
+fn local(section: &Value, prefix: &str, parts: &[&str], coder: &str) -> Option<Anchor> {
+    let index_of = |list: &str, ns: &str| {
+        section[list].as_array().and_then(|a| a.iter().position(|g| g["namespace"] == ns)).map(|i| (format!("{prefix}.{list}[{i}]"), i))
+    };
+    let at = |path: String, value: &Value| Some(Anchor { path, value: value.clone() });
+    match parts {
+        ["helm", "coder", _] => at(format!("{prefix}.{coder}"), &section[coder]),
+        ["kustomize", "overlays", dir, _] if *dir == "coder" || *dir == "proxy" => at(format!("{prefix}.{coder}"), &section[coder]),
+        ["helm", "cluster-autoscaler", _] => at(format!("{prefix}.cluster_autoscaler"), &section["cluster_autoscaler"]),
+        ["helm", "coder-provisioner", ns, _] => index_of("provisioners", ns).and_then(|(p, i)| at(p, &section["provisioners"][i])),
+        ["kustomize", "overlays", dir, _] => dir
+            .strip_prefix("provisioners-")
+            .and_then(|ns| index_of("provisioners", ns).and_then(|(p, i)| at(p, &section["provisioners"][i])))
+            .or_else(|| {
+                dir.strip_prefix("workspaces-")
+                    .and_then(|ns| index_of("workspaces", ns).and_then(|(p, i)| at(p, &section["workspaces"][i])))
+            }),
+        // The network's files: the primary's lists and CLI configuration,
+        // and a CA ClusterIssuer (the primary's, or a site's own).
+        ["images.txt" | "charts.txt" | "terraform.tfrc"] => at(format!("{prefix}.network"), &section["network"]),
+        ["entry", f] if f.starts_with("clusterissuer-") => at(format!("{prefix}.network"), &section["network"]),
+        ["terraform", _, "node_pools.tf"] => at(format!("{prefix}.pools"), &section["pools"]),
+        ["terraform", _, "database.tf"] => at(format!("{prefix}.database"), &section["database"]),
+        _ => None,
     }
 }
 
@@ -181,8 +200,8 @@ pub fn explain(plan: &Plan, tree: &Tree, target: &str) -> Result<String, String>
     let field = segs.iter().rev().find_map(|s| field_for(s));
     // Terraform node pools: `TYPE.ROLE...` selects that role's pool.
     let (path, section) = match (&a.value, segs.get(1)) {
-        (Value::Array(pools), Some(role)) if a.path == ".pools" => match pools.iter().position(|p| p["role"] == role.as_str()) {
-            Some(i) => (format!(".pools[{i}]"), pools[i].clone()),
+        (Value::Array(pools), Some(role)) if a.path.ends_with(".pools") => match pools.iter().position(|p| p["role"] == role.as_str()) {
+            Some(i) => (format!("{}[{i}]", a.path), pools[i].clone()),
             None => (a.path.clone(), a.value.clone()),
         },
         _ => (a.path.clone(), a.value.clone()),
@@ -247,6 +266,28 @@ mod tests {
         assert!(out.contains(&ws.reasons["max_pods"]), "{out}");
         let db = explain(&plan, &tree, "terraform/gcp/database.tf:google_sql_database_instance.primary.settings.tier").unwrap();
         assert!(db.contains(&format!("plan.database.sku = {}", plan.database.sku)), "{db}");
+    }
+
+    #[test]
+    fn site_files_anchor_in_their_site() {
+        let sites = "sites:\n  - name: eu\n    cloud: aws\n    region: eu-west-1\n    users: 800\n";
+        let (plan, tree) = setup(&format!("{}{sites}", spec()));
+        let eu = &plan.sites[0];
+        let out = explain(&plan, &tree, "sites/eu/helm/coder/values.yaml:coder.replicaCount").unwrap();
+        assert!(out.contains("rendered from: plan.sites[0].proxy"), "{out}");
+        assert!(out.contains(&eu.proxy.as_ref().unwrap().reasons["replicas"]), "{out}");
+        let tf =
+            explain(&plan, &tree, "sites/eu/terraform/aws/node_pools.tf:aws_eks_node_group.workspace.scaling_config.max_size").unwrap();
+        assert!(tf.contains(&format!("plan.sites[0].pools[2].max_nodes = {}", eu.pool(Role::Workspace).max_nodes)), "{tf}");
+        let ns = format!("sites/eu/helm/coder-provisioner/{}/values.yaml:coder.replicaCount", eu.provisioners[0].namespace);
+        assert!(explain(&plan, &tree, &ns).unwrap().contains("plan.sites[0].provisioners[0].replicas"));
+        assert!(explain(&plan, &tree, "sites/eu/verify/create-workspaces/job.yaml").unwrap().contains("plan.sites[0].verify"));
+        // The network's files: the tree's lists, a site's own ClusterIssuer.
+        assert!(explain(&plan, &tree, "images.txt").unwrap().contains("rendered from: plan.network"));
+        let ca = "network:\n  ca:\n    secret: corp-ca\n    issuer_secret: corp-ca-pair\n";
+        let (plan, tree) = setup(&format!("{}{sites}{ca}", spec()));
+        let out = explain(&plan, &tree, "sites/eu/entry/clusterissuer-acme-ca.yaml").unwrap();
+        assert!(out.contains("rendered from: plan.sites[0].network"), "{out}");
     }
 
     #[test]

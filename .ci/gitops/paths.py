@@ -45,16 +45,23 @@ def exists(prefix, path, what):
     checked += 1
 
 
-flux = [(f, o) for f, o in objects("gitops/flux/**/*.yaml") if o.get("apiVersion", "").startswith("kustomize.toolkit")]
+# The primary's objects and every site's (`sites/<name>/gitops/`, a path per
+# site cluster), all in the same repository folder.
+flux = [
+    (f, o)
+    for pattern in ("gitops/flux/**/*.yaml", "sites/*/gitops/flux/**/*.yaml")
+    for f, o in objects(pattern)
+    if o.get("apiVersion", "").startswith("kustomize.toolkit")
+]
 if flux:
-    self_ks = [o for _, o in flux if o["metadata"]["name"].endswith("-gitops")]
+    self_ks = [o for f, o in flux if f == os.path.join(tree, "gitops/flux/kustomization-gitops.yaml")]
     prefix = prefix_of(self_ks[0]["spec"]["path"], "gitops/flux") if self_ks else None
     if prefix is None:
         problems.append("no Kustomization deploys gitops/flux")
     else:
         for f, o in flux:
             exists(prefix, o["spec"]["path"], f)
-        for f, o in objects("gitops/flux/**/kustomization.yaml"):
+        for f, o in [x for pattern in ("gitops/flux/**/kustomization.yaml", "sites/*/gitops/flux/**/kustomization.yaml") for x in objects(pattern)]:
             for gen in o.get("configMapGenerator", []):
                 for spec in gen["files"]:
                     rel = os.path.normpath(os.path.join(os.path.dirname(f), spec.split("=", 1)[-1]))
@@ -62,10 +69,10 @@ if flux:
                     if not os.path.isfile(rel):
                         problems.append(f"{f}: configMapGenerator file {spec!r} is not in the tree")
 
-apps = list(objects("gitops/argocd/**/*.yaml"))
+apps = list(objects("gitops/argocd/**/*.yaml")) + list(objects("sites/*/gitops/argocd/**/*.yaml"))
 apps = [(f, o) for f, o in apps if o.get("kind") == "Application"]
 if apps:
-    root = [o for f, o in apps if f.endswith("gitops/argocd/application.yaml")]
+    root = [o for f, o in apps if f == os.path.join(tree, "gitops/argocd/application.yaml")]
     prefix = prefix_of(root[0]["spec"]["source"]["path"], "gitops/argocd/apps") if root else None
     if prefix is None:
         problems.append("no application.yaml deploys gitops/argocd/apps")

@@ -89,9 +89,14 @@ impl ResourceRules {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HelmRules {
-    /// A file (`helm/coder/values.yaml`) or, ending in `/`, every file below.
+    /// A file (`helm/coder/values.yaml`) or, ending in `/`, every file below;
+    /// a `*` segment matches any one folder (`sites/*/helm/coder/values.yaml`).
     pub path: String,
     pub chart: String,
+    /// The Helm release's name when the folder does not say it (a site's
+    /// proxy: folder `coder`, release `coder-proxy`).
+    #[serde(default)]
+    pub release: Option<String>,
     #[serde(default)]
     pub migrates_database: bool,
     #[serde(default)]
@@ -107,6 +112,11 @@ impl HelmRules {
     /// Does this rule's path match the tree path `file`, at the tree's root
     /// or under a folder (`sites/<name>/helm/coder/values.yaml`).
     pub fn matches(&self, file: &str) -> bool {
+        if self.path.contains('*') {
+            // Segment by segment from the tree's root, `*` for any one.
+            let (want, have): (Vec<&str>, Vec<&str>) = (self.path.split('/').collect(), file.split('/').collect());
+            return want.len() == have.len() && want.iter().zip(&have).all(|(w, h)| *w == "*" || w == h);
+        }
         let at = |p: &str| file == p || file.ends_with(&format!("/{p}"));
         match self.path.strip_suffix('/') {
             Some(dir) => file.starts_with(&self.path) || file.contains(&format!("/{dir}/")),

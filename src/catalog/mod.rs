@@ -92,6 +92,20 @@ pub struct DatabaseRow {
     pub footnotes: Vec<String>,
 }
 
+/// One workspace proxy replica's size and the replicas per site: fixed
+/// (`per_users: null`), or `vcpu` / `memory_gb` per `per_users` users of
+/// the site (Coder's scale-testing formula).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyRow {
+    pub per_users: Option<u32>,
+    pub vcpu: u32,
+    pub memory_gb: u32,
+    pub replicas: u32,
+    pub source: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
@@ -104,6 +118,8 @@ pub struct Tier {
     pub provisioners: ProvisionerRow,
     pub workspaces: WorkspaceRow,
     pub database: DatabaseRow,
+    /// A workspace proxy per site (G3 sizing pages; 1k has no row).
+    pub proxy: ProxyRow,
     pub observability: bool,
     pub observability_note: String,
 }
@@ -222,7 +238,10 @@ pub struct CloudRules {
     pub headroom: Headroom,
     pub max_pods: MaxPodsRule,
     pub node_disk: NodeDisk,
-    pub database: DatabaseRules,
+    /// The managed PostgreSQL (`null` on-prem: the database is the
+    /// primary's, always in a cloud).
+    #[serde(default)]
+    pub database: Option<DatabaseRules>,
 }
 
 /// A constant with why it is what it is (`reason`, shown in the plan) and
@@ -318,7 +337,7 @@ pub fn storage_tier_for(tiers: &[(u32, String)], gib: u32) -> &str {
 impl CloudRules {
     /// Load-time checks the types cannot express.
     fn validate(&self, cloud: Cloud) -> Result<(), String> {
-        let db = &self.database;
+        let Some(db) = &self.database else { return Err(format!("{cloud}: database rules are missing")) };
         let ascending = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
         if let Some(s) = &db.storage_sizes_gib
             && (s.value.is_empty() || !ascending(&s.value))
@@ -330,8 +349,8 @@ impl CloudRules {
         {
             return Err(format!("{cloud}: database.storage_type.by_size must be non-empty and ascending"));
         }
-        if self.node_disk.size_gb == 0 || self.daemonsets.is_empty() || self.max_pods.min == 0 || db.backup_retention_days.value == 0 {
-            return Err(format!("{cloud}: node disk size, daemonsets, max pods and backup retention must be positive"));
+        if db.backup_retention_days.value == 0 {
+            return Err(format!("{cloud}: backup retention must be positive"));
         }
         let in_range = |v: u32, (min, max): (u32, u32)| min >= 1 && min <= max && (min..=max).contains(&v);
         if !in_range(db.backup_retention_days.value, db.backup_retention_range.value) {
@@ -348,18 +367,28 @@ impl CloudRules {
                 ));
             }
         }
+        self.validate_nodes(cloud.as_str())
+    }
+
+    fn validate_nodes(&self, name: &str) -> Result<(), String> {
+        if self.node_disk.size_gb == 0 || self.daemonsets.is_empty() || self.max_pods.min == 0 {
+            return Err(format!("{name}: node disk size, daemonsets and max pods must be positive"));
+        }
         Ok(())
     }
 
     /// Every `source` of this cloud's constants, for the test that none is empty.
     pub fn sources(&self) -> Vec<(&'static str, &str)> {
-        let db = &self.database;
         let mut v = vec![
             ("source", self.source.as_str()),
             ("max_pods_source", self.max_pods_source.as_str()),
             ("headroom", self.headroom.source.as_str()),
             ("max_pods", self.max_pods.source.as_str()),
             ("node_disk", self.node_disk.source.as_str()),
+        ];
+        v.extend(self.daemonsets.iter().map(|d| ("daemonsets[]", d.source.as_str())));
+        let Some(db) = &self.database else { return v };
+        v.extend([
             ("database.backup_retention_days", db.backup_retention_days.source.as_str()),
             ("database.max_connections_default", db.max_connections_default.source.as_str()),
             ("database.point_in_time_recovery_days", db.point_in_time_recovery_days.source.as_str()),
@@ -368,8 +397,7 @@ impl CloudRules {
             ("database.geo_redundant_backup", db.geo_redundant_backup.source.as_str()),
             ("database.monitoring_interval_seconds", db.monitoring_interval_seconds.source.as_str()),
             ("database.performance_insights_retention_days", db.performance_insights_retention_days.source.as_str()),
-        ];
-        v.extend(self.daemonsets.iter().map(|d| ("daemonsets[]", d.source.as_str())));
+        ]);
         v.push((
             "database.storage_type",
             match &db.storage_type {
@@ -392,12 +420,24 @@ struct PerCloudMap<T> {
     azure: T,
 }
 
+/// `clouds.yaml`: the three clouds, and the rules coder-gen assumes for an
+/// on-prem cluster it does not provision (a site's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloudsFile {
+    gcp: CloudRules,
+    aws: CloudRules,
+    azure: CloudRules,
+    onprem: CloudRules,
+}
+
 /// The whole catalog, parsed once.
 #[derive(Debug)]
 pub struct Catalog {
     pub tiers: Vec<Tier>,
     machines: BTreeMap<Cloud, Vec<Machine>>,
     clouds: BTreeMap<Cloud, CloudRules>,
+    onprem: CloudRules,
 }
 
 /// Read one of the embedded catalog files. The YAML is parsed into a JSON
@@ -421,14 +461,16 @@ impl Catalog {
     fn parse() -> Result<Catalog, String> {
         let tiers: Vec<Tier> = from_yaml(TIERS_YAML).map_err(|e| format!("tiers.yaml: {e}"))?;
         let m: PerCloudMap<Vec<Machine>> = from_yaml(MACHINES_YAML).map_err(|e| format!("machines.yaml: {e}"))?;
-        let c: PerCloudMap<CloudRules> = from_yaml(CLOUDS_YAML).map_err(|e| format!("clouds.yaml: {e}"))?;
+        let c: CloudsFile = from_yaml(CLOUDS_YAML).map_err(|e| format!("clouds.yaml: {e}"))?;
         c.gcp.validate(Cloud::Gcp)?;
         c.aws.validate(Cloud::Aws)?;
         c.azure.validate(Cloud::Azure)?;
+        c.onprem.validate_nodes("onprem")?;
         Ok(Catalog {
             tiers,
             machines: BTreeMap::from([(Cloud::Gcp, m.gcp), (Cloud::Aws, m.aws), (Cloud::Azure, m.azure)]),
             clouds: BTreeMap::from([(Cloud::Gcp, c.gcp), (Cloud::Aws, c.aws), (Cloud::Azure, c.azure)]),
+            onprem: c.onprem,
         })
     }
 
@@ -455,6 +497,11 @@ impl Catalog {
 
     pub fn cloud(&self, cloud: Cloud) -> &CloudRules {
         &self.clouds[&cloud]
+    }
+
+    /// What coder-gen assumes of an on-prem cluster's nodes (a site's).
+    pub fn onprem(&self) -> &CloudRules {
+        &self.onprem
     }
 }
 
@@ -517,12 +564,20 @@ mod tests {
                 assert!(!source.trim().is_empty(), "{cloud}: {field} has no source");
             }
         }
+        for (field, source) in c.onprem().sources() {
+            assert!(!source.trim().is_empty(), "onprem: {field} has no source");
+        }
+        for t in &c.tiers {
+            assert!(!t.proxy.source.trim().is_empty() && !t.proxy.reason.trim().is_empty(), "{}: proxy row", t.id);
+        }
     }
 
     #[test]
     fn azure_storage_tiers_follow_size() {
         let c = Catalog::embedded();
-        let StorageType::BySize(tiers) = &c.cloud(Cloud::Azure).database.storage_type else { panic!("Azure storage follows size") };
+        let StorageType::BySize(tiers) = &c.cloud(Cloud::Azure).database.as_ref().unwrap().storage_type else {
+            panic!("Azure storage follows size")
+        };
         let tiers = &tiers.value;
         let pick = |g| storage_tier_for(tiers, g);
         assert_eq!(

@@ -27,10 +27,16 @@ pub struct ClusterAutoscaler {
 
 /// `Some` on clouds whose node groups need an autoscaler installed.
 pub(crate) fn plan(ctx: &Ctx) -> Option<ClusterAutoscaler> {
-    if ctx.cloud != Cloud::Aws {
+    for_cluster(ctx.cloud, &ctx.spec.kubernetes.version, &ctx.spec.name, Role::Coderd, "coderd")
+}
+
+/// The autoscaler of one EKS cluster (the primary's or a site's): the
+/// cluster's Kubernetes version, the prefix of its IAM role's name, and the
+/// fixed pool it runs on, whose `sized` pods get what the autoscaler leaves.
+pub(crate) fn for_cluster(cloud: Cloud, k8s: &str, prefix: &str, pool: Role, sized: &str) -> Option<ClusterAutoscaler> {
+    if cloud != Cloud::Aws {
         return None;
     }
-    let k8s = &ctx.spec.kubernetes.version;
     let image_tag = format!("v{k8s}.0");
     let requests = Resources { cpu_millis: 100, memory_mib: 600 };
     let mut r = Reasons::new();
@@ -38,7 +44,10 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<ClusterAutoscaler> {
     r.insert("image_tag", format!("the Cluster Autoscaler's minor version must match Kubernetes' ({k8s})"));
     r.insert(
         "pool",
-        "the coderd pool: fixed size, so the autoscaler never scales down the node it runs on; its requests are subtracted before coderd is sized".into(),
+        format!(
+            "the {} pool: fixed size, so the autoscaler never scales down the node it runs on; its requests are subtracted before {sized} is sized",
+            pool.as_str()
+        ),
     );
     r.insert("resources", "100m / 600Mi requests, memory limit = request: enough for a few hundred nodes' state".into());
     r.insert(
@@ -52,8 +61,8 @@ pub(crate) fn plan(ctx: &Ctx) -> Option<ClusterAutoscaler> {
         image_tag,
         namespace: "kube-system".into(),
         service_account: "cluster-autoscaler".into(),
-        iam_role_name: format!("{}-cluster-autoscaler", ctx.spec.name),
-        pool: Role::Coderd,
+        iam_role_name: format!("{prefix}-cluster-autoscaler"),
+        pool,
         resources: PodResources { requests, limits: Resources { cpu_millis: 1000, memory_mib: requests.memory_mib } },
         reasons: r,
     })

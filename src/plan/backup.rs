@@ -27,7 +27,7 @@ fn located<T>(at: &At<T>, message: String, help: String) -> Located {
 
 pub(crate) fn plan(ctx: &Ctx) -> Result<Backups, SpecError> {
     let (spec, cloud) = (ctx.spec, ctx.cloud);
-    let rules = &ctx.rules.database;
+    let rules = ctx.rules.database.as_ref().expect("every cloud has database rules (catalog tests)");
     let asked = &spec.database.backup;
     let mut errors = Vec::new();
     let mut r = Reasons::new();

@@ -69,7 +69,7 @@ pub struct Database {
 #[allow(clippy::too_many_lines)] // one field after another, each with its reason
 pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, found: &mut Findings) -> Result<Database, SpecError> {
     let (spec, tier, cloud, db_m) = (ctx.spec, ctx.tier, ctx.cloud, ctx.machines.database);
-    let rules = &ctx.rules.database;
+    let rules = ctx.rules.database.as_ref().expect("every cloud has database rules (catalog tests)");
     let coderd_replicas = coderd.replicas;
     capacity_check(found, "database", db_m, tier.database.capacity, &tier.id);
     let db = &spec.database;

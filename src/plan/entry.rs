@@ -97,8 +97,71 @@ pub struct UserSecret {
     pub dns_names: Vec<String>,
 }
 
+/// Where the TLS certificates of a host and its wildcard come from.
+pub(crate) struct Certs {
+    pub certificates: Vec<Certificate>,
+    pub user_secrets: Vec<UserSecret>,
+    /// The secret serving the host, and the one serving the wildcard host.
+    pub host_secret: String,
+    pub wildcard_secret: Option<String>,
+    pub reason: String,
+}
+
+/// One cert-manager Certificate named `secret` covering `host` and the
+/// wildcard host (DNS-01 signs a wildcard), or the user's own secrets; in
+/// `namespace`. Shared by coderd's entry and the sites' proxies.
+pub(crate) fn certificates(source: &CertificateSource, namespace: &str, secret: &str, host: &str, wildcard_host: Option<&str>) -> Certs {
+    let names: Vec<String> = std::iter::once(host.to_string()).chain(wildcard_host.map(str::to_string)).collect();
+    match source {
+        CertificateSource::CertManager { issuer, kind, challenge } => {
+            let reason = format!(
+                "cert-manager {} `{issuer}` ({}) signs one certificate for {}; the secret `{secret}` it writes is renewed without a redeploy",
+                kind.as_str(),
+                match challenge {
+                    Challenge::Dns01 => "DNS-01: it can sign a wildcard and needs nothing on port 80",
+                    Challenge::Http01 => "HTTP-01, answered through the ingress controller",
+                    Challenge::None => "no challenge: a CA issuer signs by itself, with no ACME server and nothing on port 80",
+                },
+                names.join(", ")
+            );
+            let cert = Certificate {
+                secret: secret.to_string(),
+                namespace: namespace.into(),
+                dns_names: names,
+                issuer: issuer.clone(),
+                issuer_kind: *kind,
+                challenge: *challenge,
+            };
+            Certs {
+                certificates: vec![cert],
+                user_secrets: vec![],
+                host_secret: secret.to_string(),
+                wildcard_secret: wildcard_host.map(|_| secret.to_string()),
+                reason,
+            }
+        }
+        CertificateSource::Secrets { secret, wildcard_secret } => {
+            let mut user = vec![UserSecret { secret: secret.clone(), namespace: namespace.into(), dns_names: vec![host.to_string()] }];
+            if let (Some(w), Some(wh)) = (wildcard_secret, wildcard_host) {
+                match user.iter_mut().find(|u| &u.secret == w) {
+                    Some(u) => u.dns_names.push(wh.to_string()),
+                    None => user.push(UserSecret { secret: w.clone(), namespace: namespace.into(), dns_names: vec![wh.to_string()] }),
+                }
+            }
+            Certs {
+                certificates: vec![],
+                user_secrets: user,
+                host_secret: secret.clone(),
+                wildcard_secret: wildcard_secret.clone(),
+                reason: "the spec names existing TLS secrets: the tree writes no certificate and the README says what each must cover"
+                    .into(),
+            }
+        }
+    }
+}
+
 /// `https://host[:port]` -> `host`.
-fn host_of(url: &str) -> String {
+pub(crate) fn host_of(url: &str) -> String {
     let h = url.strip_prefix("https://").unwrap_or(url);
     h.split(':').next().unwrap_or(h).to_string()
 }
@@ -111,49 +174,9 @@ pub(crate) fn plan(ctx: &Ctx, coder_namespace: &str) -> Entry {
     let mut r = Reasons::new();
     let names: Vec<String> = std::iter::once(host.clone()).chain(wildcard_host.clone()).collect();
 
-    // Certificates: one cert-manager Certificate covering every name (DNS-01
-    // signs a wildcard), or the user's own secrets.
-    let (certificates, user_secrets, host_secret, wildcard_secret) = match &e.certificate {
-        CertificateSource::CertManager { issuer, kind, challenge } => {
-            let secret = "coder-tls".to_string();
-            r.insert(
-                "certificates",
-                format!(
-                    "cert-manager {} `{issuer}` ({}) signs one certificate for {}; the secret `{secret}` it writes is renewed without a redeploy",
-                    kind.as_str(),
-                    match challenge {
-                        Challenge::Dns01 => "DNS-01: it can sign a wildcard and needs nothing on port 80",
-                        Challenge::Http01 => "HTTP-01, answered through the ingress controller",
-                        Challenge::None => "no challenge: a CA issuer signs by itself, with no ACME server and nothing on port 80",
-                    },
-                    names.join(", ")
-                ),
-            );
-            let cert = Certificate {
-                secret: secret.clone(),
-                namespace: coder_namespace.into(),
-                dns_names: names.clone(),
-                issuer: issuer.clone(),
-                issuer_kind: *kind,
-                challenge: *challenge,
-            };
-            (vec![cert], vec![], secret.clone(), wildcard_host.as_ref().map(|_| secret))
-        }
-        CertificateSource::Secrets { secret, wildcard_secret } => {
-            r.insert(
-                "certificates",
-                "the spec names existing TLS secrets: the tree writes no certificate and the README says what each must cover".into(),
-            );
-            let mut user = vec![UserSecret { secret: secret.clone(), namespace: coder_namespace.into(), dns_names: vec![host.clone()] }];
-            if let (Some(w), Some(wh)) = (wildcard_secret, &wildcard_host) {
-                match user.iter_mut().find(|u| &u.secret == w) {
-                    Some(u) => u.dns_names.push(wh.clone()),
-                    None => user.push(UserSecret { secret: w.clone(), namespace: coder_namespace.into(), dns_names: vec![wh.clone()] }),
-                }
-            }
-            (vec![], user, secret.clone(), wildcard_secret.clone())
-        }
-    };
+    let c = certificates(&e.certificate, coder_namespace, "coder-tls", &host, wildcard_host.as_deref());
+    r.insert("certificates", c.reason);
+    let (certificates, user_secrets, host_secret, wildcard_secret) = (c.certificates, c.user_secrets, c.host_secret, c.wildcard_secret);
 
     let mut service_annotations = BTreeMap::new();
     let (service_type, external_traffic_policy, coderd_tls_secrets, user_port, user_source_namespace, address_command);

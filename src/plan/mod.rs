@@ -36,6 +36,8 @@ mod overrides;
 mod pools;
 mod provisioners;
 mod security;
+mod shares;
+mod sites;
 mod text;
 mod tier;
 mod upgrade;
@@ -64,6 +66,7 @@ pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
 pub use security::{Security, StackSecurity};
+pub use sites::{PROXY_NAMESPACE, Proxy, Site, SiteGitops, SiteNetwork, SiteObservability, SiteVerify};
 pub use upgrade::{Upgrade, UpgradeRelease};
 pub use verify::Verify;
 pub use workspaces::Workspaces;
@@ -72,7 +75,7 @@ pub use text::to_text;
 
 // The spec's words the plan carries as they are, so that a renderer reads
 // them from the plan and never imports the spec.
-pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License, ReceiverKind};
+pub use crate::spec::{Challenge, EntryMode, EnvValue, IssuerKind, License, ReceiverKind, SiteCloud};
 
 use crate::catalog::{Catalog, CloudRules, Tier};
 use crate::cloud::Cloud;
@@ -93,6 +96,11 @@ pub const PG_CONN_MAX_OPEN: u32 = 10;
 
 /// The provisioner chart's name in Coder's Helm repository.
 const PROVISIONER_CHART: &str = "coder-provisioner";
+/// The coder chart's name (coderd and, in proxy mode, workspace proxies).
+const CODER_CHART: &str = "coder";
+/// The verify Jobs' namespace, in the primary and in every site's cluster
+/// (the network plan lists it among those that pull and trust the CA).
+const VERIFY_NAMESPACE: &str = "coder-verify";
 
 /// Reasons keyed by the field name they explain (in the same JSON object).
 pub type Reasons = BTreeMap<&'static str, String>;
@@ -103,6 +111,8 @@ pub enum Role {
     Coderd,
     Provisioner,
     Workspace,
+    /// A site's workspace proxy (the coder chart in proxy mode).
+    Proxy,
 }
 
 impl Role {
@@ -111,6 +121,7 @@ impl Role {
             Role::Coderd => "coderd",
             Role::Provisioner => "provisioner",
             Role::Workspace => "workspace",
+            Role::Proxy => "proxy",
         }
     }
 }
@@ -196,6 +207,9 @@ pub struct Plan {
     pub network: Network,
     /// The user's own settings (`coder.env`), carried into the tree as given.
     pub overrides: Overrides,
+    /// Workspace sites besides the primary, each with its own cluster,
+    /// proxy, provisioners and workspaces (an empty list without sites).
+    pub sites: Vec<Site>,
     /// Secure defaults and where the spec loosened them (`plan/security.rs`).
     pub security: Security,
     pub notes: Vec<Note>,
@@ -224,6 +238,11 @@ pub(crate) struct Ctx<'a> {
     pub tier: &'a Tier,
     pub rules: &'a CloudRules,
     pub machines: tier::Machines<'a>,
+    /// Where the pools sized with this context run: their cloud resources'
+    /// name prefix (`<name>`, a site's `<name>-<site>`) and their cloud
+    /// (`None`: an on-prem site's nodes, which coder-gen does not create).
+    pub pool_prefix: String,
+    pub node_cloud: Option<Cloud>,
 }
 
 impl Ctx<'_> {
@@ -264,6 +283,8 @@ fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
             Role::Coderd => spec.machine_types.coderd.as_ref(),
             Role::Provisioner => spec.machine_types.provisioner.as_ref(),
             Role::Workspace => spec.machine_types.workspace.as_ref(),
+            // Proxies run in sites, which check their own pools.
+            Role::Proxy => None,
         };
         let message = format!(
             "the {} pool's {} has no room for its {} pod(s): {}",
@@ -284,20 +305,30 @@ fn check_fit(spec: &Spec, pools: &[Pool]) -> Result<(), SpecError> {
 pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     let tier = tier::select(spec, catalog)?;
     let cloud = spec.cloud;
-    let ctx = Ctx { spec, cloud, tier, rules: catalog.cloud(cloud), machines: tier::machines(spec, catalog, tier)? };
+    let ctx = Ctx {
+        spec,
+        cloud,
+        tier,
+        rules: catalog.cloud(cloud),
+        machines: tier::machines(spec, catalog, tier)?,
+        pool_prefix: spec.name.clone(),
+        node_cloud: Some(cloud),
+    };
     let mut found = Findings::default();
+    // With sites, the primary keeps its share of the tier (by users).
+    let shares = shares::plan(&ctx);
 
     let licence = licence::plan(&ctx, &mut found);
     let cluster_autoscaler = autoscaler::plan(&ctx);
     let (coderd, coderd_pool) = coderd::plan(&ctx, &licence, cluster_autoscaler.as_ref(), &mut found);
     // Without Premium there are no external provisioners: no groups, no pool.
     let (provisioners, prov_pool) = if licence.external_provisioners {
-        let (p, pool) = provisioners::plan(&ctx, &mut found);
+        let (p, pool) = provisioners::plan(&ctx, &spec.provisioners, &spec.workspaces, &shares.primary, None, &mut found);
         (p, Some(pool))
     } else {
         (Vec::new(), None)
     };
-    let (workspaces, ws_pool) = workspaces::plan(&ctx, &mut found)?;
+    let (workspaces, ws_pool) = workspaces::plan(&ctx, &spec.workspaces, &spec.users, &shares.primary, &mut found)?;
     let pools: Vec<Pool> = std::iter::once(coderd_pool).chain(prov_pool).chain(std::iter::once(ws_pool)).collect();
     check_fit(spec, &pools)?;
     let prefix_delegation = pools::prefix_delegation(&pools);
@@ -329,12 +360,22 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     }
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network);
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
-    let verify = verify::plan(&ctx, &coderd, total_provisioners, &observability, &network);
-    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, PROVISIONER_CHART, &mut found);
-    let overrides = overrides::plan(&ctx);
+    let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &network);
     let security = security::plan(&ctx, &entry, &observability, &mut found);
+    let primary = sites::Primary { observability: &observability, gitops: gitops.as_ref(), network: &network, security: &security };
+    let sites = sites::plan(&ctx, catalog, &shares, &primary, &mut found)?;
+    // coderd first, then every provisioner group and proxy, the sites' too.
+    let upgrade = upgrade::plan(&ctx, &coderd, &provisioners, &sites, PROVISIONER_CHART, &mut found);
+    let overrides = overrides::plan(&ctx);
     notes::burstable(&ctx, &mut found);
     let notes = notes::tier_notes(&ctx, &coderd, std::mem::take(&mut found.notes));
+    // Sites planned with the same machinery repeat the same warning: once.
+    let mut warnings: Vec<Warning> = Vec::new();
+    for w in found.warnings {
+        if !warnings.iter().any(|x| x.code == w.code && x.message == w.message) {
+            warnings.push(w);
+        }
+    }
 
     Ok(Plan {
         format_version: FORMAT_VERSION,
@@ -354,7 +395,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         chart: Chart {
             repository: network.charts.coder.repository.clone(),
             repository_name: network.charts.coder.repository_name.clone().unwrap_or_default(),
-            coder_chart: "coder".into(),
+            coder_chart: CODER_CHART.into(),
             provisioner_chart: PROVISIONER_CHART.into(),
             version: spec.coder.chart_version.clone(),
         },
@@ -375,9 +416,10 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         gitops,
         network,
         overrides,
+        sites,
         security,
         notes,
-        warnings: found.warnings,
+        warnings,
         reasons: tier::reasons(&ctx),
     })
 }

@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{
-    ClusterAutoscaler, Coderd, Controller, Ctx, Gitops, Observability, Provisioners, Reasons, SecretRef, verify::VERIFY_NAMESPACE,
-};
+use super::{ClusterAutoscaler, Coderd, Controller, Ctx, Gitops, Observability, Provisioners, Reasons, SecretRef, VERIFY_NAMESPACE};
 use crate::catalog::network::{self as catalog, ChartImage};
 use crate::spec::{self, CA_KEY, CODER_NAMESPACE, ProviderMirror};
 
@@ -235,8 +233,7 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
         images.insert("judge".to_string(), image(mirror, &judge.repository, judge.tag.as_deref(), "curlimages/curl"));
     }
     if let Some(ca) = i.cluster_autoscaler {
-        let a = catalog::own("cluster-autoscaler");
-        images.insert("cluster-autoscaler".to_string(), image(mirror, &a.repository, Some(&ca.image_tag), &a.repository));
+        images.insert("cluster-autoscaler".to_string(), autoscaler_image(ctx, ca));
     }
     // Grafana's dashboard download needs grafana.com; Loki's helm-test Pod
     // is one more image to mirror for a command the README never runs.
@@ -290,11 +287,7 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
     let charts = charts(ctx, i, &mut r);
 
     let proxy = n.proxy.as_ref().map(|p| {
-        let mut no_proxy: Vec<String> = ["localhost", "127.0.0.1", ".svc", ".cluster.local", "$(KUBERNETES_SERVICE_HOST)", "169.254.169.254"]
-            .iter()
-            .map(|s| (*s).to_string())
-            .collect();
-        no_proxy.extend(p.cluster_cidrs.iter().cloned());
+        let mut no_proxy = no_proxy_base(&p.cluster_cidrs);
         no_proxy.push(host_of(&spec.access_url));
         if let Some(w) = &spec.wildcard_access_url {
             // `*.apps.example.com` -> `.apps.example.com` (its subdomains).
@@ -418,15 +411,7 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
     let mut coderd_env = Vec::new();
     let mut provisioner_env = Vec::new();
     if let Some(p) = &proxy {
-        let no_proxy = p.no_proxy.join(",");
-        for v in [
-            env("HTTP_PROXY", &p.url),
-            env("HTTPS_PROXY", &p.url),
-            env("NO_PROXY", &no_proxy),
-            env("http_proxy", &p.url),
-            env("https_proxy", &p.url),
-            env("no_proxy", &no_proxy),
-        ] {
+        for v in proxy_env(p) {
             coderd_env.push(v.clone());
             provisioner_env.push(v);
         }
@@ -441,7 +426,7 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
         );
     }
     if let Some(t) = &terraform {
-        let v = env("TF_CLI_CONFIG_FILE", format!("{}/{}", t.mount_path, t.file));
+        let v = terraform_env(t);
         if t.coderd {
             coderd_env.push(v.clone());
         }
@@ -463,6 +448,77 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
     }
 }
 
+/// The Cluster Autoscaler's image at `ca`'s tag (the primary's, or an EKS
+/// site's: its own Kubernetes version), from the mirror if any.
+pub(super) fn autoscaler_image(ctx: &Ctx, ca: &ClusterAutoscaler) -> Image {
+    let mirror = ctx.spec.network.registry.as_ref().map(|r| r.mirror.as_str());
+    let a = catalog::own("cluster-autoscaler");
+    image(mirror, &a.repository, Some(&ca.image_tag), &a.repository)
+}
+
+/// Where the chart `chart` (catalog id `id`) at `version` is installed
+/// from: the spec's chart mirror, or its public repository.
+pub(super) fn chart_source(ctx: &Ctx, id: &str, chart: &str, version: &str) -> ChartSource {
+    let up = catalog::chart_repo(id);
+    match ctx.spec.network.charts.as_ref() {
+        None => ChartSource {
+            chart: chart.into(),
+            version: version.into(),
+            upstream: up.repository.clone(),
+            repository: up.repository.clone(),
+            repository_name: Some(up.name.clone()),
+            reference: format!("{}/{chart}", up.name),
+        },
+        Some(c) if c.oci => ChartSource {
+            chart: chart.into(),
+            version: version.into(),
+            upstream: up.repository.clone(),
+            repository: c.url.clone(),
+            repository_name: None,
+            reference: format!("{}/{chart}", c.url),
+        },
+        Some(c) => ChartSource {
+            chart: chart.into(),
+            version: version.into(),
+            upstream: up.repository.clone(),
+            repository: c.url.clone(),
+            repository_name: Some(MIRROR_REPO_NAME.into()),
+            reference: format!("{MIRROR_REPO_NAME}/{chart}"),
+        },
+    }
+}
+
+/// NO_PROXY's fixed part: loopback, in-cluster service names, the API
+/// server's service IP (kubelet expands the variable), the cloud metadata
+/// address; then the cluster's CIDRs.
+pub(super) fn no_proxy_base(cluster_cidrs: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = ["localhost", "127.0.0.1", ".svc", ".cluster.local", "$(KUBERNETES_SERVICE_HOST)", "169.254.169.254"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+    out.extend(cluster_cidrs.iter().cloned());
+    out
+}
+
+/// The six proxy variables (Go reads either case; curl and git only
+/// lower-case `http_proxy`).
+pub(super) fn proxy_env(p: &Proxy) -> Vec<EnvVar> {
+    let no_proxy = p.no_proxy.join(",");
+    vec![
+        env("HTTP_PROXY", &p.url),
+        env("HTTPS_PROXY", &p.url),
+        env("NO_PROXY", &no_proxy),
+        env("http_proxy", &p.url),
+        env("https_proxy", &p.url),
+        env("no_proxy", &no_proxy),
+    ]
+}
+
+/// `TF_CLI_CONFIG_FILE` naming the mounted CLI configuration.
+pub(super) fn terraform_env(t: &TerraformConfig) -> EnvVar {
+    env("TF_CLI_CONFIG_FILE", format!("{}/{}", t.mount_path, t.file))
+}
+
 fn chart_image(mirror: Option<&str>, ci: &ChartImage) -> Image {
     // Untagged in the chart: pinned when mirrored (a mirror copies one tag).
     let tag = ci.tag.as_deref().or(mirror.and(ci.pin.as_deref()));
@@ -479,35 +535,7 @@ fn host_of(url: &str) -> String {
 fn charts(ctx: &Ctx, i: &Inputs, r: &mut Reasons) -> Charts {
     let spec = ctx.spec;
     let m = spec.network.charts.as_ref();
-    let source = |id: &str, chart: &str, version: &str| {
-        let up = catalog::chart_repo(id);
-        match m {
-            None => ChartSource {
-                chart: chart.into(),
-                version: version.into(),
-                upstream: up.repository.clone(),
-                repository: up.repository.clone(),
-                repository_name: Some(up.name.clone()),
-                reference: format!("{}/{chart}", up.name),
-            },
-            Some(c) if c.oci => ChartSource {
-                chart: chart.into(),
-                version: version.into(),
-                upstream: up.repository.clone(),
-                repository: c.url.clone(),
-                repository_name: None,
-                reference: format!("{}/{chart}", c.url),
-            },
-            Some(c) => ChartSource {
-                chart: chart.into(),
-                version: version.into(),
-                upstream: up.repository.clone(),
-                repository: c.url.clone(),
-                repository_name: Some(MIRROR_REPO_NAME.into()),
-                reference: format!("{MIRROR_REPO_NAME}/{chart}"),
-            },
-        }
-    };
+    let source = |id: &str, chart: &str, version: &str| chart_source(ctx, id, chart, version);
     let v = &spec.coder.chart_version;
     let private = m.is_some_and(|c| c.private_ca);
     let ca_secret = spec.network.ca.as_ref().filter(|_| private).map(|c| c.secret.clone());

@@ -38,6 +38,7 @@ pub enum WarningCode {
     TrustedProxiesUnset,
     AlertsUnrouted,
     ChartOutOfSupport,
+    ProxyBelowSizing,
 }
 
 impl WarningCode {
@@ -63,6 +64,7 @@ impl WarningCode {
             WarningCode::TrustedProxiesUnset => "trusted-proxies-unset",
             WarningCode::AlertsUnrouted => "alerts-unrouted",
             WarningCode::ChartOutOfSupport => "chart-out-of-support",
+            WarningCode::ProxyBelowSizing => "proxy-below-sizing",
         }
     }
 }

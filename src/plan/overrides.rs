@@ -119,7 +119,8 @@ pub(crate) fn plan(ctx: &Ctx) -> Overrides {
             .into(),
     );
     let mut provisioner_env = BTreeMap::new();
-    for g in &ctx.spec.provisioners {
+    // The sites' groups too: namespaces are unique across the tree.
+    for g in ctx.spec.provisioners.iter().chain(ctx.spec.sites.iter().flat_map(|s| &s.provisioners)) {
         let mut env = ctx.spec.coder.provisioner_env.clone();
         env.extend(g.env.clone());
         if !env.is_empty() {

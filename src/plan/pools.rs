@@ -48,7 +48,7 @@ pub struct Taint {
 #[derive(Debug, Clone, Serialize)]
 pub struct Pool {
     pub role: Role,
-    /// Cloud resource name: `<spec name>-<role>`.
+    /// Cloud resource name: `<spec name>-<role>` (a site's: `<spec name>-<site>-<role>`).
     pub name: String,
     pub machine_type: String,
     pub vcpu: u32,
@@ -305,7 +305,7 @@ pub(crate) fn pool(
     );
     reasons.insert("disk_gb", rules.node_disk.size_reason.clone());
     reasons.insert("disk_type", rules.node_disk.type_reason.clone());
-    let default_max_pods = if ctx.cloud == Cloud::Aws { m.eni_max_pods } else { None };
+    let default_max_pods = if ctx.node_cloud == Some(Cloud::Aws) { m.eni_max_pods } else { None };
     reasons.insert(
         "default_max_pods",
         match default_max_pods {
@@ -337,7 +337,7 @@ pub(crate) fn pool(
         },
     );
     // AKS pool names are at most 12 lowercase letters and digits.
-    let rotation_name = (ctx.cloud == Cloud::Azure).then(|| format!("{}rot", &role.as_str()[..role.as_str().len().min(9)]));
+    let rotation_name = (ctx.node_cloud == Some(Cloud::Azure)).then(|| format!("{}rot", &role.as_str()[..role.as_str().len().min(9)]));
     reasons.insert(
         "rotation_name",
         match &rotation_name {
@@ -347,7 +347,7 @@ pub(crate) fn pool(
     );
     Pool {
         role,
-        name: format!("{}-{}", ctx.spec.name, role.as_str()),
+        name: format!("{}-{}", ctx.pool_prefix, role.as_str()),
         machine_type: m.name.clone(),
         vcpu: m.vcpu,
         memory_gib: gib(m.memory_mib),

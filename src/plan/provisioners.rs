@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::capacity::{Resources, floor_to, node_capacity};
+use super::shares::Share;
 use super::tier::capacity_check;
 use super::{Ctx, Findings, PodResources, Pool, Quota, Reasons, Role, SecretRef, WarningCode, pools};
+use crate::spec::{ProvisionerGroup, WorkspaceGroup};
 
 /// Memory per provisioner in Coder's current sizing pages (coder-facts 1c:
 /// "1 vCPU / 1 GB each, K8s 1000m / 1Gi").
@@ -33,19 +35,29 @@ pub struct Provisioners {
     pub reasons: Reasons,
 }
 
-pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool) {
-    let (spec, tier, prov_m) = (ctx.spec, ctx.tier, ctx.machines.provisioner);
+/// The provisioner groups of one location (the primary's, or a site's) and
+/// their pool: `share` says how many provisioners and nodes it gets of the
+/// tier; `shared` is a pod every node of the pool also runs (a site's
+/// Cluster Autoscaler), whose requests come off before provisioners are
+/// sized. A group without `workspaces` serves every namespace of `workspaces`.
+pub(crate) fn plan(
+    ctx: &Ctx,
+    groups: &[ProvisionerGroup],
+    workspaces: &[WorkspaceGroup],
+    share: &Share,
+    shared: Option<(&str, Resources)>,
+    found: &mut Findings,
+) -> (Vec<Provisioners>, Pool) {
+    let (tier, prov_m) = (ctx.tier, ctx.machines.provisioner);
     capacity_check(found, "provisioner", prov_m, tier.provisioners.capacity, &tier.id);
     let per_node = tier.provisioners.per_node;
-    let prov_nodes = tier.provisioners.nodes;
-    let prov_total = prov_nodes * per_node;
+    let prov_nodes = share.provisioner_nodes;
+    let prov_total = share.provisioners;
     // Spare slots: a rolling update's surge (25%, rounded up).
     let mp = pools::max_pods(ctx, prov_m, per_node, per_node.div_ceil(4), "a rolling update's 25% surge", u32::MAX);
     let prov_cap = node_capacity(ctx.rules, prov_m, mp.value);
-    let prov_req = Resources {
-        cpu_millis: floor_to(prov_cap.schedulable.cpu_millis / per_node, 10),
-        memory_mib: floor_to(prov_cap.schedulable.memory_mib / per_node, 16),
-    };
+    let room = prov_cap.schedulable.saturating_sub(shared.map_or(Resources { cpu_millis: 0, memory_mib: 0 }, |(_, r)| r));
+    let prov_req = Resources { cpu_millis: floor_to(room.cpu_millis / per_node, 10), memory_mib: floor_to(room.memory_mib / per_node, 16) };
     if prov_req.memory_mib < PROVISIONER_MEMORY_MIB {
         let fit = prov_cap.schedulable.memory_mib / PROVISIONER_MEMORY_MIB;
         found.warn(
@@ -59,27 +71,32 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
     // CPU may burst to one core (Coder's sizing: 1 vCPU per provisioner);
     // memory is not overcommitted, so a busy node never OOM-kills builds.
     let prov_lim = Resources { cpu_millis: prov_req.cpu_millis.max(1000), memory_mib: prov_req.memory_mib };
-    let groups = u32::try_from(spec.provisioners.len()).unwrap_or(1).max(1);
-    let provisioners = spec
-        .provisioners
+    let group_count = u32::try_from(groups.len()).unwrap_or(1).max(1);
+    let provisioners = groups
         .iter()
         .enumerate()
         .map(|(i, g)| {
             let i = u32::try_from(i).unwrap_or(0);
-            let replicas = prov_total / groups + u32::from(i < prov_total % groups);
+            let replicas = prov_total / group_count + u32::from(i < prov_total % group_count);
             let mut r = Reasons::new();
             r.insert(
                 "replicas",
-                format!(
-                    "tier {}: {prov_nodes} provisioner nodes x {per_node} provisioners = {prov_total}, shared across {groups} namespace(s)",
-                    tier.id
-                ),
+                match &share.split {
+                    None => format!(
+                        "tier {}: {prov_nodes} provisioner nodes x {per_node} provisioners = {prov_total}, shared across {group_count} namespace(s)",
+                        tier.id
+                    ),
+                    Some(split) => format!("{split}, shared across {group_count} namespace(s)"),
+                },
             );
             r.insert(
                 "resources",
                 format!(
-                    "requests fit {per_node} per {} node (schedulable {}m / {} MiB / {per_node}, rounded down to 10m / 16 MiB); CPU may burst to 1 core; memory limit = request (no overcommit)",
-                    prov_m.name, prov_cap.schedulable.cpu_millis, prov_cap.schedulable.memory_mib
+                    "requests fit {per_node} per {} node (schedulable {}m / {} MiB{} / {per_node}, rounded down to 10m / 16 MiB); CPU may burst to 1 core; memory limit = request (no overcommit)",
+                    prov_m.name,
+                    prov_cap.schedulable.cpu_millis,
+                    prov_cap.schedulable.memory_mib,
+                    shared.map_or(String::new(), |(n, r)| format!(" minus {n} {}m / {} MiB", r.cpu_millis, r.memory_mib))
                 ),
             );
             // Kubernetes' default rolling update surges 25% (rounded up);
@@ -92,8 +109,7 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
                     replicas.div_ceil(4)
                 ),
             );
-            let workspace_namespaces =
-                g.workspaces.clone().unwrap_or_else(|| spec.workspaces.iter().map(|w| w.namespace.clone()).collect());
+            let workspace_namespaces = g.workspaces.clone().unwrap_or_else(|| workspaces.iter().map(|w| w.namespace.clone()).collect());
             r.insert(
                 "workspace_namespaces",
                 if g.workspaces.is_some() {
@@ -122,13 +138,18 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> (Vec<Provisioners>, Pool)
         })
         .collect::<Vec<_>>();
     let prov_pool = {
-        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, &mp, per_node, prov_req, None);
+        let mut p = pools::pool(ctx, Role::Provisioner, prov_m, &prov_cap, prov_nodes, prov_nodes, &mp, per_node, prov_req, shared);
         p.reasons.insert(
             "min_nodes",
-            format!(
-                "tier {}: {prov_nodes} provisioner nodes; fixed size (Coder: size provisioners by queue time, no autoscaling)",
-                tier.id
-            ),
+            match &share.split {
+                None => format!(
+                    "tier {}: {prov_nodes} provisioner nodes; fixed size (Coder: size provisioners by queue time, no autoscaling)",
+                    tier.id
+                ),
+                Some(_) => format!(
+                    "{prov_total} provisioners at the tier's {per_node} per node, rounded up: {prov_nodes} node(s); fixed size (Coder: size provisioners by queue time, no autoscaling)"
+                ),
+            },
         );
         p.reasons.insert("max_nodes", "fixed size, equal to min_nodes".into());
         p

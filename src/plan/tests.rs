@@ -184,7 +184,7 @@ fn max_connections_is_never_below_the_providers_default_and_covers_coderd() {
             let need = r * PG_CONN_MAX_OPEN * 2 + r * PG_LISTEN_CONNECTIONS + EXTRA_CONNECTIONS + ADMIN_CONNECTIONS;
             assert!(d.max_connections >= need, "{cloud} {users}");
             let m = c.machine(p.cloud, &d.instance_class).unwrap();
-            let default = c.cloud(p.cloud).database.max_connections_default.value.for_memory(m.memory_mib);
+            let default = c.cloud(p.cloud).database.as_ref().unwrap().max_connections_default.value.for_memory(m.memory_mib);
             assert_eq!(d.max_connections, need.max(default), "{cloud} {users}");
             assert!(d.max_connections > 130, "{cloud} {users}: above every provider's default for these classes");
         }

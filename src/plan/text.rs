@@ -158,6 +158,7 @@ fn write_text(p: &Plan, o: &mut String) -> std::fmt::Result {
             if g.path.is_empty() { "." } else { &g.path }
         )?;
     }
+    super::sites::write_text(p, o)?;
     writeln!(o)?;
     write_security(&p.security, o)?;
     let ov = &p.overrides;

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Findings, Note, Reasons, WarningCode, coderd::Coderd, provisioners::Provisioners};
+use super::{CODER_CHART, Ctx, Findings, Note, Reasons, WarningCode, coderd::Coderd, provisioners::Provisioners, sites::Site};
 use crate::catalog::releases::{calendar, minor_of};
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,22 +32,32 @@ pub struct Upgrade {
     /// coderd, replaced by the upgrade itself).
     pub scale_coderd_to: Option<u32>,
     /// Upgraded after coderd, in this order (a provisioner newer than coderd
-    /// is refused): each provisioner group; other releases of the same
-    /// version (workspace proxies) follow them.
+    /// is refused): the primary's provisioner groups, then each site's
+    /// provisioner groups and its workspace proxy (in the site's cluster).
     pub after_coderd: Vec<UpgradeRelease>,
     pub reasons: Reasons,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UpgradeRelease {
-    /// `provisioner` (a provisioner group's release).
+    /// `provisioner` (a provisioner group's release) or `proxy` (a site's
+    /// workspace proxy: the coder chart in proxy mode).
     pub kind: &'static str,
     pub release: String,
     pub chart: String,
     pub namespace: String,
+    /// The site whose cluster runs it (`null`: the primary's).
+    pub site: Option<String>,
 }
 
-pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, provisioners: &[Provisioners], provisioner_chart: &str, found: &mut Findings) -> Upgrade {
+pub(crate) fn plan(
+    ctx: &Ctx,
+    coderd: &Coderd,
+    provisioners: &[Provisioners],
+    sites: &[Site],
+    provisioner_chart: &str,
+    found: &mut Findings,
+) -> Upgrade {
     let version = ctx.spec.coder.chart_version.clone();
     let cal = calendar();
     let minor = minor_of(&version);
@@ -114,18 +124,33 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, provisioners: &[Provisioners], pr
             None => "one coderd: the upgrade replaces it (no old replica stays connected)".into(),
         },
     );
-    let after_coderd = provisioners
-        .iter()
-        .map(|g| UpgradeRelease {
-            kind: "provisioner",
-            release: g.release.clone(),
-            chart: provisioner_chart.into(),
-            namespace: g.namespace.clone(),
-        })
-        .collect();
+    let group = |g: &Provisioners, site: Option<&str>| UpgradeRelease {
+        kind: "provisioner",
+        release: g.release.clone(),
+        chart: provisioner_chart.into(),
+        namespace: g.namespace.clone(),
+        site: site.map(str::to_string),
+    };
+    let mut after_coderd: Vec<UpgradeRelease> = provisioners.iter().map(|g| group(g, None)).collect();
+    for site in sites {
+        after_coderd.extend(site.provisioners.iter().map(|g| group(g, Some(&site.name))));
+        if let Some(x) = &site.proxy {
+            after_coderd.push(UpgradeRelease {
+                kind: "proxy",
+                release: x.release.clone(),
+                chart: CODER_CHART.into(),
+                namespace: x.namespace.clone(),
+                site: Some(site.name.clone()),
+            });
+        }
+    }
     r.insert(
         "after_coderd",
-        "coderd first (it runs the database migrations and refuses provisioners whose API is newer than its own), then each provisioner group, then any workspace proxy (major.minor must match coderd's)".into(),
+        if sites.is_empty() {
+            "coderd first (it runs the database migrations and refuses provisioners whose API is newer than its own), then each provisioner group".into()
+        } else {
+            "coderd first (it runs the database migrations and refuses provisioners whose API is newer than its own), then the primary's provisioner groups, then each site in its own cluster: its provisioner groups, then its workspace proxy (coderd flags a proxy whose major.minor differs from its own, so the proxies follow coderd in the same window)".into()
+        },
     );
     Upgrade {
         release_notes: cal.release_notes.replace("{version}", &version),

@@ -9,11 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Reasons, SecretRef, coderd::Coderd, network::Network, observability::Observability};
-
-/// The verify Jobs' namespace (the network plan lists it among those that
-/// pull and trust the CA).
-pub(crate) const VERIFY_NAMESPACE: &str = "coder-verify";
+use super::{Ctx, Reasons, SecretRef, VERIFY_NAMESPACE, coderd::Coderd, network::Network, observability::Observability};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Verify {
@@ -48,10 +44,19 @@ pub struct Verify {
     pub reasons: Reasons,
 }
 
-pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, total_provisioners: u32, observability: &Observability, network: &Network) -> Verify {
+/// `workspaces`: one per user whose workspaces run in the primary (all of
+/// them without sites; each site's run creates its own).
+pub(crate) fn plan(
+    ctx: &Ctx,
+    coderd: &Coderd,
+    total_provisioners: u32,
+    workspaces: u32,
+    observability: &Observability,
+    network: &Network,
+) -> Verify {
     let tier = ctx.tier;
     let users = ctx.users();
-    let concurrency = total_provisioners.min(users).max(1);
+    let concurrency = total_provisioners.min(workspaces).max(1);
     // Dashboards are opened by a fraction of users at once; each session is a
     // browser in the Job's pod, so keep it bounded.
     let dashboard_sessions = (users / 20).clamp(1, 100);
@@ -66,7 +71,14 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, total_provisioners: u32, observab
         "users / 20 concurrent dashboard sessions, 1 to 100; `coder exp scaletest dashboard` drives a headless Chromium (chromedp), so its Job needs an image with Chromium added to Coder's (the README says how)".into(),
     );
     r.insert("coder_url", "coderd's in-cluster Service, as the provisioners use".into());
-    r.insert("workspaces", format!("one scaletest workspace per planned user ({users})"));
+    r.insert(
+        "workspaces",
+        if workspaces == users {
+            format!("one scaletest workspace per planned user ({users})")
+        } else {
+            format!("one scaletest workspace per user whose workspaces run in the primary ({workspaces} of {users}); each site's own run creates the rest")
+        },
+    );
     r.insert("concurrency", format!("as many concurrent builds as provisioners ({total_provisioners}), at most one per workspace"));
     r.insert("traffic_bytes_per_tick", "Coder's scaletest-runner web-terminal traffic: 10240 bytes every 1s per workspace".into());
     r.insert("traffic_minutes", "long enough for a steady rate over Prometheus' 5-minute windows".into());
@@ -90,7 +102,7 @@ pub(crate) fn plan(ctx: &Ctx, coderd: &Coderd, total_provisioners: u32, observab
         coder_url: coderd.service_url.clone(),
         token_secret: SecretRef { name: "coder-scaletest-token".into(), key: "token".into() },
         template: "scaletest".into(),
-        workspaces: users,
+        workspaces,
         concurrency,
         traffic_bytes_per_tick: 10240,
         traffic_tick_interval: "1s",

@@ -4,9 +4,11 @@
 use serde::Serialize;
 
 use super::capacity::{Resources, floor_to, node_capacity};
+use super::shares::Share;
 use super::tier::capacity_check;
 use super::{Ctx, Findings, Pool, Quota, Reasons, Role, WarningCode, pools, spec_error};
 use crate::diag::SpecError;
+use crate::spec::{At, WorkspaceGroup};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Workspaces {
@@ -25,8 +27,17 @@ pub struct Workspaces {
 /// The largest workspaces-per-node count of the seed tiers (1k, 2k: 16).
 const WORKSPACE_SLOTS_PER_NODE: u32 = 16;
 
-pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, Pool), SpecError> {
-    let (spec, tier, rules, users, ws_m) = (ctx.spec, ctx.tier, ctx.rules, ctx.users(), ctx.machines.workspace);
+/// The workspace groups of one location (the primary's, or a site's) and
+/// their pool, for `share.users` users; `users_at` is where a problem with
+/// them is reported (the spec's `users`, or a site's).
+pub(crate) fn plan(
+    ctx: &Ctx,
+    groups: &[WorkspaceGroup],
+    users_at: &At<u32>,
+    share: &Share,
+    found: &mut Findings,
+) -> Result<(Vec<Workspaces>, Pool), SpecError> {
+    let (spec, tier, rules, users, ws_m) = (ctx.spec, ctx.tier, ctx.rules, share.users, ctx.machines.workspace);
     capacity_check(found, "workspace", ws_m, tier.workspaces.capacity, &tier.id);
     let ws_per_node = tier.workspaces.per_node;
     let seed_max_pods = tier.workspaces.max_pods_per_node;
@@ -72,21 +83,20 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
     }
     let ws_cpu = floor_to(ws_cap.schedulable.cpu_millis / ws_per_node, 10);
     let ws_pool_req = Resources { cpu_millis: ws_cpu, memory_mib: ws_mem };
-    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, tier.workspaces.nodes, &mp, ws_per_node, ws_pool_req, None);
-    let ws_nodes_max = tier.workspaces.nodes;
-    let ws_groups = u32::try_from(spec.workspaces.len()).unwrap_or(1).max(1);
+    let ws_nodes_max = share.workspace_nodes;
+    let mut ws_pool = pools::pool(ctx, Role::Workspace, ws_m, &ws_cap, 1, ws_nodes_max, &mp, ws_per_node, ws_pool_req, None);
+    let ws_groups = u32::try_from(groups.len()).unwrap_or(1).max(1);
     if ws_groups > users {
         // Each namespace's quota is its share of users x 2 GB; a share of
         // zero users would be a quota that admits no workspace at all.
         return Err(spec_error(
             spec,
-            &spec.users,
+            users_at,
             format!("{ws_groups} workspace namespaces for {users} users leaves a namespace without users"),
             "list at most as many workspace namespaces as there are users",
         ));
     }
-    let workspaces = spec
-        .workspaces
+    let workspaces = groups
         .iter()
         .enumerate()
         .map(|(i, g)| {
@@ -132,10 +142,16 @@ pub(crate) fn plan(ctx: &Ctx, found: &mut Findings) -> Result<(Vec<Workspaces>, 
     ws_pool.reasons.insert("min_nodes", "one node kept warm; Coder does not recommend scaling workspace pools to zero".into());
     ws_pool.reasons.insert(
         "max_nodes",
-        format!(
-            "tier {}: {ws_nodes_max} workspace nodes x {ws_per_node} workspaces each; the autoscaler adds nodes only as workspaces start",
-            tier.id
-        ),
+        match &share.split {
+            None => format!(
+                "tier {}: {ws_nodes_max} workspace nodes x {ws_per_node} workspaces each; the autoscaler adds nodes only as workspaces start",
+                tier.id
+            ),
+            Some(_) => format!(
+                "{users} users here at tier {}'s {ws_per_node} workspaces per node, rounded up: {ws_nodes_max} nodes; the autoscaler adds nodes only as workspaces start",
+                tier.id
+            ),
+        },
     );
     Ok((workspaces, ws_pool))
 }

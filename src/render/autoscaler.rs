@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{ResourceRequirements, Toleration};
 use serde::Serialize;
 
 use super::{k8s, network, paths, yaml};
-use crate::plan::Plan;
+use crate::plan::{ChartSource, ClusterAutoscaler, Plan, Pool};
 use crate::tree::{Comment, Tree, header};
 
 #[derive(Serialize)]
@@ -34,14 +34,14 @@ struct AutoDiscovery {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Image {
+pub(super) struct Image {
     /// From the registry mirror (`plan.network`); absent: the chart's.
     #[serde(skip_serializing_if = "Option::is_none")]
-    repository: Option<String>,
-    tag: String,
+    pub repository: Option<String>,
+    pub tag: String,
     /// Strings: the chart writes `- name: {{ . }}`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pull_secrets: Vec<String>,
+    pub pull_secrets: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -58,13 +58,40 @@ struct ServiceAccount {
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
     let Some(ca) = &plan.cluster_autoscaler else { return };
-    let pool = plan.pool(ca.pool);
-    let (repository, pull_secrets) = network::autoscaler_image(plan);
+    let Some(src) = &plan.network.charts.cluster_autoscaler else { return };
+    let path = paths::CLUSTER_AUTOSCALER_VALUES;
+    let (repository, pull_secrets) = network::autoscaler_image(plan, plan.network.images.get("cluster-autoscaler"));
+    let cluster = Place { region: &plan.region, cluster: &plan.kubernetes.cluster_name, context: "" };
+    let text =
+        values_file(plan, ca, plan.pool(ca.pool), &cluster, Image { repository, tag: ca.image_tag.clone(), pull_secrets }, src, path);
+    tree.insert(path, text);
+}
+
+/// Where a Cluster Autoscaler runs: the EKS cluster `cluster` in `region`;
+/// `context` goes into the usage comment's commands (a site's
+/// `--kube-context`).
+pub(super) struct Place<'a> {
+    pub region: &'a str,
+    pub cluster: &'a str,
+    pub context: &'a str,
+}
+
+/// The values file of `ca` on `pool` at `place`, pulling `image`, installed
+/// from `src`, written at `path`.
+pub(super) fn values_file(
+    plan: &Plan,
+    ca: &ClusterAutoscaler,
+    pool: &Pool,
+    place: &Place,
+    image: Image,
+    src: &ChartSource,
+    path: &str,
+) -> String {
     let values = Values {
         cloud_provider: "aws",
-        aws_region: plan.region.clone(),
-        auto_discovery: AutoDiscovery { cluster_name: plan.kubernetes.cluster_name.clone() },
-        image: Image { repository, tag: ca.image_tag.clone(), pull_secrets },
+        aws_region: place.region.to_string(),
+        auto_discovery: AutoDiscovery { cluster_name: place.cluster.to_string() },
+        image,
         rbac: Rbac { service_account: ServiceAccount { create: true, name: ca.service_account.clone() } },
         // One group per zone with the same shape: keep them balanced, and
         // add the node that wastes least.
@@ -73,15 +100,14 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         tolerations: k8s::tolerations(pool),
         resources: k8s::resources(ca.resources),
     };
-    let path = paths::CLUSTER_AUTOSCALER_VALUES;
-    let Some(src) = &plan.network.charts.cluster_autoscaler else { return };
+    let context = place.context;
     let usage = format!(
-        "# Apply from the tree's root (the IAM role is terraform output cluster_autoscaler_role_arn, bound by EKS Pod Identity):\n{}#   helm upgrade --install cluster-autoscaler {} \\\n#     --namespace {} --version {} -f {path}{}\n",
+        "# Apply from the tree's root (the IAM role is terraform output cluster_autoscaler_role_arn, bound by EKS Pod Identity):\n{}#   helm upgrade --install cluster-autoscaler {}{context} \\\n#     --namespace {} --version {} -f {path}{}\n",
         network::helm_repo_add_comment(plan, src),
         src.reference,
         ca.namespace,
         ca.chart_version,
         network::helm_ca_flag(plan)
     );
-    tree.insert(path, format!("{}{usage}{}", header(Comment::Hash, &plan.spec_file), yaml::to_yaml(&values)));
+    format!("{}{usage}{}", header(Comment::Hash, &plan.spec_file), yaml::to_yaml(&values))
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::k8s::meta;
 use super::{paths, yaml};
-use crate::plan::Plan;
+use crate::plan::{self, Plan};
 use crate::tree::Tree;
 
 #[derive(Serialize)]
@@ -114,16 +114,22 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         tree.insert(paths::GATEWAY, yaml::document(&plan.spec_file, &gw));
     }
     for c in &plan.entry.certificates {
-        let cert = Certificate {
-            api_version: "cert-manager.io/v1",
-            kind: "Certificate",
-            metadata: meta(&c.secret, Some(&c.namespace)),
-            spec: CertificateSpec {
-                secret_name: c.secret.clone(),
-                dns_names: c.dns_names.clone(),
-                issuer_ref: IssuerRef { group: "cert-manager.io", kind: c.issuer_kind.as_str(), name: c.issuer.clone() },
-            },
-        };
-        tree.insert(paths::certificate(&c.secret), yaml::document(&plan.spec_file, &cert));
+        tree.insert(paths::certificate(&c.secret), certificate(plan, c));
     }
+}
+
+/// The cert-manager `Certificate` of `c` as a YAML document (coderd's, or
+/// a site proxy's).
+pub(super) fn certificate(plan: &Plan, c: &plan::Certificate) -> String {
+    let cert = Certificate {
+        api_version: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: meta(&c.secret, Some(&c.namespace)),
+        spec: CertificateSpec {
+            secret_name: c.secret.clone(),
+            dns_names: c.dns_names.clone(),
+            issuer_ref: IssuerRef { group: "cert-manager.io", kind: c.issuer_kind.as_str(), name: c.issuer.clone() },
+        },
+    };
+    yaml::document(&plan.spec_file, &cert)
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::k8s;
 use super::paths;
 use super::yaml;
-use crate::plan::{Controller, Gitops, Plan};
+use crate::plan::{Controller, Gitops, NamespacedSecret, Plan, Site, SiteGitops};
 use crate::tree::Tree;
 
 /// In-cluster API server, Argo CD's name for "this cluster".
@@ -240,11 +240,25 @@ struct ApplicationHelm {
     value_files: Vec<String>,
 }
 
+/// Where an Application deploys: this cluster (`server`), or a cluster
+/// registered in Argo CD by `name` (a site's).
 #[derive(Serialize)]
 struct Destination {
-    server: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     namespace: Option<String>,
+}
+
+impl Destination {
+    fn to(cluster: Option<&str>, namespace: Option<String>) -> Destination {
+        match cluster {
+            Some(c) => Destination { name: Some(c.to_string()), server: None, namespace },
+            None => Destination { name: None, server: Some(IN_CLUSTER), namespace },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -276,6 +290,25 @@ struct Release {
     values: String,
 }
 
+/// One cluster's wiring: the primary's, or a site's.
+struct Wiring {
+    /// The controller objects' folder in the tree.
+    dir: String,
+    /// Object names start with it: `<name>` or `<name>-<site>`.
+    prefix: String,
+    /// The Kustomize folder the controller applies first.
+    kustomize: String,
+    releases: Vec<Release>,
+    /// Releases after the first wait for it (the primary's provisioners
+    /// connect to coderd); a site's releases only need the primary.
+    chain: bool,
+    /// Argo CD: the registered cluster's name (`None`: in-cluster).
+    cluster: Option<String>,
+    /// Flux: Secrets the Kustomize tree's Kustomization waits for (coderd's;
+    /// a site's releases retry their install until theirs exist).
+    health_checks: Vec<NamespacedSecret>,
+}
+
 fn releases(plan: &Plan) -> Vec<Release> {
     let c = &plan.coderd;
     let mut out = vec![Release {
@@ -297,10 +330,65 @@ fn releases(plan: &Plan) -> Vec<Release> {
     out
 }
 
+fn primary(plan: &Plan) -> Wiring {
+    Wiring {
+        dir: paths::GITOPS_FLUX.into(),
+        prefix: plan.name.clone(),
+        kustomize: paths::KUSTOMIZE_ROOT.into(),
+        releases: releases(plan),
+        chain: true,
+        cluster: None,
+        health_checks: plan.gitops.as_ref().map(|g| g.coderd_secrets.clone()).unwrap_or_default(),
+    }
+}
+
+/// A site's wiring: its proxy, then its provisioner groups, into its own
+/// cluster, from the site's folder of the same repository.
+fn site_wiring(plan: &Plan, site: &Site, g: &SiteGitops, controller_dir: &str) -> Wiring {
+    let root = paths::site_dir(&site.name);
+    let prefix = format!("{}-{}", plan.name, site.name);
+    let mut releases = Vec::new();
+    if let Some(x) = &site.proxy {
+        releases.push(Release {
+            object_name: format!("{prefix}-proxy"),
+            release: x.release.clone(),
+            chart: plan.chart.coder_chart.clone(),
+            namespace: x.namespace.clone(),
+            values: format!("{root}/{}", paths::CODER_VALUES),
+        });
+    }
+    for p in &site.provisioners {
+        releases.push(Release {
+            object_name: format!("{prefix}-provisioner-{}", p.namespace),
+            release: p.release.clone(),
+            chart: plan.chart.provisioner_chart.clone(),
+            namespace: p.namespace.clone(),
+            values: format!("{root}/{}", paths::provisioner_values(&p.namespace)),
+        });
+    }
+    Wiring {
+        dir: format!("{root}/{controller_dir}"),
+        prefix,
+        kustomize: format!("{root}/{}", paths::KUSTOMIZE_ROOT),
+        releases,
+        chain: false,
+        cluster: Some(g.cluster.clone()),
+        health_checks: Vec::new(),
+    }
+}
+
 pub fn render(plan: &Plan, tree: &mut Tree) {
     let Some(g) = &plan.gitops else { return };
     match g.controller {
-        Controller::Flux => flux(plan, g, tree),
+        Controller::Flux => {
+            flux(plan, g, &primary(plan), tree);
+            // A path per cluster: each site's own Flux applies its folder.
+            for site in &plan.sites {
+                if let Some(sg) = &site.gitops {
+                    flux(plan, g, &site_wiring(plan, site, sg, paths::GITOPS_FLUX), tree);
+                }
+            }
+        }
         Controller::Argocd => argocd(plan, g, tree),
     }
 }
@@ -313,14 +401,14 @@ fn put<T: Serialize>(plan: &Plan, tree: &mut Tree, path: String, value: &T) {
     tree.insert(path, yaml::document(&plan.spec_file, value));
 }
 
-fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
-    let dir = paths::GITOPS_FLUX;
-    let git = KindRef { kind: "GitRepository", name: plan.name.clone() };
+fn flux(plan: &Plan, g: &Gitops, w: &Wiring, tree: &mut Tree) {
+    let dir = w.dir.as_str();
+    let git = KindRef { kind: "GitRepository", name: w.prefix.clone() };
     let source = |name: &str| KindRef { kind: "GitRepository", name: name.to_string() };
-    let kustomize_ks = format!("{}-kustomize", plan.name);
-    let releases_ks = format!("{}-releases", plan.name);
+    let kustomize_ks = format!("{}-kustomize", w.prefix);
+    let releases_ks = format!("{}-releases", w.prefix);
     let charts = &plan.network.charts;
-    let helm_repo = format!("{}-{}", plan.name, charts.coder.repository_name.as_deref().unwrap_or(CHART_MIRROR));
+    let helm_repo = format!("{}-{}", w.prefix, charts.coder.repository_name.as_deref().unwrap_or(CHART_MIRROR));
 
     put(
         plan,
@@ -369,16 +457,19 @@ fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
         },
     };
     // This folder applies itself, like `flux bootstrap`'s flux-system.
-    put(plan, tree, format!("{dir}/kustomization-gitops.yaml"), &ks(&format!("{}-gitops", plan.name), dir.into(), Vec::new()));
-    // The Kustomize tree is ready only once coderd's secrets exist, so the
-    // releases (which depend on it) never start coderd without them.
-    let mut kustomize = ks(&kustomize_ks, paths::KUSTOMIZE_ROOT.into(), Vec::new());
-    kustomize.spec.health_checks = g
-        .coderd_secrets
+    put(plan, tree, format!("{dir}/kustomization-gitops.yaml"), &ks(&format!("{}-gitops", w.prefix), dir.into(), Vec::new()));
+    // The Kustomize tree is ready only once the secrets the first release's
+    // pods read exist, so the releases (which depend on it) never start
+    // without them.
+    let mut kustomize = ks(&kustomize_ks, w.kustomize.clone(), Vec::new());
+    kustomize.spec.health_checks = w
+        .health_checks
         .iter()
         .map(|s| HealthCheck { api_version: "v1", kind: "Secret", name: s.name.clone(), namespace: s.namespace.clone() })
         .collect();
-    kustomize.spec.retry_interval = Some("1m");
+    if !kustomize.spec.health_checks.is_empty() {
+        kustomize.spec.retry_interval = Some("1m");
+    }
     put(plan, tree, format!("{dir}/kustomization-kustomize.yaml"), &kustomize);
     put(
         plan,
@@ -400,12 +491,12 @@ fn flux(plan: &Plan, g: &Gitops, tree: &mut Tree) {
     // load restrictions off, inside the Git source).
     let rel_dir = format!("{dir}/releases");
     let to_root = "../".repeat(rel_dir.split('/').count());
-    let all = releases(plan);
+    let all = &w.releases;
     let mut kf = KustomizeFile::new(Vec::new());
     for (i, r) in all.iter().enumerate() {
         let values_cm = format!("{}-values", r.object_name);
-        let depends_on = if i == 0 { Vec::new() } else { vec![NameRef { name: all[0].object_name.clone() }] };
-        let file = format!("helmrelease-{}.yaml", r.object_name.strip_prefix(&format!("{}-", plan.name)).unwrap_or(&r.object_name));
+        let depends_on = if i == 0 || !w.chain { Vec::new() } else { vec![NameRef { name: all[0].object_name.clone() }] };
+        let file = format!("helmrelease-{}.yaml", r.object_name.strip_prefix(&format!("{}-", w.prefix)).unwrap_or(&r.object_name));
         put(
             plan,
             tree,
@@ -449,16 +540,10 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
     let dir = paths::GITOPS_ARGOCD;
     let apps_dir = format!("{dir}/apps");
     let automated = || SyncPolicy { automated: Automated { prune: true, self_heal: true } };
-    let wave = |name: &str, wave: u32| {
-        let mut m = meta(name, g);
-        m.annotations = Some(BTreeMap::from([(ARGO_SYNC_WAVE.to_string(), wave.to_string())]));
-        m
-    };
-    let git_source = |path: Option<String>, reference: Option<String>| ApplicationSource {
+    let git_source = |path: Option<String>| ApplicationSource {
         repo_url: g.repo_url.clone(),
         target_revision: g.branch.clone(),
         path,
-        reference,
         ..ApplicationSource::default()
     };
     let app =
@@ -474,21 +559,75 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
             meta(&plan.name, g),
             ApplicationSpec {
                 project: "default",
-                source: Some(git_source(Some(in_repo(g, &apps_dir)), None)),
+                source: Some(git_source(Some(in_repo(g, &apps_dir)))),
                 sources: Vec::new(),
-                destination: Destination { server: IN_CLUSTER, namespace: Some(g.namespace.clone()) },
+                destination: Destination::to(None, Some(g.namespace.clone())),
                 sync_policy: automated(),
             },
         ),
     );
+    let mut w = primary(plan);
+    w.dir = dir.into();
+    let mut files = argocd_apps(plan, g, &w, &apps_dir, tree);
+    // An Application per site cluster: each syncs the site's own apps/
+    // (whose Applications target the site's cluster by name), after the
+    // primary's releases.
+    for site in &plan.sites {
+        let Some(sg) = &site.gitops else { continue };
+        let sw = site_wiring(plan, site, sg, paths::GITOPS_ARGOCD);
+        let site_apps = format!("{}/apps", sw.dir);
+        argocd_apps(plan, g, &sw, &site_apps, tree);
+        let file = format!("application-site-{}.yaml", site.name);
+        put(
+            plan,
+            tree,
+            format!("{apps_dir}/{file}"),
+            &app(
+                wave(&sw.prefix, 3, g),
+                ApplicationSpec {
+                    project: "default",
+                    source: Some(git_source(Some(in_repo(g, &site_apps)))),
+                    sources: Vec::new(),
+                    destination: Destination::to(None, Some(g.namespace.clone())),
+                    sync_policy: automated(),
+                },
+            ),
+        );
+        files.push(file);
+    }
+    put(plan, tree, format!("{apps_dir}/kustomization.yaml"), &KustomizeFile::new(files));
+}
 
+fn wave(name: &str, wave: u32, g: &Gitops) -> ObjectMeta {
+    let mut m = meta(name, g);
+    m.annotations = Some(BTreeMap::from([(ARGO_SYNC_WAVE.to_string(), wave.to_string())]));
+    m
+}
+
+/// The Applications of one cluster in `apps_dir`, in sync waves: the
+/// Kustomize folder (0), the first release (1), the others (2). Returns
+/// their files.
+fn argocd_apps(plan: &Plan, g: &Gitops, w: &Wiring, apps_dir: &str, tree: &mut Tree) -> Vec<String> {
+    let automated = || SyncPolicy { automated: Automated { prune: true, self_heal: true } };
+    let git_source = |path: Option<String>, reference: Option<String>| ApplicationSource {
+        repo_url: g.repo_url.clone(),
+        target_revision: g.branch.clone(),
+        path,
+        reference,
+        ..ApplicationSource::default()
+    };
+    let app =
+        |metadata: ObjectMeta, spec: ApplicationSpec| Object { api_version: "argoproj.io/v1alpha1", kind: "Application", metadata, spec };
+    let cluster = w.cluster.as_deref();
     let mut files = vec!["application-kustomize.yaml".to_string()];
     // Argo CD names an OCI Helm source without `oci://` and finds it OCI
     // through a repository Secret (configuration only, no credential).
     let charts = &plan.network.charts;
     let chart_repo = charts.coder.repository.strip_prefix("oci://").unwrap_or(&charts.coder.repository).to_string();
-    if charts.oci {
-        let mut m = wave(&format!("{}-{CHART_MIRROR}", plan.name), 0);
+    // One repository Secret per Argo CD (the primary's apps/): the sites'
+    // Applications are synced by the same Argo CD.
+    if charts.oci && w.cluster.is_none() {
+        let mut m = wave(&format!("{}-{CHART_MIRROR}", plan.name), 0, g);
         m.labels.get_or_insert_with(BTreeMap::new).insert("argocd.argoproj.io/secret-type".into(), "repository".into());
         let secret = Secret {
             metadata: m,
@@ -509,18 +648,18 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
         tree,
         format!("{apps_dir}/application-kustomize.yaml"),
         &app(
-            wave(&format!("{}-kustomize", plan.name), 0),
+            wave(&format!("{}-kustomize", w.prefix), 0, g),
             ApplicationSpec {
                 project: "default",
-                source: Some(git_source(Some(in_repo(g, paths::KUSTOMIZE_ROOT)), None)),
+                source: Some(git_source(Some(in_repo(g, &w.kustomize)), None)),
                 sources: Vec::new(),
-                destination: Destination { server: IN_CLUSTER, namespace: None },
+                destination: Destination::to(cluster, None),
                 sync_policy: automated(),
             },
         ),
     );
-    for (i, r) in releases(plan).into_iter().enumerate() {
-        let file = format!("application-{}.yaml", r.object_name.strip_prefix(&format!("{}-", plan.name)).unwrap_or(&r.object_name));
+    for (i, r) in w.releases.iter().enumerate() {
+        let file = format!("application-{}.yaml", r.object_name.strip_prefix(&format!("{}-", w.prefix)).unwrap_or(&r.object_name));
         let chart = ApplicationSource {
             repo_url: chart_repo.clone(),
             target_revision: plan.chart.version.clone(),
@@ -536,19 +675,22 @@ fn argocd(plan: &Plan, g: &Gitops, tree: &mut Tree) {
             tree,
             format!("{apps_dir}/{file}"),
             &app(
-                wave(&r.object_name, if i == 0 { 1 } else { 2 }),
+                wave(&r.object_name, if i == 0 { 1 } else { 2 }, g),
                 ApplicationSpec {
                     project: "default",
                     source: None,
                     sources: vec![chart, git_source(None, Some("values".into()))],
-                    destination: Destination { server: IN_CLUSTER, namespace: Some(r.namespace.clone()) },
+                    destination: Destination::to(cluster, Some(r.namespace.clone())),
                     sync_policy: automated(),
                 },
             ),
         );
         files.push(file);
     }
-    put(plan, tree, format!("{apps_dir}/kustomization.yaml"), &KustomizeFile::new(files));
+    if w.cluster.is_some() {
+        put(plan, tree, format!("{apps_dir}/kustomization.yaml"), &KustomizeFile::new(files.clone()));
+    }
+    files
 }
 
 #[cfg(test)]

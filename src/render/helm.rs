@@ -17,7 +17,7 @@ use super::k8s;
 use super::network;
 use super::paths;
 use super::yaml;
-use crate::plan::{EnvValue, Plan, Provisioners, Role};
+use crate::plan::{EnvValue, Plan, PodResources, Pool, Provisioners, Proxy, Role, Site};
 use crate::tree::{Comment, Tree, header};
 use crate::yaml::merge;
 
@@ -35,7 +35,10 @@ struct ServiceAccount {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CoderSection {
+pub(super) struct CoderSection {
+    /// `wsproxy server` instead of `server` (a site's proxy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace_proxy: Option<bool>,
     replica_count: u32,
     env: Vec<EnvVar>,
     resources: ResourceRequirements,
@@ -131,7 +134,7 @@ struct IngressTls {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CoderValues {
+pub(super) struct CoderValues {
     coder: CoderSection,
     /// Objects the chart renders with the release (the Terraform CLI
     /// configuration's ConfigMap).
@@ -152,7 +155,7 @@ struct ProvisionerDaemon {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ProvisionerValues {
+pub(super) struct ProvisionerValues {
     coder: CoderSection,
     provisioner_daemon: ProvisionerDaemon,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -212,50 +215,40 @@ fn security_env(plan: &Plan) -> Vec<EnvVar> {
     out
 }
 
-/// Annotations the coder/observability chart scrapes by.
-fn scrape_annotations(plan: &Plan) -> BTreeMap<String, String> {
-    if !plan.observability.enabled {
-        return BTreeMap::new();
-    }
-    BTreeMap::from([
-        ("prometheus.io/port".to_string(), plan.observability.prometheus_port.to_string()),
-        ("prometheus.io/scrape".to_string(), "true".to_string()),
-    ])
+/// Annotations the coder/observability chart (or a site's collector)
+/// scrapes by.
+fn scrape_annotations_on(port: u16) -> BTreeMap<String, String> {
+    BTreeMap::from([("prometheus.io/port".to_string(), port.to_string()), ("prometheus.io/scrape".to_string(), "true".to_string())])
 }
 
-fn coder_values(plan: &Plan) -> CoderValues {
-    let c = &plan.coderd;
-    let pool = plan.pool(Role::Coderd);
-    let mut env_vars = vec![env("CODER_ACCESS_URL", plan.access_url.clone())];
-    if let Some(w) = &plan.wildcard_access_url {
-        env_vars.push(env("CODER_WILDCARD_ACCESS_URL", w.clone()));
-    }
-    env_vars.push(env_from_secret("CODER_PG_CONNECTION_URL", &plan.database.url_secret.name, &plan.database.url_secret.key));
-    env_vars.push(env("CODER_PG_CONN_MAX_OPEN", c.pg_conn_max_open.to_string()));
-    env_vars.push(env("CODER_PROVISIONER_DAEMONS", c.provisioner_daemons.to_string()));
-    // Coder's install docs recommend turning the default GitHub OAuth app off
-    // in production.
-    env_vars.push(env("CODER_OAUTH2_GITHUB_DEFAULT_PROVIDER_ENABLE", "false"));
-    if plan.observability.enabled {
-        // The chart opens the metrics port only for the literal "true".
-        env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
-        if plan.observability.collect_db_metrics {
-            env_vars.push(env("CODER_PROMETHEUS_COLLECT_DB_METRICS", "true"));
-        }
-        if plan.observability.collect_agent_stats {
-            env_vars.push(env("CODER_PROMETHEUS_COLLECT_AGENT_STATS", "true"));
-            env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
-        }
-    }
-    env_vars.extend(security_env(plan));
-    // The network's (proxy, air-gapped, Terraform), then the user's own
-    // variables (`coder.env`) last, as given.
-    env_vars.extend(network::coderd_env(plan));
-    env_vars.extend(user_env(&plan.overrides.coderd_env));
+/// Which release of the `coder` chart: coderd in the primary, or a site's
+/// workspace proxy (the same chart in proxy mode). Both go through
+/// [`coder_values`], so a setting every Coder pod needs is written once.
+#[derive(Clone, Copy)]
+pub(super) enum CoderRelease<'a> {
+    Coderd,
+    Proxy(&'a Site, &'a Proxy),
+}
 
-    let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
-    let (affinity, spread) = if c.high_availability {
-        // One coderd per node (the reference architecture's "1 coderd each"),
+/// The chart section every Coder workload shares: replicas, resources, the
+/// scheduling contract of its pool, one pod per node when highly available
+/// (the chart's default anti-affinity, which matches the release `coder`
+/// literally, is replaced by one on the release's own labels), the scrape
+/// annotations and the restricted security context.
+#[allow(clippy::too_many_arguments)]
+fn workload_section(
+    plan: &Plan,
+    replicas: u32,
+    resources: PodResources,
+    pool: &Pool,
+    pod_labels: BTreeMap<String, String>,
+    high_availability: bool,
+    metrics: bool,
+    env: Vec<EnvVar>,
+    service_account: ServiceAccount,
+) -> CoderSection {
+    let (affinity, spread) = if high_availability {
+        // One pod per node (the reference architecture's "1 coderd each"),
         // spread over zones where the pool has several.
         let anti = Affinity {
             pod_anti_affinity: Some(PodAntiAffinity {
@@ -284,69 +277,175 @@ fn coder_values(plan: &Plan) -> CoderValues {
         // One replica: the chart's default anti-affinity has nothing to do.
         (serde_json::Value::Null, None)
     };
-
-    let mut annotations = scrape_annotations(plan);
+    let mut annotations = if metrics { scrape_annotations_on(plan.observability.prometheus_port) } else { BTreeMap::new() };
     // Coder's scale-testing guidance: the cluster autoscaler must not evict
-    // coderd to compact nodes.
+    // coderd (or a proxy: its websockets are long-lived) to compact nodes.
     annotations.insert("cluster-autoscaler.kubernetes.io/safe-to-evict".into(), "false".into());
-    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, true);
-
-    CoderValues {
-        extra_templates,
-        coder: CoderSection {
-            replica_count: c.replicas,
-            env: env_vars,
-            resources: k8s::resources(c.resources),
-            node_selector: k8s::node_selector(pool),
-            tolerations: k8s::tolerations(pool),
-            affinity,
-            topology_spread_constraints: spread,
-            pod_annotations: annotations,
-            security_context: k8s::restricted_security_context(),
-            service_account: ServiceAccount {
-                workspace_perms: c.builtin_provisioners,
-                enable_deployments: c.builtin_provisioners,
-                name: None,
-            },
-            service: Some(ServiceValues {
-                type_: plan.entry.service_type.clone(),
-                annotations: plan.entry.service_annotations.clone(),
-                external_traffic_policy: plan.entry.external_traffic_policy.clone(),
-                session_affinity: "None",
-            }),
-            tls: (!plan.entry.coderd_tls_secrets.is_empty()).then(|| TlsValues { secret_names: plan.entry.coderd_tls_secrets.clone() }),
-            ingress: plan.entry.ingress_class.as_ref().map(|class| IngressValues {
-                enable: true,
-                class_name: class.clone(),
-                host: plan.entry.host.clone(),
-                wildcard_host: plan.entry.wildcard_host.clone(),
-                tls: IngressTls {
-                    enable: true,
-                    secret_name: plan.entry.ingress_tls_secret.clone().unwrap_or_default(),
-                    wildcard_secret_name: plan.entry.ingress_wildcard_tls_secret.clone(),
-                },
-            }),
-            httproute: plan.entry.gateway.as_ref().map(|g| HttpRouteValues {
-                enable: true,
-                host: plan.entry.host.clone(),
-                wildcard_host: plan.entry.wildcard_host.clone(),
-                parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
-            }),
-            image: network::coder_image(plan),
-            certs: network::certs(plan),
-            volumes,
-            volume_mounts,
-        },
+    CoderSection {
+        workspace_proxy: None,
+        replica_count: replicas,
+        env,
+        resources: k8s::resources(resources),
+        node_selector: k8s::node_selector(pool),
+        tolerations: k8s::tolerations(pool),
+        affinity,
+        topology_spread_constraints: spread,
+        pod_annotations: annotations,
+        security_context: k8s::restricted_security_context(),
+        service_account,
+        service: None,
+        tls: None,
+        ingress: None,
+        httproute: None,
+        // Every Coder pod pulls Coder's image from the mirror and trusts
+        // the private CA (`plan.network`).
+        image: network::coder_image(plan),
+        certs: network::certs(plan),
+        volumes: Vec::new(),
+        volume_mounts: Vec::new(),
     }
 }
 
-fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
-    let pool = plan.pool(Role::Provisioner);
-    let mut env_vars = vec![env("CODER_URL", plan.coderd.service_url.clone())];
+/// The `coder` chart's values for `release`.
+pub(super) fn coder_values(plan: &Plan, release: CoderRelease) -> CoderValues {
+    match release {
+        CoderRelease::Coderd => coderd_values(plan),
+        CoderRelease::Proxy(site, proxy) => proxy_values(plan, site, proxy),
+    }
+}
+
+fn coderd_values(plan: &Plan) -> CoderValues {
+    let c = &plan.coderd;
+    let pool = plan.pool(Role::Coderd);
+    let mut env_vars = vec![env("CODER_ACCESS_URL", plan.access_url.clone())];
+    // A hostname pattern without scheme (`*.apps.example.com`): Coder
+    // validates CODER_WILDCARD_ACCESS_URL as one and refuses `https://`.
+    if let Some(w) = &plan.entry.wildcard_host {
+        env_vars.push(env("CODER_WILDCARD_ACCESS_URL", w.clone()));
+    }
+    env_vars.push(env_from_secret("CODER_PG_CONNECTION_URL", &plan.database.url_secret.name, &plan.database.url_secret.key));
+    env_vars.push(env("CODER_PG_CONN_MAX_OPEN", c.pg_conn_max_open.to_string()));
+    env_vars.push(env("CODER_PROVISIONER_DAEMONS", c.provisioner_daemons.to_string()));
+    // Coder's install docs recommend turning the default GitHub OAuth app off
+    // in production.
+    env_vars.push(env("CODER_OAUTH2_GITHUB_DEFAULT_PROVIDER_ENABLE", "false"));
     if plan.observability.enabled {
+        // The chart opens the metrics port only for the literal "true".
+        env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
+        if plan.observability.collect_db_metrics {
+            env_vars.push(env("CODER_PROMETHEUS_COLLECT_DB_METRICS", "true"));
+        }
+        if plan.observability.collect_agent_stats {
+            env_vars.push(env("CODER_PROMETHEUS_COLLECT_AGENT_STATS", "true"));
+            env_vars.push(env("CODER_PROMETHEUS_AGGREGATE_AGENT_STATS_BY", plan.observability.aggregate_agent_stats_by.clone()));
+        }
+    }
+    env_vars.extend(security_env(plan));
+    // The network's (proxy, air-gapped, Terraform), then the user's own
+    // variables (`coder.env`) last, as given.
+    env_vars.extend(network::coderd_env(plan));
+    env_vars.extend(user_env(&plan.overrides.coderd_env));
+    let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &c.release);
+    let sa = ServiceAccount { workspace_perms: c.builtin_provisioners, enable_deployments: c.builtin_provisioners, name: None };
+    let mut section =
+        workload_section(plan, c.replicas, c.resources, pool, pod_labels, c.high_availability, plan.observability.enabled, env_vars, sa);
+    section.service = Some(ServiceValues {
+        type_: plan.entry.service_type.clone(),
+        annotations: plan.entry.service_annotations.clone(),
+        external_traffic_policy: plan.entry.external_traffic_policy.clone(),
+        session_affinity: "None",
+    });
+    section.tls = (!plan.entry.coderd_tls_secrets.is_empty()).then(|| TlsValues { secret_names: plan.entry.coderd_tls_secrets.clone() });
+    section.ingress = plan.entry.ingress_class.as_ref().map(|class| IngressValues {
+        enable: true,
+        class_name: class.clone(),
+        host: plan.entry.host.clone(),
+        wildcard_host: plan.entry.wildcard_host.clone(),
+        tls: IngressTls {
+            enable: true,
+            secret_name: plan.entry.ingress_tls_secret.clone().unwrap_or_default(),
+            wildcard_secret_name: plan.entry.ingress_wildcard_tls_secret.clone(),
+        },
+    });
+    section.httproute = plan.entry.gateway.as_ref().map(|g| HttpRouteValues {
+        enable: true,
+        host: plan.entry.host.clone(),
+        wildcard_host: plan.entry.wildcard_host.clone(),
+        parent_refs: vec![ParentRef { name: g.name.clone(), namespace: g.namespace.clone() }],
+    });
+    // Built-in provisioners run Terraform in coderd: its CLI configuration.
+    let (volumes, volume_mounts, extra_templates) = network::terraform(plan, true);
+    section.volumes = volumes;
+    section.volume_mounts = volume_mounts;
+    CoderValues { coder: section, extra_templates }
+}
+
+/// A site's workspace proxy: `wsproxy server` (`coder.workspaceProxy`; a
+/// non-empty `commandArgs` would drop it, so none is set), its own URLs, the
+/// primary's URL, the session token by reference, no database, no
+/// workspace RBAC (the chart does not gate RBAC on proxy mode), TLS on its
+/// own LoadBalancer Service.
+fn proxy_values(plan: &Plan, site: &Site, x: &Proxy) -> CoderValues {
+    let pool = site.pool(Role::Proxy);
+    // The chart falls back to an in-cluster CODER_ACCESS_URL when none is
+    // set: always wrong for a proxy, so the proxy's own URL is always set.
+    let mut env_vars = vec![
+        env("CODER_ACCESS_URL", x.access_url.clone()),
+        env("CODER_WILDCARD_ACCESS_URL", x.wildcard_host.clone()),
+        env("CODER_PRIMARY_ACCESS_URL", x.primary_access_url.clone()),
+        env_from_secret("CODER_PROXY_SESSION_TOKEN", &x.token_secret.name, &x.token_secret.key),
+    ];
+    if site.observability.enabled {
+        // Exactly "true": the chart opens the metrics port only then.
         env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
     }
-    env_vars.extend(network::provisioner_env(plan));
+    // The secure defaults a proxy takes (`proxy.disable_path_apps`,
+    // `proxy.hsts`), then the site's network (the HTTP proxy).
+    if x.disable_path_apps {
+        env_vars.push(env("CODER_DISABLE_PATH_APPS", "true"));
+    }
+    if let Some(h) = &x.hsts {
+        env_vars.push(env("CODER_STRICT_TRANSPORT_SECURITY", h.max_age_seconds.to_string()));
+        if !h.options.is_empty() {
+            env_vars.push(env("CODER_STRICT_TRANSPORT_SECURITY_OPTIONS", h.options.join(",")));
+        }
+    }
+    env_vars.extend(network::env_vars(&site.network.proxy_env));
+    let pod_labels = k8s::chart_pod_labels(&plan.chart.coder_chart, &x.release);
+    let sa = ServiceAccount { workspace_perms: false, enable_deployments: false, name: None };
+    let mut section =
+        workload_section(plan, x.replicas, x.resources, pool, pod_labels, x.high_availability, site.observability.enabled, env_vars, sa);
+    section.workspace_proxy = Some(true);
+    section.service = Some(ServiceValues {
+        type_: x.service_type.clone(),
+        annotations: x.service_annotations.clone(),
+        external_traffic_policy: Some(x.external_traffic_policy.clone()),
+        session_affinity: "None",
+    });
+    section.tls = Some(TlsValues { secret_names: x.tls_secrets.clone() });
+    // A proxy runs no Terraform: no CLI configuration.
+    CoderValues { coder: section, extra_templates: Vec::new() }
+}
+
+/// Where a provisioner group runs: its location's provisioner pool, where
+/// it reaches coderd (in-cluster in the primary, the access URL from a
+/// site), whether it serves Prometheus metrics, and its location's network
+/// variables (proxy with that cluster's NO_PROXY, Terraform CLI config).
+pub(super) struct GroupPlace<'a> {
+    pub pool: &'a Pool,
+    pub coder_url: &'a str,
+    pub metrics: bool,
+    pub network_env: Vec<EnvVar>,
+}
+
+/// A provisioner group's values at `place`.
+pub(super) fn provisioner_values(plan: &Plan, g: &Provisioners, place: GroupPlace) -> ProvisionerValues {
+    let GroupPlace { pool, coder_url, metrics, network_env } = place;
+    let mut env_vars = vec![env("CODER_URL", coder_url.to_string())];
+    if metrics {
+        env_vars.push(env("CODER_PROMETHEUS_ENABLE", "true"));
+    }
+    env_vars.extend(network_env);
     let (volumes, volume_mounts, extra_templates) = network::terraform(plan, false);
     // The user's own variables (`coder.provisioner_env`, the group's `env`) last.
     if let Some(user) = plan.overrides.provisioner_env.get(&g.namespace) {
@@ -355,6 +454,7 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
     ProvisionerValues {
         extra_templates,
         coder: CoderSection {
+            workspace_proxy: None,
             replica_count: g.replicas,
             env: env_vars,
             resources: k8s::resources(g.resources),
@@ -363,7 +463,7 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
             // The provisioner chart's default affinity is empty: keep it.
             affinity: serde_json::Value::Object(serde_json::Map::new()),
             topology_spread_constraints: None,
-            pod_annotations: scrape_annotations(plan),
+            pod_annotations: if metrics { scrape_annotations_on(plan.observability.prometheus_port) } else { BTreeMap::new() },
             security_context: k8s::restricted_security_context(),
             service_account: ServiceAccount { workspace_perms: false, enable_deployments: false, name: Some(g.service_account.clone()) },
             service: None,
@@ -381,6 +481,17 @@ fn provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
             key_secret_key: g.key_secret.key.clone(),
         },
     }
+}
+
+/// The primary's provisioner group `g`.
+fn primary_provisioner_values(plan: &Plan, g: &Provisioners) -> ProvisionerValues {
+    let place = GroupPlace {
+        pool: plan.pool(Role::Provisioner),
+        coder_url: &plan.coderd.service_url,
+        metrics: plan.observability.enabled,
+        network_env: network::provisioner_env(plan),
+    };
+    provisioner_values(plan, g, place)
 }
 
 /// `# ` comment lines after the header: how this file is applied (the
@@ -410,9 +521,9 @@ pub fn values_file(target: &str) -> String {
 /// what `overrides::check` compares a merged file with.
 pub fn generated(plan: &Plan) -> BTreeMap<String, serde_json::Value> {
     let to_value = |v: Result<serde_json::Value, serde_json::Error>| v.expect("plain data always serializes to JSON");
-    let mut out = BTreeMap::from([("coder".to_string(), to_value(serde_json::to_value(coder_values(plan))))]);
+    let mut out = BTreeMap::from([("coder".to_string(), to_value(serde_json::to_value(coder_values(plan, CoderRelease::Coderd))))]);
     for g in &plan.provisioners {
-        out.insert(provisioner_target(&g.namespace), to_value(serde_json::to_value(provisioner_values(plan, g))));
+        out.insert(provisioner_target(&g.namespace), to_value(serde_json::to_value(primary_provisioner_values(plan, g))));
     }
     out
 }
@@ -437,7 +548,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         "{}{}{}",
         header(Comment::Hash, &plan.spec_file),
         usage(plan, &c.release, &plan.network.charts.coder.reference, &c.namespace, path),
-        values_yaml(plan, "coder", &coder_values(plan))
+        values_yaml(plan, "coder", &coder_values(plan, CoderRelease::Coderd))
     );
     tree.insert(path, text);
 
@@ -450,7 +561,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
             let tags: Vec<String> = g.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
             comment.push_str(&format!("# Provisioner tags {} are bound to the key in secret {}.\n", tags.join(","), g.key_secret.name));
         }
-        let values = values_yaml(plan, &provisioner_target(&g.namespace), &provisioner_values(plan, g));
+        let values = values_yaml(plan, &provisioner_target(&g.namespace), &primary_provisioner_values(plan, g));
         let text = format!("{}{}{}", header(Comment::Hash, &plan.spec_file), comment, values);
         tree.insert(path, text);
     }

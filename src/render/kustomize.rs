@@ -21,14 +21,14 @@ use serde::Serialize;
 
 use super::k8s::{self, meta};
 use super::{network, paths, yaml};
-use crate::plan::{self, Plan, Quota};
+use crate::plan::{self, Plan, Quota, Workspaces};
 use crate::tree::Tree;
 use crate::yaml::object_id;
 
 /// coderd's HTTP port inside the pod (the chart fixes
 /// `CODER_HTTP_ADDRESS=0.0.0.0:8080`; its Service maps 80 to it).
 const CODERD_HTTP_PORT: i32 = plan::CODERD_HTTP_PORT as i32;
-const DEFAULT_DENY: &str = "default-deny-ingress";
+pub(super) const DEFAULT_DENY: &str = "default-deny-ingress";
 pub(super) const BASE_DEFAULT_DENY: &str = "base/default-deny-ingress";
 
 #[derive(Serialize)]
@@ -189,22 +189,27 @@ fn observability_secrets(plan: &Plan, tree: &mut Tree) {
 }
 
 /// One overlay directory: its files in the order they are listed.
-struct Overlay {
+pub(super) struct Overlay {
     dir: String,
     namespace: String,
     files: Vec<(String, String)>,
 }
 
 impl Overlay {
-    fn new(dir: String, namespace: &str) -> Overlay {
+    pub(super) fn new(dir: String, namespace: &str) -> Overlay {
         Overlay { dir, namespace: namespace.to_string(), files: Vec::new() }
     }
 
-    fn add<T: Serialize>(&mut self, plan: &Plan, file: &str, object: &T) {
+    /// The overlay's folder in the tree.
+    pub(super) fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    pub(super) fn add<T: Serialize>(&mut self, plan: &Plan, file: &str, object: &T) {
         self.files.push((file.to_string(), yaml::document(&plan.spec_file, object)));
     }
 
-    fn write(self, plan: &Plan, tree: &mut Tree) {
+    pub(super) fn write(self, plan: &Plan, tree: &mut Tree) {
         let mut resources = vec![format!("../../{BASE_DEFAULT_DENY}")];
         resources.extend(self.files.iter().map(|(f, _)| f.clone()));
         // `namespace:` places the base's namespace-less default-deny policy;
@@ -237,8 +242,14 @@ impl Overlay {
 }
 
 pub(super) fn namespace(plan: &Plan, name: &str, pod_security: &str) -> Namespace {
+    namespace_at(&plan.kubernetes.version, name, pod_security)
+}
+
+/// A namespace with Pod Security labels pinned to Kubernetes `version` (a
+/// site's cluster may run another version than the primary's).
+pub(super) fn namespace_at(version: &str, name: &str, pod_security: &str) -> Namespace {
     let mut m = meta(name, None);
-    let version = format!("v{}", plan.kubernetes.version);
+    let version = format!("v{version}");
     let labels = m.labels.get_or_insert_with(BTreeMap::new);
     for mode in ["enforce", "audit", "warn"] {
         labels.insert(format!("pod-security.kubernetes.io/{mode}"), pod_security.to_string());
@@ -247,11 +258,11 @@ pub(super) fn namespace(plan: &Plan, name: &str, pod_security: &str) -> Namespac
     Namespace { metadata: m, ..Namespace::default() }
 }
 
-fn tcp(port: i32) -> NetworkPolicyPort {
+pub(super) fn tcp(port: i32) -> NetworkPolicyPort {
     NetworkPolicyPort { port: Some(IntOrString::Int(port)), protocol: Some("TCP".into()), ..NetworkPolicyPort::default() }
 }
 
-fn namespaces_peer(names: Vec<String>) -> NetworkPolicyPeer {
+pub(super) fn namespaces_peer(names: Vec<String>) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: Some(LabelSelector {
             match_expressions: Some(vec![LabelSelectorRequirement {
@@ -266,7 +277,7 @@ fn namespaces_peer(names: Vec<String>) -> NetworkPolicyPeer {
 }
 
 /// Admit `from` to `port` of the pods matching `pods`.
-fn allow(name: &str, ns: &str, pods: BTreeMap<String, String>, from: Vec<NetworkPolicyPeer>, port: i32) -> NetworkPolicy {
+pub(super) fn allow(name: &str, ns: &str, pods: BTreeMap<String, String>, from: Vec<NetworkPolicyPeer>, port: i32) -> NetworkPolicy {
     NetworkPolicy {
         metadata: meta(name, Some(ns)),
         spec: Some(NetworkPolicySpec {
@@ -278,7 +289,7 @@ fn allow(name: &str, ns: &str, pods: BTreeMap<String, String>, from: Vec<Network
     }
 }
 
-fn quota(name: &str, ns: &str, q: &Quota) -> ResourceQuota {
+pub(super) fn quota(name: &str, ns: &str, q: &Quota) -> ResourceQuota {
     let hard = BTreeMap::from([
         ("limits.memory".to_string(), k8s::memory(q.limits_memory_mib)),
         ("pods".to_string(), Quantity(q.pods.to_string())),
@@ -349,9 +360,9 @@ fn metrics(plan: &Plan, o: &mut Overlay, name: &str, pods: &BTreeMap<String, Str
 }
 
 /// The shared default-deny ingress policy; each overlay places it in its
-/// namespace.
-fn base(plan: &Plan, tree: &mut Tree) {
-    let dir = format!("{}/{BASE_DEFAULT_DENY}", paths::KUSTOMIZE_ROOT);
+/// namespace. `root`: the Kustomize folder (the primary's, or a site's).
+pub(super) fn base(plan: &Plan, tree: &mut Tree, root: &str) {
+    let dir = format!("{root}/{BASE_DEFAULT_DENY}");
     let policy = NetworkPolicy {
         metadata: meta(DEFAULT_DENY, None),
         spec: Some(NetworkPolicySpec {
@@ -456,7 +467,7 @@ fn provisioner_overlays(plan: &Plan) -> Vec<Overlay> {
 
 /// The verbs Coder's own chart grants for workspace RBAC (libcoder
 /// `_rbac.yaml`): its Kubernetes templates create a Deployment and a PVC.
-fn workspace_rules() -> Vec<PolicyRule> {
+pub(super) fn workspace_rules() -> Vec<PolicyRule> {
     let verbs: Vec<String> =
         ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"].iter().map(|v| (*v).to_string()).collect();
     vec![
@@ -471,16 +482,10 @@ fn workspace_rules() -> Vec<PolicyRule> {
 }
 
 fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
-    let role_name = "coder-workspaces";
     plan.workspaces
         .iter()
         .map(|w| {
             let ns = w.namespace.as_str();
-            let mut o = Overlay::new(paths::workspace_overlay(ns), ns);
-            // Workspaces run developer images (often as root, with sudo):
-            // `baseline`, not `restricted`.
-            o.add(plan, "namespace.yaml", &namespace(plan, ns, "baseline"));
-            o.add(plan, "role.yaml", &Role { metadata: meta(role_name, Some(ns)), rules: Some(workspace_rules()) });
             // Only the provisioner groups the plan maps to this namespace.
             let mut subjects: Vec<Subject> = plan
                 .provisioners
@@ -501,32 +506,43 @@ fn workspace_overlays(plan: &Plan) -> Vec<Overlay> {
                     api_group: None,
                 });
             }
-            let binding = RoleBinding {
-                metadata: meta(role_name, Some(ns)),
-                role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "Role".into(), name: role_name.into() },
-                subjects: Some(subjects),
-            };
-            o.add(plan, "rolebinding.yaml", &binding);
-            o.add(plan, "resourcequota.yaml", &quota("workspaces", ns, &w.quota));
-            let limits = LimitRange {
-                metadata: meta("workspace-defaults", Some(ns)),
-                spec: Some(LimitRangeSpec {
-                    limits: vec![LimitRangeItem {
-                        type_: "Container".into(),
-                        default: Some(k8s::resource_list(w.default_limit)),
-                        default_request: Some(k8s::resource_list(w.default_request)),
-                        max_limit_request_ratio: Some(BTreeMap::from([(
-                            "memory".to_string(),
-                            Quantity(w.memory_limit_request_ratio.to_string()),
-                        )])),
-                        ..LimitRangeItem::default()
-                    }],
-                }),
-            };
-            o.add(plan, "limitrange.yaml", &limits);
-            o
+            workspace_overlay(plan, paths::workspace_overlay(ns), &plan.kubernetes.version, w, subjects)
         })
         .collect()
+}
+
+/// One workspace namespace's overlay in `dir`: Pod Security `baseline`,
+/// the workspace Role bound to `subjects` (the provisioners that create
+/// workspaces here), the quota and the LimitRange defaults.
+pub(super) fn workspace_overlay(plan: &Plan, dir: String, version: &str, w: &Workspaces, subjects: Vec<Subject>) -> Overlay {
+    let role_name = "coder-workspaces";
+    let ns = w.namespace.as_str();
+    let mut o = Overlay::new(dir, ns);
+    // Workspaces run developer images (often as root, with sudo):
+    // `baseline`, not `restricted`.
+    o.add(plan, "namespace.yaml", &namespace_at(version, ns, "baseline"));
+    o.add(plan, "role.yaml", &Role { metadata: meta(role_name, Some(ns)), rules: Some(workspace_rules()) });
+    let binding = RoleBinding {
+        metadata: meta(role_name, Some(ns)),
+        role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "Role".into(), name: role_name.into() },
+        subjects: Some(subjects),
+    };
+    o.add(plan, "rolebinding.yaml", &binding);
+    o.add(plan, "resourcequota.yaml", &quota("workspaces", ns, &w.quota));
+    let limits = LimitRange {
+        metadata: meta("workspace-defaults", Some(ns)),
+        spec: Some(LimitRangeSpec {
+            limits: vec![LimitRangeItem {
+                type_: "Container".into(),
+                default: Some(k8s::resource_list(w.default_limit)),
+                default_request: Some(k8s::resource_list(w.default_request)),
+                max_limit_request_ratio: Some(BTreeMap::from([("memory".to_string(), Quantity(w.memory_limit_request_ratio.to_string()))])),
+                ..LimitRangeItem::default()
+            }],
+        }),
+    };
+    o.add(plan, "limitrange.yaml", &limits);
+    o
 }
 
 /// `(kind, name)` of the objects coder-gen writes into each overlay (by
@@ -551,7 +567,7 @@ pub fn objects(plan: &Plan) -> std::collections::BTreeMap<String, Vec<(String, S
 }
 
 pub fn render(plan: &Plan, tree: &mut Tree) {
-    base(plan, tree);
+    base(plan, tree, paths::KUSTOMIZE_ROOT);
     observability_secrets(plan, tree);
     let mut overlays = vec![coder_overlay(plan)];
     overlays.extend(provisioner_overlays(plan));

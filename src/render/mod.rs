@@ -17,6 +17,7 @@ mod network;
 mod observability;
 mod paths;
 mod readme;
+mod sites;
 mod sizing;
 mod template;
 mod terraform;
@@ -47,6 +48,7 @@ pub fn render(plan: &Plan) -> Tree {
     observability::render(plan, &mut tree);
     verify::render(plan, &mut tree);
     gitops::render(plan, &mut tree);
+    sites::render(plan, &mut tree);
     network::render(plan, &mut tree);
     user_terraform(plan, &mut tree);
     tree

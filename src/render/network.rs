@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::k8s::meta;
 use super::{paths, yaml};
-use crate::plan::{ChartSource, NetworkEnv, Plan};
+use crate::plan::{CaIssuer, ChartSource, Image, NetworkEnv, Plan};
 use crate::tree::{Comment, Tree, header};
 
 /// `coder.image` of the coder and coder-provisioner charts (and whatever
@@ -64,7 +64,8 @@ pub(super) fn certs(plan: &Plan) -> Option<Certs> {
     Some(Certs { secrets: vec![SecretKey { name: ca.secret.name.clone(), key: ca.secret.key.clone() }] })
 }
 
-fn env_vars(list: &[NetworkEnv]) -> Vec<EnvVar> {
+/// The network's variables as the charts' `env` entries.
+pub(super) fn env_vars(list: &[NetworkEnv]) -> Vec<EnvVar> {
     list.iter().map(|e| EnvVar { name: e.name.clone(), value: Some(e.value.clone()), ..EnvVar::default() }).collect()
 }
 
@@ -176,9 +177,10 @@ pub(super) fn helm_repo_add_comment(plan: &Plan, src: &ChartSource) -> String {
 }
 
 /// cluster-autoscaler's `image.repository` and `image.pullSecrets`
-/// (strings: the chart writes `- name: {{ . }}`), with a mirror.
-pub(super) fn autoscaler_image(plan: &Plan) -> (Option<String>, Vec<String>) {
-    match (&plan.network.registry, plan.network.images.get("cluster-autoscaler")) {
+/// (strings: the chart writes `- name: {{ . }}`), with a mirror; `image`:
+/// the primary's or a site's (`network.images` / `sites[].network.images`).
+pub(super) fn autoscaler_image(plan: &Plan, image: Option<&Image>) -> (Option<String>, Vec<String>) {
+    match (&plan.network.registry, image) {
         (Some(_), Some(i)) => (Some(i.repository.clone()), pull_secret(plan).map(str::to_string).into_iter().collect()),
         _ => (None, Vec::new()),
     }
@@ -259,8 +261,13 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let n = &plan.network;
     // images.txt: normalised sources (what an allow-list or `skopeo copy`
     // needs), with the mirror reference beside each when mirrored.
-    let mut lines: Vec<String> =
-        n.images.values().map(|i| if n.registry.is_some() { format!("{} {}", i.source, i.reference) } else { i.source.clone() }).collect();
+    // One list for the whole tree (one mirror to fill): the sites' images too.
+    let mut lines: Vec<String> = n
+        .images
+        .values()
+        .chain(plan.sites.iter().flat_map(|s| s.network.images.values()))
+        .map(|i| if n.registry.is_some() { format!("{} {}", i.source, i.reference) } else { i.source.clone() })
+        .collect();
     lines.sort();
     lines.dedup();
     let intro = match &n.registry {
@@ -277,9 +284,11 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         let mut rows: Vec<String> = [Some(&c.coder), Some(&c.provisioner), c.observability.as_ref(), c.cluster_autoscaler.as_ref()]
             .into_iter()
             .flatten()
+            .chain(plan.sites.iter().filter_map(|s| s.network.cluster_autoscaler_chart.as_ref()))
             .map(|s| format!("{} {} {}", s.upstream, s.chart, s.version))
             .collect();
         rows.sort();
+        rows.dedup();
         let text = format!(
             "{}# Every chart this tree installs: REPOSITORY CHART VERSION, one per line (the README's first step\n# pulls each and pushes it to {}).\n{}\n",
             header(Comment::Hash, &plan.spec_file),
@@ -296,14 +305,20 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     }
 
     if let Some(issuer) = n.ca.as_ref().and_then(|c| c.issuer.as_ref()) {
-        let object = ClusterIssuer {
-            api_version: "cert-manager.io/v1",
-            kind: "ClusterIssuer",
-            metadata: meta(&issuer.name, None),
-            spec: IssuerSpec { ca: CaIssuerSpec { secret_name: issuer.secret.clone() } },
-        };
-        tree.insert(paths::cluster_issuer(&issuer.name), yaml::document(&plan.spec_file, &object));
+        tree.insert(paths::cluster_issuer(&issuer.name), cluster_issuer(plan, issuer));
     }
+}
+
+/// The CA ClusterIssuer `issuer` as a document (the primary's cluster, or a
+/// site's: a ClusterIssuer is per cluster).
+pub(super) fn cluster_issuer(plan: &Plan, issuer: &CaIssuer) -> String {
+    let object = ClusterIssuer {
+        api_version: "cert-manager.io/v1",
+        kind: "ClusterIssuer",
+        metadata: meta(&issuer.name, None),
+        spec: IssuerSpec { ca: CaIssuerSpec { secret_name: issuer.secret.clone() } },
+    };
+    yaml::document(&plan.spec_file, &object)
 }
 
 #[cfg(test)]

@@ -59,3 +59,8 @@ pub fn terraform_dir(cloud: Cloud) -> String {
 pub const GITOPS_FLUX: &str = "gitops/flux";
 /// Argo CD objects: apply `application.yaml` once; it syncs `apps/`.
 pub const GITOPS_ARGOCD: &str = "gitops/argocd";
+
+/// A site's tree: the same layout as the primary's, under `sites/<name>/`.
+pub fn site_dir(name: &str) -> String {
+    format!("sites/{name}")
+}

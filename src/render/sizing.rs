@@ -31,6 +31,62 @@ pub fn cell(v: &Value) -> String {
     .replace('|', "\\|")
 }
 
+/// One section per site: its own reasons, proxy, pools (same table as the
+/// primary's), groups, autoscaler and verification run.
+fn sites(p: &Plan, json: &Value, o: &mut String) -> std::fmt::Result {
+    for (site, v) in p.sites.iter().zip(json["sites"].as_array().into_iter().flatten()) {
+        writeln!(
+            o,
+            "## Site `{}`: {}{}, cluster `{}`, {} users",
+            site.name,
+            site.cloud,
+            site.region.as_ref().map_or(String::new(), |r| format!(" `{r}`")),
+            site.kubernetes.cluster_name,
+            site.users
+        )?;
+        writeln!(o)?;
+        for (k, r) in &site.reasons {
+            writeln!(o, "- {k}: {r}")?;
+        }
+        writeln!(o)?;
+        if site.proxy.is_some() {
+            writeln!(o, "### proxy")?;
+            writeln!(o)?;
+            table(o, &v["proxy"], &[])?;
+        }
+        for (pool, pv) in site.pools.iter().zip(v["pools"].as_array().into_iter().flatten()) {
+            writeln!(o, "### {} pool: `{}`, {} to {} nodes", pool.role.as_str(), pool.machine_type, pool.min_nodes, pool.max_nodes)?;
+            writeln!(o)?;
+            table(o, pv, POOL_ORDER)?;
+            writeln!(o, "| system daemonset | CPU | memory | source |")?;
+            writeln!(o, "|---|---|---|---|")?;
+            for d in &pool.daemonset_list {
+                writeln!(o, "| {} | {}m | {} MiB | {} |", d.name, d.cpu_millis, d.memory_mib, d.source.replace('|', "\\|"))?;
+            }
+            writeln!(o)?;
+        }
+        for (g, gv) in site.provisioners.iter().zip(v["provisioners"].as_array().into_iter().flatten()) {
+            writeln!(o, "### provisioners in `{}`", g.namespace)?;
+            writeln!(o)?;
+            table(o, gv, &[])?;
+        }
+        for (w, wv) in site.workspaces.iter().zip(v["workspaces"].as_array().into_iter().flatten()) {
+            writeln!(o, "### workspaces in `{}`", w.namespace)?;
+            writeln!(o)?;
+            table(o, wv, &[])?;
+        }
+        if site.cluster_autoscaler.is_some() {
+            writeln!(o, "### Cluster Autoscaler")?;
+            writeln!(o)?;
+            table(o, &v["cluster_autoscaler"], &[])?;
+        }
+        writeln!(o, "### verification run")?;
+        writeln!(o)?;
+        table(o, &v["verify"], &[])?;
+    }
+    Ok(())
+}
+
 /// A pool's fields in reading order: machine, allocatable, daemonsets,
 /// headroom, pods, fit, then max pods and the rest.
 const POOL_ORDER: &[&str] = &[
@@ -132,6 +188,7 @@ fn write(p: &Plan, o: &mut String) -> std::fmt::Result {
     writeln!(o, "## Observability")?;
     writeln!(o)?;
     table(o, &json["observability"], &[])?;
+    sites(p, &json, o)?;
     // Sized values a user's Helm values file takes over (`intended`): the
     // numbers above are the plan's; these are the user's.
     let taken: Vec<(&String, &String, &String)> =

@@ -47,6 +47,12 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "terraform/azure/node_pools.tf",
     "terraform/azure/database.tf",
     "terraform/azure/outputs.tf",
+    "terraform/gcp/site_variables.tf",
+    "terraform/gcp/site_outputs.tf",
+    "terraform/aws/site_variables.tf",
+    "terraform/aws/site_outputs.tf",
+    "terraform/azure/site_variables.tf",
+    "terraform/azure/site_outputs.tf",
     "readme/README.md",
     "readme/what_is_here.md",
     "readme/sizing.md",
@@ -104,6 +110,32 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "readme/aws/preflight.md",
     "readme/azure/preflight.md",
     "readme/tier_changes.md",
+    "readme/site/README.md",
+    "readme/site/what_is_here.md",
+    "readme/site/sizing.md",
+    "readme/site/network.md",
+    "readme/site/preflight.md",
+    "readme/site/apply.md",
+    "readme/site/apply/context.md",
+    "readme/site/apply/infrastructure.md",
+    "readme/site/apply/nodes.md",
+    "readme/site/apply/cluster_autoscaler.md",
+    "readme/site/apply/namespaces.md",
+    "readme/site/apply/network_secrets.md",
+    "readme/site/apply/env_secrets.md",
+    "readme/site/apply/tls.md",
+    "readme/site/apply/proxy_token.md",
+    "readme/site/apply/proxy.md",
+    "readme/site/apply/dns.md",
+    "readme/site/apply/provisioners.md",
+    "readme/site/apply/templates.md",
+    "readme/site/routing.md",
+    "readme/site/prove.md",
+    "readme/site/observability.md",
+    "readme/site/gitops.md",
+    "readme/site/upgrades.md",
+    "readme/sites.md",
+    "readme/apply/sites.md",
     "readme/gcp/tier_changes.md",
     "readme/aws/tier_changes.md",
     "readme/azure/tier_changes.md",
@@ -146,6 +178,8 @@ pub fn environment() -> Result<Environment<'static>, Error> {
         };
         Ok(format!("{}={}:{}", field("key")?, field("value")?, field("effect")?))
     });
+    // HCL: a key padded to `width`, as `terraform fmt` aligns `=` in a map.
+    env.add_filter("pad", |s: String, width: usize| -> String { format!("{s:width$}") });
     // Markdown: a name as inline code (`names|map("code")|join(" and ")`).
     env.add_filter("code", |s: String| -> String { format!("`{s}`") });
     for (name, source) in TEMPLATES {
@@ -257,6 +291,7 @@ mod tests {
         assert_eq!(r("{{ 'NoSchedule'|upper_snake }}"), "NO_SCHEDULE");
         assert_eq!(r("{{ 'PreferNoSchedule'|upper_snake }}"), "PREFER_NO_SCHEDULE");
         assert_eq!(r("{{ ['a', 'b']|map('code')|join(' and ') }}"), "`a` and `b`");
+        assert_eq!(r("{{ 'proxy'|pad(11) }}="), "proxy      =");
         let labels = context! { l => Value::from(Serde(BTreeMap::from([("coder-gen/pool", "coderd"), ("k", "${x}%{y}\"")]))) };
         assert_eq!(
             env.render_str("  labels = {{ l|hcl_map(2) }}", labels).unwrap(),

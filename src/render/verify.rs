@@ -27,7 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::k8s::{self, meta};
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace};
 use super::{network, paths, yaml};
-use crate::plan::{Plan, PodResources, Resources};
+use crate::plan::{Plan, PodResources, Resources, SecretRef};
 use crate::tree::Tree;
 
 /// The judge's image (`plan.verify.judge_image`: curl and a POSIX shell with
@@ -51,7 +51,7 @@ fn pod_security(uid: i64) -> PodSecurityContext {
 }
 
 /// What differs between the Jobs.
-struct Step<'a> {
+pub(super) struct Step<'a> {
     name: &'a str,
     image: &'a str,
     uid: i64,
@@ -65,9 +65,26 @@ struct Step<'a> {
     trusts_ca: bool,
 }
 
-/// One Job: a single pod that is not retried (a load test run twice is two
-/// different tests), bounded by `deadline_s`.
-fn job(plan: &Plan, step: Step) -> Job {
+impl<'a> Step<'a> {
+    /// A `coder` CLI step: Coder's image as its user, with `env`; it trusts
+    /// the private CA (Coder's CLI is a Go program).
+    pub(super) fn coder(
+        name: &'a str,
+        image: &'a str,
+        command: Vec<String>,
+        env: Vec<EnvVar>,
+        cpu_millis: u32,
+        memory_mib: u32,
+        deadline_s: i64,
+    ) -> Step<'a> {
+        Step { name, image, uid: CODER_UID, command, env, cpu_millis, memory_mib, deadline_s, trusts_ca: true }
+    }
+}
+
+/// One Job in `namespace`, run as `service_account`: a single pod that is
+/// not retried (a load test run twice is two different tests), bounded by
+/// `deadline_s`.
+pub(super) fn job(plan: &Plan, namespace: &str, service_account: &str, step: Step) -> Job {
     let Step { name, image, uid, command, env, cpu_millis, memory_mib, deadline_s, trusts_ca } = step;
     let mut mounts = vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }];
     let mut volumes = vec![Volume { name: "tmp".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Volume::default() }];
@@ -75,7 +92,6 @@ fn job(plan: &Plan, step: Step) -> Job {
         volumes.push(volume);
         mounts.push(mount);
     }
-    let v = &plan.verify;
     let labels = BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), "coder-scaletest".to_string()),
         ("app.kubernetes.io/component".to_string(), name.to_string()),
@@ -85,14 +101,14 @@ fn job(plan: &Plan, step: Step) -> Job {
     security.run_as_group = Some(uid);
     let r = Resources { cpu_millis, memory_mib };
     Job {
-        metadata: meta(&format!("scaletest-{name}"), Some(&v.namespace)),
+        metadata: meta(&format!("scaletest-{name}"), Some(namespace)),
         spec: Some(JobSpec {
             backoff_limit: Some(0),
             active_deadline_seconds: Some(deadline_s),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
                 spec: Some(PodSpec {
-                    service_account_name: Some(v.service_account.clone()),
+                    service_account_name: Some(service_account.to_string()),
                     automount_service_account_token: Some(false),
                     restart_policy: Some("Never".into()),
                     security_context: Some(pod_security(uid)),
@@ -116,18 +132,14 @@ fn job(plan: &Plan, step: Step) -> Job {
     }
 }
 
-fn coder_env(plan: &Plan) -> Vec<EnvVar> {
-    let v = &plan.verify;
+/// `CODER_URL` and an Owner's session token from `token`.
+pub(super) fn coder_env(coder_url: &str, token: &SecretRef) -> Vec<EnvVar> {
     vec![
-        env("CODER_URL", v.coder_url.clone()),
+        env("CODER_URL", coder_url.to_string()),
         EnvVar {
             name: "CODER_SESSION_TOKEN".into(),
             value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: v.token_secret.name.clone(),
-                    key: v.token_secret.key.clone(),
-                    optional: None,
-                }),
+                secret_key_ref: Some(SecretKeySelector { name: token.name.clone(), key: token.key.clone(), optional: None }),
                 ..EnvVarSource::default()
             }),
             ..EnvVar::default()
@@ -135,7 +147,7 @@ fn coder_env(plan: &Plan) -> Vec<EnvVar> {
     ]
 }
 
-fn scaletest(args: &[&str]) -> Vec<String> {
+pub(super) fn scaletest(args: &[&str]) -> Vec<String> {
     ["/opt/coder", "exp", "scaletest"].iter().chain(args).map(|s| (*s).to_string()).collect()
 }
 
@@ -191,16 +203,8 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     let traffic_job = format!("{}m30s", v.traffic_minutes);
     let bytes = v.traffic_bytes_per_tick.to_string();
     let sessions = v.dashboard_sessions.to_string();
-    let coder = |name, command, cpu_millis, memory_mib, deadline_s| Step {
-        name,
-        image: &v.image,
-        uid: CODER_UID,
-        command,
-        env: coder_env(plan),
-        cpu_millis,
-        memory_mib,
-        deadline_s,
-        trusts_ca: true,
+    let coder = |name, command, cpu_millis, memory_mib, deadline_s| {
+        Step::coder(name, &v.image, command, coder_env(&v.coder_url, &v.token_secret), cpu_millis, memory_mib, deadline_s)
     };
     let mut steps = vec![
         coder(
@@ -270,7 +274,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         });
     }
     steps.push(coder("cleanup", scaletest(&["cleanup"]), 500, 512, hours(2)));
-    let jobs: Vec<(&str, Job)> = steps.into_iter().map(|s| (s.name, job(plan, s))).collect();
+    let jobs: Vec<(&str, Job)> = steps.into_iter().map(|s| (s.name, job(plan, &v.namespace, &v.service_account, s))).collect();
     for (name, j) in jobs {
         let dir = format!("{root}/{name}");
         put(

@@ -44,10 +44,15 @@ fn values(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
-/// The release a values file installs: its folder under `helm/`.
-fn release(path: &str) -> String {
+/// The release a values file installs: the rule's release name or its
+/// folder under `helm/`, and the site whose cluster runs it.
+fn release(path: &str, r: &HelmRules) -> String {
     let dir = path.rsplit_once('/').map_or(path, |(d, _)| d);
-    dir.split_once("helm/").map_or(dir, |(_, r)| r).to_string()
+    let name = r.release.clone().unwrap_or_else(|| dir.split_once("helm/").map_or(dir, |(_, r)| r).to_string());
+    match path.strip_prefix("sites/").and_then(|rest| rest.split_once('/')) {
+        Some((site, _)) => format!("{name} in site {site}"),
+        None => name,
+    }
 }
 
 fn base(class: Class, file: &str, r: &HelmRules, args: Vec<Argument>, what: String) -> Impact {
@@ -55,7 +60,7 @@ fn base(class: Class, file: &str, r: &HelmRules, args: Vec<Argument>, what: Stri
         class,
         kind: "helm",
         file: file.to_string(),
-        target: format!("release {}", release(file)),
+        target: format!("release {}", release(file, r)),
         arguments: args,
         what,
         when: When::Apply,
@@ -192,9 +197,17 @@ mod tests {
     }
 
     #[test]
-    fn a_release_is_its_folder() {
-        assert_eq!(release("helm/coder/values.yaml"), "coder");
-        assert_eq!(release("helm/coder-provisioner/prov-a/values.yaml"), "coder-provisioner/prov-a");
-        assert_eq!(release("sites/eu/helm/coder/values.yaml"), "coder");
+    fn a_release_is_its_folder_or_the_rules_name_with_its_site() {
+        let rules = ImpactRules::embedded();
+        let name = |p: &str| release(p, rules.helm_for(p).unwrap());
+        assert_eq!(name("helm/coder/values.yaml"), "coder");
+        assert_eq!(name("helm/coder-provisioner/prov-a/values.yaml"), "coder-provisioner/prov-a");
+        // A site's proxy: the coder chart under its own rule (no database
+        // migration), its real release name, and where it runs.
+        let proxy = rules.helm_for("sites/eu/helm/coder/values.yaml").unwrap();
+        assert!(!proxy.migrates_database && proxy.release.as_deref() == Some("coder-proxy"));
+        assert_eq!(name("sites/eu/helm/coder/values.yaml"), "coder-proxy in site eu");
+        assert_eq!(name("sites/eu/helm/coder-provisioner/prov-eu/values.yaml"), "coder-provisioner/prov-eu in site eu");
+        assert!(rules.helm_for("helm/coder/values.yaml").unwrap().migrates_database);
     }
 }

@@ -96,13 +96,36 @@ const RULES: &[Rule] = &[
     Rule { pattern: "entry.mode", label: "entry mode", args: &[] },
     Rule { pattern: "gitops.controller", label: "GitOps controller", args: &[] },
     Rule { pattern: "workspaces[*].users", label: "users of workspace namespace {key}", args: &[] },
+    // A site's values: `{site}` is its name; its files are under `sites/<name>/`.
+    Rule { pattern: "sites[*].users", label: "users of site {site}", args: &[] },
+    Rule { pattern: "sites[*].proxy_enabled", label: "site {site}: workspace proxy", args: &[] },
+    Rule { pattern: "sites[*].proxy.replicas", label: "site {site}: proxy replicas", args: &["helm:coder:coder.replicaCount"] },
+    Rule {
+        pattern: "sites[*].proxy.resources.requests.cpu_millis",
+        label: "site {site}: proxy CPU request (millicores)",
+        args: &["helm:coder:coder.resources"],
+    },
+    Rule {
+        pattern: "sites[*].proxy.resources.requests.memory_mib",
+        label: "site {site}: proxy memory request (MiB)",
+        args: &["helm:coder:coder.resources"],
+    },
+    Rule {
+        pattern: "sites[*].provisioners[*].replicas",
+        label: "site {site}: provisioners in {key}",
+        args: &["helm:coder-provisioner:coder.replicaCount"],
+    },
+    Rule { pattern: "sites[*].pools[*].machine_type", label: "site {site}: {key} pool machine type", args: MACHINE_ARGS },
+    Rule { pattern: "sites[*].pools[*].min_nodes", label: "site {site}: {key} pool nodes (min)", args: MIN_NODE_ARGS },
+    Rule { pattern: "sites[*].pools[*].max_nodes", label: "site {site}: {key} pool nodes (max)", args: MAX_NODE_ARGS },
+    Rule { pattern: "sites[*].workspaces[*].users", label: "site {site}: users of workspace namespace {key}", args: &[] },
     Rule { pattern: "warnings[*]", label: "warning {key}", args: &[] },
 ];
 
 /// The plan's sections when these rules were written. A changed value in
 /// one of them that no rule names is a detail (derived numbers, reasons'
 /// neighbours): counted in text and Markdown, listed in JSON. A value in any
-/// other section (one added later: sites, backups) is shown as it is.
+/// other section (one added later: backups) is shown as it is.
 const KNOWN_SECTIONS: &[&str] = &[
     "format_version",
     "name",
@@ -133,6 +156,7 @@ const KNOWN_SECTIONS: &[&str] = &[
     "cluster_autoscaler",
     "gitops",
     "overrides",
+    "sites",
     "notes",
     "warnings",
     "reasons",
@@ -188,15 +212,39 @@ fn flatten(v: &Value, path: &str, out: &mut BTreeMap<String, Value>) {
     }
 }
 
-/// `pools[*].machine_type` against `pools[coderd].machine_type`: the key.
-fn matches_pattern(pattern: &str, path: &str) -> Option<String> {
-    match pattern.split_once("[*]") {
-        None => (pattern == path).then(String::new),
-        Some((head, tail)) => {
-            let rest = path.strip_prefix(head)?.strip_prefix('[')?;
-            let end = rest.find(']')?;
-            (&rest[end + 1..] == tail).then(|| rest[..end].to_string())
+/// The keys a pattern binds in `path`: `pools[*].machine_type` against
+/// `pools[coderd].machine_type` binds `coderd`; `sites[*].pools[*].…`
+/// binds the site, then the role.
+fn matches_pattern(pattern: &str, path: &str) -> Option<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut rest = path;
+    let mut parts = pattern.split("[*]").peekable();
+    while let Some(head) = parts.next() {
+        rest = rest.strip_prefix(head)?;
+        if parts.peek().is_none() {
+            return rest.is_empty().then_some(keys);
         }
+        let inner = rest.strip_prefix('[')?;
+        let end = inner.find(']')?;
+        keys.push(inner[..end].to_string());
+        rest = &inner[end + 1..];
+    }
+    None
+}
+
+/// A rule's label with its keys: `{site}` the site (patterns under
+/// `sites[*]`), `{key}` the element's own key.
+fn label(rule: &Rule, keys: &[String]) -> String {
+    let (site, key) = split_site(rule, keys);
+    rule.label.replace("{site}", site.unwrap_or("")).replace("{key}", key)
+}
+
+/// (the site, the element's own key) of a rule's keys.
+fn split_site<'a>(rule: &Rule, keys: &'a [String]) -> (Option<&'a str>, &'a str) {
+    if rule.pattern.starts_with("sites[*]") {
+        (keys.first().map(String::as_str), keys.get(1).map_or("", String::as_str))
+    } else {
+        (None, keys.first().map_or("", String::as_str))
     }
 }
 
@@ -215,8 +263,8 @@ pub fn changes(old: &Value, new: &Value) -> (Vec<Change>, usize) {
         let (from, to) = (a.get(p).cloned().unwrap_or(Value::Null), b.get(p).cloned().unwrap_or(Value::Null));
         let hit = RULES.iter().enumerate().find_map(|(i, r)| matches_pattern(r.pattern, p).map(|k| (i, r, k)));
         match hit {
-            Some((i, r, key)) => {
-                let label = r.label.replace("{key}", &key);
+            Some((i, r, keys)) => {
+                let label = label(r, &keys);
                 ruled.push((i, Change { path: p.clone(), label, kind: "domain", from, to, classes: Vec::new() }));
             }
             None => {
@@ -237,8 +285,9 @@ pub fn changes(old: &Value, new: &Value) -> (Vec<Change>, usize) {
 /// Give each domain change the classes of the impacts that carry it.
 pub fn link(changes: &mut [Change], impacts: &[Impact]) {
     for c in changes.iter_mut() {
-        let Some((rule, key)) = RULES.iter().find_map(|r| matches_pattern(r.pattern, &c.path).map(|k| (r, k))) else { continue };
-        let mut classes: Vec<Class> = impacts.iter().filter(|i| carries(rule, &key, i)).map(|i| i.class).collect();
+        let Some((rule, keys)) = RULES.iter().find_map(|r| matches_pattern(r.pattern, &c.path).map(|k| (r, k))) else { continue };
+        let (site, key) = split_site(rule, &keys);
+        let mut classes: Vec<Class> = impacts.iter().filter(|i| carries(rule, site, key, i)).map(|i| i.class).collect();
         classes.sort();
         classes.dedup();
         classes.reverse();
@@ -246,8 +295,14 @@ pub fn link(changes: &mut [Change], impacts: &[Impact]) {
     }
 }
 
-fn carries(rule: &Rule, key: &str, impact: &Impact) -> bool {
-    rule.args.iter().any(|arg| {
+/// Whether `impact` carries `rule`'s value: a site's value only in that
+/// site's files, the primary's only outside `sites/`.
+fn carries(rule: &Rule, site: Option<&str>, key: &str, impact: &Impact) -> bool {
+    let here = match site {
+        Some(s) => impact.file.starts_with(&format!("sites/{s}/")),
+        None => !impact.file.starts_with("sites/"),
+    };
+    here && rule.args.iter().any(|arg| {
         if let Some(helm) = arg.strip_prefix("helm:") {
             let Some((chart, value)) = helm.split_once(':') else { return false };
             return impact.kind == "helm"
@@ -296,11 +351,44 @@ mod tests {
     }
 
     #[test]
-    fn patterns_bind_the_key() {
-        assert_eq!(matches_pattern("pools[*].machine_type", "pools[coderd].machine_type").as_deref(), Some("coderd"));
-        assert_eq!(matches_pattern("pools[*].machine_type", "pools[coderd].max_pods"), None);
-        assert_eq!(matches_pattern("tier", "tier").as_deref(), Some(""));
-        assert_eq!(matches_pattern("tier", "tiers"), None);
+    fn patterns_bind_the_keys() {
+        let keys = |p: &str, path: &str| matches_pattern(p, path).map(|k| k.join(" "));
+        assert_eq!(keys("pools[*].machine_type", "pools[coderd].machine_type").as_deref(), Some("coderd"));
+        assert_eq!(keys("pools[*].machine_type", "pools[coderd].max_pods"), None);
+        assert_eq!(keys("tier", "tier").as_deref(), Some(""));
+        assert_eq!(keys("tier", "tiers"), None);
+        assert_eq!(keys("sites[*].pools[*].machine_type", "sites[eu].pools[proxy].machine_type").as_deref(), Some("eu proxy"));
+        // The primary's pools rule does not take a site's pool.
+        assert_eq!(keys("pools[*].machine_type", "sites[eu].pools[proxy].machine_type"), None);
+    }
+
+    #[test]
+    fn site_values_are_named_and_carried_by_the_sites_files_only() {
+        let old = json!({"sites": [{"name": "eu", "users": 500, "proxy": {"replicas": 2}, "pools": [{"role": "workspace", "machine_type": "a"}]}]});
+        let new = json!({"sites": [{"name": "eu", "users": 700, "proxy": {"replicas": 3}, "pools": [{"role": "workspace", "machine_type": "b"}]}]});
+        let (mut c, _) = changes(&old, &new);
+        let labels: Vec<&str> = c.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["users of site eu", "site eu: proxy replicas", "site eu: workspace pool machine type"]);
+        let helm = |file: &str| Impact {
+            class: Class::Rolling,
+            kind: "helm",
+            file: file.into(),
+            target: String::new(),
+            arguments: vec![super::super::Argument { name: "coder.replicaCount".into(), from: None, to: None }],
+            what: String::new(),
+            when: super::super::When::Apply,
+            refused: None,
+            action: None,
+            source: None,
+            resource_type: None,
+            resource_name: None,
+            chart: Some("coder".into()),
+        };
+        // The primary's coderd values carry no site's proxy replicas.
+        link(&mut c, &[helm("helm/coder/values.yaml")]);
+        assert!(c[1].classes.is_empty());
+        link(&mut c, &[helm("sites/eu/helm/coder/values.yaml")]);
+        assert_eq!(c[1].classes, [Class::Rolling]);
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod raw_network;
 mod schema;
 mod secure;
 mod shape;
+mod site;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -35,6 +36,9 @@ pub use raw::{
 };
 pub use schema::{spec_schema, spec_schema_text};
 pub use secure::{Alerts, GrafanaOidc, ReceiverKind, Security};
+pub use site::{
+    DEFAULT_PROXY_ICON, MAX_SITE_NAME, SITE_TAG, Site, SiteCloud, SiteMachineTypes, SiteProxy, default_proxy_url, default_proxy_wildcard,
+};
 
 use raw::RawSpec;
 
@@ -44,6 +48,9 @@ pub const MAX_USERS: u64 = 3000;
 /// Provisioner or workspace namespaces per list: each is a quota, a Role, a
 /// Helm release and an overlay to review; more is a different architecture.
 pub const MAX_GROUPS: usize = 16;
+/// At most this many sites: each is a cluster with a proxy, provisioners
+/// and workspaces to apply and review.
+pub const MAX_SITES: usize = 16;
 /// At most this many tags per provisioner group (a bound on the input, not Coder's).
 pub const MAX_TAGS: usize = 32;
 
@@ -155,8 +162,13 @@ pub struct Spec {
     pub coder: Coder,
     pub entry: Entry,
     pub database: Database,
+    /// The primary's groups (`site:` unset); each site holds its own.
     pub provisioners: Vec<ProvisionerGroup>,
     pub workspaces: Vec<WorkspaceGroup>,
+    /// Workspace sites besides the primary (left out of the digest when
+    /// there are none, so a spec without sites keeps its digest).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<Site>,
     pub observability: Observability,
     pub machine_types: MachineTypes,
     pub secrets: Secrets,

@@ -17,8 +17,11 @@ use crate::cloud::Cloud;
 use crate::diag::quote;
 
 mod security;
+mod sites;
 pub use security::ReceiverKind;
 pub(super) use security::{RawAlerts, RawGrafana, RawGrafanaOidc, RawSecurity};
+pub use sites::SiteCloud;
+pub(super) use sites::{RawProxy, RawSite};
 
 /// `tier:` in the spec. `auto` picks the smallest tier that fits `users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
@@ -297,6 +300,13 @@ pub(crate) struct RawSpec {
     /// Your own settings that coder-gen merges into the generated tree and checks.
     #[serde(default)]
     pub(super) overrides: Option<RawOverrides>,
+    /// Workspace sites besides the primary: other regions, clusters, clouds
+    /// or on-prem clusters, each with its own provisioners, workspaces and
+    /// (by default in another region) a workspace proxy. coderd and the
+    /// database stay in the primary; `users` stays the total.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<RawSite>>", length(min = 1, max = 16))]
+    pub(super) sites: Option<Spanned<Vec<RawSite>>>,
     /// Secure defaults you may loosen (each change is a plan warning): path
     /// apps, HSTS, audit and connection log retention, trusted proxies.
     #[serde(default)]
@@ -628,6 +638,10 @@ pub(super) struct RawProvisioners {
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub(super) workspaces: Option<Vec<Spanned<String>>>,
+    /// The site (`sites[].name`) whose cluster this group runs in; default: the primary.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub(super) site: Option<Spanned<String>>,
     /// This group's own environment variables, over `coder.provisioner_env`:
     /// a string, or `{ secret: NAME, key: KEY }` in the group's namespace.
     #[serde(default)]
@@ -642,6 +656,10 @@ pub(super) struct RawWorkspaces {
     /// The namespace workspaces run in: a DNS-1123 label of its own.
     #[schemars(with = "String")]
     pub(super) namespace: Spanned<String>,
+    /// The site (`sites[].name`) whose cluster this group runs in; default: the primary.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub(super) site: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -110,9 +110,11 @@ fn helm_values_use_only_chart_keys() {
         let text = std::fs::read_to_string(&spec).unwrap();
         let tree = coder_gen::render_str(&spec.display().to_string(), &text).unwrap();
         for (path, bytes) in tree.iter() {
-            let chart = if path == "helm/coder/values.yaml" {
+            // The primary's releases, and every site's (`sites/<name>/helm/...`).
+            let local = path.strip_prefix("sites/").and_then(|p| p.split_once('/')).map_or(path, |(_, rest)| rest);
+            let chart = if local == "helm/coder/values.yaml" {
                 "coder"
-            } else if path.starts_with("helm/coder-provisioner/") {
+            } else if local.starts_with("helm/coder-provisioner/") {
                 "coder-provisioner"
             } else {
                 continue;

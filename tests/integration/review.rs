@@ -309,6 +309,37 @@ fn a_machine_type_change_is_a_node_roll_or_replacement_and_a_database_class_a_re
     }
 }
 
+/// A site's values are named (`users of site eu`, its pools) and carried by
+/// the site's own files: its EKS node group, its proxy's release.
+#[test]
+fn a_site_change_is_named_and_classified_in_the_sites_files() {
+    let site = |users: u32, machine: &str| {
+        SpecBuilder::new()
+            .cloud("gcp")
+            .users(2000)
+            .extra(&format!(
+                "sites:\n  - name: eu\n    cloud: aws\n    region: eu-west-1\n    users: {users}\n    machine_types:\n      workspace: {machine}\n"
+            ))
+            .build()
+    };
+    let (_d, s, _, _) = change(&site(500, "m5.2xlarge"), &site(700, "m5.4xlarge"));
+    let users = domain(&s, "sites[eu].users");
+    assert_eq!((users["label"].as_str(), users["from"].as_u64(), users["to"].as_u64()), (Some("users of site eu"), Some(500), Some(700)));
+    let machine = domain(&s, "sites[eu].pools[workspace].machine_type");
+    assert_eq!(machine["label"], "site eu: workspace pool machine type");
+    assert!(classes(machine).contains(&"node-pool-replacement"), "{machine:#}");
+    let group = impact(&s, "node-pool-replacement", "aws_eks_node_group.workspace");
+    assert!(group["file"].as_str().unwrap().starts_with("sites/eu/terraform/aws/"), "{group:#}");
+    // The proxy's release is the coder chart in proxy mode, named so; a
+    // change there migrates no database.
+    for i in s["impacts"].as_array().unwrap().iter().filter(|i| i["file"] == "sites/eu/helm/coder/values.yaml") {
+        assert_eq!(i["target"], "release coder-proxy in site eu", "{i:#}");
+        assert_ne!(i["class"], "irreversible", "{i:#}");
+    }
+    // The primary's pools rule takes none of the site's pools.
+    assert!(s["changes"].as_array().unwrap().iter().all(|c| c["label"] != "workspace pool machine type"), "{:#}", s["changes"]);
+}
+
 #[test]
 fn a_storage_shrink_is_refused_and_said_so() {
     for cloud in ["gcp", "aws", "azure"] {
@@ -488,12 +519,24 @@ fn a_missing_or_hostile_recorded_plan_never_stops_the_diff() {
 fn every_resource_type_of_the_golden_trees_has_impact_data() {
     let rules = ImpactRules::embedded();
     let mut seen = BTreeSet::new();
+    let mut site_files = 0;
     for dir in std::fs::read_dir(crate::util::repo_root().join("golden")).unwrap() {
-        for ((kind, _), _) in terraform(&read_tree(&dir.unwrap().path())) {
+        let tree = read_tree(&dir.unwrap().path());
+        // The sites' Terraform (`sites/<name>/terraform/<cloud>/`) is read too.
+        site_files += tree.keys().filter(|p| p.starts_with("sites/") && p.ends_with(".tf")).count();
+        for ((kind, _), _) in terraform(&tree) {
             seen.insert(kind);
         }
     }
     assert!(seen.len() >= 10, "{seen:?}");
+    assert!(site_files > 0, "no golden tree has a site's Terraform: the sites' resource types were not checked");
+    // Every Helm values file of the goldens, the sites' included, has a release rule.
+    for dir in std::fs::read_dir(crate::util::repo_root().join("golden")).unwrap() {
+        let dir = dir.unwrap().path();
+        for p in read_tree(&dir).keys().filter(|p| p.contains("helm/") && p.ends_with("values.yaml")) {
+            assert!(rules.helm_for(p).is_some(), "{}: no Helm rule in catalog/impact.yaml for {p}", dir.display());
+        }
+    }
     let missing: Vec<&String> = seen.iter().filter(|k| rules.resource(k).is_none()).collect();
     assert!(missing.is_empty(), "add these resource types to catalog/impact.yaml, with sources: {missing:?}");
 }

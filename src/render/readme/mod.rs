@@ -10,6 +10,8 @@
 
 mod view;
 
+pub(super) use view::{EnvSecret, UpgradeSite, env_secrets_of, upgrade_rows};
+
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 

@@ -50,6 +50,10 @@ pub struct ReadmeView<'a> {
     /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
     /// order, each with its values file.
     pub upgrade_releases: Vec<UpgradeRow<'a>>,
+    /// Each site's releases after the primary's, in its own cluster.
+    pub upgrade_sites: Vec<UpgradeSite<'a>>,
+    /// The Terraform folders of the cloud sites (`sites/<name>/terraform/<cloud>`).
+    pub site_terraform: Vec<String>,
     /// The restricted network's pieces the README shows (`plan.network`).
     pub network: NetworkView<'a>,
 }
@@ -59,6 +63,44 @@ pub struct UpgradeRow<'a> {
     #[serde(flatten)]
     pub release: &'a UpgradeRelease,
     pub values: String,
+    /// What `helm upgrade` names (`plan.network.charts`: a repository or
+    /// the mirror).
+    pub reference: &'a str,
+}
+
+/// A site's releases in the upgrade order, run in its own cluster.
+#[derive(Serialize)]
+pub struct UpgradeSite<'a> {
+    pub name: &'a str,
+    pub readme: String,
+    pub releases: Vec<UpgradeRow<'a>>,
+}
+
+/// `plan.upgrade.after_coderd`, the primary's releases and then each
+/// site's (in the plan's order), with their values files and chart
+/// references.
+pub fn upgrade_rows(p: &Plan) -> (Vec<UpgradeRow<'_>>, Vec<UpgradeSite<'_>>) {
+    let charts = &p.network.charts;
+    let mut primary = Vec::new();
+    let mut sites: Vec<UpgradeSite> = Vec::new();
+    for r in &p.upgrade.after_coderd {
+        let (rel, reference) = match r.kind {
+            "proxy" => (paths::CODER_VALUES.to_string(), charts.coder.reference.as_str()),
+            _ => (paths::provisioner_values(&r.namespace), charts.provisioner.reference.as_str()),
+        };
+        match r.site.as_deref() {
+            None => primary.push(UpgradeRow { release: r, values: rel, reference }),
+            Some(name) => {
+                let dir = paths::site_dir(name);
+                let row = UpgradeRow { release: r, values: format!("{dir}/{rel}"), reference };
+                match sites.last_mut().filter(|s| s.name == name) {
+                    Some(s) => s.releases.push(row),
+                    None => sites.push(UpgradeSite { name, readme: format!("{dir}/{}", paths::README), releases: vec![row] }),
+                }
+            }
+        }
+    }
+    (primary, sites)
 }
 
 /// What the README shows of `plan.network`, spelled for its commands.
@@ -241,11 +283,12 @@ impl<'a> ReadmeView<'a> {
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
-            upgrade_releases: p
-                .upgrade
-                .after_coderd
+            upgrade_releases: upgrade_rows(p).0,
+            upgrade_sites: upgrade_rows(p).1,
+            site_terraform: p
+                .sites
                 .iter()
-                .map(|r| UpgradeRow { release: r, values: paths::provisioner_values(&r.namespace) })
+                .filter_map(|s| s.cloud.cloud().map(|c| format!("{}/{}", paths::site_dir(&s.name), paths::terraform_dir(c))))
                 .collect(),
             network: NetworkView {
                 helm_ca_flag: p.network.charts.ca_file.as_ref().map(|f| format!(" --ca-file {f}")).unwrap_or_default(),
@@ -299,6 +342,9 @@ fn steps(p: &Plan) -> Vec<&'static str> {
     if p.observability.stack.is_some() {
         steps.extend(["observability_secrets", "observability"]);
     }
+    if !p.sites.is_empty() {
+        steps.push("sites");
+    }
     steps
 }
 
@@ -306,9 +352,17 @@ fn steps(p: &Plan) -> Vec<&'static str> {
 /// provisioner group's env (its namespace), grouped by namespace and secret
 /// (one `kubectl create secret` each); coderd's first.
 fn env_secrets(p: &Plan) -> Vec<EnvSecret<'_>> {
-    let groups = p.overrides.provisioner_env.iter().map(|(ns, env)| (ns.as_str(), env));
+    // The primary's groups only: a site's are created in its own cluster
+    // (its README).
+    let groups = p.provisioners.iter().filter_map(|g| p.overrides.provisioner_env.get(&g.namespace).map(|env| (g.namespace.as_str(), env)));
+    env_secrets_of(std::iter::once((p.coderd.namespace.as_str(), &p.overrides.coderd_env)).chain(groups))
+}
+
+/// The secret references of env maps (namespace, its variables), grouped by
+/// namespace and secret: one `kubectl create secret` each.
+pub fn env_secrets_of<'a>(vars: impl Iterator<Item = (&'a str, &'a BTreeMap<String, EnvValue>)>) -> Vec<EnvSecret<'a>> {
     let mut out = Vec::new();
-    for (namespace, vars) in std::iter::once((p.coderd.namespace.as_str(), &p.overrides.coderd_env)).chain(groups) {
+    for (namespace, vars) in vars {
         let mut by_secret: BTreeMap<&str, Vec<EnvEntry>> = BTreeMap::new();
         for (env, v) in vars {
             if let EnvValue::SecretRef { secret, key } = v {

@@ -23,7 +23,10 @@ mod entry;
 mod network;
 mod overrides;
 mod security;
+mod sites;
 mod syntax;
+
+use sites::Primary;
 
 use syntax::{
     dns1123_label_problem, dns1123_subdomain_problem, https_host_ok, is_k8s_minor, is_label_key, is_semver, is_tag_part,
@@ -226,8 +229,11 @@ impl Validator<'_> {
         };
 
         let mut seen: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        let mut served: Vec<Vec<Spanned<String>>> = Vec::new();
-        let provisioners = match raw.provisioners {
+        // Every group with the site it names (`None`: the primary), and the
+        // workspace namespaces each provisioner group lists, with its site.
+        let mut served: Vec<(Option<String>, Vec<Spanned<String>>)> = Vec::new();
+        let mut site_refs: Vec<Spanned<String>> = Vec::new();
+        let provisioners: Vec<(Option<String>, ProvisionerGroup)> = match raw.provisioners {
             Some(list) => {
                 if list.value.is_empty() {
                     self.err(
@@ -268,8 +274,11 @@ impl Validator<'_> {
                                 "use letters, digits, '-', '_' and '.' (at most 63)",
                             );
                         }
+                        self.site_tag(&k, &v, p.site.as_ref());
                         tags.insert(k, v.value);
                     }
+                    let site = p.site.as_ref().map(|s| s.value.clone());
+                    site_refs.extend(p.site);
                     let workspaces = p.workspaces.as_ref().map(|w| w.iter().map(|n| n.value.clone()).collect());
                     if let Some(w) = p.workspaces {
                         if w.is_empty() {
@@ -279,21 +288,16 @@ impl Validator<'_> {
                                 "list the workspace namespaces it may create workspaces in, or remove `workspaces` for all",
                             );
                         }
-                        served.push(w);
+                        served.push((site.clone(), w));
                     }
                     let env = self.provisioner_env("provisioners[].env", p.env, community, network_at.air_gapped());
-                    out.push(ProvisionerGroup { namespace: p.namespace.value, tags, workspaces, env });
+                    out.push((site, ProvisionerGroup { namespace: p.namespace.value, tags, workspaces, env }));
                 }
                 out
             }
-            None => vec![ProvisionerGroup {
-                namespace: DEFAULT_PROVISIONER_NAMESPACE.into(),
-                tags: BTreeMap::new(),
-                workspaces: None,
-                env: BTreeMap::new(),
-            }],
+            None => Vec::new(),
         };
-        let workspaces = match raw.workspaces {
+        let workspaces: Vec<(Option<String>, WorkspaceGroup)> = match raw.workspaces {
             Some(list) => {
                 if list.value.is_empty() {
                     self.err(&list, "workspaces is an empty list".into(), "remove the key for one default namespace, or list at least one");
@@ -304,38 +308,54 @@ impl Validator<'_> {
                         self.too_many_groups("workspaces", &w.namespace);
                     }
                     self.namespace(&w.namespace, &mut seen);
-                    out.push(WorkspaceGroup { namespace: w.namespace.value });
+                    let site = w.site.as_ref().map(|s| s.value.clone());
+                    site_refs.extend(w.site);
+                    out.push((site, WorkspaceGroup { namespace: w.namespace.value }));
                 }
                 out
             }
-            None => vec![WorkspaceGroup { namespace: DEFAULT_WORKSPACE_NAMESPACE.into() }],
+            None => Vec::new(),
         };
-        // Every namespace a provisioner group names is a workspace namespace.
-        for w in served.iter().flatten() {
-            if !workspaces.iter().any(|g| g.namespace == w.value) {
-                let known = workspaces.iter().map(|g| g.namespace.as_str()).collect::<Vec<_>>().join(", ");
-                self.err(
-                    w,
-                    format!("provisioners[].workspaces names {}, which is not a workspace namespace", quote(&w.value)),
-                    &format!("use one of the workspace namespaces: {known}"),
-                );
-            }
+        // The primary keeps a group of each kind: the default one where the
+        // spec lists none of its own.
+        let mut provisioners = provisioners;
+        if !provisioners.iter().any(|(s, _)| s.is_none()) {
+            self.primary_default("provisioner", DEFAULT_PROVISIONER_NAMESPACE, &seen);
+            let g = ProvisionerGroup {
+                namespace: DEFAULT_PROVISIONER_NAMESPACE.into(),
+                tags: BTreeMap::new(),
+                workspaces: None,
+                env: BTreeMap::new(),
+            };
+            provisioners.insert(0, (None, g));
         }
-        // Every workspace namespace is served by some group, or its builds
-        // could never create a workspace there.
-        if provisioners.iter().all(|p| p.workspaces.is_some()) {
-            for g in &workspaces {
-                if !provisioners.iter().any(|p| p.workspaces.as_ref().is_some_and(|w| w.contains(&g.namespace))) {
-                    let at = served.iter().flatten().next();
-                    if let Some(at) = at {
-                        self.err(
-                            at,
-                            format!("workspace namespace {} is served by no provisioner group", quote(&g.namespace)),
-                            "add it to some provisioners[].workspaces, or remove `workspaces` from a group to serve all",
-                        );
-                    }
-                }
-            }
+        let mut workspaces = workspaces;
+        if !workspaces.iter().any(|(s, _)| s.is_none()) {
+            self.primary_default("workspace", DEFAULT_WORKSPACE_NAMESPACE, &seen);
+            workspaces.insert(0, (None, WorkspaceGroup { namespace: DEFAULT_WORKSPACE_NAMESPACE.into() }));
+        }
+        let primary = Primary {
+            name: &raw.name.value,
+            users,
+            license: coder.license,
+            access_url: &access_url,
+            wildcard_access_url: wildcard_access_url.as_deref(),
+            cloud: raw.cloud,
+            region: &raw.region.value,
+            kubernetes: &kubernetes,
+        };
+        let sites = self.sites(raw.sites, &primary, &seen, &site_refs);
+        let (provisioners, site_provisioners): (Vec<_>, Vec<_>) = provisioners.into_iter().partition(|(s, _)| s.is_none());
+        let (workspaces, site_workspaces): (Vec<_>, Vec<_>) = workspaces.into_iter().partition(|(s, _)| s.is_none());
+        let provisioners: Vec<ProvisionerGroup> = provisioners.into_iter().map(|(_, g)| g).collect();
+        let workspaces: Vec<WorkspaceGroup> = workspaces.into_iter().map(|(_, g)| g).collect();
+        let sites = self.site_groups(sites, site_provisioners, site_workspaces, &mut seen);
+        // Per location (the primary, each site): every namespace a
+        // provisioner group names is a workspace namespace there, and every
+        // workspace namespace there is served by some group.
+        self.served(None, &provisioners, &workspaces, &served, !sites.is_empty());
+        for site in &sites {
+            self.served(Some(&site.name.value), &site.provisioners, &site.workspaces, &served, true);
         }
         let machine_types = match raw.machine_types {
             Some(m) => {
@@ -360,6 +380,8 @@ impl Validator<'_> {
             &network_at,
             network::Context { name: &raw.name.value, entry: &mut entry, gitops: gitops.as_ref(), observability: &observability },
         );
+        let mut sites = sites;
+        self.sites_in_network(&mut sites, &network, network_at.air_gapped_at(), &primary);
         let (helm_overrides, terraform_overrides, kustomize_overrides) = match raw.overrides {
             Some(o) => (
                 self.helm_overrides(o.helm, &provisioners),
@@ -388,6 +410,7 @@ impl Validator<'_> {
             database,
             provisioners,
             workspaces,
+            sites,
             observability,
             machine_types,
             secrets,

@@ -57,6 +57,11 @@ impl Positions {
     pub(super) fn air_gapped(&self) -> bool {
         self.air_gapped.is_some()
     }
+
+    /// Where `network.air_gapped: true` is written.
+    pub(super) fn air_gapped_at(&self) -> Option<(u64, u64)> {
+        self.air_gapped
+    }
 }
 
 /// What the rest of the spec says that `network:` is judged against.
@@ -477,7 +482,7 @@ fn is_path_component(p: &str) -> bool {
     true
 }
 
-fn is_cidr(s: &str) -> bool {
+pub(super) fn is_cidr(s: &str) -> bool {
     let Some((addr, bits)) = s.split_once('/') else { return false };
     let Ok(bits) = bits.parse::<u8>() else { return false };
     match addr.parse::<std::net::IpAddr>() {

@@ -84,11 +84,11 @@ resource "google_container_node_pool" "provisioner" {
   max_pods_per_node = 64
   # Per zone; without it GKE creates the pool empty and the autoscaler adds
   # nodes only for pending pods. Ignored after creation (it forces a new pool).
-  initial_node_count = ceil(8 / (var.node_locations == null ? var.cluster_zone_count : length(var.node_locations)))
+  initial_node_count = ceil(6 / (var.node_locations == null ? var.cluster_zone_count : length(var.node_locations)))
 
   autoscaling {
-    total_min_node_count = 8
-    total_max_node_count = 8
+    total_min_node_count = 6
+    total_max_node_count = 6
     location_policy      = "BALANCED"
   }
 
@@ -152,7 +152,7 @@ resource "google_container_node_pool" "workspace" {
 
   autoscaling {
     total_min_node_count = 1
-    total_max_node_count = 256
+    total_max_node_count = 167
     location_policy      = "ANY"
   }
 
