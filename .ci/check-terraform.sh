@@ -49,6 +49,7 @@ for spec in tests/data/terraform-variants/*.yaml; do
     exit 1
   }
   dirs+=("$out/terraform")
+  for d in "$out"/sites/*/terraform; do [ -d "$d" ] && dirs+=("$d"); done
 done
 
 echo "-- terraform fmt -check ($(terraform version | head -1))"
@@ -76,12 +77,29 @@ provider_installation {
   }
 }
 EOF
+  # validate cannot see a name prefix built from `${each.key}` (a variable's
+  # zone): write the zone out as the longest the region has (`<region>a`),
+  # so the provider checks its length (EKS: 37 characters) as `plan` would.
+  literal_zones() { # dir
+    local region
+    region=$(sed -n 's/^ *region *= *"\([a-z0-9-]*\)".*/\1/p' "$1/versions.tf" | head -1)
+    [ -n "$region" ] || { echo "FAIL $1/versions.tf names no provider region" >&2; exit 1; }
+    sed -i '/node_group_name_prefix/ s/[$][{]each[.]key[}]/'"${region}a/" "$1/node_pools.tf"
+  }
+  validate_copy() { # dir -> the provider's verdict as JSON
+    TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$1" init -backend=false -input=false >"$work/init.log" 2>&1 || {
+      cat "$work/init.log"
+      exit 1
+    }
+    TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$1" validate -json || true
+  }
   for d in "${dirs[@]}"; do
     [ -d "$d/aws" ] || continue
     # One at a time (~600 MB each), in a copy: init writes .terraform/.
     copy="$work/validate"
     rm -rf "$copy"
     cp -r "$d/aws" "$copy"
+    literal_zones "$copy"
     cat >"$copy/zz_override.tf" <<EOF
 terraform {
   required_providers {
@@ -92,11 +110,7 @@ terraform {
   }
 }
 EOF
-    TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$copy" init -backend=false -input=false >"$work/init.log" 2>&1 || {
-      cat "$work/init.log"
-      exit 1
-    }
-    result=$(TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$copy" validate -json || true)
+    result=$(validate_copy "$copy")
     if ! echo "$result" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["valid"] and d["warning_count"] == 0 else 1)'; then
       echo "terraform validate failed for $d:" >&2
       echo "$result" >&2
@@ -105,6 +119,23 @@ EOF
     echo "   $d: valid"
     rm -rf "$copy"
   done
+  # The longest names coder-gen accepts (tests/data/terraform-variants/
+  # aws-longest-names.yaml) sit at the limit: one character more must fail,
+  # or the check above proves nothing about name lengths.
+  copy="$work/validate"
+  rm -rf "$copy"
+  cp -r "$work/variants/aws-longest-names/terraform/aws" "$copy"
+  literal_zones "$copy"
+  sed -i '/node_group_name_prefix/ s/"initech-pe-workspace-/"initech-pex-workspace-/' "$copy/node_pools.tf"
+  grep -q '"initech-pex-workspace-ap-southeast-1a-"' "$copy/node_pools.tf" || { echo "FAIL the longest-name variant no longer names its workspace node groups as expected" >&2; exit 1; }
+  printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "%s"\n    }\n  }\n}\n' "$AWS_PROVIDER_VERSION" >"$copy/zz_override.tf"
+  if validate_copy "$copy" | grep -q 'expected length of node_group_name_prefix to be in the range (0 - 37)'; then
+    echo "   a node group name prefix one character over the longest coder-gen accepts fails validate (EKS allows 37)"
+  else
+    echo "FAIL a 38-character node group name prefix passed terraform validate: the length check proves nothing" >&2
+    exit 1
+  fi
+  rm -rf "$copy"
 fi
 
 echo "-- Terraform CLI configurations (network.terraform_providers)"

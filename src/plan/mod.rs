@@ -61,7 +61,7 @@ pub use network::{
     Ca, CaIssuer, ChartSource, Charts, EnvVar as NetworkEnv, Image, Network, ObservabilityNetwork, Registry, TerraformConfig,
 };
 pub use notes::{Note, Warning, WarningCode};
-pub use observability::Observability;
+pub use observability::{Observability, Prerequisite};
 pub use overrides::Overrides;
 pub use pools::{Pool, PrefixDelegation, Taint, TaintEffect};
 pub use provisioners::Provisioners;
@@ -359,6 +359,26 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
         a.chart_repository.clone_from(&c.repository);
     }
     let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network);
+    // Objects the chart needs in its namespace before it installs, which the
+    // chart cannot make: the exporters' password from the secret store, and
+    // the pull secret on `default` for the pods the chart gives none.
+    if let Some(s) = observability.stack.as_mut() {
+        if credentials.external_secrets.is_some() && credentials.exporter.is_some() {
+            s.prerequisites.push(observability::Prerequisite::ExternalSecret);
+            s.reasons.insert(
+                "prerequisites.external-secret",
+                "credentials.manager external-secrets: the ExternalSecret of the exporters' password, applied before the chart mounts it"
+                    .into(),
+            );
+        }
+        if network.observability.default_service_account_pull_secret.is_some() {
+            s.prerequisites.push(observability::Prerequisite::DefaultServiceAccount);
+            s.reasons.insert(
+                "prerequisites.default-service-account",
+                "network.registry.pull_secret: the namespace's default ServiceAccount carries it, for the chart's pods with no pull-secret key".into(),
+            );
+        }
+    }
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &network);
     let security = security::plan(&ctx, &entry, &observability, &mut found);

@@ -61,6 +61,9 @@ pub struct Image {
 #[derive(Debug, Clone, Serialize)]
 pub struct Registry {
     pub mirror: String,
+    /// The mirror's registry host (its first path segment, with any port):
+    /// what `skopeo login` and a Docker config file name.
+    pub host: String,
     /// `null`: the nodes pull without credentials.
     pub pull_secret: Option<String>,
     /// Every namespace a pod pulls in: each needs the pull secret.
@@ -269,7 +272,8 @@ pub(crate) fn plan(ctx: &Ctx, i: &Inputs) -> Network {
         if let Some(a) = i.cluster_autoscaler {
             namespaces.push(a.namespace.clone());
         }
-        Registry { mirror: reg.mirror.clone(), pull_secret: reg.pull_secret.clone(), namespaces }
+        let host = reg.mirror.split('/').next().unwrap_or(&reg.mirror).to_string();
+        Registry { mirror: reg.mirror.clone(), host, pull_secret: reg.pull_secret.clone(), namespaces }
     });
     if let Some(reg) = &registry {
         r.insert(

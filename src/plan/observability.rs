@@ -68,7 +68,20 @@ pub struct Stack {
     /// The chart's "Coderd Replicas" alert fires when fewer coderd are up
     /// than each threshold (its defaults assume 3 replicas).
     pub coderd_replicas_alert: ReplicasAlert,
+    /// What the README's observability step applies from
+    /// `kustomize/observability/` before the chart (`external-secret`: the
+    /// exporters' password; `default-service-account`: the mirror's pull
+    /// secret); empty: no such directory.
+    pub prerequisites: Vec<Prerequisite>,
     pub reasons: Reasons,
+}
+
+/// An object of `kustomize/observability/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prerequisite {
+    ExternalSecret,
+    DefaultServiceAccount,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -224,6 +237,8 @@ fn stack(ctx: &Ctx, nodes: u32, coderd_replicas: u32) -> Stack {
         retention_size_gb,
         volume_gib,
         grafana_service: "grafana".into(),
+        // Known once credentials and the network are planned (plan::plan).
+        prerequisites: Vec::new(),
         reasons: r,
     }
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::k8s::{self, meta};
 use super::{network, paths, yaml};
-use crate::plan::{self, Plan, Quota, Workspaces};
+use crate::plan::{self, Plan, Prerequisite, Quota, Workspaces};
 use crate::tree::Tree;
 use crate::yaml::object_id;
 
@@ -171,12 +171,20 @@ fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalS
 /// observability namespace (not an overlay: that namespace is the chart's,
 /// so no default-deny; applied in the README's observability step).
 fn observability_secrets(plan: &Plan, tree: &mut Tree) {
-    let Some(e) = &plan.credentials.exporter else { return };
+    let Some(stack) = &plan.observability.stack else { return };
     let mut files = Vec::new();
-    if let Some(es) = external_secret(plan, &e.namespace, &e.secret.name) {
-        files.push(("externalsecret.yaml", yaml::document(&plan.spec_file, &es)));
+    for what in &stack.prerequisites {
+        match what {
+            Prerequisite::ExternalSecret => files.extend(
+                plan.credentials
+                    .exporter
+                    .as_ref()
+                    .and_then(|e| external_secret(plan, &e.namespace, &e.secret.name))
+                    .map(|es| ("externalsecret.yaml", yaml::document(&plan.spec_file, &es))),
+            ),
+            Prerequisite::DefaultServiceAccount => files.extend(network::observability_default_service_account(plan)),
+        }
     }
-    files.extend(network::observability_default_service_account(plan));
     if files.is_empty() {
         return;
     }

@@ -295,9 +295,8 @@ impl<'a> ReadmeView<'a> {
                 secret_namespaces: std::iter::once(p.coderd.namespace.as_str())
                     .chain(p.provisioners.iter().map(|g| g.namespace.as_str()))
                     .collect(),
-                registry_host: p.network.registry.as_ref().map(|r| r.mirror.split('/').next().unwrap_or(&r.mirror)),
-                observability_kustomize: cr.external_secrets.is_some()
-                    || p.network.observability.default_service_account_pull_secret.is_some(),
+                registry_host: p.network.registry.as_ref().map(|r| r.host.as_str()),
+                observability_kustomize: p.observability.stack.as_ref().is_some_and(|s| !s.prerequisites.is_empty()),
             },
         }
     }

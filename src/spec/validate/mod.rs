@@ -133,6 +133,11 @@ impl Validator<'_> {
             );
         } else {
             self.region(raw.cloud, &raw.region);
+            // Only a name that is otherwise valid: one message per problem.
+            let name_ok = raw.name.value.chars().count() <= MAX_NAME && dns1123_label_problem(&raw.name.value).is_none();
+            if raw.cloud == Cloud::Aws && name_ok {
+                self.eks_node_group_prefix(&raw.name, &raw.name.value, &raw.region.value, "name");
+            }
         }
 
         let access_url = self.https_url("access_url", &raw.access_url, false);
@@ -689,6 +694,33 @@ impl Validator<'_> {
             );
         } else {
             seen.insert(ns.value.clone(), (ns.defined.line(), ns.defined.column()));
+        }
+    }
+
+    /// EKS node group names have at most 63 characters, and Terraform adds a
+    /// 26-character unique suffix to `node_group_name_prefix`, so a prefix may
+    /// have 37 (terraform-provider-aws, internal/service/eks/node_group.go:
+    /// `StringLenBetween(0, 63-id.UniqueIDSuffixLength)`). The longest prefix
+    /// the tree writes is a workspace group's, `<pools>-workspace-<zone>-`,
+    /// whose zone is the region and one letter (us-west-2a). `terraform
+    /// validate` cannot see it (the zone comes from a variable): `plan` would
+    /// fail, so the spec does.
+    fn eks_node_group_prefix(&mut self, at: &Spanned<String>, pools: &str, region: &str, what: &str) {
+        const MAX_PREFIX: usize = 63 - 26;
+        let longest = [format!("{pools}-workspace-{region}a-"), format!("{pools}-provisioner-")]
+            .into_iter()
+            .max_by_key(String::len)
+            .unwrap_or_default();
+        if longest.len() > MAX_PREFIX {
+            let over = longest.len() - MAX_PREFIX;
+            self.err(
+                at,
+                format!(
+                    "on AWS this makes the node group name prefix `{longest}`, {} characters; EKS allows 37 (63 minus the 26 Terraform appends)",
+                    longest.len()
+                ),
+                &format!("shorten {what} by at least {over} character(s)"),
+            );
         }
     }
 

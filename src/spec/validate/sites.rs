@@ -189,6 +189,13 @@ impl Validator<'_> {
                     );
                 } else {
                     self.region(c, r);
+                    // Only names that are otherwise valid: one message per problem.
+                    let names_ok = prefix.len() <= MAX_SITE_PREFIX
+                        && dns1123_label_problem(&name).is_none()
+                        && dns1123_label_problem(p.name).is_none();
+                    if c == Cloud::Aws && names_ok {
+                        self.eks_node_group_prefix(&s.name, &prefix, &r.value, "the site's or the deployment's name");
+                    }
                 }
                 Some(r.value.clone())
             }
