@@ -34,10 +34,26 @@ function declaration(dir, file) {
   const imports = Object.fromEntries(
     [...text.matchAll(/import \{ (\w+) \} from "\.\/([\w.]+)\.js";/g)].map((m) => [m[1], `${m[2]}.d.ts`]),
   );
-  const body = text.match(/export interface \w+(?: extends ([\w, ]+))? \{([^}]*)\}/);
+  const head = text.match(/export interface \w+(?: extends ([\w, ]+))? \{/);
   // A type alias (an enum, a free-form map): nothing to look up below it.
-  if (!body) return { imports, props: null };
-  let props = Object.fromEntries([...body[2].matchAll(/"([\w-]+)"\??: ([^;]+);/g)].map((m) => [m[1], m[2]]));
+  if (!head) return { imports, props: null };
+  // The interface's body up to its own closing brace: a property's type may
+  // itself be braced (a map, `{ [key: string]: string; }`).
+  let depth = 1;
+  let end = head.index + head[0].length;
+  for (; end < text.length && depth > 0; end++) {
+    if (text[end] === "{") depth++;
+    else if (text[end] === "}") depth--;
+  }
+  const body = [head[0], head[1], text.slice(head.index + head[0].length, end - 1)];
+  // Properties at the body's top level only (a map's `[key: string]` is not one).
+  let props = {};
+  let level = 0;
+  for (const line of body[2].split("\n")) {
+    const m = level === 0 && line.match(/^\s*"([\w-]+)"\??: ([^;]+);?$/);
+    if (m) props[m[1]] = m[2].trim();
+    level += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+  }
   // Inherited properties (e.g. HTTPBackendRef extends BackendRef): from the
   // interfaces it extends that this package declares.
   for (const base of (body[1] ?? "").split(",").map((b) => b.trim())) {

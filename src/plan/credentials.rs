@@ -8,9 +8,11 @@
 //! No password is decided here or written anywhere: the README's step
 //! generates them in the operator's shell.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
-use super::{Ctx, Reasons, SecretRef, network::Network, observability::Observability, provisioners::Provisioners};
+use super::{Ctx, Reasons, SecretRef, network::Network, observability::Observability, provisioners::Provisioners, security::Security};
 use crate::cloud::Cloud;
 use crate::spec::{CODER_NAMESPACE, SecretsManager, StoreKind};
 
@@ -95,6 +97,10 @@ pub struct ExternalSecret {
     /// Name of the secret in the cloud's secret manager (letters, digits and
     /// '-', valid on all three).
     pub remote_key: String,
+    /// Keys the Secret gets from the plan besides the fetched one (a user
+    /// name, which is not a secret), through the operator's template;
+    /// empty: the Secret holds the fetched key alone.
+    pub literals: BTreeMap<String, String>,
 }
 
 /// Extra connections the exporter role may open (see `ExporterRole`).
@@ -110,6 +116,7 @@ pub(crate) fn plan(
     observability: &Observability,
     provisioners: &[Provisioners],
     network: &Network,
+    security: &Security,
 ) -> Credentials {
     let spec = ctx.spec;
     let mut r = Reasons::new();
@@ -175,22 +182,47 @@ pub(crate) fn plan(
     let external_secrets = match (spec.secrets.manager, &spec.secrets.store) {
         (SecretsManager::ExternalSecrets, Some(store)) => {
             let prefix = &spec.name;
-            let mut secrets = vec![ExternalSecret {
-                namespace: CODER_NAMESPACE.into(),
-                secret: url_secret.clone(),
-                remote_key: format!("{prefix}-coder-db-url"),
-            }];
-            secrets.extend(provisioners.iter().map(|g| ExternalSecret {
-                namespace: g.namespace.clone(),
-                secret: g.key_secret.clone(),
-                remote_key: format!("{prefix}-provisioner-key-{}", g.namespace),
-            }));
+            let one = |namespace: &str, secret: &SecretRef, remote_key: String| ExternalSecret {
+                namespace: namespace.to_string(),
+                secret: secret.clone(),
+                remote_key,
+                literals: BTreeMap::new(),
+            };
+            let mut secrets = vec![one(CODER_NAMESPACE, url_secret, format!("{prefix}-coder-db-url"))];
+            secrets
+                .extend(provisioners.iter().map(|g| one(&g.namespace, &g.key_secret, format!("{prefix}-provisioner-key-{}", g.namespace))));
             if let Some(e) = &exporter {
+                secrets.push(one(&e.namespace, &e.secret, format!("{prefix}-observability-db-password")));
+            }
+            // The stack's own secrets: the store keeps each password (or URL,
+            // key, client secret); a user name, not secret, comes from here.
+            if let Some(so) = &security.observability {
+                let ns = so.namespace.as_str();
+                if let Some(a) = &so.grafana.admin {
+                    secrets.push(ExternalSecret {
+                        literals: BTreeMap::from([(a.user_key.clone(), a.user.clone())]),
+                        ..one(
+                            ns,
+                            &SecretRef { name: a.secret.clone(), key: a.password_key.clone() },
+                            format!("{prefix}-grafana-admin-password"),
+                        )
+                    });
+                }
+                if let Some(o) = &so.grafana.oidc {
+                    secrets.push(one(ns, &o.client_secret, format!("{prefix}-grafana-oidc-client-secret")));
+                }
+                let store = &so.logs.object_store_secret;
                 secrets.push(ExternalSecret {
-                    namespace: e.namespace.clone(),
-                    secret: e.secret.clone(),
-                    remote_key: format!("{prefix}-observability-db-password"),
+                    literals: BTreeMap::from([(store.user_key.to_string(), store.user.clone())]),
+                    ..one(
+                        ns,
+                        &SecretRef { name: store.name.clone(), key: store.password_key.into() },
+                        format!("{prefix}-loki-minio-root-password"),
+                    )
                 });
+                if let Some(r) = &so.receiver {
+                    secrets.push(one(ns, &r.secret, format!("{prefix}-alertmanager-receiver")));
+                }
             }
             Some(ExternalSecrets {
                 store: store.clone(),

@@ -358,7 +358,8 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     if let (Some(a), Some(c)) = (cluster_autoscaler.as_mut(), network.charts.cluster_autoscaler.as_ref()) {
         a.chart_repository.clone_from(&c.repository);
     }
-    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network);
+    let security = security::plan(&ctx, &entry, &observability, &mut found);
+    let credentials = credentials::plan(&ctx, &database.url_secret, &observability, &provisioners, &network, &security);
     // Objects the chart needs in its namespace before it installs, which the
     // chart cannot make: the exporters' password from the secret store, and
     // the pull secret on `default` for the pods the chart gives none.
@@ -367,7 +368,7 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
             s.prerequisites.push(observability::Prerequisite::ExternalSecret);
             s.reasons.insert(
                 "prerequisites.external-secret",
-                "credentials.manager external-secrets: the ExternalSecret of the exporters' password, applied before the chart mounts it"
+                "credentials.manager external-secrets: the ExternalSecrets of the stack's secrets (the exporters' password, Grafana's login, Loki's object store, the alert receiver), applied before the chart mounts them"
                     .into(),
             );
         }
@@ -381,7 +382,6 @@ pub fn plan(spec: &Spec, catalog: &Catalog) -> Result<Plan, SpecError> {
     }
     let total_provisioners = provisioners.iter().map(|g| g.replicas).sum();
     let verify = verify::plan(&ctx, &coderd, total_provisioners, shares.primary.users, &observability, &network);
-    let security = security::plan(&ctx, &entry, &observability, &mut found);
     let primary = sites::Primary { observability: &observability, gitops: gitops.as_ref(), network: &network, security: &security };
     let sites = sites::plan(&ctx, catalog, &shares, &primary, &mut found)?;
     // coderd first, then every provisioner group and proxy, the sites' too.

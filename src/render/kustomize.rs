@@ -134,7 +134,22 @@ struct StoreRef {
 struct Target {
     name: String,
     creation_policy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<SecretTemplate>,
 }
+
+/// The Secret's keys: the plan's literals and the fetched value (ESO's
+/// template engine v2; without a template the Secret holds `data` as is).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretTemplate {
+    engine_version: &'static str,
+    data: BTreeMap<String, String>,
+}
+
+/// What a templated ExternalSecret fetches its value as (a plain template
+/// identifier, so `{{ .value }}` needs no quoting).
+const TEMPLATE_VALUE: &str = "value";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -153,6 +168,13 @@ struct RemoteRef {
 fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalSecret> {
     let eso = plan.credentials.external_secrets.as_ref()?;
     let s = eso.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == name)?;
+    let (secret_key, template) = if s.literals.is_empty() {
+        (s.secret.key.clone(), None)
+    } else {
+        let mut data = s.literals.clone();
+        data.insert(s.secret.key.clone(), format!("{{{{ .{TEMPLATE_VALUE} }}}}"));
+        (TEMPLATE_VALUE.to_string(), Some(SecretTemplate { engine_version: "v2", data }))
+    };
     Some(ExternalSecret {
         api_version: "external-secrets.io/v1",
         kind: "ExternalSecret",
@@ -160,8 +182,8 @@ fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalS
         spec: ExternalSecretSpec {
             refresh_interval: eso.refresh_interval,
             secret_store_ref: StoreRef { name: eso.store.clone(), kind: eso.store_kind },
-            target: Target { name: name.to_string(), creation_policy: "Owner" },
-            data: vec![ExternalSecretData { secret_key: s.secret.key.clone(), remote_ref: RemoteRef { key: s.remote_key.clone() } }],
+            target: Target { name: name.to_string(), creation_policy: "Owner", template },
+            data: vec![ExternalSecretData { secret_key, remote_ref: RemoteRef { key: s.remote_key.clone() } }],
         },
     })
 }
@@ -175,14 +197,24 @@ fn observability_secrets(plan: &Plan, tree: &mut Tree) {
     let mut files = Vec::new();
     for what in &stack.prerequisites {
         match what {
+            // The exporters' keeps its file name; the others are named by secret.
             Prerequisite::ExternalSecret => files.extend(
                 plan.credentials
-                    .exporter
-                    .as_ref()
-                    .and_then(|e| external_secret(plan, &e.namespace, &e.secret.name))
-                    .map(|es| ("externalsecret.yaml", yaml::document(&plan.spec_file, &es))),
+                    .external_secrets
+                    .iter()
+                    .flat_map(|eso| &eso.secrets)
+                    .filter(|s| s.namespace == stack.namespace)
+                    .filter_map(|s| {
+                        let es = external_secret(plan, &s.namespace, &s.secret.name)?;
+                        let exporter = plan.credentials.exporter.as_ref().is_some_and(|e| e.secret.name == s.secret.name);
+                        let file =
+                            if exporter { "externalsecret.yaml".to_string() } else { format!("externalsecret-{}.yaml", s.secret.name) };
+                        Some((file, yaml::document(&plan.spec_file, &es)))
+                    }),
             ),
-            Prerequisite::DefaultServiceAccount => files.extend(network::observability_default_service_account(plan)),
+            Prerequisite::DefaultServiceAccount => {
+                files.extend(network::observability_default_service_account(plan).map(|(f, t)| (f.to_string(), t)));
+            }
         }
     }
     if files.is_empty() {
@@ -723,6 +755,16 @@ mod tests {
         let obs = object(&tree, "kustomize/observability/externalsecret.yaml");
         assert_eq!(obs["metadata"]["namespace"], "coder-observability");
         assert_eq!(obs["spec"]["data"][0]["secretKey"], "PGPASSWORD");
+        // A login: the store keeps the password, the plan gives the user.
+        let admin = object(&tree, "kustomize/observability/externalsecret-grafana-admin.yaml");
+        assert_eq!(
+            admin["spec"]["target"]["template"],
+            serde_json::json!({"engineVersion": "v2", "data": {"admin-user": "admin", "admin-password": "{{ .value }}"}})
+        );
+        assert_eq!(admin["spec"]["data"][0], serde_json::json!({"secretKey": "value", "remoteRef": {"key": "acme-grafana-admin-password"}}));
+        let minio = object(&tree, "kustomize/observability/externalsecret-loki-minio.yaml");
+        assert_eq!(minio["spec"]["target"]["template"]["data"]["rootUser"], "loki");
+        assert!(obs["spec"]["target"].get("template").is_none(), "a one-key secret needs no template");
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct ReadmeView<'a> {
     /// Coder's database URL secret, and the exporters' password secret.
     pub db_url: Stored<'a>,
     pub exporter_secret: Option<Stored<'a>>,
+    /// Every secret the External Secrets Operator fills, as
+    /// `namespace/name` -> its name in the cloud's secret manager (empty
+    /// with kubectl).
+    pub remote_keys: BTreeMap<String, &'a str>,
     /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
     /// order, each with its values file.
     pub upgrade_releases: Vec<UpgradeRow<'a>>,
@@ -283,6 +287,12 @@ impl<'a> ReadmeView<'a> {
             setup_pod_overrides: setup_pod_overrides(p),
             db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
             exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
+            remote_keys: cr
+                .external_secrets
+                .iter()
+                .flat_map(|e| &e.secrets)
+                .map(|s| (format!("{}/{}", s.namespace, s.secret.name), s.remote_key.as_str()))
+                .collect(),
             upgrade_releases: upgrade_rows(p).0,
             upgrade_sites: upgrade_rows(p).1,
             site_terraform: p
