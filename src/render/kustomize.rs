@@ -761,7 +761,10 @@ mod tests {
             admin["spec"]["target"]["template"],
             serde_json::json!({"engineVersion": "v2", "data": {"admin-user": "admin", "admin-password": "{{ .value }}"}})
         );
-        assert_eq!(admin["spec"]["data"][0], serde_json::json!({"secretKey": "value", "remoteRef": {"key": "acme-grafana-admin-password"}}));
+        assert_eq!(
+            admin["spec"]["data"][0],
+            serde_json::json!({"secretKey": "value", "remoteRef": {"key": "acme-grafana-admin-password"}})
+        );
         let minio = object(&tree, "kustomize/observability/externalsecret-loki-minio.yaml");
         assert_eq!(minio["spec"]["target"]["template"]["data"]["rootUser"], "loki");
         assert!(obs["spec"]["target"].get("template").is_none(), "a one-key secret needs no template");
