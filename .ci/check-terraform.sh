@@ -52,12 +52,12 @@ for spec in tests/data/terraform-variants/*.yaml; do
   for d in "$out"/sites/*/terraform; do [ -d "$d" ] && dirs+=("$d"); done
 done
 
-echo "-- terraform fmt -check ($(terraform version | head -1))"
+echo "-- terraform fmt -check ($(terraform version | head -1)) [${SECONDS}s]"
 for d in "${dirs[@]}"; do
   terraform fmt -check -diff -recursive "$d"
 done
 
-echo "-- terraform validate (hashicorp/aws $AWS_PROVIDER_VERSION from the filesystem mirror)"
+echo "-- terraform validate (hashicorp/aws $AWS_PROVIDER_VERSION from the filesystem mirror) [${SECONDS}s]"
 # TF_PROVIDER_MIRROR names the filesystem mirror; else it is searched for.
 if [ -n "${TF_PROVIDER_MIRROR:-}" ]; then
   mirror_dir=$TF_PROVIDER_MIRROR/registry.terraform.io/hashicorp/aws
@@ -138,7 +138,7 @@ EOF
   rm -rf "$copy"
 fi
 
-echo "-- Terraform CLI configurations (network.terraform_providers)"
+echo "-- Terraform CLI configurations (network.terraform_providers) [${SECONDS}s]"
 # Each tree's terraform.tfrc and every cli.tfrc a values file's extraTemplates
 # mounts into provisioners (or coderd) must be read by Terraform without a
 # "problems with the CLI configuration" report.
@@ -194,22 +194,29 @@ if [ -n "${mirror:-}" ]; then
   rm -rf "$copy"
 fi
 
-echo "-- checkov $CHECKOV_VERSION"
+echo "-- checkov $CHECKOV_VERSION [${SECONDS}s]"
 venv=.ci/.venv-checkov
 if ! "$venv/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi
-for d in "${dirs[@]}"; do
-  # rc 1 on failed checks, but a syntax error gives rc 0 with parsing_errors:
-  # the JSON decides.
-  "$venv/bin/checkov" -d "$d" --framework terraform --compact --quiet -o json --skip-download >"$work/checkov.json" 2>"$work/checkov.err" || true
-  python3 - "$d" "$work/checkov.json" <<'EOF'
+# Two at a time (each run is mostly checkov's start-up, on one core), each
+# into its own JSON file; then judged in order. rc 1 on failed checks, but a
+# syntax error gives rc 0 with parsing_errors: the JSON decides.
+mkdir -p "$work/checkov"
+for i in "${!dirs[@]}"; do printf '%s\0%s\0' "$i" "${dirs[$i]}"; done \
+  | xargs -0 -n 2 -P 2 sh -c '"$0" -d "$3" --framework terraform --compact --quiet -o json --skip-download >"$1$2.json" 2>"$1$2.err" || true' \
+    "$venv/bin/checkov" "$work/checkov/" 2>/dev/null || true
+for i in "${!dirs[@]}"; do
+  d=${dirs[$i]}
+  python3 - "$d" "$work/checkov/$i.json" <<'EOF'
 import json, sys
 name, path = sys.argv[1], sys.argv[2]
 try:
     data = json.load(open(path))
+except OSError:
+    sys.exit(f"{name}: checkov wrote no report ({path})")
 except ValueError:
     sys.exit(f"{name}: checkov produced no JSON: {open(path).read()[:500]}")
 reports = data if isinstance(data, list) else [data]
@@ -228,4 +235,4 @@ s = reports[0]["summary"]
 print(f"   {name}: {s['passed']} passed, {s['skipped']} skipped (inline, with reasons), 0 failed, 0 parsing errors")
 EOF
 done
-echo "-- check-terraform: all passed"
+echo "-- check-terraform: all passed [${SECONDS}s]"
