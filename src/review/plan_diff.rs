@@ -119,6 +119,22 @@ const RULES: &[Rule] = &[
     Rule { pattern: "sites[*].pools[*].min_nodes", label: "site {site}: {key} pool nodes (min)", args: MIN_NODE_ARGS },
     Rule { pattern: "sites[*].pools[*].max_nodes", label: "site {site}: {key} pool nodes (max)", args: MAX_NODE_ARGS },
     Rule { pattern: "sites[*].workspaces[*].users", label: "site {site}: users of workspace namespace {key}", args: &[] },
+    // The network the cluster lives in, and the secure defaults.
+    Rule { pattern: "network.air_gapped", label: "air-gapped", args: &[] },
+    Rule { pattern: "network.registry.mirror", label: "registry mirror", args: &[] },
+    Rule { pattern: "network.registry.pull_secret", label: "registry pull secret", args: &[] },
+    Rule { pattern: "network.charts.mirror", label: "chart mirror", args: &[] },
+    Rule { pattern: "network.proxy.url", label: "HTTP proxy", args: &["helm:coder:coder.env"] },
+    Rule { pattern: "network.terraform.mirror_url", label: "Terraform provider mirror (URL)", args: &[] },
+    Rule { pattern: "network.terraform.mirror_path", label: "Terraform provider mirror (path)", args: &[] },
+    Rule { pattern: "network.ca.secret.name", label: "private CA secret", args: &[] },
+    Rule { pattern: "security.disable_path_apps", label: "path-based apps off", args: &["helm:coder:coder.env"] },
+    Rule { pattern: "security.hsts.max_age_seconds", label: "HSTS max-age (seconds)", args: &["helm:coder:coder.env"] },
+    Rule { pattern: "security.audit_logs_retention.days", label: "audit log retention (days)", args: &["helm:coder:coder.env"] },
+    Rule { pattern: "security.connection_logs_retention.days", label: "connection log retention (days)", args: &["helm:coder:coder.env"] },
+    Rule { pattern: "security.observability.grafana.login", label: "Grafana login", args: &[] },
+    Rule { pattern: "security.observability.receiver.kind", label: "alert receiver", args: &[] },
+    Rule { pattern: "security.observability.logs.retention_days", label: "Loki log retention (days)", args: &[] },
     Rule { pattern: "warnings[*]", label: "warning {key}", args: &[] },
 ];
 
@@ -157,6 +173,8 @@ const KNOWN_SECTIONS: &[&str] = &[
     "gitops",
     "overrides",
     "sites",
+    "network",
+    "security",
     "notes",
     "warnings",
     "reasons",
@@ -254,7 +272,10 @@ pub fn changes(old: &Value, new: &Value) -> (Vec<Change>, usize) {
     let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
     flatten(old, "", &mut a);
     flatten(new, "", &mut b);
-    let mut paths: Vec<&String> = a.keys().chain(b.keys()).filter(|p| a.get(*p) != b.get(*p)).collect();
+    // A value that is null on one side and missing on the other did not
+    // change (a section that was null and is now an object, or back).
+    let value = |m: &BTreeMap<String, Value>, p: &str| m.get(p).filter(|v| !v.is_null()).cloned();
+    let mut paths: Vec<&String> = a.keys().chain(b.keys()).filter(|p| value(&a, p) != value(&b, p)).collect();
     paths.sort();
     paths.dedup();
     let mut ruled: Vec<(usize, Change)> = Vec::new();
@@ -348,6 +369,24 @@ mod tests {
             ]
         );
         assert_eq!(c[3].from, Value::Null);
+    }
+
+    #[test]
+    fn a_section_turned_on_shows_its_domain_values_not_null_to_missing() {
+        // Observability on: the chart's mirror entry goes from null to an
+        // object; the null itself is no change, the images are details.
+        let old = json!({"network": {"air_gapped": false, "charts": {"observability": null}, "images": {}}});
+        let new = json!({"network": {"air_gapped": true, "charts": {"observability": {"version": "0.6.2"}}, "images": {"loki": {"tag": "3.1.0"}}}});
+        let (c, _) = changes(&old, &new);
+        let got: Vec<(&str, &str, &str)> = c.iter().map(|c| (c.path.as_str(), c.label.as_str(), c.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                ("network.air_gapped", "air-gapped", "domain"),
+                ("network.charts.observability.version", "network.charts.observability.version", "detail"),
+                ("network.images.loki.tag", "network.images.loki.tag", "detail")
+            ]
+        );
     }
 
     #[test]
