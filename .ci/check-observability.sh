@@ -55,9 +55,12 @@ for t in $whole; do
   [ -f "$t/helm/coder-observability/values.yaml" ] || { echo "FAIL $t is listed to render whole but has no coder-observability values"; exit 1; }
 done
 
-fail=0
-for tree in golden/*/; do
-  tree=${tree%/}
+# Each tree on its own (two at a time: the renders and validators are
+# single-threaded Python), its output kept apart and printed in order. The
+# body runs under `set -e` in a bash of its own (a function called from a
+# `||` list would ignore it), so an unguarded failure still fails the tree.
+check_tree() { # tree -> its report on stdout; non-zero on any failure
+  local tree=$1 fail=0
   k8s_version=$(sed -n 's/.*pod-security.kubernetes.io\/enforce-version: v\([0-9.]*\).*/\1/p' "$tree"/kustomize/overlays/coder/namespace.yaml | head -1).0
   echo "-- $tree (Kubernetes $k8s_version)"
   if [ -f "$tree/helm/coder-observability/values.yaml" ]; then
@@ -69,7 +72,7 @@ for tree in golden/*/; do
     echo "FAIL $tree is a 3k tree without helm/coder-observability/values.yaml"; fail=1
   fi
 
-  [ -d "$tree/verify" ] || { echo "FAIL $tree has no verify/"; fail=1; continue; }
+  [ -d "$tree/verify" ] || { echo "FAIL $tree has no verify/"; return 1; }
   all=$(mktemp)
   for dir in "$tree/verify" "$tree"/verify/*/; do
     err=$(mktemp)
@@ -112,14 +115,29 @@ print(yaml.safe_dump_all([d for d in yaml.safe_load_all(sys.stdin) if d and d.ge
 
   # ExternalSecrets, wherever the tree has them.
   es=$({
-    "$kubectl" kustomize "$tree/kustomize"
-    if [ -d "$tree/kustomize/observability" ]; then echo "---"; "$kubectl" kustomize "$tree/kustomize/observability"; fi
+    # `&&`: a failed build fails the group (its status is its last command's).
+    "$kubectl" kustomize "$tree/kustomize" \
+      && if [ -d "$tree/kustomize/observability" ]; then echo "---" && "$kubectl" kustomize "$tree/kustomize/observability"; fi
   } \
     | "$py" -c 'import json, sys, yaml
 print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d and d.get("kind") == "ExternalSecret"]))')
   if [ "$es" != "[]" ]; then
     printf '%s' "$es" | node .ci/node/validate_crds.mjs || fail=1
   fi
+  return "$fail"
+}
+export -f check_tree
+export py kubectl shared whole
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+for tree in golden/*/; do printf '%s\0' "${tree%/}"; done \
+  | xargs -0 -P 2 -I{} bash -c 'n=$(basename "$1"); bash -c "set -euo pipefail; check_tree \"\$0\"" "$1" >"$2/$n.log" 2>&1; echo "$?" >"$2/$n.rc"' _ {} "$logs"
+fail=0
+for tree in golden/*/; do
+  n=$(basename "$tree")
+  cat "$logs/$n.log"
+  rc=$(cat "$logs/$n.rc" 2>/dev/null || echo missing)
+  [ "$rc" = 0 ] || { echo "FAIL ${tree%/}: its checks exited $rc"; fail=1; }
 done
 
 if [ "$fail" -ne 0 ]; then
