@@ -52,7 +52,7 @@ pub use autoscaler::ClusterAutoscaler;
 pub use bootstrap::Bootstrap;
 pub use capacity::{Resources, mib};
 pub use coderd::{Coderd, Rollout};
-pub use credentials::Credentials;
+pub use credentials::{Credentials, ExternalSecret, ExternalSecrets};
 pub use database::Database;
 pub use entry::{CODERD_HTTP_PORT, Certificate, Entry};
 pub use gitops::{Controller, Gitops, NamespacedSecret};

@@ -70,8 +70,8 @@ pub struct Stack {
     pub coderd_replicas_alert: ReplicasAlert,
     /// What the README's observability step applies from
     /// `kustomize/observability/` before the chart (`external-secret`: the
-    /// exporters' password; `default-service-account`: the mirror's pull
-    /// secret); empty: no such directory.
+    /// ExternalSecrets of the stack's secrets; `default-service-account`:
+    /// the mirror's pull secret); empty: no such directory.
     pub prerequisites: Vec<Prerequisite>,
     pub reasons: Reasons,
 }

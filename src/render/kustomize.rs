@@ -168,6 +168,12 @@ struct RemoteRef {
 fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalSecret> {
     let eso = plan.credentials.external_secrets.as_ref()?;
     let s = eso.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == name)?;
+    Some(external_secret_of(eso, s))
+}
+
+/// The ExternalSecret of the plan's entry `s`.
+fn external_secret_of(eso: &plan::ExternalSecrets, s: &plan::ExternalSecret) -> ExternalSecret {
+    let name = &s.secret.name;
     let (secret_key, template) = if s.literals.is_empty() {
         (s.secret.key.clone(), None)
     } else {
@@ -175,21 +181,22 @@ fn external_secret(plan: &Plan, namespace: &str, name: &str) -> Option<ExternalS
         data.insert(s.secret.key.clone(), format!("{{{{ .{TEMPLATE_VALUE} }}}}"));
         (TEMPLATE_VALUE.to_string(), Some(SecretTemplate { engine_version: "v2", data }))
     };
-    Some(ExternalSecret {
+    ExternalSecret {
         api_version: "external-secrets.io/v1",
         kind: "ExternalSecret",
-        metadata: meta(name, Some(namespace)),
+        metadata: meta(name, Some(&s.namespace)),
         spec: ExternalSecretSpec {
             refresh_interval: eso.refresh_interval,
             secret_store_ref: StoreRef { name: eso.store.clone(), kind: eso.store_kind },
             target: Target { name: name.to_string(), creation_policy: "Owner", template },
             data: vec![ExternalSecretData { secret_key, remote_ref: RemoteRef { key: s.remote_key.clone() } }],
         },
-    })
+    }
 }
 
-/// `kustomize/observability/`: the ExternalSecret of the exporters' password
-/// and the `default` ServiceAccount with the registry's pull secret, in the
+/// `kustomize/observability/`, what the plan's `prerequisites` name: the
+/// ExternalSecrets of the stack's secrets (the exporters' password keeps its
+/// file name) and the `default` ServiceAccount with the registry's pull secret, in the
 /// observability namespace (not an overlay: that namespace is the chart's,
 /// so no default-deny; applied in the README's observability step).
 fn observability_secrets(plan: &Plan, tree: &mut Tree) {
@@ -197,21 +204,16 @@ fn observability_secrets(plan: &Plan, tree: &mut Tree) {
     let mut files = Vec::new();
     for what in &stack.prerequisites {
         match what {
-            // The exporters' keeps its file name; the others are named by secret.
-            Prerequisite::ExternalSecret => files.extend(
-                plan.credentials
-                    .external_secrets
-                    .iter()
-                    .flat_map(|eso| &eso.secrets)
-                    .filter(|s| s.namespace == stack.namespace)
-                    .filter_map(|s| {
-                        let es = external_secret(plan, &s.namespace, &s.secret.name)?;
+            Prerequisite::ExternalSecret => {
+                if let Some(eso) = &plan.credentials.external_secrets {
+                    for s in eso.secrets.iter().filter(|s| s.namespace == stack.namespace) {
                         let exporter = plan.credentials.exporter.as_ref().is_some_and(|e| e.secret.name == s.secret.name);
                         let file =
                             if exporter { "externalsecret.yaml".to_string() } else { format!("externalsecret-{}.yaml", s.secret.name) };
-                        Some((file, yaml::document(&plan.spec_file, &es)))
-                    }),
-            ),
+                        files.push((file, yaml::document(&plan.spec_file, &external_secret_of(eso, s))));
+                    }
+                }
+            }
             Prerequisite::DefaultServiceAccount => {
                 files.extend(network::observability_default_service_account(plan).map(|(f, t)| (f.to_string(), t)));
             }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, SecretRef, UpgradeRelease, Workspaces, mib};
+use crate::plan::{Certificate, EnvValue, Plan, Pool, Provisioners, Role, UpgradeRelease, Workspaces, mib};
 use crate::render::{k8s, paths};
 
 #[derive(Serialize)]
@@ -47,10 +47,8 @@ pub struct ReadmeView<'a> {
     /// Coder's database URL secret, and the exporters' password secret.
     pub db_url: Stored<'a>,
     pub exporter_secret: Option<Stored<'a>>,
-    /// Every secret the External Secrets Operator fills, as
-    /// `namespace/name` -> its name in the cloud's secret manager (empty
-    /// with kubectl).
-    pub remote_keys: BTreeMap<String, &'a str>,
+    /// The observability stack's own secrets (`null` when it is off).
+    pub observability_secrets: Option<ObservabilitySecrets<'a>>,
     /// "Upgrade Coder": the releases upgraded after coderd, in the plan's
     /// order, each with its values file.
     pub upgrade_releases: Vec<UpgradeRow<'a>>,
@@ -196,6 +194,25 @@ pub struct Stored<'a> {
     pub name: &'a str,
     pub key: &'a str,
     pub remote_key: Option<&'a str>,
+    /// A second key the Secret holds, not read from stdin (a user name):
+    /// kubectl writes it beside the value; an ExternalSecret's template
+    /// adds it (the plan's `literals`).
+    pub literal: Option<Literal<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Literal<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+/// The Secrets of the README's observability-secrets step.
+#[derive(Serialize)]
+pub struct ObservabilitySecrets<'a> {
+    /// The admin login's Secret, or the OIDC client secret's.
+    pub grafana: Option<Stored<'a>>,
+    pub object_store: Stored<'a>,
+    pub receiver: Option<Stored<'a>>,
 }
 
 #[derive(Serialize)]
@@ -275,7 +292,7 @@ impl<'a> ReadmeView<'a> {
                     group: g,
                     values: paths::provisioner_values(&g.namespace),
                     requests: g.resources.requests.described(),
-                    key_store: stored(p, &g.namespace, &g.key_secret),
+                    key_store: stored(p, &g.namespace, &g.key_secret.name, &g.key_secret.key),
                 })
                 .collect(),
             env_secrets: env_secrets(p),
@@ -285,14 +302,29 @@ impl<'a> ReadmeView<'a> {
             workspace_memory: mib(p.workspaces.first().map_or(0, |w| w.default_request.memory_mib)),
             scaletest_phases: scaletest_phases(p),
             setup_pod_overrides: setup_pod_overrides(p),
-            db_url: stored(p, &p.coderd.namespace, &p.database.url_secret),
-            exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret)),
-            remote_keys: cr
-                .external_secrets
-                .iter()
-                .flat_map(|e| &e.secrets)
-                .map(|s| (format!("{}/{}", s.namespace, s.secret.name), s.remote_key.as_str()))
-                .collect(),
+            db_url: stored(p, &p.coderd.namespace, &p.database.url_secret.name, &p.database.url_secret.key),
+            exporter_secret: cr.exporter.as_ref().map(|e| stored(p, &e.namespace, &e.secret.name, &e.secret.key)),
+            observability_secrets: p.security.observability.as_ref().map(|so| {
+                let ns = so.namespace.as_str();
+                let store = &so.logs.object_store_secret;
+                ObservabilitySecrets {
+                    // Grafana's admin login, or its OIDC client secret.
+                    grafana: so
+                        .grafana
+                        .admin
+                        .as_ref()
+                        .map(|a| Stored {
+                            literal: Some(Literal { key: &a.user_key, value: &a.user }),
+                            ..stored(p, ns, &a.secret, &a.password_key)
+                        })
+                        .or_else(|| so.grafana.oidc.as_ref().map(|o| stored(p, ns, &o.client_secret.name, &o.client_secret.key))),
+                    object_store: Stored {
+                        literal: Some(Literal { key: store.user_key, value: &store.user }),
+                        ..stored(p, ns, &store.name, store.password_key)
+                    },
+                    receiver: so.receiver.as_ref().map(|r| stored(p, ns, &r.secret.name, &r.secret.key)),
+                }
+            }),
             upgrade_releases: upgrade_rows(p).0,
             upgrade_sites: upgrade_rows(p).1,
             site_terraform: p
@@ -396,16 +428,16 @@ fn scaletest_phases(p: &Plan) -> Vec<Phase> {
     phases
 }
 
-/// `secret` in `namespace`, with the remote key of the ExternalSecret that
-/// fills it, if the plan has one.
-fn stored<'a>(p: &'a Plan, namespace: &'a str, secret: &'a SecretRef) -> Stored<'a> {
+/// Secret `name` (its value under `key`) in `namespace`, with the remote key
+/// of the ExternalSecret that fills it, if the plan has one.
+fn stored<'a>(p: &'a Plan, namespace: &'a str, name: &'a str, key: &'a str) -> Stored<'a> {
     let remote_key = p
         .credentials
         .external_secrets
         .as_ref()
-        .and_then(|e| e.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == secret.name))
+        .and_then(|e| e.secrets.iter().find(|s| s.namespace == namespace && s.secret.name == name))
         .map(|s| s.remote_key.as_str());
-    Stored { namespace, name: &secret.name, key: &secret.key, remote_key }
+    Stored { namespace, name, key, remote_key, literal: None }
 }
 
 /// The `--overrides` of the psql pod that creates the database roles: Pod
