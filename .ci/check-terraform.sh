@@ -77,6 +77,10 @@ provider_installation {
   }
 }
 EOF
+  # Every copy takes hashicorp/aws at the mirror's version.
+  pin_provider() { # dir
+    printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "%s"\n    }\n  }\n}\n' "$AWS_PROVIDER_VERSION" >"$1/zz_override.tf"
+  }
   # validate cannot see a name prefix built from `${each.key}` (a variable's
   # zone): write the zone out as the longest the region has (`<region>a`),
   # so the provider checks its length (EKS: 37 characters) as `plan` would.
@@ -86,41 +90,33 @@ EOF
     [ -n "$region" ] || { echo "FAIL $1/versions.tf names no provider region" >&2; exit 1; }
     sed -i '/node_group_name_prefix/ s/[$][{]each[.]key[}]/'"${region}a/" "$1/node_pools.tf"
   }
-  validate_copy() { # dir -> the provider's verdict as JSON
-    TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$1" init -backend=false -input=false >"$work/init.log" 2>&1 || {
-      cat "$work/init.log"
-      exit 1
-    }
-    TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$1" validate -json || true
+  # A copy of SRC at DEST that validate can judge: the zones written out and
+  # the provider pinned to the mirror's version.
+  prepare_copy() { # src dest
+    cp -r "$1" "$2"
+    literal_zones "$2"
+    pin_provider "$2"
   }
+  # init + validate of DIR into DIR.init, DIR.json (the verdict) and DIR.err;
+  # the caller judges them (an invalid tree is an answer, not an error here).
+  validate_dir() { # dir
+    if TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$1" init -backend=false -input=false >"$1.init" 2>&1; then
+      TF_CLI_CONFIG_FILE="$work/mirror.tfrc" terraform -chdir="$1" validate -json >"$1.json" 2>"$1.err" || true
+    fi
+  }
+  export -f validate_dir
+  export work
   # A copy of each (init writes .terraform/; the provider is linked from the
   # mirror, not copied), then init + validate two at a time (each is mostly
   # the provider's start-up), judged in order.
   mkdir -p "$work/validate"
   aws=()
   for i in "${!dirs[@]}"; do
-    d=${dirs[$i]}
-    [ -d "$d/aws" ] || continue
-    copy="$work/validate/$i"
-    cp -r "$d/aws" "$copy"
-    literal_zones "$copy"
-    cat >"$copy/zz_override.tf" <<EOF
-terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "$AWS_PROVIDER_VERSION"
-    }
-  }
-}
-EOF
+    [ -d "${dirs[$i]}/aws" ] || continue
+    prepare_copy "${dirs[$i]}/aws" "$work/validate/$i"
     aws+=("$i")
   done
-  printf '%s\0' "${aws[@]}" | xargs -0 -P 2 -I{} sh -c '
-    export TF_CLI_CONFIG_FILE="$0/mirror.tfrc"
-    terraform -chdir="$0/validate/$1" init -backend=false -input=false >"$0/validate/$1.init" 2>&1 \
-      && terraform -chdir="$0/validate/$1" validate -json >"$0/validate/$1.json" 2>"$0/validate/$1.err"
-    true' "$work" {}
+  printf '%s\0' "${aws[@]}" | xargs -0 -P 2 -I{} bash -c 'validate_dir "$1"' _ "$work/validate/{}"
   for i in "${aws[@]}"; do
     d=${dirs[$i]}
     if [ ! -s "$work/validate/$i.json" ]; then
@@ -135,24 +131,22 @@ EOF
     fi
     echo "   $d: valid"
   done
-  rm -rf "$work/validate"
   # The longest names coder-gen accepts (tests/data/terraform-variants/
   # aws-longest-names.yaml) sit at the limit: one character more must fail,
   # or the check above proves nothing about name lengths.
-  copy="$work/validate"
-  rm -rf "$copy"
-  cp -r "$work/variants/aws-longest-names/terraform/aws" "$copy"
-  literal_zones "$copy"
+  copy="$work/validate/longest-plus-one"
+  prepare_copy "$work/variants/aws-longest-names/terraform/aws" "$copy"
   sed -i '/node_group_name_prefix/ s/"initech-pe-workspace-/"initech-pex-workspace-/' "$copy/node_pools.tf"
   grep -q '"initech-pex-workspace-ap-southeast-1a-"' "$copy/node_pools.tf" || { echo "FAIL the longest-name variant no longer names its workspace node groups as expected" >&2; exit 1; }
-  printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "%s"\n    }\n  }\n}\n' "$AWS_PROVIDER_VERSION" >"$copy/zz_override.tf"
-  if validate_copy "$copy" | grep -q 'expected length of node_group_name_prefix to be in the range (0 - 37)'; then
+  validate_dir "$copy"
+  if grep -q 'expected length of node_group_name_prefix to be in the range (0 - 37)' "$copy.json" 2>/dev/null; then
     echo "   a node group name prefix one character over the longest coder-gen accepts fails validate (EKS allows 37)"
   else
     echo "FAIL a 38-character node group name prefix passed terraform validate: the length check proves nothing" >&2
+    cat "$copy.init" "$copy.err" >&2 2>/dev/null || true
     exit 1
   fi
-  rm -rf "$copy"
+  rm -rf "$work/validate"
 fi
 
 echo "-- Terraform CLI configurations (network.terraform_providers) [${SECONDS}s]"
@@ -202,7 +196,7 @@ if [ -n "${mirror:-}" ]; then
   copy="$work/fs-init"
   rm -rf "$copy"
   cp -r golden/airgap-aws/terraform/aws "$copy"
-  printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "%s"\n    }\n  }\n}\n' "$AWS_PROVIDER_VERSION" >"$copy/zz_override.tf"
+  pin_provider "$copy"
   TF_CLI_CONFIG_FILE="$work/provisioner.tfrc" terraform -chdir="$copy" init -backend=false -input=false >"$work/init.log" 2>&1 || {
     cat "$work/init.log"
     exit 1
