@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProfile, SecurityContext, Toleration};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::plan::{self, PodResources, Pool, Resources};
 
@@ -41,6 +43,20 @@ pub fn chart_pod_labels(chart: &str, release: &str) -> BTreeMap<String, String> 
 
 pub fn selector(labels: BTreeMap<String, String>) -> LabelSelector {
     LabelSelector { match_labels: Some(labels), ..LabelSelector::default() }
+}
+
+/// A PodDisruptionBudget that lets a drain take one of `pods` at a time
+/// (coderd's and a proxy's replicas, each on a node of its own).
+pub fn one_at_a_time(name: &str, namespace: &str, pods: BTreeMap<String, String>) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata: meta(name, Some(namespace)),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(selector(pods)),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    }
 }
 
 pub fn cpu(millis: u32) -> Quantity {

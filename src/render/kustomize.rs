@@ -12,7 +12,6 @@ use k8s_openapi::api::core::v1::{
     LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota, ResourceQuotaSpec, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
@@ -470,16 +469,7 @@ fn coder_overlay(plan: &Plan) -> Overlay {
         // IPs (the chart sets CODER_DERP_SERVER_RELAY_URL=http://<pod IP>:8080).
         let peers = NetworkPolicyPeer { pod_selector: Some(k8s::selector(pods.clone())), ..NetworkPolicyPeer::default() };
         o.add(plan, "networkpolicy-allow-coderd-peers.yaml", &allow("allow-coderd-peers", ns, pods.clone(), vec![peers], CODERD_HTTP_PORT));
-        let pdb = PodDisruptionBudget {
-            metadata: meta(&c.release, Some(ns)),
-            spec: Some(PodDisruptionBudgetSpec {
-                max_unavailable: Some(IntOrString::Int(1)),
-                selector: Some(k8s::selector(pods.clone())),
-                ..PodDisruptionBudgetSpec::default()
-            }),
-            ..PodDisruptionBudget::default()
-        };
-        o.add(plan, "poddisruptionbudget.yaml", &pdb);
+        o.add(plan, "poddisruptionbudget.yaml", &k8s::one_at_a_time(&c.release, ns, pods.clone()));
     }
     if plan.observability.enabled {
         metrics(plan, &mut o, &c.release, &pods);

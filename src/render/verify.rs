@@ -151,6 +151,29 @@ pub(super) fn scaletest(args: &[&str]) -> Vec<String> {
     ["/opt/coder", "exp", "scaletest"].iter().chain(args).map(|s| (*s).to_string()).collect()
 }
 
+/// `coder exp scaletest create-workspaces`: `count` workspaces of
+/// `template`, `concurrency` builds at once, kept for the traffic tests (the
+/// primary's run and each site's).
+pub(super) fn create_workspaces(count: u32, template: &str, concurrency: u32) -> Vec<String> {
+    let (count, concurrency) = (count.to_string(), concurrency.to_string());
+    scaletest(&[
+        "create-workspaces",
+        "--count",
+        &count,
+        "--template",
+        template,
+        "--concurrency",
+        &concurrency,
+        "--timeout",
+        "5h",
+        "--job-timeout",
+        "5h",
+        "--no-cleanup",
+        "--output",
+        "text",
+    ])
+}
+
 /// The judge's script: peak API rate and worst p95 latency over the traffic
 /// window, from Prometheus' HTTP API; exits 1 when either misses.
 fn judge_script(window_minutes: u32) -> String {
@@ -197,8 +220,6 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
     put(format!("{root}/serviceaccount.yaml"), yaml::document(&plan.spec_file, &sa));
 
     let hours = |h: i64| h * 3600;
-    let count = v.workspaces.to_string();
-    let concurrency = v.concurrency.to_string();
     let traffic = format!("{}m", v.traffic_minutes);
     let traffic_job = format!("{}m30s", v.traffic_minutes);
     let bytes = v.traffic_bytes_per_tick.to_string();
@@ -207,28 +228,7 @@ pub fn render(plan: &Plan, tree: &mut Tree) {
         Step::coder(name, &v.image, command, coder_env(&v.coder_url, &v.token_secret), cpu_millis, memory_mib, deadline_s)
     };
     let mut steps = vec![
-        coder(
-            "create-workspaces",
-            scaletest(&[
-                "create-workspaces",
-                "--count",
-                &count,
-                "--template",
-                &v.template,
-                "--concurrency",
-                &concurrency,
-                "--timeout",
-                "5h",
-                "--job-timeout",
-                "5h",
-                "--no-cleanup",
-                "--output",
-                "text",
-            ]),
-            1000,
-            2048,
-            hours(6),
-        ),
+        coder("create-workspaces", create_workspaces(v.workspaces, &v.template, v.concurrency), 1000, 2048, hours(6)),
         coder(
             "workspace-traffic",
             scaletest(&[

@@ -10,7 +10,7 @@
 
 mod view;
 
-pub(super) use view::{EnvSecret, UpgradeSite, env_secrets_of, upgrade_rows};
+pub(super) use view::{EnvSecret, PoolRow, UpgradeSite, env_secrets_of, upgrade_rows};
 
 use minijinja::context;
 use minijinja::value::{Serde, Value};

@@ -134,6 +134,20 @@ pub struct PoolRow<'a> {
     pub requested_per_pod_memory: String,
 }
 
+impl<'a> PoolRow<'a> {
+    /// A pool's row of the Sizing table (the primary's and each site's).
+    pub fn of(pool: &'a Pool) -> PoolRow<'a> {
+        PoolRow {
+            pool,
+            memory: pool.memory_gib.to_string(),
+            allocatable_memory: mib(pool.allocatable.memory_mib),
+            daemonsets_memory: mib(pool.daemonsets.memory_mib),
+            headroom_memory: mib(pool.headroom.memory_mib),
+            requested_per_pod_memory: mib(pool.requested_per_pod.memory_mib),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct WorkspacesView<'a> {
     #[serde(flatten)]
@@ -256,18 +270,7 @@ impl<'a> ReadmeView<'a> {
                 terraform_cli_config: paths::TERRAFORM_CLI_CONFIG,
             },
             steps: steps(p),
-            pools: p
-                .pools
-                .iter()
-                .map(|pool| PoolRow {
-                    pool,
-                    memory: pool.memory_gib.to_string(),
-                    allocatable_memory: mib(pool.allocatable.memory_mib),
-                    daemonsets_memory: mib(pool.daemonsets.memory_mib),
-                    headroom_memory: mib(pool.headroom.memory_mib),
-                    requested_per_pod_memory: mib(pool.requested_per_pod.memory_mib),
-                })
-                .collect(),
+            pools: p.pools.iter().map(PoolRow::of).collect(),
             coderd_requests: p.coderd.resources.requests.described(),
             workspaces: p
                 .workspaces

@@ -9,13 +9,11 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::Subject;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::at;
 use crate::plan::{Plan, Site};
-use crate::render::k8s::{self, meta};
+use crate::render::k8s;
 use crate::render::kustomize::{Kustomization, Overlay, allow, base, namespace_at, namespaces_peer, quota, workspace_overlay};
 use crate::render::{paths, yaml};
 use crate::tree::Tree;
@@ -61,16 +59,7 @@ pub fn render(plan: &Plan, site: &Site, tree: &mut Tree) {
                 "networkpolicy-allow-proxy-mesh.yaml",
                 &allow("allow-proxy-mesh", n, pods.clone(), vec![peers], i32::from(x.mesh_port)),
             );
-            let pdb = PodDisruptionBudget {
-                metadata: meta(&x.release, Some(n)),
-                spec: Some(PodDisruptionBudgetSpec {
-                    max_unavailable: Some(IntOrString::Int(1)),
-                    selector: Some(k8s::selector(pods.clone())),
-                    ..PodDisruptionBudgetSpec::default()
-                }),
-                ..PodDisruptionBudget::default()
-            };
-            o.add(plan, "poddisruptionbudget.yaml", &pdb);
+            o.add(plan, "poddisruptionbudget.yaml", &k8s::one_at_a_time(&x.release, n, pods.clone()));
         }
         if site.observability.enabled {
             metrics(plan, site, &mut o, n, pods);

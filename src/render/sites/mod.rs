@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::helm::{CoderRelease, GroupPlace, coder_values, provisioner_values};
 use super::k8s::meta;
 use super::kustomize::{BASE_DEFAULT_DENY, Kustomization, namespace_at};
-use super::verify::{Step, coder_env, job, scaletest};
+use super::verify::{Step, coder_env, create_workspaces, job};
 use super::{autoscaler, entry, network, paths, template, yaml};
 use crate::plan::{ClusterAutoscaler, KubernetesTarget, Plan, Pool, Role, Site};
 use crate::tree::{Comment, Tree, header};
@@ -170,23 +170,7 @@ fn verify(plan: &Plan, site: &Site, tree: &mut Tree) {
         yaml::document(&plan.spec_file, &namespace_at(&site.kubernetes.version, &v.namespace, "restricted")),
     );
     tree.insert(format!("{root}/serviceaccount.yaml"), yaml::document(&plan.spec_file, &sa));
-    let (count, concurrency) = (v.workspaces.to_string(), v.concurrency.to_string());
-    let command = scaletest(&[
-        "create-workspaces",
-        "--count",
-        &count,
-        "--template",
-        &v.template,
-        "--concurrency",
-        &concurrency,
-        "--timeout",
-        "5h",
-        "--job-timeout",
-        "5h",
-        "--no-cleanup",
-        "--output",
-        "text",
-    ]);
+    let command = create_workspaces(v.workspaces, &v.template, v.concurrency);
     let step = Step::coder("create-workspaces", &v.image, command, coder_env(&v.coder_url, &v.token_secret), 1000, 2048, 6 * 3600);
     let dir = format!("{root}/create-workspaces");
     tree.insert(

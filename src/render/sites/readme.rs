@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::at;
 use super::kustomize::PROXY_OVERLAY;
-use crate::plan::{Certificate, Controller, Plan, Pool, Provisioners, Role, Site, Workspaces, mib};
-use crate::render::readme::{EnvSecret, UpgradeSite, env_secrets_of, upgrade_rows};
+use crate::plan::{Certificate, Controller, Plan, Provisioners, Role, Site, Workspaces, mib};
+use crate::render::readme::{EnvSecret, PoolRow, UpgradeSite, env_secrets_of, upgrade_rows};
 use crate::render::{paths, template};
 use crate::tree::{Comment, Tree, header};
 
@@ -75,17 +75,6 @@ struct WorkspacesView<'a> {
     group: &'a Workspaces,
     quota_memory: String,
     default_request_described: String,
-}
-
-#[derive(Serialize)]
-struct PoolRow<'a> {
-    #[serde(flatten)]
-    pool: &'a Pool,
-    memory: String,
-    allocatable_memory: String,
-    daemonsets_memory: String,
-    headroom_memory: String,
-    requested_per_pod_memory: String,
 }
 
 /// The site's first-run steps, in order (a step is one name here and one
@@ -155,18 +144,7 @@ fn view<'a>(plan: &'a Plan, site: &'a Site) -> SiteView<'a> {
                 tag_flags: g.tags.iter().map(|(k, v)| format!(" --tag {k}={v}")).collect(),
             })
             .collect(),
-        pools: site
-            .pools
-            .iter()
-            .map(|pool| PoolRow {
-                pool,
-                memory: pool.memory_gib.to_string(),
-                allocatable_memory: mib(pool.allocatable.memory_mib),
-                daemonsets_memory: mib(pool.daemonsets.memory_mib),
-                headroom_memory: mib(pool.headroom.memory_mib),
-                requested_per_pod_memory: mib(pool.requested_per_pod.memory_mib),
-            })
-            .collect(),
+        pools: site.pools.iter().map(PoolRow::of).collect(),
         workspaces: site
             .workspaces
             .iter()
