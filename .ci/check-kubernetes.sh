@@ -20,19 +20,25 @@ fi
 kubectl="$venv/bin/kubectl"
 "$kubectl" version --client 2>/dev/null | head -2
 
+# `kubectl kustomize DIR` builds, and says nothing on stderr (a warning is
+# a deprecation or a field kustomize dropped).
+builds_clean() { # dir
+  local err rc=0
+  err=$(mktemp)
+  if ! "$kubectl" kustomize "$1" >/dev/null 2>"$err"; then
+    echo "FAIL kubectl kustomize $1:"; cat "$err"; rc=1
+  elif [ -s "$err" ]; then
+    echo "FAIL kubectl kustomize $1 wrote to stderr:"; cat "$err"; rc=1
+  fi
+  rm -f "$err"
+  return "$rc"
+}
+
 fail=0
 for tree in golden/*/; do
   [ -d "$tree/kustomize" ] || { echo "FAIL $tree has no kustomize/"; fail=1; continue; }
   k8s_version=$(sed -n 's/.*pod-security.kubernetes.io\/enforce-version: v\([0-9.]*\).*/\1/p' "$tree"/kustomize/overlays/coder/namespace.yaml | head -1)
-  for dir in "$tree"kustomize "$tree"kustomize/overlays/*/; do
-    err=$(mktemp)
-    if ! "$kubectl" kustomize "$dir" >/dev/null 2>"$err"; then
-      echo "FAIL kubectl kustomize $dir:"; cat "$err"; fail=1
-    elif [ -s "$err" ]; then
-      echo "FAIL kubectl kustomize $dir wrote to stderr:"; cat "$err"; fail=1
-    fi
-    rm -f "$err"
-  done
+  for dir in "$tree"kustomize "$tree"kustomize/overlays/*/; do builds_clean "$dir" || fail=1; done
   echo "-- $tree (Kubernetes ${k8s_version}.0)"
   if ! "$kubectl" kustomize "$tree"kustomize | "$venv/bin/python" .ci/k8s_validate.py "${k8s_version}.0"; then
     fail=1
@@ -43,15 +49,7 @@ for tree in golden/*/; do
     [ -d "$site" ] || continue
     [ -d "$site/kustomize" ] || { echo "FAIL $site has no kustomize/"; fail=1; continue; }
     site_version=$(sed -n 's/.*pod-security.kubernetes.io\/enforce-version: v\([0-9.]*\).*/\1/p' "$site"kustomize/overlays/*/namespace.yaml | head -1)
-    for dir in "$site"kustomize "$site"kustomize/overlays/*/ "$site"verify; do
-      err=$(mktemp)
-      if ! "$kubectl" kustomize "$dir" >/dev/null 2>"$err"; then
-        echo "FAIL kubectl kustomize $dir:"; cat "$err"; fail=1
-      elif [ -s "$err" ]; then
-        echo "FAIL kubectl kustomize $dir wrote to stderr:"; cat "$err"; fail=1
-      fi
-      rm -f "$err"
-    done
+    for dir in "$site"kustomize "$site"kustomize/overlays/*/ "$site"verify; do builds_clean "$dir" || fail=1; done
     echo "-- $site (Kubernetes ${site_version}.0)"
     for dir in "$site"kustomize "$site"verify "$site"verify/create-workspaces; do
       if ! "$kubectl" kustomize "$dir" | "$venv/bin/python" .ci/k8s_validate.py "${site_version}.0"; then
